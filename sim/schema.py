@@ -1,0 +1,225 @@
+"""The scenario schema: what a scenario file may say, with types and ranges.
+
+Structure only; cross-references (a member named by a rule exists, a cited
+source is listed, ...) are checked in `sim.scenario`, which can name them all.
+"""
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Scalar = str | int | float | bool
+
+
+class Strict(BaseModel):
+    """A schema block that rejects unknown keys, so a typo never passes silently."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Cited(Strict):
+    """A block of facts: it cites sources by id, or says which parts are assumptions."""
+
+    source: str | list[str] | None = None
+    assumption: bool | list[str] = False
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _cited(self):
+        if self.needs_citation() and not self.source_ids() and not self.assumption:
+            raise ValueError("cite a source (`source: id`) or mark it `assumption: true`")
+        return self
+
+    def needs_citation(self) -> bool:
+        return True
+
+    def source_ids(self) -> list[str]:
+        if self.source is None:
+            return []
+        return [self.source] if isinstance(self.source, str) else list(self.source)
+
+
+class Source(Strict):
+    """A public document that facts in the scenario cite by `id`."""
+
+    id: str = Field(min_length=1)
+    title: str
+    publisher: str | None = None
+    url: str | None = None
+    published: date | None = None
+    note: str | None = None
+
+
+class Calendar(Cited):
+    """When the contest starts, how long a round of consultation is, and when it must end."""
+
+    start: date
+    round_days: int = Field(7, ge=1, le=366)
+    deadline: date
+    last_round: date
+
+
+class Decision(Cited):
+    """The organisation's decision rule."""
+
+    rule: Literal["consensus", "unanimity", "qualified_majority"] = "consensus"
+    threshold: float = Field(0.5, gt=0, le=1, description="share needed (qualified majority)")
+    weighted: bool = Field(False, description="count shares by capability, not by heads")
+    veto: list[str] = Field(default_factory=list, description="members whose objection blocks")
+    quorum: float = Field(
+        0.0, ge=0, le=1, description="consensus: share backing the sole candidate before silence"
+    )
+
+
+class Candidate(Cited):
+    """A candidate for the post, with the state that nominates it."""
+
+    id: str = Field(min_length=1)
+    name: str
+    home: str
+    attributes: dict[str, Scalar] = Field(default_factory=dict)
+
+
+class Member(Cited):
+    """A member state: its voice, how much it cares, what rules can select it by."""
+
+    code: str = Field(min_length=1)
+    name: str
+    capability: float = Field(gt=0, le=1, description="weight of its voice, 1 = strongest")
+    salience: float = Field(ge=0, le=1, description="how much it cares about the outcome")
+    initial: str | None = Field(None, description="candidate it has publicly declared for")
+    attributes: dict[str, Scalar] = Field(default_factory=dict)
+
+
+class Targeted(Cited):
+    """A rule aimed at some members and some candidates."""
+
+    id: str = Field(min_length=1)
+    members: dict[str, Any] = Field(default_factory=dict)
+    candidate: str | None = None
+    candidates: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self):
+        if (self.candidate is None) == (self.candidates is None):
+            raise ValueError("give exactly one of `candidate: id` or `candidates: {selector}`")
+        return self
+
+
+class Preference(Targeted):
+    """Policy or identity fit: adds `affinity` for the selected members and candidates."""
+
+    affinity: float = Field(ge=-1, le=1)
+
+
+class Grievance(Targeted):
+    """A bilateral or personal grievance held by members against candidates."""
+
+    weight: float = Field(ge=0, le=1)
+
+
+class Tie(Cited):
+    """Whom members listen to: `from` members weigh the signals of `to` members."""
+
+    id: str = Field(min_length=1)
+    from_: dict[str, Any] = Field(default_factory=dict, alias="from")
+    to: dict[str, Any] = Field(default_factory=dict)
+    weight: float = Field(ge=0, le=100)
+
+
+EventKind = Literal[
+    "join", "enter", "withdraw", "grievance", "tie", "preference", "parameter", "deadline"
+]
+
+# Which fields each event kind needs; every other optional field must be absent.
+EVENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "join": ("member",),
+    "enter": ("candidate",),
+    "withdraw": ("candidate",),
+    "grievance": ("grievance", "value"),
+    "tie": ("tie", "value"),
+    "preference": ("preference", "value"),
+    "parameter": ("parameter", "value"),
+    "deadline": ("deadline",),
+}
+_EVENT_OPTIONAL = ("member", "candidate", "grievance", "tie", "preference", "parameter", "value")
+
+
+class Event(Cited):
+    """A dated change: a member joins, a candidate enters or leaves, a rule is re-weighted."""
+
+    id: str = Field(min_length=1)
+    date: date
+    kind: EventKind
+    member: str | None = None
+    candidate: str | None = None
+    grievance: str | None = None
+    tie: str | None = None
+    preference: str | None = None
+    parameter: str | None = None
+    value: float | None = None
+    deadline: date | None = None
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self):
+        needed = EVENT_FIELDS[self.kind]
+        missing = [f for f in needed if getattr(self, f) is None]
+        extra = [f for f in (*_EVENT_OPTIONAL, "deadline") if f not in needed and getattr(self, f) is not None]
+        if missing:
+            raise ValueError(f"a `{self.kind}` event needs {', '.join(missing)}")
+        if extra:
+            raise ValueError(f"a `{self.kind}` event does not take {', '.join(extra)}")
+        return self
+
+
+class Parameters(Cited):
+    """Behavioural parameters (see docs/ODD.md). Fitted by calibration, never hand-tuned."""
+
+    w_pref: float = Field(1.0, ge=0, le=10, description="weight of affinity (policy fit)")
+    w_ties: float = Field(1.0, ge=0, le=10, description="weight of the signals of tied states")
+    w_band: float = Field(1.0, ge=0, le=10, description="weight of bandwagon momentum")
+    w_griev: float = Field(1.0, ge=0, le=10, description="weight of grievances")
+    w_conc: float = Field(1.0, ge=0, le=10, description="weight of concessions received")
+    noise: float = Field(0.15, ge=0, le=5, description="sd of the per-round utility shock")
+    declare_threshold: float = Field(0.25, ge=-5, le=5, description="utility needed to declare")
+    declare_margin: float = Field(0.1, ge=0, le=5, description="lead over runner-up to declare")
+    switch_margin: float = Field(0.5, ge=0, le=5, description="lead needed to switch (commitment)")
+    object_threshold: float = Field(-0.4, ge=-5, le=5, description="utility below which to object")
+    lift_threshold: float = Field(-0.2, ge=-5, le=5, description="utility at which to lift it")
+    pressure_days: float = Field(28, gt=0, le=3650, description="days before deadline: pressure 1/2")
+    withdraw_gap: float = Field(0.4, ge=0, le=1, description="share gap to the leader to withdraw")
+    withdraw_patience: int = Field(3, ge=1, le=1000, description="rounds trailing before withdrawing")
+    concede_share: float = Field(0.5, ge=0, le=1, description="leader's share to offer concessions")
+    concession_size: float = Field(0.5, ge=0, le=5, description="utility a concession adds")
+    concessions_per_round: int = Field(1, ge=0, le=1000, description="offers a leader makes a round")
+
+    @model_validator(mode="after")
+    def _hysteresis(self):
+        if self.lift_threshold < self.object_threshold:
+            raise ValueError("lift_threshold must not be below object_threshold")
+        return self
+
+    def needs_citation(self) -> bool:
+        # Defaults are documented in docs/ODD.md; a scenario that sets values must say why.
+        return bool(self.model_fields_set - {"source", "assumption", "note"})
+
+
+PARAMETER_NAMES = tuple(n for n in Parameters.model_fields if n not in Cited.model_fields)
+
+
+class Scenario(Strict):
+    """A whole leadership contest, after `extends:` has been resolved."""
+
+    name: str
+    description: str | None = None
+    sources: list[Source] = Field(default_factory=list)
+    calendar: Calendar
+    decision: Decision = Field(default_factory=lambda: Decision(assumption=True))
+    candidates: list[Candidate] = Field(min_length=1)
+    members: list[Member] = Field(min_length=1)
+    preferences: list[Preference] = Field(default_factory=list)
+    ties: list[Tie] = Field(default_factory=list)
+    grievances: list[Grievance] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+    parameters: Parameters = Field(default_factory=Parameters)

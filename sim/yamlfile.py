@@ -1,0 +1,112 @@
+"""Safe YAML loading that remembers the file and line of every value.
+
+Mappings and sequences come back as `Located` containers: a plain dict or list
+that also knows where each of its items was written, so that errors found much
+later (by the schema, by cross-reference checks, after `extends:` merging) can
+still point at `file:line`.
+"""
+
+from pathlib import Path
+
+import yaml
+
+from sim.errors import Problem, ScenarioError
+
+
+class LocatedDict(dict):
+    """A dict that knows the (file, line) of itself and of each key."""
+
+    where: tuple[str, int]
+    item_where: dict
+
+
+class LocatedList(list):
+    """A list that knows the (file, line) of itself and of each item."""
+
+    where: tuple[str, int]
+    item_where: list
+
+
+def _locate(container, where, item_where):
+    container.where = where
+    container.item_where = item_where
+    return container
+
+
+def _build(node: yaml.Node, loader: yaml.SafeLoader, file: str):
+    where = (file, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)  # resolve `<<:` merge keys the way PyYAML does
+        out, lines = LocatedDict(), {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool):
+                raise _problem(file, key_node, "", "mapping keys must be plain scalars")
+            if key in out:
+                raise _problem(file, key_node, str(key), "duplicate key")
+            out[key] = _build(value_node, loader, file)
+            lines[key] = (file, key_node.start_mark.line + 1)
+        return _locate(out, where, lines)
+    if isinstance(node, yaml.SequenceNode):
+        items = [_build(n, loader, file) for n in node.value]
+        return _locate(LocatedList(items), where, [(file, n.start_mark.line + 1) for n in node.value])
+    return loader.construct_object(node, deep=True)
+
+
+def _problem(file: str, node: yaml.Node, path: str, message: str) -> ScenarioError:
+    return ScenarioError([Problem(file, node.start_mark.line + 1, path, message)])
+
+
+def load_located(path: Path, shown: str | None = None):
+    """Load one YAML document safely, returning Located containers.
+
+    Raises ScenarioError for a missing, unreadable, empty or non-YAML file, and
+    for tags that would build Python objects (they are never executed).
+    """
+    shown = shown or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([Problem(shown, None, "", "file not found")]) from None
+    except IsADirectoryError:
+        raise ScenarioError([Problem(shown, None, "", "is a folder, not a file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ScenarioError([Problem(shown, None, "", f"cannot read file: {reason}")]) from None
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise ScenarioError([Problem(shown, None, "", "file is empty")])
+        return _build(node, loader, shown)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        what = exc.problem or "not valid YAML"
+        if "could not determine a constructor" in what:
+            what = f"tag {what.split('tag')[-1].strip()} is not allowed (only plain YAML data)"
+        raise ScenarioError([Problem(shown, line, "", f"not valid YAML: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError([Problem(shown, None, "", f"not valid YAML: {exc}")]) from None
+    finally:
+        loader.dispose()
+
+
+def where_of(data, path: tuple) -> tuple[str, int] | None:
+    """The (file, line) of the deepest Located item along `path` in `data`."""
+    found = getattr(data, "where", None)
+    node = data
+    for key in path:
+        item_where = getattr(node, "item_where", None)
+        try:
+            if isinstance(node, dict) and key in node:
+                found = item_where[key] if item_where and key in item_where else found
+                node = node[key]
+            elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+                found = item_where[key] if item_where else found
+                node = node[key]
+            else:
+                break
+        except (KeyError, IndexError, TypeError):
+            break
+    return found
