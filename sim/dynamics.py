@@ -1,0 +1,290 @@
+"""The rules of one round, as array functions over a leading replication axis.
+
+Shapes: R replications, N members, C candidates. A member's stance is the index
+of the candidate it supports, or UNDECIDED. Everything here is pure numpy: no
+Mesa, no I/O, no random draws (the noise for every round is drawn up front from
+each replication's own generator, see `draw_noise`), so that one Mesa model
+(R = 1) and a batch of thousands run exactly the same rules.
+"""
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from sim.world import World
+
+UNDECIDED = -1
+NEVER = -1  # round marker for "has not happened"
+
+
+def draw_noise(rng: np.random.Generator, world: World) -> np.ndarray:
+    """All of one replication's utility shocks, (T+1, N, C), drawn in one call."""
+    return rng.standard_normal((world.n_rounds + 1, len(world.members), len(world.candidates)))
+
+
+@dataclass
+class State:
+    """The position of R replications after some round."""
+
+    stance: np.ndarray  # (R, N) candidate index or UNDECIDED
+    since: np.ndarray  # (R, N) round the current stance was taken
+    objecting: np.ndarray  # (R, N, C) bool
+    first_declared: np.ndarray  # (R, N, C) round of first declaration, NEVER if none
+    concession: np.ndarray  # (R, N, C) utility offered to member by candidate's camp
+    conceded_round: np.ndarray  # (R, N, C) round of the offer, NEVER if none
+    in_race: np.ndarray  # (R, C) bool
+    withdrawn_round: np.ndarray  # (R, C)
+    trailing: np.ndarray  # (R, C) consecutive rounds far behind the leader
+    appointed: np.ndarray  # (R,) candidate index, UNDECIDED while open
+    appointed_round: np.ndarray  # (R,)
+
+    def copy(self) -> "State":
+        return State(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
+
+    @property
+    def open(self) -> np.ndarray:
+        """(R,) replications still without an appointment."""
+        return self.appointed == UNDECIDED
+
+
+def initial_state(world: World, reps: int) -> State:
+    """Round 0: declared positions from the scenario, home states behind their candidates."""
+    n, c = len(world.members), len(world.candidates)
+    in_race = np.broadcast_to(world.in_race0, (reps, c)).copy()
+    active = world.rounds[0].active
+    stance = np.where(active, world.initial, UNDECIDED)
+    stance = np.broadcast_to(stance, (reps, n)).copy()
+    state = State(
+        stance=stance,
+        since=np.zeros((reps, n), dtype=np.int64),
+        objecting=np.zeros((reps, n, c), dtype=bool),
+        first_declared=np.full((reps, n, c), NEVER, dtype=np.int64),
+        concession=np.zeros((reps, n, c)),
+        conceded_round=np.full((reps, n, c), NEVER, dtype=np.int64),
+        in_race=in_race,
+        withdrawn_round=np.full((reps, c), NEVER, dtype=np.int64),
+        trailing=np.zeros((reps, c), dtype=np.int64),
+        appointed=np.full(reps, UNDECIDED, dtype=np.int64),
+        appointed_round=np.full(reps, NEVER, dtype=np.int64),
+    )
+    _home_states_back_their_candidates(state, world, active, 0)
+    _record_first_declarations(state, 0)
+    return state
+
+
+def support_shares(state: State, world: World, active: np.ndarray, weighted: bool) -> np.ndarray:
+    """(R, C) share of the members present backing each candidate (by capability or heads)."""
+    weight = world.capability * active if weighted else active.astype(float)
+    backing = state.stance[:, :, None] == np.arange(len(world.candidates))
+    total = weight.sum()
+    return (backing * weight[None, :, None]).sum(axis=1) / (total if total > 0 else 1.0)
+
+
+def deadline_pressure(world: World, t: int) -> float:
+    """Bandwagon pressure in (0, 1]: 1/2 at `pressure_days` before the deadline, 1 at it."""
+    setup = world.rounds[t]
+    days_left = max((setup.deadline - world.dates[t]).days, 0)
+    return 1.0 / (1.0 + days_left / setup.params["pressure_days"])
+
+
+def utility_terms(state: State, world: World, t: int, eps: np.ndarray) -> dict[str, np.ndarray]:
+    """Each term of U[r, i, c] for round t, read from the previous round's state."""
+    p = world.rounds[t].params
+    active = world.rounds[t].active
+    affinity, grievance, ties = world.matrices(t)
+    c = len(world.candidates)
+    signal = (state.stance[:, :, None] == np.arange(c)).astype(float) - state.objecting
+    momentum = support_shares(state, world, active, weighted=True)
+    return {
+        "affinity": np.broadcast_to(p["w_pref"] * world.salience[:, None] * affinity, eps.shape),
+        "ties": p["w_ties"] * np.einsum("ij,rjc->ric", ties, signal),
+        "bandwagon": np.broadcast_to(
+            (p["w_band"] * deadline_pressure(world, t) * momentum)[:, None, :], eps.shape
+        ),
+        "grievance": np.broadcast_to(-p["w_griev"] * world.salience[:, None] * grievance, eps.shape),
+        "concession": p["w_conc"] * state.concession,
+        "noise": p["noise"] * eps,
+    }
+
+
+def step(state: State, world: World, t: int, eps: np.ndarray) -> State:
+    """Play round t for every open replication; `eps` is that round's noise, (R, N, C)."""
+    new = state.copy()
+    _dated_race_changes(new, world, t)
+    utility = sum(utility_terms(state, world, t, eps).values())
+    _decide(new, state, world, t, utility)
+    _candidates_act(new, world, t)
+    _apply_decision_rule(new, world, t)
+    # An appointed replication is over: it keeps the position it had when appointed.
+    closed = ~state.open
+    if closed.any():
+        for f in fields(State):
+            getattr(new, f.name)[closed] = getattr(state, f.name)[closed]
+    return new
+
+
+def _dated_race_changes(state: State, world: World, t: int) -> None:
+    setup = world.rounds[t]
+    for c in setup.enter:
+        state.in_race[:, c] = state.withdrawn_round[:, c] == NEVER
+    for c in setup.withdraw:
+        _withdraw(state, world, np.ones(len(state.appointed), dtype=bool), c, t)
+    # Members not (yet) in the organisation hold no stance.
+    gone = ~setup.active
+    state.stance[:, gone] = UNDECIDED
+    state.objecting[:, gone, :] = False
+
+
+def _decide(new: State, old: State, world: World, t: int, utility: np.ndarray) -> None:
+    """Declare, switch, object and lift objections, all from last round's utilities."""
+    p = world.rounds[t].params
+    active = world.rounds[t].active
+    u = np.where(new.in_race[:, None, :], utility, -np.inf)
+    order = np.argsort(-u, axis=2, kind="stable")
+    best = order[:, :, 0]
+    u_best = np.take_along_axis(u, best[:, :, None], axis=2)[:, :, 0]
+    if u.shape[2] > 1:
+        u_second = np.take_along_axis(u, order[:, :, 1:2], axis=2)[:, :, 0]
+    else:
+        u_second = np.full_like(u_best, -np.inf)
+    any_in_race = new.in_race.any(axis=1)[:, None]
+    stance = new.stance
+    undecided = stance == UNDECIDED
+    objects_best = np.take_along_axis(old.objecting, best[:, :, None], axis=2)[:, :, 0]
+    declare = (
+        undecided
+        & (u_best >= p["declare_threshold"])
+        & (u_best - u_second >= p["declare_margin"])
+        & ~objects_best
+    )
+    current = np.take_along_axis(u, np.maximum(stance, 0)[:, :, None], axis=2)[:, :, 0]
+    switch = (
+        ~undecided
+        & (best != stance)
+        & (u_best >= p["declare_threshold"])
+        & (u_best - current >= p["switch_margin"])
+    )
+    move = (declare | switch) & active[None, :] & any_in_race
+    new.stance = np.where(move, best, stance)
+    new.since = np.where(move, t, new.since)
+    _home_states_back_their_candidates(new, world, active, t)
+
+    # Objections: a threat to block, with hysteresis between objecting and lifting.
+    keeps = old.objecting & (utility < p["lift_threshold"])
+    starts = ~old.objecting & (utility < p["object_threshold"])
+    c = len(world.candidates)
+    backs = new.stance[:, :, None] == np.arange(c)
+    objecting = (keeps | starts) & new.in_race[:, None, :] & ~backs & active[None, :, None]
+    home = np.zeros((len(world.members), c), dtype=bool)
+    home[world.home, np.arange(c)] = True
+    new.objecting = objecting & ~home[None]
+    _record_first_declarations(new, t)
+
+
+def _home_states_back_their_candidates(state: State, world: World, active, t: int) -> None:
+    for c, i in enumerate(world.home):
+        running = state.in_race[:, c] & active[i]
+        state.since[running & (state.stance[:, i] != c), i] = t
+        state.stance[running, i] = c
+
+
+def _record_first_declarations(state: State, t: int) -> None:
+    c = state.first_declared.shape[2]
+    backs = state.stance[:, :, None] == np.arange(c)
+    state.first_declared = np.where(backs & (state.first_declared == NEVER), t, state.first_declared)
+
+
+def _candidates_act(state: State, world: World, t: int) -> None:
+    """Trailing candidates withdraw; the leading camp makes concessions to holdouts."""
+    p = world.rounds[t].params
+    active = world.rounds[t].active
+    shares = np.where(state.in_race, support_shares(state, world, active, weighted=True), -np.inf)
+    leader = np.argmax(shares, axis=1)
+    lead = shares[np.arange(len(leader)), leader]
+    c_count = len(world.candidates)
+    contested = state.in_race.sum(axis=1) > 1
+    far_behind = (
+        state.in_race
+        & contested[:, None]
+        & (np.arange(c_count)[None, :] != leader[:, None])
+        & (lead[:, None] - shares >= p["withdraw_gap"])
+    )
+    state.trailing = np.where(far_behind & state.open[:, None], state.trailing + 1, 0)
+    for c in range(c_count):
+        quits = state.open & (state.trailing[:, c] >= p["withdraw_patience"])
+        if quits.any():
+            _withdraw(state, world, quits, c, t)
+
+    if p["concessions_per_round"] <= 0:
+        return
+    leader = np.argmax(
+        np.where(state.in_race, support_shares(state, world, active, weighted=True), -np.inf), axis=1
+    )
+    lead = support_shares(state, world, active, weighted=True)[np.arange(len(leader)), leader]
+    offering = state.open & state.in_race.any(axis=1) & (lead >= p["concede_share"])
+    _offer_concessions(state, world, t, leader, offering, int(p["concessions_per_round"]))
+
+
+def _offer_concessions(state, world, t, leader, offering, per_round) -> None:
+    """The leader's camp courts holdouts: objectors first, then the weightiest undecided."""
+    p = world.rounds[t].params
+    active = world.rounds[t].active
+    reps = np.arange(len(leader))
+    locked = np.zeros((len(leader), len(world.members)), dtype=bool)
+    for c, i in enumerate(world.home):  # a home state backs its own running candidate
+        locked[:, i] |= state.in_race[:, c] & (leader != c)
+    objects_leader = state.objecting[reps, :, leader]
+    eligible = (
+        offering[:, None]
+        & active[None, :]
+        & (state.stance != leader[:, None])
+        & ~locked
+        & (state.conceded_round[reps, :, leader] == NEVER)
+    )
+    priority = np.where(eligible, objects_leader * 10.0 + world.capability[None, :], -np.inf)
+    order = np.argsort(-priority, axis=1, kind="stable")[:, :per_round]
+    for k in range(order.shape[1]):
+        i = order[:, k]
+        chosen = np.isfinite(priority[reps, i])
+        r, i, c = reps[chosen], i[chosen], leader[chosen]
+        state.concession[r, i, c] += p["concession_size"]
+        state.conceded_round[r, i, c] = t
+
+
+def _withdraw(state: State, world: World, which: np.ndarray, c: int, t: int) -> None:
+    which = which & state.in_race[:, c]
+    state.in_race[which, c] = False
+    state.withdrawn_round[which, c] = t
+    state.trailing[which, c] = 0
+    backers = which[:, None] & (state.stance == c)
+    state.stance[backers] = UNDECIDED
+    state.since[backers] = t
+    state.objecting[which, :, c] = False
+
+
+def _apply_decision_rule(state: State, world: World, t: int) -> None:
+    """Appoint where the scenario's decision rule is met this round."""
+    rule = world.scenario.decision
+    active = world.rounds[t].active
+    objected = (state.objecting & active[None, :, None]).any(axis=1)  # (R, C)
+    heads = support_shares(state, world, active, weighted=False)
+    shares = support_shares(state, world, active, weighted=rule.weighted)
+    if rule.rule == "consensus":
+        sole = state.in_race.sum(axis=1) == 1
+        cand = np.argmax(state.in_race, axis=1)
+        reps = np.arange(len(cand))
+        ok = sole & ~objected[reps, cand] & (heads[reps, cand] >= rule.quorum - 1e-12)
+    elif rule.rule == "unanimity":
+        cand = np.argmax(heads, axis=1)
+        reps = np.arange(len(cand))
+        ok = heads[reps, cand] >= 1.0 - 1e-12
+    else:  # qualified majority, with optional veto players
+        veto = np.isin(world.members, rule.veto) & active
+        vetoed = (state.objecting & veto[None, :, None]).any(axis=1)
+        passing = state.in_race & (shares >= rule.threshold - 1e-12) & ~vetoed
+        cand = np.argmax(np.where(passing, shares, -np.inf), axis=1)
+        reps = np.arange(len(cand))
+        ok = passing[reps, cand]
+    ok &= state.open
+    state.appointed = np.where(ok, cand, state.appointed)
+    state.appointed_round = np.where(ok, t, state.appointed_round)

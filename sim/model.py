@@ -1,0 +1,136 @@
+"""ConsensusModel: one replication as a Mesa model, inspectable agent by agent.
+
+The model owns the loop; each `step()` plays one round with the array rules of
+`sim.dynamics` (R = 1) and then writes the outcome back onto the agents, so a
+notebook or SolaraViz sees `MemberState.stance` and `Candidate.in_race` move.
+"""
+
+import mesa
+import numpy as np
+
+from sim.dynamics import UNDECIDED, draw_noise, initial_state, step
+from sim.history import History
+from sim.schema import Scenario
+from sim.world import World, build_world
+
+
+class MemberState(mesa.Agent):
+    """A member state: its voice, its stance, and the candidates it threatens to block."""
+
+    def __init__(self, model: "ConsensusModel", index: int):
+        super().__init__(model)
+        spec = model.world.scenario.members[index]
+        self.index = index
+        self.code, self.name = spec.code, spec.name
+        self.capability, self.salience = spec.capability, spec.salience
+        self.attributes = dict(spec.attributes)
+        self.stance: str | None = None  # candidate id, or None while undecided
+        self.objections: tuple[str, ...] = ()
+        self.present = False
+
+    @property
+    def stance_label(self) -> str:
+        if not self.present:
+            return "absent"
+        return self.stance or "undecided"
+
+
+class Candidate(mesa.Agent):
+    """A candidate: in the race or withdrawn, with its camp's supporters."""
+
+    def __init__(self, model: "ConsensusModel", index: int):
+        super().__init__(model)
+        spec = model.world.scenario.candidates[index]
+        self.index = index
+        self.id, self.name, self.home = spec.id, spec.name, spec.home
+        self.attributes = dict(spec.attributes)
+        self.in_race = False
+        self.withdrawn_round: int | None = None
+        self.supporters = 0
+
+
+class ConsensusModel(mesa.Model):
+    """Members converge (or not) on one candidate under the scenario's decision rule."""
+
+    def __init__(self, scenario: Scenario | World, rng: int | None = None):
+        super().__init__(rng=rng)
+        self.world = scenario if isinstance(scenario, World) else build_world(scenario)
+        # All shocks are drawn first, in one call, so a batch replication with the
+        # same seed sees exactly the same numbers.
+        self.noise = draw_noise(self.rng, self.world)
+        self.members = [MemberState(self, i) for i in range(len(self.world.members))]
+        self.candidates = [Candidate(self, c) for c in range(len(self.world.candidates))]
+        self.state = initial_state(self.world, 1)
+        self.history = History(self.world)
+        self.history.record(self.state)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                **{c.id: _supporters_of(c.index) for c in self.candidates},
+                "undecided": undecided_count,
+                "objectors": objector_count,
+            },
+            agenttype_reporters={MemberState: {"stance": "stance_label"}},
+        )
+        self._sync()
+        self.datacollector.collect(self)
+
+    @property
+    def round(self) -> int:
+        return len(self.history.stance) - 1
+
+    @property
+    def date(self):
+        return self.world.dates[self.round]
+
+    @property
+    def winner(self) -> Candidate | None:
+        c = int(self.state.appointed[0])
+        return None if c == UNDECIDED else self.candidates[c]
+
+    def step(self) -> None:
+        t = self.round + 1
+        self.state = step(self.state, self.world, t, self.noise[t][None])
+        self.history.record(self.state)
+        self._sync()
+        self.datacollector.collect(self)
+        if self.winner is not None or t >= self.world.n_rounds:
+            self.running = False
+
+    def run(self) -> "ConsensusModel":
+        """Step until appointment or the last round."""
+        while self.running:
+            self.step()
+        return self
+
+    def _sync(self) -> None:
+        s = self.state
+        active = self.world.rounds[self.round].active
+        for m in self.members:
+            c = int(s.stance[0, m.index])
+            m.present = bool(active[m.index])
+            m.stance = None if c == UNDECIDED else self.world.candidates[c]
+            m.objections = tuple(
+                cid for k, cid in enumerate(self.world.candidates) if s.objecting[0, m.index, k]
+            )
+        for cand in self.candidates:
+            cand.in_race = bool(s.in_race[0, cand.index])
+            wr = int(s.withdrawn_round[0, cand.index])
+            cand.withdrawn_round = wr if wr >= 0 else None
+            cand.supporters = int(np.sum(s.stance[0] == cand.index))
+
+
+def _supporters_of(index: int):
+    def supporters(model: ConsensusModel) -> int:
+        return model.candidates[index].supporters
+
+    return supporters
+
+
+def undecided_count(model: ConsensusModel) -> int:
+    """Members present that support no candidate."""
+    return sum(1 for m in model.members if m.present and m.stance is None)
+
+
+def objector_count(model: ConsensusModel) -> int:
+    """Members present that threaten to block at least one candidate."""
+    return sum(1 for m in model.members if m.present and m.objections)

@@ -1,0 +1,207 @@
+"""The scenario as arrays: who the members and candidates are, and what holds in each round.
+
+`World` is built once from a validated `Scenario` and shared by every replication:
+rules become member x candidate matrices, dated events become the state of the
+rules in each round (`World.rounds[t]`). Nothing here is random.
+"""
+
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+import numpy as np
+
+from sim.schema import Event, Scenario
+
+
+def select_members(selector: dict, scenario: Scenario) -> np.ndarray:
+    """Boolean mask (N,) of members matching a selector; `{}` selects everyone."""
+    return np.array([_matches(selector, m.code, m.attributes, "codes") for m in scenario.members])
+
+
+def select_candidates(selector: dict, scenario: Scenario) -> np.ndarray:
+    """Boolean mask (C,) of candidates matching a selector (`ids`, `home`, attributes)."""
+    out = []
+    for c in scenario.candidates:
+        attrs = {**c.attributes, "home": c.home}
+        out.append(_matches(selector, c.id, attrs, "ids"))
+    return np.array(out)
+
+
+def _matches(selector: dict, ident: str, attrs: dict, id_key: str) -> bool:
+    for key, want in selector.items():
+        have = ident if key == id_key else attrs.get(key)
+        if isinstance(want, dict):  # range
+            if not isinstance(have, int | float) or isinstance(have, bool):
+                return False
+            if "min" in want and have < want["min"]:
+                return False
+            if "max" in want and have > want["max"]:
+                return False
+        elif isinstance(want, list):
+            if have not in want:
+                return False
+        elif have != want:
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One preference, grievance or tie rule: where it applies, how much, and why."""
+
+    id: str
+    kind: str
+    mask: np.ndarray  # (N, C) for preferences and grievances, (N, N) for ties
+    sources: tuple[str, ...]
+    assumption: bool
+
+
+@dataclass(frozen=True)
+class RoundSetup:
+    """What holds in one round: rule values, members present, parameters, deadline."""
+
+    values: dict[str, float]  # rule id -> affinity, grievance weight or tie weight
+    active: np.ndarray  # (N,) members of the organisation this round
+    params: dict[str, float]
+    deadline: date
+    enter: tuple[int, ...] = ()  # candidates entering the race this round
+    withdraw: tuple[int, ...] = ()  # candidates forced out this round
+    events: tuple[str, ...] = ()  # ids of the events applied this round
+
+
+@dataclass
+class World:
+    """A compiled scenario: fixed facts plus the per-round state of the rules."""
+
+    scenario: Scenario
+    members: list[str]
+    candidates: list[str]
+    capability: np.ndarray  # (N,)
+    salience: np.ndarray  # (N,)
+    home: np.ndarray  # (C,) member index of each candidate's home state
+    initial: np.ndarray  # (N,) candidate index declared at the start, -1 if none
+    in_race0: np.ndarray  # (C,) in the race at the start
+    rules: dict[str, Rule]
+    dates: list[date]  # date of each round, round 0 = calendar start
+    rounds: list[RoundSetup] = field(default_factory=list)
+    _matrices: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def n_rounds(self) -> int:
+        """Rounds simulated after the start (round 0 is the starting position)."""
+        return len(self.dates) - 1
+
+    def matrices(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Affinity (N,C), grievance (N,C) and row-normalised ties (N,N) in round t."""
+        if t not in self._matrices:
+            self._matrices[t] = self._build_matrices(t)
+        return self._matrices[t]
+
+    def _build_matrices(self, t: int):
+        setup = self.rounds[t]
+        n, c = len(self.members), len(self.candidates)
+        affinity, grievance, ties = np.zeros((n, c)), np.zeros((n, c)), np.zeros((n, n))
+        for rule in self.rules.values():
+            target = {"preference": affinity, "grievance": grievance, "tie": ties}[rule.kind]
+            target += setup.values[rule.id] * rule.mask
+        return affinity, grievance, normalise_ties(ties, setup.active)
+
+
+def normalise_ties(raw: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Row-normalise tie weights over the other members present; a silent row stays zero."""
+    weights = raw * active[None, :] * (1 - np.eye(len(active)))
+    totals = weights.sum(axis=1, keepdims=True)
+    return np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
+
+
+def build_world(scenario: Scenario) -> World:
+    """Compile a validated scenario into arrays and a round-by-round setup."""
+    members = [m.code for m in scenario.members]
+    candidates = [c.id for c in scenario.candidates]
+    m_index = {code: i for i, code in enumerate(members)}
+    c_index = {cid: i for i, cid in enumerate(candidates)}
+
+    rules: dict[str, Rule] = {}
+    for kind, items in (("preference", scenario.preferences), ("grievance", scenario.grievances)):
+        for r in items:
+            who = select_members(r.members, scenario)
+            if r.candidate is not None:
+                whom = np.array([cid == r.candidate for cid in candidates])
+            else:
+                whom = select_candidates(r.candidates, scenario)
+            mask = np.outer(who, whom).astype(float)
+            rules[r.id] = Rule(r.id, kind, mask, tuple(r.source_ids()), bool(r.assumption))
+    for t in scenario.ties:
+        mask = np.outer(select_members(t.from_, scenario), select_members(t.to, scenario))
+        rules[t.id] = Rule(t.id, "tie", mask.astype(float), tuple(t.source_ids()), bool(t.assumption))
+
+    cal = scenario.calendar
+    dates, d = [], cal.start
+    while d <= cal.last_round:
+        dates.append(d)
+        d += timedelta(days=cal.round_days)
+
+    joining = {e.member for e in scenario.events if e.kind == "join"}
+    start = scenario.calendar.start
+    entering = {e.candidate for e in scenario.events if e.kind == "enter" and e.date > start}
+    world = World(
+        scenario=scenario,
+        members=members,
+        candidates=candidates,
+        capability=np.array([m.capability for m in scenario.members]),
+        salience=np.array([m.salience for m in scenario.members]),
+        home=np.array([m_index[c.home] for c in scenario.candidates]),
+        initial=np.array([c_index[m.initial] if m.initial else -1 for m in scenario.members]),
+        in_race0=np.array([cid not in entering for cid in candidates]),
+        rules=rules,
+        dates=dates,
+    )
+    world.rounds = _timeline(world, scenario, joining, m_index, c_index)
+    return world
+
+
+def _timeline(world: World, scenario: Scenario, joining, m_index, c_index) -> list[RoundSetup]:
+    """Apply dated events in order: an event dated after round t-1's date acts in round t."""
+    setup = RoundSetup(
+        values={
+            **{p.id: p.affinity for p in scenario.preferences},
+            **{g.id: g.weight for g in scenario.grievances},
+            **{t.id: t.weight for t in scenario.ties},
+        },
+        active=np.array([code not in joining for code in world.members]),
+        params=scenario.parameters.model_dump(exclude={"source", "assumption", "note"}),
+        deadline=scenario.calendar.deadline,
+    )
+    events = sorted(scenario.events, key=lambda e: e.date)
+    rounds, pending = [], list(events)
+    for t, day in enumerate(world.dates):
+        # Round 0 is the starting position; events on the start date are part of it.
+        due = [e for e in pending if e.date <= day]
+        pending = [e for e in pending if e.date > day]
+        setup = _apply(setup, due, m_index, c_index)
+        if t == 0:
+            setup = replace(setup, enter=(), withdraw=())
+        rounds.append(setup)
+    return rounds
+
+
+def _apply(setup: RoundSetup, events: list[Event], m_index, c_index) -> RoundSetup:
+    values, active, params = dict(setup.values), setup.active.copy(), dict(setup.params)
+    deadline, enter, withdraw = setup.deadline, [], []
+    for e in events:
+        match e.kind:
+            case "join":
+                active[m_index[e.member]] = True
+            case "enter":
+                enter.append(c_index[e.candidate])
+            case "withdraw":
+                withdraw.append(c_index[e.candidate])
+            case "grievance" | "tie" | "preference":
+                values[getattr(e, e.kind)] = e.value
+            case "parameter":
+                params[e.parameter] = type(params[e.parameter])(e.value)
+            case "deadline":
+                deadline = e.deadline
+    return RoundSetup(
+        values, active, params, deadline, tuple(enter), tuple(withdraw), tuple(e.id for e in events)
+    )
