@@ -101,7 +101,9 @@ def utility_terms(state: State, world: World, t: int, eps: np.ndarray) -> dict[s
         "bandwagon": np.broadcast_to(
             (p["w_band"] * deadline_pressure(world, t) * momentum)[:, None, :], eps.shape
         ),
-        "grievance": np.broadcast_to(-p["w_griev"] * world.salience[:, None] * grievance, eps.shape),
+        "grievance": np.broadcast_to(
+            -p["w_griev"] * world.salience[:, None] * grievance, eps.shape
+        ),
         "concession": p["w_conc"] * state.concession,
         "noise": p["noise"] * eps,
     }
@@ -191,7 +193,9 @@ def _home_states_back_their_candidates(state: State, world: World, active, t: in
 def _record_first_declarations(state: State, t: int) -> None:
     c = state.first_declared.shape[2]
     backs = state.stance[:, :, None] == np.arange(c)
-    state.first_declared = np.where(backs & (state.first_declared == NEVER), t, state.first_declared)
+    state.first_declared = np.where(
+        backs & (state.first_declared == NEVER), t, state.first_declared
+    )
 
 
 def _candidates_act(state: State, world: World, t: int) -> None:
@@ -218,7 +222,8 @@ def _candidates_act(state: State, world: World, t: int) -> None:
     if p["concessions_per_round"] <= 0:
         return
     leader = np.argmax(
-        np.where(state.in_race, support_shares(state, world, active, weighted=True), -np.inf), axis=1
+        np.where(state.in_race, support_shares(state, world, active, weighted=True), -np.inf),
+        axis=1,
     )
     lead = support_shares(state, world, active, weighted=True)[np.arange(len(leader)), leader]
     offering = state.open & state.in_race.any(axis=1) & (lead >= p["concede_share"])

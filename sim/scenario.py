@@ -136,7 +136,9 @@ def _merge_keyed(parent: LocatedList, child: LocatedList, key: str, section: str
             index[ident] = len(items)
             items.append(item)
             items.item_where.append(child.item_where[j])
-    kept = [(x, w) for x, w in zip(items, items.item_where, strict=True) if x.get(key) not in dropped]
+    kept = [
+        (x, w) for x, w in zip(items, items.item_where, strict=True) if x.get(key) not in dropped
+    ]
     out = LocatedList(x for x, _ in kept)
     out.where, out.item_where = items.where, [w for _, w in kept]
     return out
@@ -336,7 +338,12 @@ def _cross_check(sc: Scenario, data, file: str) -> list[Problem]:
                 cand_ref((section, i, "candidate"), rule.candidate)
             else:
                 known = cand_attrs
-                selector((section, i, "candidates"), rule.candidates, known, _ref_any(cand_ref, member_ref))
+                selector(
+                    (section, i, "candidates"),
+                    rule.candidates,
+                    known,
+                    _ref_any(cand_ref, member_ref),
+                )
     for i, tie in enumerate(sc.ties):
         cites(("ties", i), tie)
         selector(("ties", i, "from"), tie.from_, member_attrs, member_ref)
@@ -349,7 +356,10 @@ def _cross_check(sc: Scenario, data, file: str) -> list[Problem]:
     for i, ev in enumerate(sc.events):
         cites(("events", i), ev)
         if not cal.start <= ev.date <= cal.last_round:
-            ck.add(("events", i, "date"), f"{ev.date} is outside the calendar ({cal.start} to {cal.last_round})")
+            ck.add(
+                ("events", i, "date"),
+                f"{ev.date} is outside the calendar ({cal.start} to {cal.last_round})",
+            )
         if ev.member is not None:
             member_ref(("events", i, "member"), ev.member)
         if ev.candidate is not None:

@@ -165,7 +165,11 @@ class Event(Cited):
     def _fields_for_kind(self):
         needed = EVENT_FIELDS[self.kind]
         missing = [f for f in needed if getattr(self, f) is None]
-        extra = [f for f in (*_EVENT_OPTIONAL, "deadline") if f not in needed and getattr(self, f) is not None]
+        extra = [
+            f
+            for f in (*_EVENT_OPTIONAL, "deadline")
+            if f not in needed and getattr(self, f) is not None
+        ]
         if missing:
             raise ValueError(f"a `{self.kind}` event needs {', '.join(missing)}")
         if extra:
@@ -187,12 +191,18 @@ class Parameters(Cited):
     switch_margin: float = Field(0.5, ge=0, le=5, description="lead needed to switch (commitment)")
     object_threshold: float = Field(-0.4, ge=-5, le=5, description="utility below which to object")
     lift_threshold: float = Field(-0.2, ge=-5, le=5, description="utility at which to lift it")
-    pressure_days: float = Field(28, gt=0, le=3650, description="days before deadline: pressure 1/2")
+    pressure_days: float = Field(
+        28, gt=0, le=3650, description="days before deadline: pressure 1/2"
+    )
     withdraw_gap: float = Field(0.4, ge=0, le=1, description="share gap to the leader to withdraw")
-    withdraw_patience: int = Field(3, ge=1, le=1000, description="rounds trailing before withdrawing")
+    withdraw_patience: int = Field(
+        3, ge=1, le=1000, description="rounds trailing before withdrawing"
+    )
     concede_share: float = Field(0.5, ge=0, le=1, description="leader's share to offer concessions")
     concession_size: float = Field(0.5, ge=0, le=5, description="utility a concession adds")
-    concessions_per_round: int = Field(1, ge=0, le=1000, description="offers a leader makes a round")
+    concessions_per_round: int = Field(
+        1, ge=0, le=1000, description="offers a leader makes a round"
+    )
 
     @model_validator(mode="after")
     def _hysteresis(self):

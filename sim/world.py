@@ -133,7 +133,9 @@ def build_world(scenario: Scenario) -> World:
             rules[r.id] = Rule(r.id, kind, mask, tuple(r.source_ids()), bool(r.assumption))
     for t in scenario.ties:
         mask = np.outer(select_members(t.from_, scenario), select_members(t.to, scenario))
-        rules[t.id] = Rule(t.id, "tie", mask.astype(float), tuple(t.source_ids()), bool(t.assumption))
+        rules[t.id] = Rule(
+            t.id, "tie", mask.astype(float), tuple(t.source_ids()), bool(t.assumption)
+        )
 
     cal = scenario.calendar
     dates, d = [], cal.start

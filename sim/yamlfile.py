@@ -49,7 +49,9 @@ def _build(node: yaml.Node, loader: yaml.SafeLoader, file: str):
         return _locate(out, where, lines)
     if isinstance(node, yaml.SequenceNode):
         items = [_build(n, loader, file) for n in node.value]
-        return _locate(LocatedList(items), where, [(file, n.start_mark.line + 1) for n in node.value])
+        return _locate(
+            LocatedList(items), where, [(file, n.start_mark.line + 1) for n in node.value]
+        )
     return loader.construct_object(node, deep=True)
 
 

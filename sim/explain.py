@@ -1,0 +1,116 @@
+"""Why a member leans the way it does: its utility for each candidate, term by term."""
+
+import numpy as np
+
+from sim.dynamics import UNDECIDED, draw_noise, initial_state, step, utility_terms
+from sim.world import World
+
+TERMS = ("affinity", "ties", "bandwagon", "grievance", "concession", "noise")
+TOP_TIES = 5
+
+
+class ExplainError(ValueError):
+    """A request that names no such member or round."""
+
+
+def explain(world: World, member: str, round_: int, seed: int) -> str:
+    """Text report of `member`'s utilities in round `round_` of the run with `seed`."""
+    if member not in world.members:
+        raise ExplainError(
+            f"--member: unknown member {member!r} (one of {', '.join(world.members)})"
+        )
+    if not 1 <= round_ <= world.n_rounds:
+        raise ExplainError(f"--round: must be between 1 and {world.n_rounds}")
+    noise = draw_noise(np.random.default_rng(seed), world)
+    state = initial_state(world, 1)
+    for t in range(1, round_):
+        state = step(state, world, t, noise[t][None])
+        if not state.open[0]:
+            at = world.dates[t].isoformat()
+            raise ExplainError(f"--round: this run ended at round {t} ({at}); pick 1 to {t}")
+    terms = {k: v[0] for k, v in utility_terms(state, world, round_, noise[round_][None]).items()}
+    return _report(world, state, terms, world.members.index(member), round_, seed)
+
+
+def _report(world: World, state, terms: dict, i: int, t: int, seed: int) -> str:
+    sc, setup = world.scenario, world.rounds[t]
+    p = setup.params
+    spec = sc.members[i]
+    stance = int(state.stance[0, i])
+    objecting = [world.candidates[c] for c in np.flatnonzero(state.objecting[0, i])]
+    lines = [
+        f"{spec.code} ({spec.name}), round {t} ({world.dates[t].isoformat()}), seed {seed}",
+        f"  before this round: {'undecided' if stance == UNDECIDED else 'supports ' + world.candidates[stance]}"
+        + (f"; objecting to {', '.join(objecting)}" if objecting else ""),
+        f"  salience {spec.salience}, capability {spec.capability}; "
+        f"member {'present' if setup.active[i] else 'not yet a member'}",
+    ]
+    affinity, grievance, ties = world.matrices(t)
+    for c, cid in enumerate(world.candidates):
+        status = "in the race" if state.in_race[0, c] else "not in the race"
+        total = sum(terms[k][i, c] for k in TERMS)
+        lines += ["", f"candidate {cid} ({status}): U = {total:+.3f}"]
+        for k in TERMS:
+            lines.append(
+                f"  {k:<11}{terms[k][i, c] + 0.0:+.3f}   {_why(world, state, k, i, c, t, ties)}"
+            )
+    lines += ["", _decision_rule_text(p)]
+    return "\n".join(lines)
+
+
+def _why(world: World, state, term: str, i: int, c: int, t: int, ties) -> str:
+    setup, p = world.rounds[t], world.rounds[t].params
+    salience = world.salience[i]
+    if term in ("affinity", "grievance"):
+        kind = "preference" if term == "affinity" else "grievance"
+        weight = "w_pref" if term == "affinity" else "w_griev"
+        parts = [
+            f"{rule.id} {setup.values[rule.id]:+g} [{_cite(rule)}]"
+            for rule in world.rules.values()
+            if rule.kind == kind and rule.mask[i, c] and setup.values[rule.id]
+        ]
+        rules = "; ".join(parts) if parts else "no rule applies"
+        return f"{weight} {p[weight]:g} x salience {salience:g} x ({rules})"
+    if term == "ties":
+        signal = (state.stance[0] == c).astype(float) - state.objecting[0, :, c]
+        contrib = p["w_ties"] * ties[i] * signal
+        top = np.argsort(-np.abs(contrib), kind="stable")[:TOP_TIES]
+        parts = []
+        for j in top:
+            if contrib[j] == 0:
+                continue
+            via = [r for r in world.rules.values() if r.kind == "tie" and r.mask[i, j]]
+            why = ", ".join(f"{r.id} [{_cite(r)}]" for r in via)
+            act = "backs" if signal[j] > 0 else "objects to"
+            parts.append(f"{world.members[j]} {act} it {contrib[j]:+.3f} via {why}")
+        return "; ".join(parts) if parts else "no tied member backs or objects to it"
+    if term == "bandwagon":
+        from sim.dynamics import deadline_pressure, support_shares
+
+        share = support_shares(state, world, setup.active, weighted=True)[0, c]
+        return (
+            f"w_band {p['w_band']:g} x capability share backing it {share:.3f} x deadline "
+            f"pressure {deadline_pressure(world, t):.3f} (deadline {setup.deadline.isoformat()}, "
+            "rule: parameters.pressure_days [docs/ODD.md])"
+        )
+    if term == "concession":
+        r = int(state.conceded_round[0, i, c])
+        if r < 0:
+            return "no concession offered by this camp"
+        return f"w_conc {p['w_conc']:g} x offer made in round {r} ({world.dates[r].isoformat()})"
+    return f"noise {p['noise']:g} x standard normal shock (seeded draw)"
+
+
+def _cite(rule) -> str:
+    parts = [f"source: {', '.join(rule.sources)}"] if rule.sources else []
+    if rule.assumption:
+        parts.append("assumption")
+    return "; ".join(parts) or "uncited"
+
+
+def _decision_rule_text(p: dict) -> str:
+    return (
+        f"rules: declare when U >= {p['declare_threshold']:g} and it leads the runner-up by "
+        f">= {p['declare_margin']:g}; switch when another leads by >= {p['switch_margin']:g}; "
+        f"object when U < {p['object_threshold']:g}, lift when U >= {p['lift_threshold']:g}"
+    )
