@@ -13,7 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from sim.errors import Problem, ScenarioError
-from sim.schema import PARAMETER_NAMES, Scenario
+from sim.schema import PARAMETER_NAMES, Parameters, Scenario
 from sim.yamlfile import LocatedDict, LocatedList, load_located, where_of
 
 # List sections whose items a variant can replace or drop by their key.
@@ -372,10 +372,36 @@ def _cross_check(sc: Scenario, data, file: str) -> list[Problem]:
             close = difflib.get_close_matches(ev.parameter, PARAMETER_NAMES, n=1)
             hint = f" (did you mean `{close[0]}`?)" if close else ""
             ck.add(("events", i, "parameter"), f"unknown parameter {ev.parameter!r}{hint}")
+        _check_event_value(ck, i, ev, sc)
+    entering = {e.candidate: e.date for e in sc.events if e.kind == "enter" and e.date > cal.start}
+    for i, m in enumerate(sc.members):
+        if m.initial in entering:
+            msg = f"candidate {m.initial!r} is not in the race at the start (it enters {entering[m.initial]})"
+            ck.add(("members", i, "initial"), msg)
     joins = [e.member for e in sc.events if e.kind == "join"]
     for code in {c for c in joins if joins.count(c) > 1}:
         ck.add(("events",), f"member {code!r} joins more than once")
     return ck.problems
+
+
+# The range each re-weighting event's value must respect, as in the schema.
+_EVENT_RANGES = {"grievance": (0.0, 1.0), "preference": (-1.0, 1.0), "tie": (0.0, 100.0)}
+
+
+def _check_event_value(ck: _Checker, i: int, ev, sc: Scenario) -> None:
+    if ev.kind in _EVENT_RANGES:
+        lo, hi = _EVENT_RANGES[ev.kind]
+        if not lo <= ev.value <= hi:
+            ck.add(
+                ("events", i, "value"), f"must be between {lo:g} and {hi:g} for a {ev.kind} event"
+            )
+    elif ev.kind == "parameter" and ev.parameter in PARAMETER_NAMES:
+        values = sc.parameters.model_dump(exclude={"source", "assumption", "note"})
+        try:
+            Parameters.model_validate({**values, ev.parameter: ev.value, "assumption": True})
+        except ValidationError as exc:
+            msg = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            ck.add(("events", i, "value"), f"{ev.parameter}: {msg}")
 
 
 def _ref_any(cand_ref, member_ref):
