@@ -115,8 +115,9 @@ def step(state: State, world: World, t: int, eps: np.ndarray) -> State:
     _dated_race_changes(new, world, t)
     utility = sum(utility_terms(state, world, t, eps).values())
     _decide(new, state, world, t, utility)
-    _candidates_act(new, world, t)
+    _withdrawals(new, world, t)
     _apply_decision_rule(new, world, t)
+    _concessions(new, world, t)
     # An appointed replication is over: it keeps the position it had when appointed.
     closed = ~state.open
     if closed.any():
@@ -162,6 +163,7 @@ def _decide(new: State, old: State, world: World, t: int, utility: np.ndarray) -
     current = np.take_along_axis(u, np.maximum(stance, 0)[:, :, None], axis=2)[:, :, 0]
     switch = (
         ~undecided
+        & ~objects_best
         & (best != stance)
         & (u_best >= p["declare_threshold"])
         & (u_best - current >= p["switch_margin"])
@@ -198,11 +200,10 @@ def _record_first_declarations(state: State, t: int) -> None:
     )
 
 
-def _candidates_act(state: State, world: World, t: int) -> None:
-    """Trailing candidates withdraw; the leading camp makes concessions to holdouts."""
+def _withdrawals(state: State, world: World, t: int) -> None:
+    """A candidate far behind the leader for `withdraw_patience` rounds leaves the race."""
     p = world.rounds[t].params
-    active = world.rounds[t].active
-    shares = np.where(state.in_race, support_shares(state, world, active, weighted=True), -np.inf)
+    shares = _race_shares(state, world, t)
     leader = np.argmax(shares, axis=1)
     lead = shares[np.arange(len(leader)), leader]
     c_count = len(world.candidates)
@@ -219,31 +220,38 @@ def _candidates_act(state: State, world: World, t: int) -> None:
         if quits.any():
             _withdraw(state, world, quits, c, t)
 
+
+def _concessions(state: State, world: World, t: int) -> None:
+    """Where the race is still open, the leading camp courts holdouts for next round."""
+    p = world.rounds[t].params
     if p["concessions_per_round"] <= 0:
         return
-    leader = np.argmax(
-        np.where(state.in_race, support_shares(state, world, active, weighted=True), -np.inf),
-        axis=1,
-    )
-    lead = support_shares(state, world, active, weighted=True)[np.arange(len(leader)), leader]
+    shares = _race_shares(state, world, t)
+    leader = np.argmax(shares, axis=1)
+    lead = shares[np.arange(len(leader)), leader]
     offering = state.open & state.in_race.any(axis=1) & (lead >= p["concede_share"])
     _offer_concessions(state, world, t, leader, offering, int(p["concessions_per_round"]))
 
 
+def _race_shares(state: State, world: World, t: int) -> np.ndarray:
+    """(R, C) capability share behind each candidate in the race, -inf for the others."""
+    shares = support_shares(state, world, world.rounds[t].active, weighted=True)
+    return np.where(state.in_race, shares, -np.inf)
+
+
 def _offer_concessions(state, world, t, leader, offering, per_round) -> None:
-    """The leader's camp courts holdouts: objectors first, then the weightiest undecided."""
+    """The leader's camp courts holdouts: objectors first, then the weightiest undecided.
+
+    Members committed to a rival are not courted; nor is a member courted twice by one camp.
+    """
     p = world.rounds[t].params
     active = world.rounds[t].active
     reps = np.arange(len(leader))
-    locked = np.zeros((len(leader), len(world.members)), dtype=bool)
-    for c, i in enumerate(world.home):  # a home state backs its own running candidate
-        locked[:, i] |= state.in_race[:, c] & (leader != c)
     objects_leader = state.objecting[reps, :, leader]
     eligible = (
         offering[:, None]
         & active[None, :]
-        & (state.stance != leader[:, None])
-        & ~locked
+        & ((state.stance == UNDECIDED) | objects_leader)
         & (state.conceded_round[reps, :, leader] == NEVER)
     )
     priority = np.where(eligible, objects_leader * 10.0 + world.capability[None, :], -np.inf)

@@ -8,10 +8,12 @@ import difflib
 import hashlib
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import yaml
 from pydantic import ValidationError
 
+from sim import schema
 from sim.errors import Problem, ScenarioError
 from sim.schema import PARAMETER_NAMES, Parameters, Scenario
 from sim.yamlfile import LocatedDict, LocatedList, load_located, where_of
@@ -27,6 +29,15 @@ KEYED_SECTIONS = {
     "events": "id",
 }
 MAPPING_SECTIONS = ("calendar", "decision", "parameters")
+ITEM_MODELS = {
+    "sources": schema.Source,
+    "candidates": schema.Candidate,
+    "members": schema.Member,
+    "preferences": schema.Preference,
+    "ties": schema.Tie,
+    "grievances": schema.Grievance,
+    "events": schema.Event,
+}
 
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
@@ -39,11 +50,45 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_schema_problems(exc, data, str(path))) from None
+        # Report the cross-reference problems of the valid parts in the same pass.
+        problems = _schema_problems(exc, data, str(path))
+        partial, unsure = _valid_parts(data)
+        problems += _cross_check(partial, data, str(path), unsure)
+        raise ScenarioError(problems) from None
     problems = _cross_check(scenario, data, str(path))
     if problems:
         raise ScenarioError(problems)
     return scenario
+
+
+def _valid_parts(data) -> tuple[SimpleNamespace, set]:
+    """The blocks and items of a scenario that pass the schema on their own.
+
+    Items that fail become None (so positions, and thus line numbers, stay right), and
+    their ids are returned so that references to them are not reported as unknown.
+    """
+    unsure: set = set()
+    parts = SimpleNamespace()
+    for name, model in (("calendar", schema.Calendar), ("decision", schema.Decision),
+                        ("parameters", schema.Parameters)):  # fmt: skip
+        raw = data.get(name, {} if name != "calendar" else None)
+        try:
+            value = model.model_validate(raw if raw is not None else {"assumption": True})
+        except ValidationError:
+            value = None
+        setattr(parts, name, value if raw is not None or name != "calendar" else None)
+    for section, model in ITEM_MODELS.items():
+        raw = data.get(section)
+        items = []
+        for item in raw if isinstance(raw, list) else []:
+            try:
+                items.append(model.model_validate(item))
+            except ValidationError:
+                items.append(None)
+                if isinstance(item, dict):
+                    unsure.add(item.get(KEYED_SECTIONS[section]))
+        setattr(parts, section, items)
+    return parts, unsure
 
 
 def scenario_digest(scenario: Scenario) -> str:
@@ -166,6 +211,10 @@ def _apply_override(data: LocatedDict, text: str) -> None:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError:
         value = raw
+    except ValueError as exc:  # e.g. 2024-02-30 looks like a date but is none
+        raise ScenarioError(
+            [Problem(shown, None, dotted, f"{raw!r} is not a valid value ({exc})")]
+        ) from None
     node, path = data, []
     for k in keys[:-1]:
         node = _child(node, k, path, shown)
@@ -176,6 +225,18 @@ def _apply_override(data: LocatedDict, text: str) -> None:
     node[last] = value
     if hasattr(node, "item_where"):
         node.item_where[last] = (shown, None)
+    if path and path[0] != "sources" and last not in ("source", "assumption", "note"):
+        _mark_assumed(node, last)
+
+
+def _mark_assumed(block: dict, field: str) -> None:
+    """A value set on the command line is the user's assumption; say so in its block."""
+    marked = block.get("assumption")
+    if isinstance(marked, list):
+        if field not in marked:
+            marked.append(field)
+    elif not marked:
+        block["assumption"] = [field] if block.get("source") else True
 
 
 def _child(node, key: str, path: list[str], shown: str):
@@ -204,11 +265,12 @@ def _schema_problems(exc: ValidationError, data, file: str) -> list[Problem]:
     for err in exc.errors():
         loc = tuple(err["loc"])
         where = where_of(data, loc) or (file, None)
-        problems.append(Problem(where[0], where[1], _dotted(loc), _message(err, loc)))
+        problems.append(Problem(where[0], where[1], dotted(loc), _message(err, loc)))
     return problems
 
 
-def _dotted(loc: tuple) -> str:
+def dotted(loc: tuple) -> str:
+    """`("members", 3, "capability")` -> `members[3].capability`."""
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -222,7 +284,7 @@ def _message(err: dict, loc: tuple) -> str:
     if kind == "missing":
         return "required field is missing"
     msg = err["msg"].removeprefix("Value error, ")
-    if "input" in err and kind not in ("model_type", "dict_type", "list_type"):
+    if "input" in err and not isinstance(err["input"], dict | list):
         shown = repr(err["input"])
         msg += f" (got {shown[:40]})"
     return msg
@@ -230,19 +292,11 @@ def _message(err: dict, loc: tuple) -> str:
 
 def _did_you_mean(loc: tuple) -> str:
     """Suggest the closest known field name for a typo."""
-    from sim import schema
-
     section_model = {
+        **ITEM_MODELS,
         "calendar": schema.Calendar,
         "decision": schema.Decision,
-        "candidates": schema.Candidate,
-        "members": schema.Member,
-        "preferences": schema.Preference,
-        "ties": schema.Tie,
-        "grievances": schema.Grievance,
-        "events": schema.Event,
         "parameters": schema.Parameters,
-        "sources": schema.Source,
     }
     model = section_model.get(loc[0], schema.Scenario) if len(loc) > 1 else schema.Scenario
     names = [f.alias or n for n, f in model.model_fields.items()]
@@ -261,27 +315,47 @@ class _Checker:
 
     def add(self, loc: tuple, message: str) -> None:
         where = where_of(self.data, loc) or (self.file, None)
-        self.problems.append(Problem(where[0], where[1], _dotted(loc), message))
+        self.problems.append(Problem(where[0], where[1], dotted(loc), message))
 
     def unique(self, section: str, items, key: str) -> None:
         seen = set()
-        for i, item in enumerate(items):
+        for i, item in items:
             ident = getattr(item, key)
             if ident in seen:
                 self.add((section, i, key), f"duplicate {key} {ident!r}")
             seen.add(ident)
 
 
-def _cross_check(sc: Scenario, data, file: str) -> list[Problem]:
+def _cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> list[Problem]:
+    """Problems between the parts of a scenario; items that are None (invalid) are skipped."""
     ck = _Checker(data, file)
-    for section, key in KEYED_SECTIONS.items():
-        ck.unique(section, getattr(sc, section), key)
 
-    sources = {s.id for s in sc.sources}
-    members = {m.code for m in sc.members}
-    candidates = {c.id for c in sc.candidates}
-    member_attrs = {"codes"} | {k for m in sc.members for k in m.attributes}
-    cand_attrs = {"ids", "home"} | {k for c in sc.candidates for k in c.attributes}
+    def valid(section: str):
+        return [(i, x) for i, x in enumerate(getattr(sc, section)) if x is not None]
+
+    for section, key in KEYED_SECTIONS.items():
+        ck.unique(section, valid(section), key)
+
+    # Events name preferences, grievances and ties by id alone, so ids must differ across them.
+    rule_ids: dict[str, str] = {}
+    for section in ("preferences", "grievances", "ties"):
+        for i, rule in valid(section):
+            if rule_ids.setdefault(rule.id, section) != section:
+                ck.add((section, i, "id"), f"id {rule.id!r} is already used in {rule_ids[rule.id]}")
+    homes: dict[str, str] = {}
+    for i, c in valid("candidates"):
+        if homes.setdefault(c.home, c.id) != c.id:
+            ck.add(("candidates", i, "home"), f"{c.home} is already home to {homes[c.home]!r}")
+
+    sources = {s.id for _, s in valid("sources")} | unsure
+    members = {m.code for _, m in valid("members")} | unsure
+    candidates = {c.id for _, c in valid("candidates")} | unsure
+    member_attrs = {"codes"} | {k for _, m in valid("members") for k in m.attributes}
+    cand_attrs = {"ids", "home"} | {k for _, c in valid("candidates") for k in c.attributes}
+    if unsure & {None} or len(valid("members")) < len(sc.members):
+        member_attrs = _Anything()  # an invalid member may define any attribute
+    if len(valid("candidates")) < len(sc.candidates):
+        cand_attrs = _Anything()
 
     def cites(loc: tuple, block) -> None:
         for sid in block.source_ids():
@@ -313,53 +387,53 @@ def _cross_check(sc: Scenario, data, file: str) -> list[Problem]:
             elif isinstance(want, dict) and not set(want) <= {"min", "max"}:
                 ck.add((*loc, key), "a range selector takes only `min` and `max`")
 
-    cites(("calendar",), sc.calendar)
     cal = sc.calendar
-    if cal.deadline < cal.start:
-        ck.add(("calendar", "deadline"), "is before calendar.start")
-    if cal.last_round <= cal.start:
-        ck.add(("calendar", "last_round"), "must be after calendar.start")
-    cites(("decision",), sc.decision)
-    for i, code in enumerate(sc.decision.veto):
-        member_ref(("decision", "veto", i), code)
-    cites(("parameters",), sc.parameters)
-    for i, c in enumerate(sc.candidates):
+    if cal is not None:
+        cites(("calendar",), cal)
+        if cal.deadline < cal.start:
+            ck.add(("calendar", "deadline"), "is before calendar.start")
+        if cal.last_round <= cal.start:
+            ck.add(("calendar", "last_round"), "must be after calendar.start")
+    if sc.decision is not None:
+        cites(("decision",), sc.decision)
+        for i, code in enumerate(sc.decision.veto):
+            member_ref(("decision", "veto", i), code)
+    if sc.parameters is not None:
+        cites(("parameters",), sc.parameters)
+    for i, c in valid("candidates"):
         cites(("candidates", i), c)
         member_ref(("candidates", i, "home"), c.home)
-    for i, m in enumerate(sc.members):
+    for i, m in valid("members"):
         cites(("members", i), m)
         if m.initial is not None:
             cand_ref(("members", i, "initial"), m.initial)
     for section in ("preferences", "grievances"):
-        for i, rule in enumerate(getattr(sc, section)):
+        for i, rule in valid(section):
             cites((section, i), rule)
             selector((section, i, "members"), rule.members, member_attrs, member_ref)
             if rule.candidate is not None:
                 cand_ref((section, i, "candidate"), rule.candidate)
             else:
-                known = cand_attrs
-                selector(
-                    (section, i, "candidates"),
-                    rule.candidates,
-                    known,
-                    _ref_any(cand_ref, member_ref),
-                )
-    for i, tie in enumerate(sc.ties):
+                ref = _ref_any(cand_ref, member_ref)
+                selector((section, i, "candidates"), rule.candidates, cand_attrs, ref)
+    for i, tie in valid("ties"):
         cites(("ties", i), tie)
         selector(("ties", i, "from"), tie.from_, member_attrs, member_ref)
         selector(("ties", i, "to"), tie.to, member_attrs, member_ref)
     ids = {
-        "grievance": {g.id for g in sc.grievances},
-        "tie": {t.id for t in sc.ties},
-        "preference": {p.id for p in sc.preferences},
+        kind: {x.id for _, x in valid(section)} | unsure
+        for kind, section in (
+            ("grievance", "grievances"),
+            ("tie", "ties"),
+            ("preference", "preferences"),
+        )
     }
-    for i, ev in enumerate(sc.events):
+    events = [ev for _, ev in valid("events")]
+    for i, ev in valid("events"):
         cites(("events", i), ev)
-        if not cal.start <= ev.date <= cal.last_round:
-            ck.add(
-                ("events", i, "date"),
-                f"{ev.date} is outside the calendar ({cal.start} to {cal.last_round})",
-            )
+        if cal is not None and not cal.start <= ev.date <= cal.last_round:
+            outside = f"{ev.date} is outside the calendar ({cal.start} to {cal.last_round})"
+            ck.add(("events", i, "date"), outside)
         if ev.member is not None:
             member_ref(("events", i, "member"), ev.member)
         if ev.candidate is not None:
@@ -372,23 +446,38 @@ def _cross_check(sc: Scenario, data, file: str) -> list[Problem]:
             close = difflib.get_close_matches(ev.parameter, PARAMETER_NAMES, n=1)
             hint = f" (did you mean `{close[0]}`?)" if close else ""
             ck.add(("events", i, "parameter"), f"unknown parameter {ev.parameter!r}{hint}")
-        _check_event_value(ck, i, ev, sc)
-    entering = {e.candidate: e.date for e in sc.events if e.kind == "enter" and e.date > cal.start}
-    for i, m in enumerate(sc.members):
+        _check_event_value(ck, i, ev, sc.parameters or Parameters())
+    start = cal.start if cal is not None else None
+    entering = {
+        e.candidate: e.date for e in events if e.kind == "enter" and start and e.date > start
+    }
+    joins = [e.member for e in events if e.kind == "join"]
+    for i, m in valid("members"):
         if m.initial in entering:
             msg = f"candidate {m.initial!r} is not in the race at the start (it enters {entering[m.initial]})"
             ck.add(("members", i, "initial"), msg)
-    joins = [e.member for e in sc.events if e.kind == "join"]
+        if m.initial and m.code in joins:
+            ck.add(("members", i, "initial"), "a member that joins later starts undecided")
     for code in {c for c in joins if joins.count(c) > 1}:
         ck.add(("events",), f"member {code!r} joins more than once")
     return ck.problems
+
+
+class _Anything:
+    """Stands for an unknown set of attribute names: contains everything."""
+
+    def __contains__(self, item) -> bool:
+        return True
+
+    def __iter__(self):
+        return iter(())
 
 
 # The range each re-weighting event's value must respect, as in the schema.
 _EVENT_RANGES = {"grievance": (0.0, 1.0), "preference": (-1.0, 1.0), "tie": (0.0, 100.0)}
 
 
-def _check_event_value(ck: _Checker, i: int, ev, sc: Scenario) -> None:
+def _check_event_value(ck: _Checker, i: int, ev, params: Parameters) -> None:
     if ev.kind in _EVENT_RANGES:
         lo, hi = _EVENT_RANGES[ev.kind]
         if not lo <= ev.value <= hi:
@@ -396,7 +485,7 @@ def _check_event_value(ck: _Checker, i: int, ev, sc: Scenario) -> None:
                 ("events", i, "value"), f"must be between {lo:g} and {hi:g} for a {ev.kind} event"
             )
     elif ev.kind == "parameter" and ev.parameter in PARAMETER_NAMES:
-        values = sc.parameters.model_dump(exclude={"source", "assumption", "note"})
+        values = params.model_dump(exclude={"source", "assumption", "note"})
         try:
             Parameters.model_validate({**values, ev.parameter: ev.value, "assumption": True})
         except ValidationError as exc:

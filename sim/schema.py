@@ -65,7 +65,9 @@ class Decision(Cited):
 
     rule: Literal["consensus", "unanimity", "qualified_majority"] = "consensus"
     threshold: float = Field(0.5, gt=0, le=1, description="share needed (qualified majority)")
-    weighted: bool = Field(False, description="count shares by capability, not by heads")
+    weighted: bool = Field(
+        False, description="qualified majority: count shares by capability, not by heads"
+    )
     veto: list[str] = Field(default_factory=list, description="members whose objection blocks")
     quorum: float = Field(
         0.0, ge=0, le=1, description="consensus: share backing the sole candidate before silence"

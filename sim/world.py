@@ -138,14 +138,19 @@ def build_world(scenario: Scenario) -> World:
         )
 
     cal = scenario.calendar
-    dates, d = [], cal.start
-    while d <= cal.last_round:
-        dates.append(d)
+    # The last round is the first round date on or after `last_round`, so that every
+    # event the calendar admits falls in some round.
+    dates, d = [cal.start], cal.start
+    while d < cal.last_round:
         d += timedelta(days=cal.round_days)
+        dates.append(d)
 
     joining = {e.member for e in scenario.events if e.kind == "join"}
     start = scenario.calendar.start
     entering = {e.candidate for e in scenario.events if e.kind == "enter" and e.date > start}
+    out_at_start = {
+        e.candidate for e in scenario.events if e.kind == "withdraw" and e.date <= start
+    }
     world = World(
         scenario=scenario,
         members=members,
@@ -154,7 +159,7 @@ def build_world(scenario: Scenario) -> World:
         salience=np.array([m.salience for m in scenario.members]),
         home=np.array([m_index[c.home] for c in scenario.candidates]),
         initial=np.array([c_index[m.initial] if m.initial else -1 for m in scenario.members]),
-        in_race0=np.array([cid not in entering for cid in candidates]),
+        in_race0=np.array([cid not in entering | out_at_start for cid in candidates]),
         rules=rules,
         dates=dates,
     )

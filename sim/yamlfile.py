@@ -33,30 +33,58 @@ def _locate(container, where, item_where):
     return container
 
 
-def _build(node: yaml.Node, loader: yaml.SafeLoader, file: str):
-    where = (file, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)  # resolve `<<:` merge keys the way PyYAML does
-        out, lines = LocatedDict(), {}
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if not isinstance(key, str | int | float | bool):
-                raise _problem(file, key_node, "", "mapping keys must be plain scalars")
-            if key in out:
-                raise _problem(file, key_node, str(key), "duplicate key")
-            out[key] = _build(value_node, loader, file)
-            lines[key] = (file, key_node.start_mark.line + 1)
-        return _locate(out, where, lines)
-    if isinstance(node, yaml.SequenceNode):
-        items = [_build(n, loader, file) for n in node.value]
-        return _locate(
-            LocatedList(items), where, [(file, n.start_mark.line + 1) for n in node.value]
-        )
-    return loader.construct_object(node, deep=True)
+_PLAIN_TAGS = {
+    f"tag:yaml.org,2002:{t}"
+    for t in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp")
+}
 
 
-def _problem(file: str, node: yaml.Node, path: str, message: str) -> ScenarioError:
-    return ScenarioError([Problem(file, node.start_mark.line + 1, path, message)])
+class _Builder:
+    """Turns a YAML node tree into Located containers, refusing anything but plain data."""
+
+    def __init__(self, loader: yaml.SafeLoader, file: str):
+        self.loader, self.file = loader, file
+        self.built: dict[int, object] = {}  # an alias reuses its anchor's result
+
+    def build(self, node: yaml.Node, path: tuple = ()):
+        if id(node) in self.built:
+            return self.built[id(node)]
+        if node.tag not in _PLAIN_TAGS:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise self.problem(node, path, f"tag {tag} is not allowed (only plain YAML data)")
+        where = (self.file, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            self.loader.flatten_mapping(node)  # resolve `<<:` merge keys the way PyYAML does
+            out, lines = LocatedDict(), {}
+            for key_node, value_node in node.value:
+                key = self.scalar(key_node, path)
+                if not isinstance(key, str | int | float | bool):
+                    raise self.problem(key_node, path, "mapping keys must be plain scalars")
+                if key in out:
+                    raise self.problem(key_node, (*path, key), "duplicate key")
+                out[key] = self.build(value_node, (*path, key))
+                lines[key] = (self.file, key_node.start_mark.line + 1)
+            result = _locate(out, where, lines)
+        elif isinstance(node, yaml.SequenceNode):
+            items = [self.build(n, (*path, i)) for i, n in enumerate(node.value)]
+            lines = [(self.file, n.start_mark.line + 1) for n in node.value]
+            result = _locate(LocatedList(items), where, lines)
+        else:
+            result = self.scalar(node, path)
+        self.built[id(node)] = result
+        return result
+
+    def scalar(self, node: yaml.Node, path: tuple):
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except ValueError as exc:  # e.g. 2024-02-30 looks like a date but is none
+            raise self.problem(node, path, f"{node.value!r} is not a valid value ({exc})") from None
+
+    def problem(self, node: yaml.Node, path: tuple, message: str) -> ScenarioError:
+        from sim.scenario import dotted
+
+        line = node.start_mark.line + 1
+        return ScenarioError([Problem(self.file, line, dotted(path), message)])
 
 
 def load_located(path: Path, shown: str | None = None):
@@ -80,13 +108,16 @@ def load_located(path: Path, shown: str | None = None):
         node = loader.get_single_node()
         if node is None:
             raise ScenarioError([Problem(shown, None, "", "file is empty")])
-        return _build(node, loader, shown)
+        return _Builder(loader, shown).build(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         what = exc.problem or "not valid YAML"
         if "could not determine a constructor" in what:
             what = f"tag {what.split('tag')[-1].strip()} is not allowed (only plain YAML data)"
+        elif exc.context and exc.context_mark and exc.context_mark is not mark:
+            # Point at the opening of what was left unclosed, not only where parsing stopped.
+            what += f" ({exc.context} at line {exc.context_mark.line + 1})"
         raise ScenarioError([Problem(shown, line, "", f"not valid YAML: {what}")]) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([Problem(shown, None, "", f"not valid YAML: {exc}")]) from None

@@ -159,6 +159,20 @@ def test_without_a_concession_the_holdout_blocks_to_the_end():
     assert winner(w, h) == (None, None)  # deadlock
 
 
+def test_members_committed_to_a_rival_are_not_courted():
+    w = toy(initial={"C": "x", "D": "y"}, withdraw_gap=1.0, **OFFERS)
+    h = run(w)
+    assert (h.final.conceded_round[0, 3] == -1).all()  # D backs y
+    assert (h.final.conceded_round[0, 1] == -1).all()  # B is y's home state
+
+
+def test_no_concession_is_logged_in_the_round_of_appointment():
+    w = toy(candidates=SOLE, **OFFERS)  # appointed in round 1: nobody left to court
+    h = run(w)
+    assert winner(w, h) == ("x", 1)
+    assert (h.final.conceded_round == -1).all()
+
+
 def test_a_camp_short_of_concede_share_offers_nothing():
     w = toy(
         members=("A", "B", "C", "D", "E"),
@@ -177,6 +191,7 @@ def test_objectors_are_courted_before_weightier_undecided_members():
         capability={"D": 1.0, "E": 0.1},
         initial={"B": "x", "C": "x"},
         grievances=[grudge("E", "x", 0.45)],
+        decision={"quorum": 1.0},  # keep the race open past round 1
         **OFFERS,
     )
     h = run(w)
@@ -189,7 +204,7 @@ def test_objectors_are_courted_before_weightier_undecided_members():
 
 def test_member_joining_is_absent_before_and_present_after():
     join = {"id": "d-joins", "date": week(3), "kind": "join", "member": "D"}
-    w = toy(events=[join], initial={"D": "x"}, preferences=[likes("D", "x", 0.5)])
+    w = toy(events=[join], preferences=[likes("D", "x", 0.5)])
     h = run(w)
     assert not w.rounds[2].active[3] and w.rounds[3].active[3]
     assert stance_of(w, h, "D", 2) is None  # not a member yet, so no stance
@@ -345,3 +360,23 @@ def test_appointed_replication_freezes():
     h = run(w, seeds=(0, 1))
     assert (h.final.appointed_round == 1).all()
     assert (h.stance[-1] == h.stance[1]).all()
+
+
+def test_withdraw_event_on_the_start_date_keeps_the_candidate_out():
+    quit_ = {"id": "y-out", "date": week(0), "kind": "withdraw", "candidate": "y"}
+    w = toy(events=[quit_], decision={"quorum": 1.0})
+    assert not in_race(w, run(w), "y", 0)
+
+
+def test_calendar_ends_on_the_first_round_on_or_after_last_round():
+    from datetime import timedelta
+
+    w = toy(weeks=3)
+    assert w.dates[-1] == week(3)
+    import sim.world as world_mod
+
+    sc = w.scenario.model_copy(deep=True)
+    sc.calendar.last_round = week(3) - timedelta(days=3)
+    assert world_mod.build_world(sc).dates[-1] == week(3)
+    sc.calendar.last_round = sc.calendar.start + timedelta(days=1)
+    assert world_mod.build_world(sc).n_rounds == 1

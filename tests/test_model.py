@@ -11,7 +11,12 @@ def noisy():
     return toy(
         members=("A", "B", "C", "D", "E", "F"),
         preferences=[
-            {"id": "p", "members": {"codes": ["C", "D", "E", "F"]}, "candidate": "x", "affinity": 0.2}
+            {
+                "id": "p",
+                "members": {"codes": ["C", "D", "E", "F"]},
+                "candidate": "x",
+                "affinity": 0.2,
+            }
         ],
         noise=0.5,
         w_ties=0.5,
@@ -53,7 +58,9 @@ def test_model_stops_at_appointment():
 def test_same_seed_same_run_and_different_seeds_can_differ():
     w = noisy()
     runs = [ConsensusModel(w, rng=s).run() for s in (7, 7, 8, 9, 10, 11)]
-    same = [np.array_equal(np.stack(runs[0].history.stance), np.stack(r.history.stance)) for r in runs]
+    same = [
+        np.array_equal(np.stack(runs[0].history.stance), np.stack(r.history.stance)) for r in runs
+    ]
     assert same[1]
     assert not all(same[2:])
 

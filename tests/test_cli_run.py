@@ -1,0 +1,150 @@
+"""`coalition-sim run`, `explain` and `validate` on the shipped scenarios, end to end."""
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+from sim.results import DECLARATIONS_COLUMNS, RUNS_COLUMNS, SUPPORT_COLUMNS
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = sorted((ROOT / "scenarios").rglob("*.yaml"))
+BASE = ROOT / "scenarios" / "nato-2024.yaml"
+
+
+def read(path: Path) -> tuple[list[str], list[dict]]:
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def test_there_are_shipped_scenarios():
+    names = {p.relative_to(ROOT / "scenarios").as_posix() for p in SCENARIOS}
+    assert {"nato-2024.yaml", "nato-2024-article.yaml"} <= names
+    assert len([n for n in names if n.startswith("what-if/")]) >= 3
+
+
+def test_every_shipped_scenario_validates(capsys):
+    assert main(["validate", str(ROOT / "scenarios")]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(SCENARIOS)} file(s), 0 with problems" in out
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_every_shipped_scenario_runs_to_a_result(path, tmp_path, capsys):
+    assert main(["run", str(path), "--seed", "1", "--out", str(tmp_path)]) == 0
+    _, runs = read(tmp_path / "runs.csv")
+    assert len(runs) == 1
+    row = runs[0]
+    assert row["winner"] or int(row["rounds"]) > 0  # a winner, or a deadlock to the end
+    assert "appointed" in capsys.readouterr().out or not row["winner"]
+
+
+def test_run_writes_the_four_tables_with_the_design_columns_and_both_plots(tmp_path, capsys):
+    assert main(["run", str(BASE), "--seed", "1", "--out", str(tmp_path)]) == 0
+    summary = capsys.readouterr().out
+    for table, columns in (
+        ("runs.csv", RUNS_COLUMNS),
+        ("support.csv", SUPPORT_COLUMNS),
+        ("declarations.csv", DECLARATIONS_COLUMNS),
+    ):
+        header, rows = read(tmp_path / table)
+        assert header == columns
+        assert rows
+    meta = json.loads((tmp_path / "manifest.json").read_text())
+    for key in (
+        "scenario",
+        "scenario_sha256",
+        "package_version",
+        "seed",
+        "runs",
+        "command",
+        "created",
+    ):
+        assert key in meta
+    assert meta["seed"] == 1 and meta["runs"] == 1 and len(meta["scenario_sha256"]) == 64
+    for plot in ("trajectory.png", "stances.png"):
+        png = tmp_path / "plots" / plot
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert png.stat().st_size > 10_000  # a drawn figure, not an empty canvas
+    _, runs = read(tmp_path / "runs.csv")
+    assert runs[0]["seed"] == "1"
+    assert ("appointed on" in summary) == bool(runs[0]["winner"])
+    assert "last holdouts" in summary and "withdrawn" in summary
+
+
+def test_support_rows_agree_with_the_outcome(tmp_path):
+    main(["run", str(BASE), "--seed", "2", "--out", str(tmp_path)])
+    _, runs = read(tmp_path / "runs.csv")
+    _, support = read(tmp_path / "support.csv")
+    last = max(int(r["round"]) for r in support)
+    assert last == int(runs[0]["rounds"])
+    if runs[0]["winner"]:
+        final = {r["candidate"]: r for r in support if int(r["round"]) == last}
+        assert int(final[runs[0]["winner"]]["objectors"]) == 0
+
+
+def test_same_seed_writes_the_same_tables(tmp_path):
+    for name in ("a", "b"):
+        main(["run", str(BASE), "--seed", "4", "--out", str(tmp_path / name)])
+    for table in ("runs.csv", "support.csv", "declarations.csv"):
+        assert (tmp_path / "a" / table).read_text() == (tmp_path / "b" / table).read_text()
+
+
+def test_set_override_changes_the_run(tmp_path):
+    main(["run", str(BASE), "--seed", "1", "--out", str(tmp_path / "a")])
+    main(
+        [
+            "run",
+            str(BASE),
+            "--seed",
+            "1",
+            "--out",
+            str(tmp_path / "b"),
+            "--set",
+            "parameters.noise=0",
+        ]
+    )
+    a = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    b = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert a["scenario_sha256"] != b["scenario_sha256"]
+
+
+def test_default_out_is_a_stamped_folder_under_results(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", str(BASE)]) == 0
+    folders = list((tmp_path / "results" / "nato-2024").iterdir())
+    assert len(folders) == 1 and (folders[0] / "runs.csv").exists()
+
+
+def test_explain_splits_utility_into_named_terms_with_rules_and_sources(capsys):
+    assert main(["explain", str(BASE), "--member", "RO", "--round", "2", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    for term in ("affinity", "ties", "bandwagon", "grievance", "concession", "noise"):
+        assert f"  {term}" in out
+    assert "schengen" in out  # the rule behind Romania's grievance against Rutte
+    assert "source:" in out
+    assert "candidate rutte" in out and "candidate iohannis" in out
+
+
+def test_explain_rejects_an_unknown_member_and_round(capsys):
+    assert main(["explain", str(BASE), "--member", "XX"]) == 2
+    assert main(["explain", str(BASE), "--member", "HU", "--round", "999"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown member 'XX'" in err and "--round" in err
+
+
+def test_python_dash_m_sim_works_like_the_console_script(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "sim", "run", str(BASE), "--seed", "1", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "nato-2024 (seed 1)" in out.stdout
+    assert (tmp_path / "runs.csv").exists()
