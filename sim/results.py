@@ -30,23 +30,27 @@ HOLDOUTS_SHOWN = 3
 
 
 def last_holdouts(history: History, r: int) -> list[str]:
-    """The members that came round to the winner last, in the order they came.
+    """The members that held out longest before backing the winner, in the order they came.
 
-    Members still not backing the winner when it was appointed come after all
-    of its backers. Empty on deadlock.
+    A member holds out for the rounds it was present without backing the winner
+    (a member that joins and backs it at once held out for none). Members still not
+    backing the winner when it was appointed come last. Empty on deadlock.
     """
     f, world = history.final, history.world
     winner = int(f.appointed[r])
     if winner == UNDECIDED:
         return []
-    active = world.rounds[int(f.appointed_round[r])].active
+    at = int(f.appointed_round[r])
     order = []
     for i, code in enumerate(world.members):
-        if active[i]:
-            backs = f.stance[r, i] == winner
-            order.append((int(f.since[r, i]) if backs else np.inf, i, code))
+        if not world.rounds[at].active[i]:
+            continue
+        joined = next(t for t in range(at + 1) if world.rounds[t].active[i])
+        since = int(f.since[r, i])
+        held = since - joined if f.stance[r, i] == winner else np.inf
+        order.append((held, since, i, code))
     order.sort()
-    return [code for _, _, code in order[-HOLDOUTS_SHOWN:]]
+    return [code for *_, code in order[-HOLDOUTS_SHOWN:]]
 
 
 def run_rows(history: History, runs: list[int], seeds: list[int]) -> list[dict]:

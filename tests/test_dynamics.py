@@ -380,3 +380,25 @@ def test_calendar_ends_on_the_first_round_on_or_after_last_round():
     assert world_mod.build_world(sc).dates[-1] == week(3)
     sc.calendar.last_round = sc.calendar.start + timedelta(days=1)
     assert world_mod.build_world(sc).n_rounds == 1
+
+
+def test_last_holdouts_are_those_that_held_out_longest_not_late_joiners():
+    from sim.results import last_holdouts
+
+    join = {"id": "e-joins", "date": week(2), "kind": "join", "member": "E"}
+    w = toy(
+        members=("A", "B", "C", "D", "E"),
+        candidates=SOLE,
+        decision={"quorum": 1.0},
+        preferences=[likes("E", "x", 0.5), likes("D", "x", 0.5), likes("B", "x", 0.3)],
+        grievances=[grudge("C", "x", 0.45)],
+        events=[join, {"id": "c-eases", "date": week(4), "kind": "grievance",
+                       "grievance": "C-against-x", "value": 0.0}],
+        **{**OFFERS, "concession_size": 0.3},
+    )  # fmt: skip
+    h = run(w)
+    assert winner(w, h)[0] == "x"
+    assert stance_of(w, h, "E", 2) == "x"  # backs x the round it joins
+    holdouts = last_holdouts(h, 0)
+    assert holdouts[-1] == "C"  # objected until its grievance eased
+    assert "E" not in holdouts
