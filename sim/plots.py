@@ -52,8 +52,9 @@ def trajectory(history: History, path: Path, r: int = 0) -> Path:
     ax.set_ylabel("members")
     ax.set_xlabel("date")
     ax.set_ylim(bottom=0)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))
-    fig.autofmt_xdate()
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.legend(loc="upper left", fontsize=8)
     fig.suptitle(f"{world.scenario.name}: supporters per candidate")
     return _save(fig, path)
@@ -86,6 +87,9 @@ def stances(history: History, path: Path, r: int = 0) -> Path:
     handles = [plt.Rectangle((0, 0), 1, 1, color=_colour(c)) for c in range(len(world.candidates))]
     handles.append(plt.Rectangle((0, 0), 1, 1, color="#d9d9d9"))
     labels = [*world.candidates, "undecided"]
+    if absent.any():
+        handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="white", edgecolor="grey"))
+        labels.append("not a member")
     if len(xs):
         handles.append(plt.Line2D([], [], marker="x", color="black", ls=""))
         labels.append("objecting")

@@ -103,7 +103,7 @@ def load_located(path: Path, shown: str | None = None):
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise ScenarioError([Problem(shown, None, "", f"cannot read file: {reason}")]) from None
-    loader = yaml.SafeLoader(text)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # the C parser when present
     try:
         node = loader.get_single_node()
         if node is None:
