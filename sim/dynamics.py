@@ -2,8 +2,8 @@
 
 Shapes: R replications, N members, C candidates. A member's stance is the index
 of the candidate it supports, or UNDECIDED. Everything here is pure numpy: no
-Mesa, no I/O, no random draws (the noise for every round is drawn up front from
-each replication's own generator, see `draw_noise`), so that one Mesa model
+Mesa, no I/O, no random draws (each replication's shocks come from its own
+generator, see `draw_noise`), so that one Mesa model
 (R = 1) and a batch of thousands run exactly the same rules.
 """
 
@@ -17,9 +17,18 @@ UNDECIDED = -1
 NEVER = -1  # round marker for "has not happened"
 
 
+def noise_shape(world: World) -> tuple[int, int, int]:
+    """(T, N, C): one shock per simulated round (1..T), member and candidate."""
+    return (world.n_rounds, len(world.members), len(world.candidates))
+
+
 def draw_noise(rng: np.random.Generator, world: World) -> np.ndarray:
-    """All of one replication's utility shocks, (T+1, N, C), drawn in one call."""
-    return rng.standard_normal((world.n_rounds + 1, len(world.members), len(world.candidates)))
+    """All of one replication's shocks, (T, N, C); row t-1 is round t.
+
+    Drawing round by round from the same generator gives the same numbers, which is
+    how a batch draws them (only for the rounds it plays).
+    """
+    return rng.standard_normal(noise_shape(world))
 
 
 @dataclass
@@ -75,9 +84,10 @@ def initial_state(world: World, reps: int) -> State:
 def support_shares(state: State, world: World, active: np.ndarray, weighted: bool) -> np.ndarray:
     """(R, C) share of the members present backing each candidate (by capability or heads)."""
     weight = world.capability * active if weighted else active.astype(float)
-    backing = state.stance[:, :, None] == np.arange(len(world.candidates))
     total = weight.sum()
-    return (backing * weight[None, :, None]).sum(axis=1) / (total if total > 0 else 1.0)
+    weight = weight / (total if total > 0 else 1.0)
+    shares = [(state.stance == c) @ weight for c in range(len(world.candidates))]
+    return np.stack(shares, axis=1) if shares else np.zeros((len(state.stance), 0))
 
 
 def deadline_pressure(world: World, t: int) -> float:
@@ -97,7 +107,7 @@ def utility_terms(state: State, world: World, t: int, eps: np.ndarray) -> dict[s
     momentum = support_shares(state, world, active, weighted=True)
     return {
         "affinity": np.broadcast_to(p["w_pref"] * world.salience[:, None] * affinity, eps.shape),
-        "ties": p["w_ties"] * np.einsum("ij,rjc->ric", ties, signal),
+        "ties": p["w_ties"] * _listen(ties, signal),
         "bandwagon": np.broadcast_to(
             (p["w_band"] * deadline_pressure(world, t) * momentum)[:, None, :], eps.shape
         ),
@@ -107,6 +117,13 @@ def utility_terms(state: State, world: World, t: int, eps: np.ndarray) -> dict[s
         "concession": p["w_conc"] * state.concession,
         "noise": p["noise"] * eps,
     }
+
+
+def _listen(ties: np.ndarray, signal: np.ndarray) -> np.ndarray:
+    """sum_j ties[i, j] * signal[r, j, c], as one matrix product over all replications."""
+    r, n, c = signal.shape
+    flat = signal.transpose(1, 0, 2).reshape(n, r * c)
+    return (ties @ flat).reshape(n, r, c).transpose(1, 0, 2)
 
 
 def step(state: State, world: World, t: int, eps: np.ndarray) -> State:

@@ -24,11 +24,11 @@ def explain(world: World, member: str, round_: int, seed: int) -> str:
     noise = draw_noise(np.random.default_rng(seed), world)
     state = initial_state(world, 1)
     for t in range(1, round_):
-        state = step(state, world, t, noise[t][None])
+        state = step(state, world, t, noise[t - 1][None])
         if not state.open[0]:
             at = world.dates[t].isoformat()
             raise ExplainError(f"--round: this run ended at round {t} ({at}); pick 1 to {t}")
-    terms = {k: v[0] for k, v in utility_terms(state, world, round_, noise[round_][None]).items()}
+    terms = {k: v[0] for k, v in utility_terms(state, world, round_, noise[round_ - 1][None]).items()}
     return _report(world, state, terms, world.members.index(member), round_, seed)
 
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.dynamics import State, draw_noise, initial_state, step
+from sim.dynamics import State, initial_state, noise_shape, step
 from sim.world import World
 
 
@@ -31,20 +31,30 @@ class History:
         return np.where(f.appointed_round >= 0, f.appointed_round, self.world.n_rounds)
 
 
-def noise_for(world: World, seeds: list[int]) -> np.ndarray:
-    """(T+1, R, N, C) shocks, replication r drawn from `default_rng(seeds[r])` alone."""
-    draws = [draw_noise(np.random.default_rng(s), world) for s in seeds]
-    return np.stack(draws, axis=1)
+class Shocks:
+    """Each replication's own generator, drawing its (N, C) shocks one round at a time."""
+
+    def __init__(self, world: World, seeds: list[int]):
+        self.generators = [np.random.default_rng(s) for s in seeds]
+        self.shape = noise_shape(world)[1:]
+
+    def draw(self, playing: np.ndarray) -> np.ndarray:
+        """(R, N, C) shocks for the next round; replications not playing draw nothing."""
+        out = np.zeros((len(self.generators), *self.shape))
+        for r in np.flatnonzero(playing):
+            self.generators[r].standard_normal(out=out[r])
+        return out
 
 
-def simulate(world: World, noise: np.ndarray) -> History:
-    """Play every round for the replications whose noise is given, stopping when all are decided."""
-    state = initial_state(world, noise.shape[1])
+def simulate(world: World, seeds: list[int]) -> History:
+    """Play every round for one replication per seed, stopping when all are decided."""
+    shocks = Shocks(world, seeds)
+    state = initial_state(world, len(seeds))
     history = History(world)
     history.record(state)
     for t in range(1, world.n_rounds + 1):
         if not state.open.any():
             break
-        state = step(state, world, t, noise[t])
+        state = step(state, world, t, shocks.draw(state.open))
         history.record(state)
     return history

@@ -55,8 +55,8 @@ class ConsensusModel(mesa.Model):
     def __init__(self, scenario: Scenario | World, rng: int | None = None):
         super().__init__(rng=rng)
         self.world = scenario if isinstance(scenario, World) else build_world(scenario)
-        # All shocks are drawn first, in one call, so a batch replication with the
-        # same seed sees exactly the same numbers.
+        # All shocks are drawn first, from this model's generator; a batch replication
+        # with the same seed draws the same numbers round by round.
         self.noise = draw_noise(self.rng, self.world)
         self.members = [MemberState(self, i) for i in range(len(self.world.members))]
         self.candidates = [Candidate(self, c) for c in range(len(self.world.candidates))]
@@ -89,7 +89,7 @@ class ConsensusModel(mesa.Model):
 
     def step(self) -> None:
         t = self.round + 1
-        self.state = step(self.state, self.world, t, self.noise[t][None])
+        self.state = step(self.state, self.world, t, self.noise[t - 1][None])
         self.history.record(self.state)
         self._sync()
         self.datacollector.collect(self)

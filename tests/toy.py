@@ -70,9 +70,7 @@ def toy(
 
 def run(world: World, seeds=(0,)) -> History:
     """Simulate replications with the given seeds (noise from each seed's own generator)."""
-    from sim.history import noise_for
-
-    return simulate(world, noise_for(world, list(seeds)))
+    return simulate(world, list(seeds))
 
 
 def stance_of(world: World, history: History, code: str, t: int, r: int = 0) -> str | None:
