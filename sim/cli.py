@@ -8,7 +8,7 @@ from pathlib import Path
 from sim.errors import ScenarioError
 from sim.explain import ExplainError, explain
 from sim.model import ConsensusModel
-from sim.results import manifest, run_rows, write_tables
+from sim.results import RUNS_COLUMNS, manifest, run_rows, write_tables
 from sim.scenario import load_scenario
 from sim.world import build_world
 
@@ -80,7 +80,8 @@ def _run(args) -> int:
 
     plots.trajectory(model.history, out / "plots" / "trajectory.png")
     plots.stances(model.history, out / "plots" / "stances.png")
-    print(_summary(model, run_rows(model.history, [0], [args.seed])[0], out))
+    row = dict(zip(RUNS_COLUMNS, run_rows(model.history, [0], [args.seed])[0], strict=True))
+    print(_summary(model, row, out))
     return 0
 
 

@@ -28,7 +28,9 @@ def explain(world: World, member: str, round_: int, seed: int) -> str:
         if not state.open[0]:
             at = world.dates[t].isoformat()
             raise ExplainError(f"--round: this run ended at round {t} ({at}); pick 1 to {t}")
-    terms = {k: v[0] for k, v in utility_terms(state, world, round_, noise[round_ - 1][None]).items()}
+    terms = {
+        k: v[0] for k, v in utility_terms(state, world, round_, noise[round_ - 1][None]).items()
+    }
     return _report(world, state, terms, world.members.index(member), round_, seed)
 
 

@@ -1,10 +1,13 @@
 """The result tables and manifest: build them from a History, write them safely, read them back.
 
-Files are written under a temporary name and renamed when whole, so an
-interrupted run never leaves a half-written table behind.
+Rows are built a round (not a row) at a time with numpy, so that a chunk of
+thousands of replications turns into tables quickly. Files are written under a
+temporary name and renamed when whole, so an interrupted run never leaves a
+half-written table behind.
 """
 
 import csv
+import io
 import json
 import os
 import sys
@@ -29,111 +32,144 @@ DECLARATIONS_COLUMNS = ["run", "member", "candidate", "round", "date"]
 HOLDOUTS_SHOWN = 3
 
 
-def last_holdouts(history: History, r: int) -> list[str]:
-    """The members that held out longest before backing the winner, in the order they came.
+def holdout_order(history: History) -> np.ndarray:
+    """(R, HOLDOUTS_SHOWN) member indices of each replication's last holdouts, -1 padded.
 
     A member holds out for the rounds it was present without backing the winner
-    (a member that joins and backs it at once held out for none). Members still not
-    backing the winner when it was appointed come last. Empty on deadlock.
+    (a member that joins and backs it at once held out for none); the last holdouts
+    are the three that held out longest, in the order they came round. Members still
+    not backing the winner when it was appointed come last. None on deadlock.
     """
     f, world = history.final, history.world
-    winner = int(f.appointed[r])
-    if winner == UNDECIDED:
-        return []
-    at = int(f.appointed_round[r])
-    order = []
-    for i, code in enumerate(world.members):
-        if not world.rounds[at].active[i]:
-            continue
-        joined = next(t for t in range(at + 1) if world.rounds[t].active[i])
-        since = int(f.since[r, i])
-        held = since - joined if f.stance[r, i] == winner else np.inf
-        order.append((held, since, i, code))
-    order.sort()
-    return [code for *_, code in order[-HOLDOUTS_SHOWN:]]
+    n = len(world.members)
+    active = np.stack([s.active for s in world.rounds])  # (T+1, N)
+    joined = np.argmax(active, axis=0)
+    at = np.maximum(f.appointed_round, 0)
+    present = active[at]  # (R, N) present in the appointment round
+    backs = f.stance == f.appointed[:, None]
+    held = np.where(backs, f.since - joined[None, :], np.inf)
+    held = np.where(present, held, -np.inf)  # absent members sort first and are dropped
+    order = np.lexsort((np.broadcast_to(np.arange(n), held.shape), f.since, held), axis=-1)
+    last = order[:, -HOLDOUTS_SHOWN:]
+    keep = present[np.arange(len(last))[:, None], last] & (f.appointed[:, None] != UNDECIDED)
+    return np.where(keep, last, -1)
 
 
-def run_rows(history: History, runs: list[int], seeds: list[int]) -> list[dict]:
-    """One row per replication: who won, when, who withdrew, the last holdouts, concessions."""
+def last_holdouts(history: History, r: int) -> list[str]:
+    """Codes of replication r's last holdouts (see `holdout_order`)."""
+    return [history.world.members[i] for i in holdout_order(history)[r] if i >= 0]
+
+
+def run_rows(history: History, runs, seeds, extra: list | None = None) -> list[list]:
+    """One row per replication: who won, when, who withdrew, the last holdouts, concessions.
+
+    `extra` holds values inserted after `seed` in every row (a sweep point's values).
+    """
     f, world = history.final, history.world
-    ended = history.last_round
+    ended = history.last_round.tolist()
+    holdouts = holdout_order(history)
+    withdrawn = _events_by_run(f.withdrawn_round, lambda c: world.candidates[c])
+    conceded = _events_by_run(f.conceded_round, lambda i, c: world.members[i])
     rows = []
     for r, (run, seed) in enumerate(zip(runs, seeds, strict=True)):
-        winner = int(f.appointed[r])
-        at = int(f.appointed_round[r])
-        withdrawn = sorted(
-            (int(f.withdrawn_round[r, c]), cid)
-            for c, cid in enumerate(world.candidates)
-            if f.withdrawn_round[r, c] != NEVER
-        )
-        conceded = np.argwhere(f.conceded_round[r] != NEVER)
-        concessions = sorted(
-            (int(f.conceded_round[r, i, c]), world.members[i]) for i, c in conceded
-        )
+        winner, at = int(f.appointed[r]), int(f.appointed_round[r])
         rows.append(
-            {
-                "run": run,
-                "seed": seed,
-                "winner": world.candidates[winner] if winner != UNDECIDED else "",
-                "appointed_round": at if at != NEVER else "",
-                "appointed_date": world.dates[at].isoformat() if at != NEVER else "",
-                "rounds": int(ended[r]),
-                "withdrawn": ";".join(f"{cid}@{t}" for t, cid in withdrawn),
-                "last_holdouts": ";".join(last_holdouts(history, r)),
-                "concessions": ";".join(f"{code}@{t}" for t, code in concessions),
-            }
+            [
+                run,
+                seed,
+                *(extra or []),
+                world.candidates[winner] if winner != UNDECIDED else "",
+                at if at != NEVER else "",
+                world.dates[at].isoformat() if at != NEVER else "",
+                ended[r],
+                withdrawn.get(r, ""),
+                ";".join(world.members[i] for i in holdouts[r] if i >= 0),
+                conceded.get(r, ""),
+            ]
         )
     return rows
 
 
-def support_rows(history: History, runs: list[int]) -> list[dict]:
+def _events_by_run(rounds: np.ndarray, name) -> dict[int, str]:
+    """`name@round;...` per replication, in round order, from an array of event rounds."""
+    found = np.argwhere(rounds != NEVER)
+    if not len(found):
+        return {}
+    when = rounds[tuple(found.T)]
+    out: dict[int, list] = {}
+    for idx, t in sorted(
+        zip(found.tolist(), when.tolist(), strict=True), key=lambda x: (x[0][0], x[1])
+    ):
+        out.setdefault(idx[0], []).append(f"{name(*idx[1:])}@{t}")
+    return {r: ";".join(items) for r, items in out.items()}
+
+
+def support_counts(history: History) -> dict[str, np.ndarray]:
+    """Per round, candidate and replication: supporters, capability share, objectors, undecided.
+
+    Arrays are (R, T+1, C) (undecided (R, T+1)); a replication's last position carries on
+    after it ended, which is what plots of many replications want.
+    """
+    world = history.world
+    reps, c_count = history.final.stance.shape[0], len(world.candidates)
+    rounds = world.n_rounds + 1
+    supporters = np.zeros((reps, rounds, c_count), dtype=np.int16)
+    share = np.zeros((reps, rounds, c_count))
+    objectors = np.zeros((reps, rounds, c_count), dtype=np.int16)
+    undecided = np.zeros((reps, rounds), dtype=np.int16)
+    for t in range(rounds):
+        k = min(t, len(history.stance) - 1)  # the loop stops once every replication ended
+        stance, objecting = history.stance[k], history.objecting[k]
+        active = world.rounds[k].active
+        weight = world.capability * active
+        weight = weight / (weight.sum() or 1.0)
+        for c in range(c_count):
+            backs = stance == c
+            supporters[:, t, c] = backs.sum(axis=1)
+            share[:, t, c] = backs @ weight
+            objectors[:, t, c] = (objecting[:, :, c] & active).sum(axis=1)
+        undecided[:, t] = ((stance == UNDECIDED) & active).sum(axis=1)
+    return {"supporters": supporters, "capability_share": share, "objectors": objectors,
+            "undecided": undecided}  # fmt: skip
+
+
+def support_rows(history: History, runs, counts: dict | None = None) -> list[tuple]:
     """One row per replication x round x candidate, up to each replication's last round."""
     world = history.world
+    counts = counts or support_counts(history)
     ended = history.last_round
+    runs = list(runs)
     rows = []
-    for t, (stance, objecting) in enumerate(zip(history.stance, history.objecting, strict=True)):
-        active = world.rounds[t].active
-        weight = world.capability * active
-        total = weight.sum() or 1.0
-        undecided = ((stance == UNDECIDED) & active).sum(axis=1)
+    for t in range(world.n_rounds + 1):
+        playing = np.flatnonzero(ended >= t)
+        if not len(playing):
+            break
         day = world.dates[t].isoformat()
-        for r, run in enumerate(runs):
-            if t > ended[r]:
-                continue
-            for c, cid in enumerate(world.candidates):
-                backs = stance[r] == c
-                rows.append(
-                    {
-                        "run": run,
-                        "round": t,
-                        "date": day,
-                        "candidate": cid,
-                        "supporters": int(backs.sum()),
-                        "capability_share": round(float(weight[backs].sum() / total), 6),
-                        "objectors": int((objecting[r, :, c] & active).sum()),
-                        "undecided": int(undecided[r]),
-                    }
-                )
+        undecided = counts["undecided"][playing, t].tolist()
+        for c, cid in enumerate(world.candidates):
+            sup = counts["supporters"][playing, t, c].tolist()
+            share = np.round(counts["capability_share"][playing, t, c], 6).tolist()
+            obj = counts["objectors"][playing, t, c].tolist()
+            rows += [
+                (runs[r], t, day, cid, s, sh, o, u)
+                for r, s, sh, o, u in zip(playing.tolist(), sup, share, obj, undecided, strict=True)
+            ]
+    rows.sort(key=lambda row: (row[0], row[1]))  # stable: candidates stay in scenario order
     return rows
 
 
-def declaration_rows(history: History, runs: list[int]) -> list[dict]:
+def declaration_rows(history: History, runs) -> list[tuple]:
     """One row per replication x member x candidate it ever declared for (first declaration)."""
     f, world = history.final, history.world
-    rows = []
-    for r, run in enumerate(runs):
-        for i, c in np.argwhere(f.first_declared[r] != NEVER):
-            t = int(f.first_declared[r, i, c])
-            rows.append(
-                {
-                    "run": run,
-                    "member": world.members[i],
-                    "candidate": world.candidates[c],
-                    "round": t,
-                    "date": world.dates[t].isoformat(),
-                }
-            )
-    rows.sort(key=lambda row: (row["run"], row["round"], row["member"]))
+    runs = list(runs)
+    found = np.argwhere(f.first_declared != NEVER)
+    when = f.first_declared[tuple(found.T)].tolist()
+    dates = [d.isoformat() for d in world.dates]
+    rows = [
+        (runs[r], world.members[i], world.candidates[c], t, dates[t])
+        for (r, i, c), t in zip(found.tolist(), when, strict=True)
+    ]
+    rows.sort(key=lambda row: (row[0], row[3], row[1]))
     return rows
 
 
@@ -152,22 +188,31 @@ def manifest(history: History, seed: int, runs: int, scenario_path: str) -> dict
     }
 
 
-def write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
-    """Write a whole table atomically: temporary name, then rename."""
+def csv_text(columns: list[str], rows) -> str:
+    """A table as CSV text, header first."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write a whole file under a temporary name, flush it to disk, then rename it."""
     tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
+    with tmp.open("wb") as fh:
+        fh.write(data.encode() if isinstance(data, str) else data)
         fh.flush()
         os.fsync(fh.fileno())
     tmp.replace(path)
 
 
+def write_csv(path: Path, columns: list[str], rows) -> None:
+    write_atomic(path, csv_text(columns, rows))
+
+
 def write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, json.dumps(data, indent=2) + "\n")
 
 
 def read_csv(path: Path) -> list[dict]:
