@@ -1,18 +1,21 @@
-"""The command line: `coalition-sim run | validate | explain`."""
+"""The command line: `coalition-sim run | batch | validate | explain`."""
 
 import argparse
+import json
+import os
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sim.errors import ScenarioError
 from sim.explain import ExplainError, explain
 from sim.model import ConsensusModel
-from sim.results import RUNS_COLUMNS, manifest, run_rows, write_tables
+from sim.results import RUNS_COLUMNS, manifest, run_rows, write_json, write_tables
 from sim.scenario import load_scenario
 from sim.world import build_world
 
 DEFAULT_SEED = 1
+POOL_FROM = 20_000  # below this many runs, starting worker processes costs more than it saves
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +51,29 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="results folder (default results/<scenario>/<stamp>)")
     _add_set(run)
     run.set_defaults(handler=_run)
+
+    bat = sub.add_parser("batch", help="many replications and sweeps: tables, plots, report")
+    bat.add_argument("scenario", help="scenario YAML file")
+    bat.add_argument(
+        "--runs", type=_positive, help="replications per point (scenario batch: block)"
+    )
+    bat.add_argument("--seed", type=_natural, help="batch seed (default: the scenario's, else 1)")
+    bat.add_argument(
+        "--workers", type=_positive,
+        help=f"processes (default: 1 below {POOL_FROM:,} runs, else all {os.cpu_count()} cores)",
+    )  # fmt: skip
+    bat.add_argument("--executor", choices=["process", "dask"], default="process")
+    bat.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    bat.add_argument("--out", type=Path, help="results folder (default results/<scenario>/<stamp>)")
+    bat.add_argument("--resume", action="store_true", help="finish the last unfinished batch")
+    bat.add_argument("--chunk", type=_positive, help="replications per chunk file")
+    bat.add_argument(
+        "--sweep", action="append", default=[], metavar="KEY=V1,V2,...",
+        help="sweep a field over values (repeat for a grid); replaces the scenario's sweep",
+    )  # fmt: skip
+    bat.add_argument("--no-report", action="store_true", help="tables only: no plots, no report")
+    _add_set(bat)
+    bat.set_defaults(handler=_batch)
 
     val = sub.add_parser("validate", help="check scenario files and print every problem found")
     val.add_argument("paths", nargs="+", type=Path, help="YAML files or folders of them")
@@ -121,6 +147,68 @@ def _summary(model: ConsensusModel, row: dict, out: Path) -> str:
             f"  results:       {out}/ (manifest.json, runs.csv, support.csv, declarations.csv, plots/)",
         ]
     )
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _natural(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def _batch(args) -> int:
+    from sim import batch
+    from sim.progress import Progress
+
+    plan = batch.plan_batch(
+        args.scenario, args.overrides, args.runs, args.seed, args.chunk, args.sweep or None
+    )
+    base = Path("results") / plan.name
+    out = args.out or (_unfinished(base, plan.key) if args.resume else None) or _stamped(base)
+    if args.resume and not args.out and not (out / "batch.json").exists():
+        print(f"nothing to resume for this batch under {base}/; starting {out}", file=sys.stderr)
+    workers = args.workers or (os.cpu_count() or 1 if plan.total_runs >= POOL_FROM else 1)
+    executor, close = batch.make_executor(args.executor, workers, args.scheduler)
+    try:
+        outcome = batch.run_batch(plan, out, executor, Progress())
+    finally:
+        close()
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    command = " ".join(["coalition-sim", *sys.argv[1:]])
+    write_json(out / "manifest.json", batch.batch_manifest(plan, outcome, command, created))
+    lines = []
+    if not args.no_report:
+        from sim import report
+
+        lines = report.write_report(out)
+    for line in lines:
+        print(line)
+    rate = outcome.runs / outcome.seconds if outcome.seconds else float("inf")
+    print(
+        f"{outcome.runs:,} runs in {outcome.seconds:.2f} s ({rate:,.0f} runs/s): "
+        f"{outcome.computed:,} computed, {outcome.reused:,} reused, {outcome.errors} failed; "
+        f"results in {out}/"
+    )
+    return 0
+
+
+def _unfinished(base: Path, key: str) -> Path | None:
+    """The newest batch folder under `base` for this very batch that has no manifest yet."""
+    if not base.is_dir():
+        return None
+    for folder in sorted(base.iterdir(), reverse=True):
+        info = folder / "batch.json"
+        unfinished = info.exists() and not (folder / "manifest.json").exists()
+        if unfinished and json.loads(info.read_text()).get("key") == key:
+            return folder
+    return None
 
 
 def _validate(args) -> int:

@@ -159,18 +159,21 @@ def support_rows(history: History, runs, counts: dict | None = None) -> list[tup
 
 
 def declaration_rows(history: History, runs) -> list[tuple]:
-    """One row per replication x member x candidate it ever declared for (first declaration)."""
+    """One row per replication x member x candidate it ever declared for (first declaration).
+
+    Rows go by replication, then round, then the member's place in the scenario.
+    """
     f, world = history.final, history.world
     runs = list(runs)
-    found = np.argwhere(f.first_declared != NEVER)
-    when = f.first_declared[tuple(found.T)].tolist()
+    found = np.argwhere(f.first_declared != NEVER)  # ordered by replication, member, candidate
+    when = f.first_declared[tuple(found.T)]
+    order = np.lexsort((when, found[:, 0]), axis=0) if len(found) else []
+    found, when = found[order].tolist(), when[order].tolist()
     dates = [d.isoformat() for d in world.dates]
-    rows = [
+    return [
         (runs[r], world.members[i], world.candidates[c], t, dates[t])
-        for (r, i, c), t in zip(found.tolist(), when, strict=True)
+        for (r, i, c), t in zip(found, when, strict=True)
     ]
-    rows.sort(key=lambda row: (row[0], row[3], row[1]))
-    return rows
 
 
 def manifest(history: History, seed: int, runs: int, scenario_path: str) -> dict:
@@ -186,6 +189,11 @@ def manifest(history: History, seed: int, runs: int, scenario_path: str) -> dict
         "command": " ".join(["coalition-sim", *sys.argv[1:]]),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+def plain_csv_text(rows) -> str:
+    """Rows of numbers and plain names (no commas, quotes or newlines) as CSV, fast."""
+    return "".join(",".join(map(str, row)) + "\n" for row in rows)
 
 
 def csv_text(columns: list[str], rows) -> str:

@@ -28,7 +28,7 @@ KEYED_SECTIONS = {
     "grievances": "id",
     "events": "id",
 }
-MAPPING_SECTIONS = ("calendar", "decision", "parameters")
+MAPPING_SECTIONS = ("calendar", "decision", "parameters", "batch")
 ITEM_MODELS = {
     "sources": schema.Source,
     "candidates": schema.Candidate,
@@ -92,8 +92,9 @@ def _valid_parts(data) -> tuple[SimpleNamespace, set]:
 
 
 def scenario_digest(scenario: Scenario) -> str:
-    """sha256 of the resolved scenario, so a result can be tied to exactly what produced it."""
-    text = json.dumps(scenario.model_dump(mode="json", by_alias=True), sort_keys=True)
+    """sha256 of the resolved scenario (its model inputs, not its batch settings)."""
+    data = scenario.model_dump(mode="json", by_alias=True, exclude={"batch"})
+    text = json.dumps(data, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -220,6 +220,50 @@ class Parameters(Cited):
 PARAMETER_NAMES = tuple(n for n in Parameters.model_fields if n not in Cited.model_fields)
 
 
+class Span(Strict):
+    """A range of values for a sweep: `min` to `max`; a grid takes `num` evenly spaced values."""
+
+    min: float
+    max: float
+    num: int | None = Field(None, ge=2, le=10_000)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.max < self.min:
+            raise ValueError("max must not be below min")
+        return self
+
+
+class Sweep(Strict):
+    """Points to run: a grid over listed values or spans, or a space-filling design over spans."""
+
+    design: Literal["grid", "lhs", "sobol"] = "grid"
+    params: dict[str, list[Scalar] | Span] = Field(min_length=1)
+    samples: int | None = Field(None, ge=1, le=1_000_000, description="points (lhs, sobol)")
+
+    @model_validator(mode="after")
+    def _design_fits(self):
+        for key, spec in self.params.items():
+            if self.design == "grid" and isinstance(spec, Span) and spec.num is None:
+                raise ValueError(f"{key}: a grid over a span needs `num`")
+            if self.design != "grid" and not isinstance(spec, Span):
+                raise ValueError(f"{key}: a {self.design} design needs a span {{min, max}}")
+        if self.design != "grid" and self.samples is None:
+            raise ValueError(f"a {self.design} design needs `samples`")
+        if self.design == "sobol" and self.samples and self.samples & (self.samples - 1):
+            raise ValueError("a sobol design needs `samples` to be a power of two")
+        return self
+
+
+class Batch(Strict):
+    """Defaults for `coalition-sim batch`: replications per point, seed, sweep."""
+
+    replications: int = Field(1000, ge=1, le=10_000_000)
+    seed: int = Field(1, ge=0)
+    chunk: int = Field(1000, ge=1, le=1_000_000, description="replications per chunk file")
+    sweep: Sweep | None = None
+
+
 class Scenario(Strict):
     """A whole leadership contest, after `extends:` has been resolved."""
 
@@ -235,3 +279,4 @@ class Scenario(Strict):
     grievances: list[Grievance] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
     parameters: Parameters = Field(default_factory=Parameters)
+    batch: Batch = Field(default_factory=Batch)
