@@ -1,5 +1,7 @@
-"""Matplotlib figures of a run: the vote trajectory and the members' stances over time."""
+"""Matplotlib figures: a run's trajectory and stances, and a batch's fans, outcomes and sweeps."""
 
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import matplotlib
@@ -97,6 +99,118 @@ def stances(history: History, path: Path, r: int = 0) -> Path:
     ax.set_title(f"{world.scenario.name}: stances by date (members sorted by first declaration)",
                  fontsize=10)  # fmt: skip
     return _save(fig, path)
+
+
+# --- batch figures (numbers come ready from sim.report) ----------------------------------
+
+DEADLOCK_COLOUR = "#7f7f7f"
+
+
+@dataclass
+class FanPanel:
+    """One panel of a fan chart: (5, T+1, C) quantiles 5/25/50/75/95% of supporters by round."""
+
+    title: str
+    dates: list[date]
+    candidates: list[str]
+    quantiles: np.ndarray
+
+
+def fan(panels: list[FanPanel], path: Path, title: str) -> Path:
+    """Supporters per candidate by date: median line, 50% and 90% bands across replications."""
+    cols = min(len(panels), 2)
+    rows = (len(panels) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(7 * cols, 4.2 * rows), squeeze=False,
+                             sharey=True)  # fmt: skip
+    for ax, panel in zip(axes.flat, panels, strict=False):
+        q = panel.quantiles
+        for c, cid in enumerate(panel.candidates):
+            colour = _colour(c)
+            ax.fill_between(panel.dates, q[0, :, c], q[4, :, c], color=colour, alpha=0.15, lw=0)
+            ax.fill_between(panel.dates, q[1, :, c], q[3, :, c], color=colour, alpha=0.35, lw=0)
+            ax.plot(panel.dates, q[2, :, c], color=colour, lw=2, label=f"{cid} (median)")
+        ax.set_title(panel.title, fontsize=10)
+        ax.set_ylabel("members backing")
+        ax.set_ylim(bottom=0)
+        locator = mdates.AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    for ax in axes.flat[len(panels) :]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    handles += [plt.Rectangle((0, 0), 1, 1, color="grey", alpha=a) for a in (0.5, 0.2)]
+    labels += ["middle 50% of runs", "middle 90% of runs"]
+    axes.flat[0].legend(handles, labels, loc="upper left", fontsize=8)
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def outcome_bars(labels: list[str], p, lo, hi, path: Path, title: str) -> Path:
+    """Probability of each outcome as bars, with the interval [lo, hi] as error bars."""
+    p, lo, hi = (np.asarray(a, dtype=float) for a in (p, lo, hi))
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * len(labels) + 2), 4.2))
+    colours = [_outcome_colour(k, labels) for k in range(len(labels))]
+    x = np.arange(len(labels))
+    ax.bar(x, p, color=colours, yerr=[p - lo, hi - p], capsize=6, ecolor="black")
+    for k in x:
+        ax.annotate(f"{p[k]:.1%}", (k, hi[k]), xytext=(0, 4), textcoords="offset points",
+                    ha="center", fontsize=9)  # fmt: skip
+    ax.set_xticks(x, labels)
+    ax.set_ylim(0, 1.1)
+    ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_ylabel("share of replications")
+    ax.set_title(title, fontsize=10)
+    return _save(fig, path)
+
+
+def appointment_dates(days: list[str], counts, candidates: list[str], deadlocks: int, total: int,
+                      path: Path, title: str) -> Path:  # fmt: skip
+    """Share of replications appointing on each date (stacked by winner), deadlocks apart."""
+    counts = np.asarray(counts, dtype=float).reshape(len(days), len(candidates)) / max(total, 1)
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.4 * len(days) + 3), 4.2))
+    x = np.arange(len(days))
+    bottom = np.zeros(len(days))
+    for c, cid in enumerate(candidates):
+        if counts[:, c].any():
+            ax.bar(x, counts[:, c], bottom=bottom, color=_colour(c), label=f"{cid} appointed")
+            bottom += counts[:, c]
+    # The deadlock bar sits apart, after a gap: it is not a date.
+    gap = len(days) + 0.5
+    ax.bar([gap], [deadlocks / max(total, 1)], color=DEADLOCK_COLOUR, label="deadlock")
+    ax.axvline(len(days) - 0.25, color="black", ls=":", lw=1)
+    step = max(1, len(days) // 15)
+    ticks = [*x[::step], gap]
+    ax.set_xticks(ticks, [*days[::step], "deadlock"], rotation=45, ha="right", fontsize=8)
+    ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_ylabel("share of replications")
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
+    return _save(fig, path)
+
+
+def sweep(key: str, values: list, labels: list[str], p, lo, hi, path: Path, title: str) -> Path:
+    """Probability of each outcome (columns of p) against a swept value, with intervals."""
+    p, lo, hi = (np.asarray(a, dtype=float) for a in (p, lo, hi))
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    x = np.array(values, dtype=float) if numeric else np.arange(len(values))
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    style = "o-" if len(values) <= 12 else "o"
+    for k, label in enumerate(labels):
+        ax.errorbar(x, p[:, k], yerr=[p[:, k] - lo[:, k], hi[:, k] - p[:, k]], fmt=style,
+                    ms=4, capsize=3, color=_outcome_colour(k, labels), label=label)  # fmt: skip
+    if not numeric:
+        ax.set_xticks(x, [str(v) for v in values])
+    ax.set_xlabel(key)
+    ax.set_ylim(-0.02, 1.02)
+    ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_ylabel("probability")
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
+    return _save(fig, path)
+
+
+def _outcome_colour(k: int, labels: list[str]) -> str:
+    return DEADLOCK_COLOUR if labels[k] == "deadlock" else _colour(k)
 
 
 def _save(fig, path: Path) -> Path:

@@ -1,0 +1,308 @@
+"""Batch runs: the same numbers as single runs, whatever the workers, chunks or interruptions."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from sim import batch
+from sim.batch import InlineExecutor, plan_batch, replication_seed, run_batch
+from sim.cli import main
+from sim.history import simulate
+from sim.model import ConsensusModel
+from sim.results import RUNS_COLUMNS, read_csv, run_rows
+from sim.world import build_world
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = sorted((ROOT / "scenarios").rglob("*.yaml"))
+BASE = ROOT / "scenarios" / "nato-2024.yaml"
+TABLES = ("runs.csv", "support.csv", "declarations.csv")
+
+
+def tables(out: Path) -> dict[str, str]:
+    return {name: (out / name).read_text() for name in TABLES}
+
+
+def inline_batch(path, out, **kw):
+    plan = plan_batch(path, **kw)
+    return plan, run_batch(plan, out, InlineExecutor())
+
+
+# --- seeds ---------------------------------------------------------------------------------
+
+
+def test_replication_seeds_are_fixed_distinct_and_independent_of_batch_size():
+    seeds = {replication_seed(1, p, k) for p in range(3) for k in range(1000)}
+    assert len(seeds) == 3000
+    assert replication_seed(1, 0, 5) == replication_seed(1, 0, 5)
+    assert replication_seed(1, 0, 5) != replication_seed(2, 0, 5)
+
+
+def test_runs_csv_records_each_replications_seed(tmp_path):
+    plan, _ = inline_batch(BASE, tmp_path, runs=30)
+    rows = read_csv(tmp_path / "runs.csv")
+    assert [int(r["seed"]) for r in rows] == [replication_seed(plan.seed, 0, k) for k in range(30)]
+
+
+# --- the batch gives the same runs as `coalition-sim run` ---------------------------------
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_batch_replications_equal_single_mesa_runs_on_200_seeds(path, tmp_path):
+    plan, _ = inline_batch(path, tmp_path, runs=200, chunk=64)
+    rows = read_csv(tmp_path / "runs.csv")
+    world = build_world(plan.points[0].scenario)
+    seeds = [int(r["seed"]) for r in rows]
+    together = simulate(world, seeds)
+    for r, row in enumerate(rows):
+        model = ConsensusModel(world, rng=seeds[r]).run()
+        alone = np.stack([s[0] for s in model.history.stance])
+        batched = np.stack([s[r] for s in together.stance[: len(alone)]])
+        assert np.array_equal(alone, batched), f"seed {seeds[r]}"
+        single = dict(zip(RUNS_COLUMNS, run_rows(model.history, [0], [seeds[r]])[0], strict=True))
+        for column in RUNS_COLUMNS[1:]:
+            assert str(single[column]) == row[column], (column, seeds[r])
+
+
+def test_a_replication_reruns_alone_from_the_command_line(tmp_path, capsys):
+    inline_batch(BASE, tmp_path / "b", runs=5)
+    row = read_csv(tmp_path / "b" / "runs.csv")[3]
+    assert main(["run", str(BASE), "--seed", row["seed"], "--out", str(tmp_path / "r")]) == 0
+    alone = read_csv(tmp_path / "r" / "runs.csv")[0]
+    for column in RUNS_COLUMNS[1:]:
+        assert alone[column] == row[column]
+
+
+# --- workers, chunks and executors ---------------------------------------------------------
+
+
+def test_tables_do_not_depend_on_workers_or_chunking(tmp_path):
+    plan_a, _ = inline_batch(BASE, tmp_path / "one", runs=600, chunk=600)
+    plan_b = plan_batch(BASE, runs=600, chunk=75)
+    executor, close = batch.make_executor("process", 2)
+    try:
+        run_batch(plan_b, tmp_path / "two", executor)
+    finally:
+        close()
+    assert tables(tmp_path / "one") == tables(tmp_path / "two")
+
+
+def test_dask_local_cluster_gives_the_local_results(tmp_path):
+    pytest.importorskip("distributed")
+    inline_batch(BASE, tmp_path / "local", runs=300, chunk=100)
+    plan = plan_batch(BASE, runs=300, chunk=100)
+    executor, close = batch.make_executor("dask", 2)
+    try:
+        run_batch(plan, tmp_path / "dask", executor)
+    finally:
+        close()
+    assert tables(tmp_path / "local") == tables(tmp_path / "dask")
+
+
+# --- crash safety, resume, caching ---------------------------------------------------------
+
+
+def test_killed_batch_resumes_to_the_same_tables(tmp_path):
+    args = [str(BASE), "--runs", "8000", "--chunk", "100", "--workers", "1", "--no-report"]
+    run = [sys.executable, "-m", "sim", "batch", *args]
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([*run, "--out", str(killed)], cwd=ROOT, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            done = list((killed / "chunks").glob("*.done")) if killed.exists() else []
+            if len(done) >= 10:
+                break
+            time.sleep(0.01)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    done = len(list((killed / "chunks").glob("*.done")))
+    assert 10 <= done < 75, "the kill must land halfway through the batch"
+    assert not (killed / "manifest.json").exists()
+    resumed = subprocess.run(
+        [*run, "--out", str(killed), "--resume"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{done * 100:,} reused" in resumed.stdout
+    whole = subprocess.run(
+        [*run, "--out", str(tmp_path / "whole")], cwd=ROOT, capture_output=True, text=True
+    )
+    assert whole.returncode == 0, whole.stderr
+    assert tables(killed) == tables(tmp_path / "whole")
+
+
+def test_rerunning_an_unchanged_batch_recomputes_nothing(tmp_path, capsys):
+    args = [
+        "batch",
+        str(BASE),
+        "--runs",
+        "500",
+        "--chunk",
+        "100",
+        "--out",
+        str(tmp_path),
+        "--no-report",
+    ]
+    assert main(args) == 0
+    first = tables(tmp_path)
+    stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "chunks").iterdir()}
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "0 computed, 500 reused" in capsys.readouterr().out
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "chunks").iterdir()} == stamps
+    assert tables(tmp_path) == first
+
+
+def test_a_different_batch_is_refused_in_the_same_folder(tmp_path, capsys):
+    assert main(["batch", str(BASE), "--runs", "50", "--out", str(tmp_path), "--no-report"]) == 0
+    assert main(["batch", str(BASE), "--runs", "60", "--out", str(tmp_path), "--no-report"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "holds a different batch" in err[0]
+
+
+def test_resume_finds_the_unfinished_batch_of_this_scenario(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    plan = plan_batch(BASE, runs=300, chunk=100)
+    out = tmp_path / "results" / "nato-2024" / "20240101-000000"
+    batch.prepare_folder(out, plan)  # a batch that died before finishing any chunk
+    assert (
+        main(["batch", str(BASE), "--runs", "300", "--chunk", "100", "--resume", "--no-report"])
+        == 0
+    )
+    assert (out / "manifest.json").exists()
+    assert len(list((tmp_path / "results" / "nato-2024").iterdir())) == 1
+
+
+def test_a_replication_that_raises_is_recorded_and_the_batch_goes_on(tmp_path, monkeypatch):
+    clean_plan, _ = inline_batch(BASE, tmp_path / "clean", runs=40, chunk=20)
+    bad = {replication_seed(clean_plan.seed, 0, k) for k in (3, 27)}
+    real = batch.simulate
+
+    def flaky(world, seeds):
+        if bad & set(seeds):
+            raise FloatingPointError("injected failure")
+        return real(world, seeds)
+
+    monkeypatch.setattr(batch, "simulate", flaky)
+    _, outcome = inline_batch(BASE, tmp_path / "flaky", runs=40, chunk=20)
+    assert outcome.errors == 2
+    clean = read_csv(tmp_path / "clean" / "runs.csv")
+    flaky_rows = read_csv(tmp_path / "flaky" / "runs.csv")
+    for k, (a, b) in enumerate(zip(clean, flaky_rows, strict=True)):
+        if k in (3, 27):
+            assert b["error"] == "FloatingPointError: injected failure" and b["winner"] == ""
+        else:
+            assert a == b
+
+
+# --- sweeps and the batch block ------------------------------------------------------------
+
+
+def write_variant(tmp_path: Path, batch_block: dict) -> Path:
+    path = tmp_path / "swept.yaml"
+    text = f"extends: {BASE}\n" + yaml.safe_dump({"batch": batch_block}, sort_keys=False)
+    path.write_text(text)
+    return path
+
+
+def test_grid_sweep_runs_every_point_with_its_values(tmp_path):
+    spec = {"parameters.noise": [0.1, 0.6], "parameters.w_ties": {"min": 0.5, "max": 1.5, "num": 3}}
+    path = write_variant(tmp_path, {"replications": 20, "sweep": {"params": spec}})
+    plan, _ = inline_batch(path, tmp_path / "out")
+    assert len(plan.points) == 6
+    rows = read_csv(tmp_path / "out" / "runs.csv")
+    assert len(rows) == 120
+    seen = {(r["point"], r["parameters.noise"], r["parameters.w_ties"]) for r in rows}
+    assert len(seen) == 6
+    assert {float(r["parameters.w_ties"]) for r in rows} == {0.5, 1.0, 1.5}
+    assert plan.points[1].scenario.parameters.w_ties == 1.0
+
+
+@pytest.mark.parametrize("design,samples", [("lhs", 7), ("sobol", 8)])
+def test_space_filling_designs_stay_in_their_spans(tmp_path, design, samples):
+    spec = {
+        "parameters.noise": {"min": 0.05, "max": 0.5},
+        "grievances.schengen.weight": {"min": 0, "max": 1},
+    }
+    sweep = {"design": design, "samples": samples, "params": spec}
+    plan = plan_batch(write_variant(tmp_path, {"replications": 3, "sweep": sweep}))
+    assert len(plan.points) == samples
+    noise = [p.values["parameters.noise"] for p in plan.points]
+    assert all(0.05 <= v <= 0.5 for v in noise) and len(set(noise)) == samples
+    if design == "lhs":  # one sample in each of the n equal strata
+        strata = sorted(int((v - 0.05) / 0.45 * samples) for v in noise)
+        assert strata == list(range(samples))
+
+
+def test_a_bad_sweep_value_is_one_line_pointing_at_the_sweep(tmp_path, capsys):
+    path = write_variant(tmp_path, {"sweep": {"params": {"parameters.noise": [0.1, -2]}}})
+    assert main(["batch", str(path), "--runs", "5", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith(f"{path}:") and "batch.sweep.params.parameters.noise" in err[0]
+    assert (
+        main(["batch", str(BASE), "--sweep", "parameters.nois=1,2", "--out", str(tmp_path / "p")])
+        == 2
+    )
+    assert "--sweep parameters.nois" in capsys.readouterr().err
+
+
+def test_batch_block_sets_the_defaults_and_the_command_line_overrides_them(tmp_path, capsys):
+    path = write_variant(tmp_path, {"replications": 12, "seed": 7})
+    assert main(["batch", str(path), "--out", str(tmp_path / "a"), "--no-report"]) == 0
+    rows = read_csv(tmp_path / "a" / "runs.csv")
+    assert len(rows) == 12 and int(rows[0]["seed"]) == replication_seed(7, 0, 0)
+    assert (
+        main(
+            [
+                "batch",
+                str(path),
+                "--runs",
+                "4",
+                "--seed",
+                "8",
+                "--out",
+                str(tmp_path / "b"),
+                "--no-report",
+            ]
+        )
+        == 0
+    )
+    rows = read_csv(tmp_path / "b" / "runs.csv")
+    assert len(rows) == 4 and int(rows[0]["seed"]) == replication_seed(8, 0, 0)
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert manifest["runs"] == 4 and manifest["seed"] == 8
+
+
+# --- progress ------------------------------------------------------------------------------
+
+
+def test_progress_bar_shows_on_a_terminal_and_stays_quiet_otherwise():
+    import io
+
+    from sim.progress import Progress
+
+    shown = io.StringIO()
+    bar = Progress(shown, enabled=True)
+    bar.start(1000)
+    bar.update(500)
+    bar.update(1000)
+    text = shown.getvalue()
+    assert "500/1,000 runs" in text and "left" in text and text.endswith("\n")
+    quiet = io.StringIO()
+    Progress(quiet).start(10)  # a StringIO is not a terminal
+    assert quiet.getvalue() == ""
+
+
+def test_batch_ends_with_a_closing_line(tmp_path, capsys):
+    assert main(["batch", str(BASE), "--runs", "100", "--out", str(tmp_path), "--no-report"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("100 runs in ") and "runs/s" in last
