@@ -1,4 +1,4 @@
-"""Replications and sweeps: seeds, executors, chunked crash-safe writing, resume.
+"""Running a batch: chunks on an executor, crash-safe writing, resume, merging.
 
 A batch is a list of sweep points, each run for `runs` replications. Replications
 are cut into chunks; a chunk runs vectorised (`history.simulate`) on any
@@ -11,22 +11,21 @@ each replication draws from its own seed, derived from (batch seed, point,
 replication) by `numpy.random.SeedSequence`.
 """
 
-import hashlib
 import io
-import itertools
 import json
 import shutil
 import time
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from concurrent.futures import Executor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from sim import __version__
 from sim.errors import Problem, ScenarioError
+from sim.executors import InlineExecutor, make_executor
 from sim.history import simulate
+from sim.plan import Chunk, Plan, Point, plan_batch, replication_seed
 from sim.results import (
     DECLARATIONS_COLUMNS,
     RUNS_COLUMNS,
@@ -41,212 +40,16 @@ from sim.results import (
     write_json,
 )
 from sim.scenario import load_scenario, scenario_digest
-from sim.schema import Scenario, Span, Sweep
+from sim.schema import Scenario
 from sim.world import build_world
-from sim.yamlfile import load_located, where_of
+
+# Re-exported: the batch runner's public face.
+__all__ = [
+    "Chunk", "InlineExecutor", "Plan", "Point", "make_executor", "plan_batch",
+    "replication_seed", "run_batch", "run_chunk",
+]  # fmt: skip
 
 ARRAYS = ("supporters", "capability_share", "objectors", "undecided")
-
-
-def replication_seed(seed: int, point: int, rep: int) -> int:
-    """The seed of one replication: a SeedSequence child of (batch seed, point, replication).
-
-    `coalition-sim run --seed <this>` replays that replication alone.
-    """
-    child = np.random.SeedSequence(seed, spawn_key=(point, rep))
-    return int(child.generate_state(1, dtype=np.uint64)[0])
-
-
-# --- the plan ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Point:
-    """One sweep point: the values it sets and the scenario they give."""
-
-    index: int
-    values: dict[str, Any]
-    scenario: Scenario
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """Replications [start, stop) of one point: the unit of work and of writing."""
-
-    point: int
-    start: int
-    stop: int
-
-    @property
-    def name(self) -> str:
-        return f"p{self.point:04d}-r{self.start:09d}"
-
-
-@dataclass
-class Plan:
-    """Everything that defines a batch; its `key` says whether two batches are the same."""
-
-    scenario_path: str
-    overrides: list[str]
-    points: list[Point]
-    runs: int
-    seed: int
-    chunk: int
-    swept: list[str] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        return self.points[0].scenario.name
-
-    @property
-    def chunks(self) -> list[Chunk]:
-        return [
-            Chunk(p.index, a, min(a + self.chunk, self.runs))
-            for p in self.points
-            for a in range(0, self.runs, self.chunk)
-        ]
-
-    @property
-    def total_runs(self) -> int:
-        return self.runs * len(self.points)
-
-    @property
-    def key(self) -> str:
-        ident = {
-            "points": [[p.values, scenario_digest(p.scenario)] for p in self.points],
-            "runs": self.runs,
-            "seed": self.seed,
-            "chunk": self.chunk,
-            "version": __version__,
-        }
-        return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()
-
-    @property
-    def runs_columns(self) -> list[str]:
-        return [*RUNS_COLUMNS[:2], "point", *self.swept, *RUNS_COLUMNS[2:], "error"]
-
-    def describe(self) -> dict:
-        return {
-            "key": self.key,
-            "scenario": self.name,
-            "scenario_path": self.scenario_path,
-            "overrides": self.overrides,
-            "runs_per_point": self.runs,
-            "seed": self.seed,
-            "chunk": self.chunk,
-            "swept": self.swept,
-            "points": [
-                {
-                    "point": p.index,
-                    "values": p.values,
-                    "scenario_sha256": scenario_digest(p.scenario),
-                }
-                for p in self.points
-            ],
-        }
-
-
-def plan_batch(
-    path: str | Path,
-    overrides: list[str] | None = None,
-    runs: int | None = None,
-    seed: int | None = None,
-    chunk: int | None = None,
-    sweeps: list[str] | None = None,
-) -> Plan:
-    """Load the scenario and every sweep point (all checked before anything runs)."""
-    overrides = list(overrides or [])
-    base = load_scenario(path, overrides)
-    settings = base.batch
-    sweep = _cli_sweep(sweeps) if sweeps else settings.sweep
-    seed = settings.seed if seed is None else seed
-    values = design_points(sweep, seed) if sweep else [{}]
-    points = []
-    for index, point in enumerate(values):
-        sets = [f"{k}={json.dumps(v)}" for k, v in point.items()]
-        try:
-            scenario = load_scenario(path, [*overrides, *sets]) if sets else base
-        except ScenarioError as exc:
-            raise _sweep_error(path, exc, from_cli=bool(sweeps)) from None
-        points.append(Point(index, point, scenario))
-    return Plan(
-        scenario_path=str(path),
-        overrides=overrides,
-        points=points,
-        runs=runs or settings.replications,
-        seed=seed,
-        chunk=chunk or settings.chunk,
-        swept=list(values[0]),
-    )
-
-
-def design_points(sweep: Sweep, seed: int) -> list[dict[str, Any]]:
-    """The sweep's points in a fixed order: a grid's product, or an LHS or Sobol sample."""
-    keys = list(sweep.params)
-    if sweep.design == "grid":
-        axes = []
-        for spec in sweep.params.values():
-            if isinstance(spec, Span):
-                axes.append([float(v) for v in np.linspace(spec.min, spec.max, spec.num)])
-            else:
-                axes.append(list(spec))
-        return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*axes)]
-    from scipy.stats import qmc
-
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**32 - 1,)))
-    if sweep.design == "lhs":
-        unit = qmc.LatinHypercube(d=len(keys), rng=rng).random(sweep.samples)
-    else:
-        unit = qmc.Sobol(d=len(keys), rng=rng).random_base2(int(np.log2(sweep.samples)))
-    lo = np.array([sweep.params[k].min for k in keys])
-    hi = np.array([sweep.params[k].max for k in keys])
-    values = qmc.scale(unit, lo, hi) if (hi > lo).all() else lo + unit * (hi - lo)
-    return [dict(zip(keys, map(float, row), strict=True)) for row in values]
-
-
-def _cli_sweep(texts: list[str]) -> Sweep:
-    """`--sweep parameters.noise=0.1,0.2,0.4` (repeatable) as a grid."""
-    params = {}
-    for text in texts:
-        key, _, raw = text.partition("=")
-        if not raw:
-            raise ScenarioError([Problem(f"--sweep {text}", None, "", "expected key=v1,v2,...")])
-        params[key.strip()] = [_scalar(v) for v in raw.split(",")]
-    return Sweep(design="grid", params=params)
-
-
-def _scalar(text: str):
-    import yaml
-
-    try:
-        return yaml.safe_load(text)
-    except (yaml.YAMLError, ValueError):
-        return text
-
-
-def _sweep_error(path, exc: ScenarioError, from_cli: bool) -> ScenarioError:
-    """Point a problem found while applying a sweep value at the sweep that set it."""
-    if from_cli:
-        return ScenarioError(
-            [
-                Problem(p.file.replace("--set", "--sweep", 1), p.line, p.path, p.message)
-                for p in exc.problems
-            ]
-        )
-    try:
-        data = load_located(Path(path))
-    except ScenarioError:
-        data = None
-    problems = []
-    for p in exc.problems:
-        if p.file.startswith("--set "):
-            key = p.file.removeprefix("--set ").split("=", 1)[0]
-            where = where_of(data, ("batch", "sweep", "params", key)) if data else None
-            file, line = where or (str(path), None)
-            problems.append(Problem(file, line, f"batch.sweep.params.{key}", p.message))
-        else:
-            problems.append(p)
-    return ScenarioError(problems)
 
 
 # --- one chunk (runs in a worker) ----------------------------------------------------------
@@ -335,66 +138,6 @@ def support_counts_like(world, reps: int) -> dict[str, np.ndarray]:
 
 def _rows_text(rows) -> str:
     return csv_text([], rows).removeprefix("\n")
-
-
-# --- executors -----------------------------------------------------------------------------
-
-
-class InlineExecutor(Executor):
-    """Runs each task at once in this process (one worker, no pool to start)."""
-
-    def submit(self, fn, /, *args, **kwargs) -> Future:
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # handed to the caller through the future
-            future.set_exception(exc)
-        return future
-
-
-def make_executor(kind: str, workers: int, scheduler: str | None = None):
-    """An Executor and the function that shuts it down."""
-    if kind == "dask":
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:
-            raise ScenarioError(
-                [
-                    Problem(
-                        "--executor dask",
-                        None,
-                        "",
-                        "needs the `cluster` extra: pip install -e '.[cluster]'",
-                    )
-                ]
-            ) from None
-        if scheduler:
-            client = Client(scheduler)
-            return client.get_executor(), client.close
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        client = Client(cluster)
-
-        def close():
-            client.close()
-            cluster.close()
-
-        return client.get_executor(), close
-    if workers <= 1:
-        return InlineExecutor(), lambda: None
-    import multiprocessing
-    import os
-
-    # One BLAS thread per worker: the workers are the parallelism, and oversubscribed
-    # threads slow every worker down. Workers inherit this environment.
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-    # forkserver, not fork: forking a process that has threads can deadlock.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["sim.batch"])
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-    return pool, lambda: pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --- writing, resuming, merging ------------------------------------------------------------
@@ -525,8 +268,9 @@ def run_batch(
         for c in todo
     }
     try:
-        for future in as_completed(futures):
+        for future in as_completed(list(futures)):
             result = future.result()
+            del futures[future]  # drop the finished chunk, so a long batch streams to disk
             write_chunk(out, plan, result)
             errors += result.errors
             finished += result.chunk.stop - result.chunk.start

@@ -12,6 +12,7 @@ import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
+from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 from sim.dynamics import NEVER, UNDECIDED  # noqa: E402
 from sim.history import History  # noqa: E402
@@ -157,7 +158,7 @@ def outcome_bars(labels: list[str], p, lo, hi, path: Path, title: str) -> Path:
                     ha="center", fontsize=9)  # fmt: skip
     ax.set_xticks(x, labels)
     ax.set_ylim(0, 1.1)
-    ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylabel("share of replications")
     ax.set_title(title, fontsize=10)
     return _save(fig, path)
@@ -181,7 +182,7 @@ def appointment_dates(days: list[str], counts, candidates: list[str], deadlocks:
     step = max(1, len(days) // 15)
     ticks = [*x[::step], gap]
     ax.set_xticks(ticks, [*days[::step], "deadlock"], rotation=45, ha="right", fontsize=8)
-    ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylabel("share of replications")
     ax.legend(fontsize=8)
     ax.set_title(title, fontsize=10)
@@ -196,13 +197,15 @@ def sweep(key: str, values: list, labels: list[str], p, lo, hi, path: Path, titl
     fig, ax = plt.subplots(figsize=(7, 4.2))
     style = "o-" if len(values) <= 12 else "o"
     for k, label in enumerate(labels):
+        if not p[:, k].any():
+            continue  # never happened at any value: a flat line at zero only clutters
         ax.errorbar(x, p[:, k], yerr=[p[:, k] - lo[:, k], hi[:, k] - p[:, k]], fmt=style,
                     ms=4, capsize=3, color=_outcome_colour(k, labels), label=label)  # fmt: skip
     if not numeric:
         ax.set_xticks(x, [str(v) for v in values])
     ax.set_xlabel(key)
     ax.set_ylim(-0.02, 1.02)
-    ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylabel("probability")
     ax.legend(fontsize=8)
     ax.set_title(title, fontsize=10)

@@ -1,0 +1,223 @@
+"""What a batch is: its sweep points, its chunks, and the seed of every replication.
+
+A plan is built and checked entirely before anything runs, so a bad sweep value
+is reported at once, and its `key` tells whether two batches are the same batch
+(which is what lets a rerun reuse finished chunks).
+"""
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim import __version__
+from sim.errors import Problem, ScenarioError
+from sim.results import RUNS_COLUMNS
+from sim.scenario import load_scenario, scenario_digest
+from sim.schema import Scenario, Span, Sweep
+from sim.yamlfile import load_located, where_of
+
+
+def replication_seed(seed: int, point: int, rep: int) -> int:
+    """The seed of one replication: a SeedSequence child of (batch seed, point, replication).
+
+    `coalition-sim run --seed <this>` replays that replication alone.
+    """
+    child = np.random.SeedSequence(seed, spawn_key=(point, rep))
+    return int(child.generate_state(1, dtype=np.uint64)[0])
+
+
+# --- the plan ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Point:
+    """One sweep point: the values it sets and the scenario they give."""
+
+    index: int
+    values: dict[str, Any]
+    scenario: Scenario
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Replications [start, stop) of one point: the unit of work and of writing."""
+
+    point: int
+    start: int
+    stop: int
+
+    @property
+    def name(self) -> str:
+        return f"p{self.point:04d}-r{self.start:09d}"
+
+
+@dataclass
+class Plan:
+    """Everything that defines a batch; its `key` says whether two batches are the same."""
+
+    scenario_path: str
+    overrides: list[str]
+    points: list[Point]
+    runs: int
+    seed: int
+    chunk: int
+    swept: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.points[0].scenario.name
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        return [
+            Chunk(p.index, a, min(a + self.chunk, self.runs))
+            for p in self.points
+            for a in range(0, self.runs, self.chunk)
+        ]
+
+    @property
+    def total_runs(self) -> int:
+        return self.runs * len(self.points)
+
+    @property
+    def key(self) -> str:
+        ident = {
+            "points": [[p.values, scenario_digest(p.scenario)] for p in self.points],
+            "runs": self.runs,
+            "seed": self.seed,
+            "chunk": self.chunk,
+            "version": __version__,
+        }
+        return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()
+
+    @property
+    def runs_columns(self) -> list[str]:
+        return [*RUNS_COLUMNS[:2], "point", *self.swept, *RUNS_COLUMNS[2:], "error"]
+
+    def describe(self) -> dict:
+        return {
+            "key": self.key,
+            "scenario": self.name,
+            "scenario_path": self.scenario_path,
+            "overrides": self.overrides,
+            "runs_per_point": self.runs,
+            "seed": self.seed,
+            "chunk": self.chunk,
+            "swept": self.swept,
+            "points": [
+                {
+                    "point": p.index,
+                    "values": p.values,
+                    "scenario_sha256": scenario_digest(p.scenario),
+                }
+                for p in self.points
+            ],
+        }
+
+
+def plan_batch(
+    path: str | Path,
+    overrides: list[str] | None = None,
+    runs: int | None = None,
+    seed: int | None = None,
+    chunk: int | None = None,
+    sweeps: list[str] | None = None,
+) -> Plan:
+    """Load the scenario and every sweep point (all checked before anything runs)."""
+    overrides = list(overrides or [])
+    base = load_scenario(path, overrides)
+    settings = base.batch
+    sweep = _cli_sweep(sweeps) if sweeps else settings.sweep
+    seed = settings.seed if seed is None else seed
+    values = design_points(sweep, seed) if sweep else [{}]
+    points = []
+    for index, point in enumerate(values):
+        sets = [f"{k}={json.dumps(v)}" for k, v in point.items()]
+        try:
+            scenario = load_scenario(path, [*overrides, *sets]) if sets else base
+        except ScenarioError as exc:
+            raise _sweep_error(path, exc, from_cli=bool(sweeps)) from None
+        points.append(Point(index, point, scenario))
+    return Plan(
+        scenario_path=str(path),
+        overrides=overrides,
+        points=points,
+        runs=runs or settings.replications,
+        seed=seed,
+        chunk=chunk or settings.chunk,
+        swept=list(values[0]),
+    )
+
+
+def design_points(sweep: Sweep, seed: int) -> list[dict[str, Any]]:
+    """The sweep's points in a fixed order: a grid's product, or an LHS or Sobol sample."""
+    keys = list(sweep.params)
+    if sweep.design == "grid":
+        axes = []
+        for spec in sweep.params.values():
+            if isinstance(spec, Span):
+                axes.append([float(v) for v in np.linspace(spec.min, spec.max, spec.num)])
+            else:
+                axes.append(list(spec))
+        return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*axes)]
+    from scipy.stats import qmc
+
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**32 - 1,)))
+    if sweep.design == "lhs":
+        unit = qmc.LatinHypercube(d=len(keys), rng=rng).random(sweep.samples)
+    else:
+        unit = qmc.Sobol(d=len(keys), rng=rng).random_base2(int(np.log2(sweep.samples)))
+    lo = np.array([sweep.params[k].min for k in keys])
+    hi = np.array([sweep.params[k].max for k in keys])
+    values = qmc.scale(unit, lo, hi) if (hi > lo).all() else lo + unit * (hi - lo)
+    return [dict(zip(keys, map(float, row), strict=True)) for row in values]
+
+
+def _cli_sweep(texts: list[str]) -> Sweep:
+    """`--sweep parameters.noise=0.1,0.2,0.4` (repeatable) as a grid."""
+    params = {}
+    for text in texts:
+        key, _, raw = text.partition("=")
+        if not raw:
+            raise ScenarioError([Problem(f"--sweep {text}", None, "", "expected key=v1,v2,...")])
+        params[key.strip()] = [_scalar(v) for v in raw.split(",")]
+    return Sweep(design="grid", params=params)
+
+
+def _scalar(text: str):
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError):
+        return text
+
+
+def _sweep_error(path, exc: ScenarioError, from_cli: bool) -> ScenarioError:
+    """Point a problem found while applying a sweep value at the sweep that set it."""
+    if from_cli:
+        return ScenarioError(
+            [
+                Problem(p.file.replace("--set", "--sweep", 1), p.line, p.path, p.message)
+                for p in exc.problems
+            ]
+        )
+    try:
+        data = load_located(Path(path))
+    except ScenarioError:
+        data = None
+    problems = []
+    for p in exc.problems:
+        if p.file.startswith("--set "):
+            key = p.file.removeprefix("--set ").split("=", 1)[0]
+            where = where_of(data, ("batch", "sweep", "params", key)) if data else None
+            file, line = where or (str(path), None)
+            problems.append(Problem(file, line, f"batch.sweep.params.{key}", p.message))
+        else:
+            problems.append(p)
+    return ScenarioError(problems)
