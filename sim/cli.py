@@ -1,4 +1,4 @@
-"""The command line: `coalition-sim run | batch | validate | explain`."""
+"""The command line: `coalition-sim run | batch | score | calibrate | compare | validate | explain`."""
 
 import argparse
 import json
@@ -74,6 +74,41 @@ def _parser() -> argparse.ArgumentParser:
     bat.add_argument("--no-report", action="store_true", help="tables only: no plots, no report")
     _add_set(bat)
     bat.set_defaults(handler=_batch)
+
+    sco = sub.add_parser("score", help="score a batch against an observed record, beside baselines")
+    sco.add_argument("scenario", help="scenario YAML file")
+    sco.add_argument("--record", required=True, type=Path, help="observed record YAML file")
+    sco.add_argument("--runs", type=_positive, help="replications (default: the scenario's)")
+    sco.add_argument("--seed", type=_natural, help="batch seed")
+    sco.add_argument("--out", type=Path, help="results folder (default results/<scenario>/<stamp>)")
+    _add_set(sco)
+    sco.set_defaults(handler=_score)
+
+    cal = sub.add_parser("calibrate", help="fit behavioural parameters to part of a record")
+    cal.add_argument("scenario", help="scenario YAML file")
+    cal.add_argument("--record", required=True, type=Path, help="observed record YAML file")
+    cal.add_argument(
+        "--params", nargs="+", required=True, metavar="NAME[=LOW:HIGH]",
+        help="behavioural parameters to fit, e.g. noise w_ties=0:3",
+    )  # fmt: skip
+    cal.add_argument("--budget", type=_positive, default=60, help="evaluations (default 60)")
+    cal.add_argument(
+        "--split", type=_date, help="fit before this date, check after (default: mid-record)"
+    )
+    cal.add_argument("--runs", type=_positive, default=200, help="replications per evaluation")
+    cal.add_argument("--seed", type=_natural, default=1, help="seed of the common random numbers")
+    cal.add_argument("--out", type=Path, help="variant file (default scenarios/.../calibrated/...)")
+    _add_set(cal)
+    cal.set_defaults(handler=_calibrate)
+
+    cmp_ = sub.add_parser("compare", help="run the same batch on a scenario and its variants")
+    cmp_.add_argument("scenarios", nargs="+", help="the scenario, then variants")
+    cmp_.add_argument(
+        "--runs", type=_positive, default=1000, help="replications each (default 1000)"
+    )
+    cmp_.add_argument("--seed", type=_natural, default=1, help="batch seed")
+    cmp_.add_argument("--out", type=Path, help="results folder (default results/compare/<stamp>)")
+    cmp_.set_defaults(handler=_compare)
 
     val = sub.add_parser("validate", help="check scenario files and print every problem found")
     val.add_argument("paths", nargs="+", type=Path, help="YAML files or folders of them")
@@ -196,6 +231,46 @@ def _batch(args) -> int:
         f"{outcome.computed:,} computed, {outcome.reused:,} reused, {outcome.errors} failed; "
         f"results in {out}/"
     )
+    return 0
+
+
+def _date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a date, YYYY-MM-DD") from None
+
+
+def _score(args) -> int:
+    from sim.evaluate import score_command
+
+    name = load_scenario(args.scenario, args.overrides).name
+    out = args.out or _stamped(Path("results") / name)
+    lines = score_command(args.scenario, args.record, args.overrides, args.runs, args.seed, out)
+    print("\n".join(lines))
+    return 0
+
+
+def _calibrate(args) -> int:
+    from sim.evaluate import calibrate_command
+
+    lines = calibrate_command(
+        args.scenario, args.record, args.params, args.budget, args.split, args.runs, args.seed,
+        args.overrides, args.out,
+    )  # fmt: skip
+    print("\n".join(lines))
+    return 0
+
+
+def _compare(args) -> int:
+    from sim.evaluate import compare_command
+
+    for path in args.scenarios:
+        load_scenario(path)  # every problem in every file before anything runs
+    out = args.out or _stamped(Path("results") / "compare")
+    print("\n".join(compare_command(args.scenarios, args.runs, args.seed, out)))
     return 0
 
 

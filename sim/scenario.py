@@ -51,7 +51,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         # Report the cross-reference problems of the valid parts in the same pass.
-        problems = _schema_problems(exc, data, str(path))
+        problems = schema_problems(exc, data, str(path))
         partial, unsure = _valid_parts(data)
         problems += _cross_check(partial, data, str(path), unsure)
         raise ScenarioError(problems) from None
@@ -261,12 +261,13 @@ def _child(node, key: str, path: list[str], shown: str):
 # --- schema errors -----------------------------------------------------------------------
 
 
-def _schema_problems(exc: ValidationError, data, file: str) -> list[Problem]:
+def schema_problems(exc: ValidationError, data, file: str, root=Scenario) -> list[Problem]:
+    """One located Problem per schema error of `root` validated from `data`."""
     problems = []
     for err in exc.errors():
         loc = tuple(err["loc"])
         where = where_of(data, loc) or (file, None)
-        problems.append(Problem(where[0], where[1], dotted(loc), _message(err, loc)))
+        problems.append(Problem(where[0], where[1], dotted(loc), _message(err, loc, root)))
     return problems
 
 
@@ -278,10 +279,10 @@ def dotted(loc: tuple) -> str:
     return out
 
 
-def _message(err: dict, loc: tuple) -> str:
+def _message(err: dict, loc: tuple, root) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
-        return f"unknown field{_did_you_mean(loc)}"
+        return f"unknown field{_did_you_mean(loc, root)}"
     if kind == "missing":
         return "required field is missing"
     msg = err["msg"].removeprefix("Value error, ")
@@ -291,18 +292,34 @@ def _message(err: dict, loc: tuple) -> str:
     return msg
 
 
-def _did_you_mean(loc: tuple) -> str:
-    """Suggest the closest known field name for a typo."""
-    section_model = {
-        **ITEM_MODELS,
-        "calendar": schema.Calendar,
-        "decision": schema.Decision,
-        "parameters": schema.Parameters,
-    }
-    model = section_model.get(loc[0], schema.Scenario) if len(loc) > 1 else schema.Scenario
+def _did_you_mean(loc: tuple, root) -> str:
+    """Suggest the closest field name of the block the unknown key was written in."""
+    model = root
+    for key in loc[:-1]:
+        if isinstance(key, int):
+            continue
+        field = model.model_fields.get(key) if model else None
+        model = _model_in(field.annotation) if field else None
+    if model is None:
+        return ""
     names = [f.alias or n for n, f in model.model_fields.items()]
     close = difflib.get_close_matches(str(loc[-1]), names, n=1)
     return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+def _model_in(annotation):
+    """The pydantic model inside `X`, `list[X]` or `X | None`, if any."""
+    from typing import get_args
+
+    from pydantic import BaseModel
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 # --- cross-references --------------------------------------------------------------------

@@ -1,0 +1,188 @@
+"""Fit behavioural parameters to the part of a record before a split date.
+
+The objective is noisy (it is read off simulated replications), so every
+evaluation uses the same replication seeds (common random numbers): two
+parameter sets are compared on the same draws, not on luck. The search is a
+Latin hypercube over the parameter ranges, then a pattern search around the
+best point with a shrinking step. Only behavioural parameters can be fitted;
+facts stay as the scenario's sources say.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+from scipy.stats import qmc
+
+from sim.errors import Problem, ScenarioError
+from sim.forecast import Forecast
+from sim.history import simulate
+from sim.plan import replication_seed
+from sim.record import Record
+from sim.schema import PARAMETER_NAMES, Parameters, Scenario
+from sim.scoring import fit_loss, score
+from sim.world import build_world
+
+INTEGER = {name for name, f in Parameters.model_fields.items() if f.annotation is int}
+
+
+def parameter_range(name: str) -> tuple[float, float]:
+    """The schema's allowed range of a behavioural parameter."""
+    lo = hi = None
+    for rule in Parameters.model_fields[name].metadata:
+        lo = getattr(rule, "ge", None) if getattr(rule, "ge", None) is not None else lo
+        lo = getattr(rule, "gt", None) if getattr(rule, "gt", None) is not None else lo
+        hi = getattr(rule, "le", None) if getattr(rule, "le", None) is not None else hi
+    return float(lo), float(hi)
+
+
+def parse_params(texts: list[str]) -> dict[str, tuple[float, float]]:
+    """`noise` (the schema's range) or `noise=0.05:1` (a range of one's own)."""
+    out = {}
+    for text in texts:
+        name, _, span = text.partition("=")
+        if name not in PARAMETER_NAMES:
+            raise ScenarioError(
+                [Problem(f"--params {text}", None, name, "not a behavioural parameter")]
+            )
+        lo, hi = parameter_range(name)
+        if span:
+            try:
+                a, b = (float(x) for x in span.split(":"))
+            except ValueError:
+                raise ScenarioError(
+                    [Problem(f"--params {text}", None, name, "range must be LOW:HIGH")]
+                ) from None
+            if not lo <= a < b <= hi:
+                raise ScenarioError(
+                    [Problem(f"--params {text}", None, name, f"range must lie in [{lo:g}, {hi:g}]")]
+                )
+            lo, hi = a, b
+        out[name] = (lo, hi)
+    return out
+
+
+@dataclass
+class Evaluation:
+    values: dict[str, float]
+    loss: float
+
+
+@dataclass
+class Fit:
+    """The outcome of a calibration."""
+
+    start: dict[str, float]
+    best: dict[str, float]
+    loss_start: float
+    loss_best: float
+    scores: dict[str, dict[str, float]]  # {"default/fit": ..., "default/check": ..., ...}
+    trace: list[Evaluation] = field(default_factory=list)
+
+
+class Objective:
+    """Loss of a parameter set on a record, with fixed replication seeds."""
+
+    def __init__(self, scenario: Scenario, record: Record, runs: int, seed: int):
+        self.scenario, self.record = scenario, record
+        self.seeds = [replication_seed(seed, 0, k) for k in range(runs)]
+        self.trace: list[Evaluation] = []
+
+    def forecast(self, values: dict[str, float]) -> Forecast:
+        current = self.scenario.parameters.model_dump(exclude={"source", "assumption", "note"})
+        fixed = {k: (round(v) if k in INTEGER else v) for k, v in values.items()}
+        params = Parameters.model_validate({**current, **fixed, "assumption": True})
+        world = build_world(self.scenario.model_copy(update={"parameters": params}))
+        return Forecast.from_history(simulate(world, self.seeds))
+
+    def __call__(self, values: dict[str, float]) -> float:
+        try:
+            loss = fit_loss(self.forecast(values), self.record)
+        except ValueError:  # e.g. lift_threshold pushed below object_threshold
+            loss = float("inf")
+        self.trace.append(Evaluation(dict(values), loss))
+        return loss
+
+
+def calibrate(
+    scenario: Scenario,
+    record: Record,
+    ranges: dict[str, tuple[float, float]],
+    split: date,
+    budget: int = 60,
+    runs: int = 200,
+    seed: int = 1,
+) -> Fit:
+    """Fit `ranges`' parameters on the record before `split`; score before and after it."""
+    fit_part, check_part = record.before(split), record.on_or_after(split)
+    if not (fit_part.declarations or fit_part.support or fit_part.appointment):
+        raise ScenarioError(
+            [Problem("--split", None, "", f"the record holds nothing before {split} to fit")]
+        )
+    objective = Objective(scenario, fit_part, runs, seed)
+    names = list(ranges)
+    lo = np.array([ranges[n][0] for n in names])
+    hi = np.array([ranges[n][1] for n in names])
+    start = {n: float(getattr(scenario.parameters, n)) for n in names}
+    loss_start = objective(start)
+    best, best_loss = start, loss_start
+
+    # A space-filling start: half the budget on a Latin hypercube over the ranges.
+    sampler = qmc.LatinHypercube(d=len(names), rng=np.random.default_rng(seed))
+    for row in qmc.scale(sampler.random(max(1, budget // 2)), lo, hi):
+        values = dict(zip(names, map(float, row), strict=True))
+        loss = objective(values)
+        if loss < best_loss:
+            best, best_loss = values, loss
+
+    # Then a pattern search around the best point, halving the step when nothing improves.
+    step = (hi - lo) / 4
+    while len(objective.trace) < budget and step.max() > (hi - lo).max() * 1e-3:
+        improved = False
+        for k, name in enumerate(names):
+            for sign in (1, -1):
+                if len(objective.trace) >= budget:
+                    break
+                trial = dict(best)
+                trial[name] = float(np.clip(best[name] + sign * step[k], lo[k], hi[k]))
+                if trial[name] == best[name]:
+                    continue
+                loss = objective(trial)
+                if loss < best_loss:
+                    best, best_loss, improved = trial, loss, True
+        if not improved:
+            step = step / 2
+
+    best = {k: (round(v) if k in INTEGER else v) for k, v in best.items()}
+    scores = {}
+    for label, values in (("default", start), ("fitted", best)):
+        forecast = objective.forecast(values)
+        scores[f"{label} / fit part"] = {
+            "loss": fit_loss(forecast, fit_part),
+            **score(forecast, fit_part),
+        }
+        scores[f"{label} / check part"] = {
+            "loss": fit_loss(forecast, check_part),
+            **score(forecast, check_part),
+        }
+    return Fit(start, best, loss_start, best_loss, scores, objective.trace)
+
+
+def variant_text(fit: Fit, extends: str, header: list[str]) -> str:
+    """A scenario variant that `extends:` the original with the fitted parameters."""
+    lines = [f"# {line}" for line in header]
+    lines += ["#", "# Scores (loss: lower is better; see docs/ODD.md and README, `score`):"]
+    for label, scores in fit.scores.items():
+        shown = ", ".join(f"{k} {v:.3f}" for k, v in scores.items())
+        lines.append(f"#   {label}: {shown}")
+    lines += [f"extends: {extends}", "parameters:"]
+    for name, value in fit.best.items():
+        lines.append(f"  {name}: {value if isinstance(value, int) else round(value, 4)}")
+    lines += [
+        "  assumption: true",
+        "  note: >-",
+        "    Fitted by coalition-sim calibrate on the record before the split date (see the",
+        "    header); behavioural parameters, not facts.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,136 @@
+"""An observed record: what actually happened in a contest, each entry with its source.
+
+Loaded with the same one-line errors as scenarios (`file:line: field.path: what`),
+and checked against the scenario it scores (members, candidates, dates).
+"""
+
+from datetime import date
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+
+from sim.errors import Problem, ScenarioError
+from sim.scenario import dotted, schema_problems
+from sim.schema import Scenario, Source, Strict
+from sim.yamlfile import load_located, where_of
+
+
+class Sourced(Strict):
+    """An observed fact: it cites one of the record's sources."""
+
+    source: str | list[str]
+    note: str | None = None
+
+    def source_ids(self) -> list[str]:
+        return [self.source] if isinstance(self.source, str) else list(self.source)
+
+
+class Appointment(Sourced):
+    date: date
+    winner: str
+
+
+class Withdrawal(Sourced):
+    candidate: str
+    date: date
+
+
+class Declaration(Sourced):
+    member: str
+    candidate: str
+    date: date
+
+
+class SupportCount(Sourced):
+    date: date
+    candidate: str
+    supporters: int = Field(ge=0)
+
+
+class Record(Strict):
+    """What happened: appointment, withdrawals, declarations, dated support counts."""
+
+    name: str
+    scenario: str | None = None
+    sources: list[Source] = Field(min_length=1)
+    appointment: Appointment | None = None
+    withdrawals: list[Withdrawal] = Field(default_factory=list)
+    declarations: list[Declaration] = Field(default_factory=list)
+    support: list[SupportCount] = Field(default_factory=list)
+    last_holdouts: list[str] = Field(default_factory=list)
+
+    def before(self, split: date) -> "Record":
+        """The part of the record dated before `split` (what a calibration may see)."""
+        return self._filtered(lambda d: d < split)
+
+    def on_or_after(self, split: date) -> "Record":
+        """The part dated on or after `split` (what a calibration is checked on)."""
+        return self._filtered(lambda d: d >= split)
+
+    def _filtered(self, keep) -> "Record":
+        appointment = self.appointment if self.appointment and keep(self.appointment.date) else None
+        holdouts = self.last_holdouts if appointment else []
+        return self.model_copy(
+            update={
+                "appointment": appointment,
+                "withdrawals": [w for w in self.withdrawals if keep(w.date)],
+                "declarations": [d for d in self.declarations if keep(d.date)],
+                "support": [s for s in self.support if keep(s.date)],
+                "last_holdouts": holdouts,
+            }
+        )
+
+
+def load_record(path: str | Path, scenario: Scenario | None = None) -> Record:
+    """Load and check a record; with a scenario, also check its members, candidates and dates."""
+    shown = str(path)
+    data = load_located(Path(path), shown)
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem(shown, None, "", "a record must be a mapping")])
+    data.setdefault("name", Path(path).stem)
+    try:
+        record = Record.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(schema_problems(exc, data, shown, Record)) from None
+    problems = _cross_check(record, scenario, data, shown)
+    if problems:
+        raise ScenarioError(problems)
+    return record
+
+
+def _cross_check(record: Record, scenario: Scenario | None, data, file: str) -> list[Problem]:
+    problems = []
+
+    def add(loc: tuple, message: str) -> None:
+        where = where_of(data, loc) or (file, None)
+        problems.append(Problem(where[0], where[1], dotted(loc), message))
+
+    sources = {s.id for s in record.sources}
+    members = {m.code for m in scenario.members} if scenario else None
+    candidates = {c.id for c in scenario.candidates} if scenario else None
+    start = scenario.calendar.start if scenario else None
+    entries = [("appointment",), *[("withdrawals", i) for i in range(len(record.withdrawals))]]
+    entries += [("declarations", i) for i in range(len(record.declarations))]
+    entries += [("support", i) for i in range(len(record.support))]
+    for loc in entries:
+        entry = record.appointment if loc == ("appointment",) else getattr(record, loc[0])[loc[1]]
+        if entry is None:
+            continue
+        for sid in entry.source_ids():
+            if sid not in sources:
+                add((*loc, "source"), f"unknown source {sid!r} (not in `sources:`)")
+        cand = getattr(entry, "winner", None) or getattr(entry, "candidate", None)
+        if candidates is not None and cand not in candidates:
+            add(
+                (*loc, "winner" if loc == ("appointment",) else "candidate"),
+                f"unknown candidate {cand!r}",
+            )
+        member = getattr(entry, "member", None)
+        if members is not None and member is not None and member not in members:
+            add((*loc, "member"), f"unknown member {member!r}")
+        if start is not None and entry.date < start:
+            add((*loc, "date"), f"{entry.date} is before the scenario starts ({start})")
+    for i, code in enumerate(record.last_holdouts):
+        if members is not None and code not in members:
+            add(("last_holdouts", i), f"unknown member {code!r}")
+    return problems

@@ -1,0 +1,223 @@
+"""Scores of a forecast against an observed record, and simple baselines to beat.
+
+Every score is defined for probabilities over outcomes (each candidate, or
+deadlock), so the agent-based model and the baselines are scored the same way;
+scores a baseline cannot give are left out rather than faked.
+"""
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+from scipy.stats import spearmanr
+
+from sim.forecast import DEADLOCK, Forecast
+from sim.record import Record
+from sim.world import World
+
+SCORES = [
+    ("brier", "Brier score of the outcome (0 best, 2 worst)"),
+    ("log_score", "log probability of the observed outcome (0 best)"),
+    ("p_observed", "probability given to the observed outcome"),
+    ("date_error_days", "median simulated appointment date minus the observed one, in days"),
+    ("date_in_50", "observed date inside the simulated 50% interval (1 yes, 0 no)"),
+    ("date_in_90", "observed date inside the simulated 90% interval (1 yes, 0 no)"),
+    ("support_rmse", "root-mean-square error of supporters per candidate at the record's dates"),
+    ("declaration_rank_rho", "rank correlation of simulated and observed order of declaration"),
+    ("holdout_hit_rate", "share of runs in which each observed last holdout is a simulated one"),
+]
+
+
+def observed_outcome(record: Record) -> str:
+    """The observed winner, or deadlock when the record holds no appointment."""
+    return record.appointment.winner if record.appointment else DEADLOCK
+
+
+def brier(probs: dict[str, float], observed: str) -> float:
+    """Multi-category Brier score: sum over outcomes of (p - observed)^2."""
+    return sum((p - (k == observed)) ** 2 for k, p in probs.items())
+
+
+def log_score(probs: dict[str, float], observed: str, runs: int | None = None) -> float:
+    """ln p(observed). A zero probability is floored at 1/(2 runs) (or 1e-6 without runs),
+    so that one unseen outcome does not make the score infinite."""
+    floor = 1 / (2 * runs) if runs else 1e-6
+    return math.log(max(probs.get(observed, 0.0), floor))
+
+
+def outcome_scores(probs: dict[str, float], record: Record, runs: int | None = None) -> dict:
+    """The scores any forecast of the outcome can be given."""
+    observed = observed_outcome(record)
+    return {
+        "brier": brier(probs, observed),
+        "log_score": log_score(probs, observed, runs),
+        "p_observed": probs.get(observed, 0.0),
+    }
+
+
+def date_scores(forecast: Forecast, record: Record) -> dict:
+    """Median error of the appointment date and whether the observed date is in the 50%/90% bands."""
+    if record.appointment is None:
+        return {}
+    days = forecast.appointment_dates()
+    seen = record.appointment.date.toordinal()
+    q05, q25, q50, q75, q95 = np.quantile(days, [0.05, 0.25, 0.5, 0.75, 0.95], method="lower")
+    return {
+        "date_error_days": float(q50 - seen),
+        "date_in_50": float(q25 <= seen <= q75),
+        "date_in_90": float(q05 <= seen <= q95),
+    }
+
+
+def support_rmse(forecast: Forecast, record: Record) -> dict:
+    """RMSE of the mean simulated supporters against the record's dated counts."""
+    if not record.support:
+        return {}
+    cands = forecast.world.candidates
+    errors = []
+    for entry in record.support:
+        t = forecast.round_of(entry.date)
+        simulated = forecast.supporters[:, t, cands.index(entry.candidate)].mean()
+        errors.append(simulated - entry.supporters)
+    return {"support_rmse": float(np.sqrt(np.mean(np.square(errors))))}
+
+
+def declaration_rank(forecast: Forecast, record: Record) -> dict:
+    """Spearman correlation of observed declaration dates and simulated mean first rounds."""
+    pairs = [
+        (d.date.toordinal(), forecast.first_round[(d.member, d.candidate)])
+        for d in record.declarations
+        if (d.member, d.candidate) in forecast.first_round
+    ]
+    if len(pairs) < 3 or len({p[0] for p in pairs}) < 2 or len({p[1] for p in pairs}) < 2:
+        return {}
+    rho = spearmanr([p[0] for p in pairs], [p[1] for p in pairs]).statistic
+    return {"declaration_rank_rho": float(rho)}
+
+
+def holdout_hits(forecast: Forecast, record: Record) -> dict:
+    """Mean over the observed last holdouts of the share of runs that name them too."""
+    if not record.last_holdouts or not forecast.runs:
+        return {}
+    shares = [
+        sum(code in h for h in forecast.holdouts) / forecast.runs for code in record.last_holdouts
+    ]
+    return {"holdout_hit_rate": float(np.mean(shares))}
+
+
+def score(forecast: Forecast, record: Record) -> dict[str, float]:
+    """Every score the record allows for this forecast."""
+    return {
+        **outcome_scores(forecast.probabilities(), record, forecast.runs),
+        **date_scores(forecast, record),
+        **support_rmse(forecast, record),
+        **declaration_rank(forecast, record),
+        **holdout_hits(forecast, record),
+    }
+
+
+# --- baselines -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A simple forecast of the outcome only."""
+
+    name: str
+    description: str
+    probabilities: dict[str, float]
+
+
+def baselines(world: World) -> list[Baseline]:
+    """The compromise model, "follow the major powers", and a uniform guess."""
+    return [compromise(world), major_powers(world), uniform(world)]
+
+
+def compromise(world: World) -> Baseline:
+    """Each member backs the candidate that fits it best (affinity minus grievance at the
+    start), with a weight of capability x salience; a candidate's probability is its share
+    of that weight (ties split). After the compromise model of The European Union Decides."""
+    affinity, grievance, _ = world.matrices(0)
+    fit = affinity - grievance
+    fit[:, ~world.in_race0] = -np.inf  # only candidates in the race at the start
+    weight = world.capability * world.salience * world.rounds[0].active
+    votes = np.zeros(len(world.candidates))
+    for i, row in enumerate(fit):
+        best = np.flatnonzero(row == row.max())
+        votes[best] += weight[i] / len(best)
+    total = votes.sum()
+    probs = votes / total if total > 0 else np.full(len(votes), 1 / len(votes))
+    return Baseline(
+        "compromise",
+        "capability x salience weighted vote by policy fit",
+        {**dict(zip(world.candidates, probs.tolist(), strict=True)), DEADLOCK: 0.0},
+    )
+
+
+def major_powers(world: World) -> Baseline:
+    """The candidate declared for by most of the major powers wins (ties split). Major
+    powers: members with at least half the largest capability."""
+    major = world.capability >= 0.5 * world.capability.max()
+    backing = np.zeros(len(world.candidates))
+    for i in np.flatnonzero(major):
+        if world.initial[i] >= 0:
+            backing[world.initial[i]] += 1
+    if backing.max() == 0:
+        return Baseline(
+            "major powers", "no major power has declared: uniform", uniform(world).probabilities
+        )
+    best = backing == backing.max()
+    probs = best / best.sum()
+    names = ", ".join(world.members[i] for i in np.flatnonzero(major))
+    return Baseline(
+        "major powers",
+        f"the candidate most of {names} back wins",
+        {**dict(zip(world.candidates, probs.tolist(), strict=True)), DEADLOCK: 0.0},
+    )
+
+
+def uniform(world: World) -> Baseline:
+    """Every candidate equally likely."""
+    p = 1 / len(world.candidates)
+    return Baseline(
+        "uniform",
+        "every candidate equally likely",
+        {**dict.fromkeys(world.candidates, p), DEADLOCK: 0.0},
+    )
+
+
+# --- calibration objective -----------------------------------------------------------------
+
+
+def fit_loss(forecast: Forecast, record: Record) -> float:
+    """One number to minimise when fitting to (part of) a record; each term is scaled to
+    about 0-1 so that none dominates: support error per member, declaration timing error
+    per round of the calendar, the outcome's Brier score and the date error per calendar."""
+    world = forecast.world
+    n, rounds = len(world.members), world.n_rounds + 1
+    terms = []
+    if record.support:
+        terms.append(support_rmse(forecast, record)["support_rmse"] / n)
+    timing = [
+        abs(forecast.first_round[(d.member, d.candidate)] - forecast.round_of(d.date))
+        for d in record.declarations
+        if (d.member, d.candidate) in forecast.first_round
+    ]
+    if timing:
+        terms.append(float(np.mean(timing)) / rounds)
+    if record.appointment is not None:
+        terms.append(outcome_scores(forecast.probabilities(), record, forecast.runs)["brier"] / 2)
+        days = abs(np.median(forecast.appointment_dates()) - record.appointment.date.toordinal())
+        span = (world.dates[-1] - world.dates[0]).days or 1
+        terms.append(min(days / span, 1.0))
+    return float(np.mean(terms)) if terms else 0.0
+
+
+def record_dates(record: Record) -> list[date]:
+    """Every date in the record, sorted."""
+    days = [d.date for d in record.declarations] + [s.date for s in record.support]
+    days += [w.date for w in record.withdrawals]
+    if record.appointment:
+        days.append(record.appointment.date)
+    return sorted(days)
