@@ -110,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--out", type=Path, help="results folder (default results/compare/<stamp>)")
     cmp_.set_defaults(handler=_compare)
 
-    val = sub.add_parser("validate", help="check scenario files and print every problem found")
+    val = sub.add_parser("validate", help="check scenario and record files; print every problem")
     val.add_argument("paths", nargs="+", type=Path, help="YAML files or folders of them")
     val.set_defaults(handler=_validate)
 
@@ -293,7 +293,7 @@ def _validate(args) -> int:
     bad = 0
     for f in files:
         try:
-            load_scenario(f)
+            _load_any(f)
             print(f"ok   {f}")
         except ScenarioError as exc:
             bad += 1
@@ -304,6 +304,18 @@ def _validate(args) -> int:
         return 2
     print(f"{len(files)} file(s), {bad} with problems")
     return 2 if bad else 0
+
+
+def _load_any(path: Path):
+    """A scenario, or an observed record (a file with no calendar and a record's sections)."""
+    from sim.record import load_record
+    from sim.yamlfile import load_located
+
+    data = load_located(path)
+    is_record = isinstance(data, dict) and "calendar" not in data and "extends" not in data
+    if is_record and {"appointment", "declarations", "support", "withdrawals"} & set(data):
+        return load_record(path)
+    return load_scenario(path)
 
 
 def _explain(args) -> int:

@@ -148,3 +148,12 @@ def test_python_dash_m_sim_works_like_the_console_script(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "nato-2024 (seed 1)" in out.stdout
     assert (tmp_path / "runs.csv").exists()
+
+
+def test_shipped_records_validate_against_their_scenario(capsys):
+    from sim.record import load_record
+    from sim.scenario import load_scenario
+
+    record = load_record(ROOT / "records" / "nato-2024.yaml", load_scenario(BASE))
+    assert record.appointment.winner == "rutte"
+    assert main(["validate", str(ROOT / "records")]) == 0
