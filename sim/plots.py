@@ -12,7 +12,7 @@ import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
-from matplotlib.ticker import PercentFormatter  # noqa: E402
+from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
 
 from sim.dynamics import NEVER, UNDECIDED  # noqa: E402
 from sim.history import History  # noqa: E402
@@ -132,7 +132,8 @@ def fan(panels: list[FanPanel], path: Path, title: str) -> Path:
             ax.plot(panel.dates, q[2, :, c], color=colour, lw=2, label=f"{cid} (median)")
         ax.set_title(panel.title, fontsize=10)
         ax.set_ylabel("members backing")
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(0, 1.05 * max(p.quantiles.max() for p in panels) + 0.5)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         locator = mdates.AutoDateLocator()
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -149,7 +150,7 @@ def fan(panels: list[FanPanel], path: Path, title: str) -> Path:
 def outcome_bars(labels: list[str], p, lo, hi, path: Path, title: str) -> Path:
     """Probability of each outcome as bars, with the interval [lo, hi] as error bars."""
     p, lo, hi = (np.asarray(a, dtype=float) for a in (p, lo, hi))
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * len(labels) + 2), 4.2))
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(labels) + 2), 4.4))
     colours = [_outcome_colour(k, labels) for k in range(len(labels))]
     x = np.arange(len(labels))
     ax.bar(x, p, color=colours, yerr=[p - lo, hi - p], capsize=6, ecolor="black")
@@ -158,7 +159,7 @@ def outcome_bars(labels: list[str], p, lo, hi, path: Path, title: str) -> Path:
                     ha="center", fontsize=9)  # fmt: skip
     ax.set_xticks(x, labels)
     ax.set_ylim(0, 1.1)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylabel("share of replications")
     ax.set_title(title, fontsize=10)
     return _save(fig, path)
@@ -179,10 +180,15 @@ def appointment_dates(days: list[str], counts, candidates: list[str], deadlocks:
     gap = len(days) + 0.5
     ax.bar([gap], [deadlocks / max(total, 1)], color=DEADLOCK_COLOUR, label="deadlock")
     ax.axvline(len(days) - 0.25, color="black", ls=":", lw=1)
+    if len(days) <= 20:  # small shares would be invisible bars without their number
+        for xi, share in [*zip(x, bottom, strict=True), (gap, deadlocks / max(total, 1))]:
+            ax.annotate(f"{share:.1%}", (xi, share), xytext=(0, 3), textcoords="offset points",
+                        ha="center", fontsize=7)  # fmt: skip
+    ax.set_ylim(0, 1.12 * max(bottom.max(initial=0), deadlocks / max(total, 1)) or 1)
     step = max(1, len(days) // 15)
     ticks = [*x[::step], gap]
     ax.set_xticks(ticks, [*days[::step], "deadlock"], rotation=45, ha="right", fontsize=8)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylabel("share of replications")
     ax.legend(fontsize=8)
     ax.set_title(title, fontsize=10)
@@ -195,7 +201,7 @@ def sweep(key: str, values: list, labels: list[str], p, lo, hi, path: Path, titl
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
     x = np.array(values, dtype=float) if numeric else np.arange(len(values))
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    style = "o-" if len(values) <= 12 else "o"
+    style = "o-" if numeric and len(values) <= 12 else "o"  # no lines between categories
     for k, label in enumerate(labels):
         if not p[:, k].any():
             continue  # never happened at any value: a flat line at zero only clutters
@@ -203,9 +209,10 @@ def sweep(key: str, values: list, labels: list[str], p, lo, hi, path: Path, titl
                     ms=4, capsize=3, color=_outcome_colour(k, labels), label=label)  # fmt: skip
     if not numeric:
         ax.set_xticks(x, [str(v) for v in values])
+        ax.set_xlim(-0.5, len(values) - 0.5)
     ax.set_xlabel(key)
     ax.set_ylim(-0.02, 1.02)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylabel("probability")
     ax.legend(fontsize=8)
     ax.set_title(title, fontsize=10)

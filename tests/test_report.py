@@ -1,0 +1,298 @@
+"""The batch report: figures, report.md numbers against runs.csv, Wilson intervals, modal run."""
+
+import csv
+import math
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sim import batch, report
+from sim.batch import InlineExecutor, batch_manifest, plan_batch, replication_seed, run_batch
+from sim.results import write_json
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = ROOT / "scenarios" / "nato-2024.yaml"
+FIGURES = ("fan.png", "outcomes.png", "appointment_dates.png", "modal_stances.png")
+
+
+def tiny_scenario(path: Path, noise: float = 0.3) -> Path:
+    """Five members, two candidates, enough noise for wins by both and deadlocks."""
+    cited = {"assumption": True}
+    likes = [("A", "x", 0.8), ("B", "y", 0.8), ("C", "x", 0.3), ("D", "y", 0.3), ("E", "x", 0.2)]
+    data = {
+        "name": "tiny",
+        "calendar": {
+            "start": date(2024, 1, 1),
+            "round_days": 7,
+            "deadline": date(2024, 3, 4),
+            "last_round": date(2024, 3, 4),
+            **cited,
+        },  # fmt: skip
+        "decision": {"rule": "consensus", **cited},
+        "candidates": [{"id": c, "name": c.upper(), "home": h, **cited} for c, h in ("xA", "yB")],
+        "members": [
+            {"code": m, "name": m, "capability": 0.5, "salience": 1.0, **cited} for m in "ABCDE"
+        ],  # fmt: skip
+        "preferences": [
+            {"id": f"{m}-{c}", "members": {"codes": [m]}, "candidate": c, "affinity": a, **cited}
+            for m, c, a in likes
+        ],  # fmt: skip
+        "parameters": {"noise": noise, **cited},
+    }
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def make_batch(scenario: Path, out: Path, runs: int, sweeps=None) -> list[str]:
+    """Run a batch inline, write its manifest as `coalition-sim batch` does, then the report."""
+    plan = plan_batch(scenario, runs=runs, chunk=100, sweeps=sweeps)
+    outcome = run_batch(plan, out, InlineExecutor())
+    command = f"coalition-sim batch {scenario} --runs {runs}"
+    write_json(
+        out / "manifest.json", batch_manifest(plan, outcome, command, "2024-06-26T12:00:00+00:00")
+    )
+    return report.write_report(out)
+
+
+def rows_of(out: Path) -> list[dict]:
+    with (out / "runs.csv").open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def table(md: str, header: str) -> dict[str, list[str]]:
+    """The rows of the markdown table whose header line starts with `header`, by first cell."""
+    lines = md.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(header))
+    rows = {}
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+def assert_figure(path: Path) -> None:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", path
+    assert len(data) > 5_000, f"{path} looks blank"
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tiny")
+    out = folder / "out"
+    lines = make_batch(tiny_scenario(folder / "tiny.yaml"), out, runs=200)
+    return out, lines
+
+
+# --- Wilson intervals ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "k,n,lo,hi,digits",
+    [
+        (0, 10, 0.000, 0.278, 3),
+        (10, 10, 0.722, 1.000, 3),
+        (5, 10, 0.237, 0.763, 3),
+        # Newcombe (1998), Stat Med 17:857, table I, method 3 (score interval, no correction)
+        (81, 263, 0.2553, 0.3662, 4),
+        (15, 148, 0.0624, 0.1605, 4),
+        (0, 20, 0.0000, 0.1611, 4),
+        (1, 29, 0.0061, 0.1718, 4),
+    ],
+)
+def test_wilson_interval_matches_textbook_values(k, n, lo, hi, digits):
+    got = report.wilson(k, n)
+    assert (round(float(got[0]), digits), round(float(got[1]), digits)) == (lo, hi)
+
+
+def test_wilson_works_on_arrays_and_knows_nothing_from_no_runs():
+    lo, hi = report.wilson([0, 5, 10], [0, 10, 10])
+    assert lo[0] == 0.0 and hi[0] == 1.0
+    assert lo[1] < 0.5 < hi[1] and hi[2] == 1.0 and lo[2] < 1.0
+
+
+# --- the modal run -------------------------------------------------------------------------
+
+HEADER = "run,seed,point,winner,appointed_round,appointed_date,rounds,withdrawn,last_holdouts,concessions,error"
+HAND_MADE = [
+    "0,100,0,x,3,2024-01-22,3,y@2,C;D;E,C@1,",
+    "1,101,0,y,2,2024-01-15,2,,D;E;C,,",
+    "2,102,0,x,4,2024-01-29,4,y@3,C;D;E,C@1;D@2,",
+    "3,103,0,y,2,2024-01-15,2,,E;C;D,,",
+    "4,104,0,x,3,2024-01-22,3,y@2,A;B;C,,",
+    "5,105,0,,,,9,,,D@4,",
+    "6,106,0,,,,,,,,FloatingPointError: injected",
+    "7,107,0,,,,9,,,,",
+    "8,108,0,y,2,2024-01-15,2,x@1,C;D;E,,",
+    *(f"{9 + k},{109 + k},1,x,4,2024-01-29,4,,C;D;E,," for k in range(5)),  # another point
+]
+
+
+def hand_made(tmp_path: Path, rows: list[str]) -> report.Runs:
+    path = tmp_path / "runs.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+    return report.read_runs(path, ["x", "y"])
+
+
+def test_modal_run_is_point_0s_most_frequent_winner_and_round_first_replication(tmp_path):
+    runs = hand_made(tmp_path, HAND_MADE)
+    # y in round 2: runs 1, 3, 8; x in round 4 is more frequent only with point 1's runs.
+    assert runs.modal() == ("y", 2, 1, 101)
+
+
+def test_modal_run_ties_go_to_the_outcome_seen_first(tmp_path):
+    runs = hand_made(tmp_path, HAND_MADE[:8])  # x@3, y@2 and deadlock twice each
+    assert runs.modal() == ("x", 3, 0, 100)
+    deadlocks = hand_made(tmp_path, [HAND_MADE[5], HAND_MADE[7], HAND_MADE[0]])
+    assert deadlocks.modal() == ("", None, 5, 105)
+
+
+def test_read_runs_counts_outcomes_events_and_failures(tmp_path):
+    runs = hand_made(tmp_path, HAND_MADE)
+    assert runs.n == 13 and runs.errors == Counter({"FloatingPointError: injected": 1})
+    assert runs.counts(2).tolist() == [[3, 3, 2], [5, 0, 0]]  # x, y, deadlock by point
+    assert runs.appointed == 11
+    assert sum(k for (c, _, _), k in runs.withdrawals.items() if c == "y") == 3
+    assert runs.holdouts["C"] == 11 and runs.holdouts["A"] == 1
+    assert runs.groups[("C", "D", "E")] == 10  # the same three in any order
+    assert runs.conceded == 3 and runs.courted == Counter({"C": 2, "D": 2})
+
+
+# --- a whole report ------------------------------------------------------------------------
+
+
+def test_report_draws_every_figure_and_no_sweep_figure_without_a_sweep(tiny):
+    out, _ = tiny
+    for name in FIGURES:
+        assert_figure(out / "plots" / name)
+    assert not list((out / "plots").glob("sweep_*"))
+    assert not [p for p in out.rglob("*") if ".tmp" in p.name]  # every file renamed when whole
+    md = (out / "report.md").read_text()
+    for name in FIGURES:
+        assert f"](plots/{name})" in md
+    assert md.startswith("# Batch report: tiny\n")
+    assert "coalition-sim batch" in md and "2024-06-26 12:00 UTC" in md
+    assert "Sweep points" not in md and "failed" not in md
+
+
+def test_report_probabilities_and_dates_match_runs_csv(tiny):
+    out, lines = tiny
+    rows = rows_of(out)
+    n = len(rows)
+    counts = Counter(r["winner"] or "deadlock" for r in rows)
+    assert len(counts) == 3, "the tiny scenario should give both winners and deadlocks"
+    outcomes = table((out / "report.md").read_text(), "| outcome |")
+    assert list(outcomes) == ["x", "y", "deadlock"]
+    for label, cells in outcomes.items():
+        k = counts[label]
+        lo, hi = report.wilson(k, n)
+        assert cells[0] == f"{100 * k / n:.1f}%"
+        assert cells[1] == f"{100 * lo:.1f} to {100 * hi:.1f}%"
+        assert cells[2] == f"{k:,} of {n:,}"
+        if label != "deadlock":
+            days = sorted(r["appointed_date"] for r in rows if r["winner"] == label)
+            assert cells[3] == days[math.ceil(len(days) / 2) - 1]  # the lower median
+            assert (
+                cells[4]
+                == f"{days[math.ceil(len(days) / 4) - 1]} to {days[math.ceil(3 * len(days) / 4) - 1]}"
+            )
+        assert lines[list(outcomes).index(label)].split()[:2] == [label, cells[0]]
+    assert lines[-1] == f"  report: {out}/report.md"
+
+
+def test_report_withdrawals_holdouts_and_concessions_match_runs_csv(tiny):
+    out, _ = tiny
+    rows = rows_of(out)
+    md = (out / "report.md").read_text()
+    withdrawn = table(md, "| candidate |")
+    for cand in ("x", "y"):
+        k = sum(1 for r in rows if f"{cand}@" in r["withdrawn"])
+        assert withdrawn[cand][0] == f"{100 * k / len(rows):.1f}% ({k:,})"
+    appointed = [r for r in rows if r["winner"]]
+    held = Counter(m for r in appointed for m in r["last_holdouts"].split(";"))
+    top, k = held.most_common(1)[0]
+    assert table(md, "| member |")[top] == [f"{100 * k / len(appointed):.1f}%", f"{k:,}"]
+    any_concession = sum(1 for r in rows if r["concessions"])
+    assert f"{100 * any_concession / len(rows):.1f}% of replications ({any_concession:,})" in md
+
+
+def test_modal_stances_are_those_of_the_first_replication_of_the_modal_outcome(tiny):
+    out, _ = tiny
+    rows = rows_of(out)
+    modal = Counter((r["winner"], r["appointed_round"]) for r in rows).most_common(1)[0][0]
+    first = next(r for r in rows if (r["winner"], r["appointed_round"]) == modal)
+    md = (out / "report.md").read_text()
+    assert f"run {first['run']} (`coalition-sim run" in md and f"--seed {first['seed']}" in md
+
+
+def test_sweep_report_has_a_figure_per_swept_key_and_a_point_table(tmp_path):
+    out = tmp_path / "out"
+    lines = make_batch(BASE, out, runs=100, sweeps=["parameters.noise=0.2,1.0"])
+    for name in (*FIGURES, "sweep_parameters.noise.png"):
+        assert_figure(out / "plots" / name)
+    md = (out / "report.md").read_text()
+    assert "](plots/sweep_parameters.noise.png)" in md
+    points = table(md, "| point |")
+    rows = rows_of(out)
+    for point, cells in points.items():
+        here = [r for r in rows if r["point"] == point]
+        wins = sum(1 for r in here if r["winner"] == "rutte")
+        assert cells[1] == f"{100 * wins / len(here):.1f}%" and cells[-1] == f"{len(here):,}"
+    assert [cells[0] for cells in points.values()] == ["0.2", "1.0"]
+    assert "  (all 2 sweep points pooled; each point in report.md)" in lines
+
+
+def test_more_than_four_points_fan_out_point_0_only(tmp_path):
+    scenario = tiny_scenario(tmp_path / "tiny.yaml")
+    out = tmp_path / "out"
+    make_batch(scenario, out, runs=20, sweeps=["parameters.noise=0.1,0.2,0.3,0.4,0.5"])
+    assert "(point 0 of 5 only)" in (out / "report.md").read_text()
+    assert_figure(out / "plots" / "sweep_parameters.noise.png")
+
+
+def test_failed_replications_are_counted_and_left_out(tmp_path, monkeypatch):
+    scenario = tiny_scenario(tmp_path / "tiny.yaml")
+    bad = {replication_seed(1, 0, k) for k in (3, 17)}
+    real = batch.simulate
+
+    def flaky(world, seeds):
+        if bad & set(seeds):
+            raise FloatingPointError("injected failure")
+        return real(world, seeds)
+
+    monkeypatch.setattr(batch, "simulate", flaky)
+    out = tmp_path / "out"
+    lines = make_batch(scenario, out, runs=40)
+    md = (out / "report.md").read_text()
+    assert "2 of 40 replications failed" in md and "`FloatingPointError: injected failure`" in md
+    assert sum(int(c[2].split(" of ")[0]) for c in table(md, "| outcome |").values()) == 38
+    assert "  2 replications failed (error column of runs.csv)" in lines
+    for name in FIGURES:
+        assert_figure(out / "plots" / name)
+
+
+def test_a_batch_whose_every_replication_failed_still_reports(tmp_path, monkeypatch):
+    def broken(world, seeds):
+        raise FloatingPointError("always")
+
+    monkeypatch.setattr(batch, "simulate", broken)
+    out = tmp_path / "out"
+    lines = make_batch(tiny_scenario(tmp_path / "tiny.yaml"), out, runs=5)
+    assert lines[0] == "  all 5 replications failed"
+    assert "Every replication failed" in (out / "report.md").read_text()
+
+
+def test_a_changed_scenario_file_is_pointed_out(tmp_path):
+    scenario = tiny_scenario(tmp_path / "tiny.yaml")
+    out = tmp_path / "out"
+    make_batch(scenario, out, runs=20)
+    assert "has changed since this batch ran" not in (out / "report.md").read_text()
+    tiny_scenario(scenario, noise=0.9)
+    lines = report.write_report(out)
+    assert "has changed since this batch ran" in (out / "report.md").read_text()
+    assert f"  note: {scenario} has changed since this batch ran" in lines
