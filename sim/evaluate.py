@@ -18,6 +18,7 @@ from sim.errors import Problem, ScenarioError
 from sim.executors import InlineExecutor
 from sim.forecast import DEADLOCK, Forecast
 from sim.record import load_record
+from sim.report import QUANTILES, wilson
 from sim.results import write_atomic, write_json
 from sim.scenario import load_scenario
 from sim.scoring import SCORES, baselines, outcome_scores, score
@@ -26,16 +27,6 @@ from sim.world import build_world
 LOWER_IS_BETTER = {"brier", "support_rmse", "loss"}
 HIGHER_IS_BETTER = {"log_score", "p_observed", "date_in_50", "date_in_90", "declaration_rank_rho",
                     "holdout_hit_rate"}  # fmt: skip
-
-
-def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """95% Wilson score interval of a proportion k/n."""
-    if n == 0:
-        return (0.0, 1.0)
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def run_into(path, overrides, runs, seed, out: Path, executor=None):
@@ -151,10 +142,11 @@ def _append(path: Path, text: str) -> None:
 def _score_plot(out: Path, world, forecast: Forecast, record) -> None:
     from sim import plots
 
-    points = [(s.date, s.candidate, s.supporters) for s in record.support]
-    plots.fan_with_observations(
-        world, forecast.supporters, points, record, out / "plots" / "score_fan.png"
-    )
+    observed = [(s.date, s.candidate, s.supporters) for s in record.support]
+    q = np.quantile(forecast.supporters, QUANTILES, axis=0)
+    panel = plots.FanPanel(f"{forecast.runs:,} replications; diamonds: {record.name}", world.dates,
+                           world.candidates, q, observed)  # fmt: skip
+    plots.fan([panel], out / "plots" / "score_fan.png", f"{world.scenario.name} against the record")
 
 
 # --- calibrate -----------------------------------------------------------------------------
@@ -234,9 +226,8 @@ def compare_command(paths, runs, seed, out: Path, executor=None) -> list[str]:
         q = np.quantile(days[appointed], [0.25, 0.5, 0.75]) if appointed.any() else [np.nan] * 3
         row = {"scenario": name, "runs": f.runs}
         for k in [*world.candidates, DEADLOCK]:
-            hits = f.outcomes.count(k)
-            lo, hi = wilson(hits, f.runs)
-            row[k] = (probs.get(k, 0.0), lo, hi)
+            lo, hi = wilson(f.outcomes.count(k), f.runs)
+            row[k] = (probs.get(k, 0.0), float(lo), float(hi))
         row["median_date"] = _day(q[1])
         row["iqr"] = f"{_day(q[0])} to {_day(q[2])}"
         rows.append(row)

@@ -1,6 +1,6 @@
 """Matplotlib figures: a run's trajectory and stances, and a batch's fans, outcomes and sweeps."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -115,6 +115,7 @@ class FanPanel:
     dates: list[date]
     candidates: list[str]
     quantiles: np.ndarray
+    observed: list[tuple[date, str, int]] = field(default_factory=list)  # (date, candidate, count)
 
 
 def fan(panels: list[FanPanel], path: Path, title: str) -> Path:
@@ -130,6 +131,10 @@ def fan(panels: list[FanPanel], path: Path, title: str) -> Path:
             ax.fill_between(panel.dates, q[0, :, c], q[4, :, c], color=colour, alpha=0.15, lw=0)
             ax.fill_between(panel.dates, q[1, :, c], q[3, :, c], color=colour, alpha=0.35, lw=0)
             ax.plot(panel.dates, q[2, :, c], color=colour, lw=2, label=f"{cid} (median)")
+            seen = [(d, n) for d, cand, n in panel.observed if cand == cid]
+            if seen:
+                ax.scatter(*zip(*seen, strict=True), color=colour, edgecolor="black", zorder=5,
+                           s=36, marker="D", label=f"{cid} (observed)")  # fmt: skip
         ax.set_title(panel.title, fontsize=10)
         ax.set_ylabel("members backing")
         ax.set_ylim(0, 1.05 * max(p.quantiles.max() for p in panels) + 0.5)
@@ -216,6 +221,27 @@ def sweep(key: str, values: list, labels: list[str], p, lo, hi, path: Path, titl
     ax.set_ylabel("probability")
     ax.legend(fontsize=8)
     ax.set_title(title, fontsize=10)
+    return _save(fig, path)
+
+
+def compare(rows: list[dict], outcomes: list[str], path: Path) -> Path:
+    """Outcome probabilities of several scenarios side by side, with 95% intervals."""
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(outcomes) * len(rows) ** 0.5 + 2), 4.6))
+    width = 0.8 / len(rows)
+    x = np.arange(len(outcomes))
+    for j, row in enumerate(rows):
+        p = np.array([row.get(k, (0, 0, 0))[0] for k in outcomes])
+        lo = np.array([row.get(k, (0, 0, 0))[1] for k in outcomes])
+        hi = np.array([row.get(k, (0, 0, 0))[2] for k in outcomes])
+        ax.bar(x + (j - (len(rows) - 1) / 2) * width, p, width, yerr=[p - lo, hi - p],
+               capsize=3, label=row["scenario"], color=CANDIDATE_COLOURS[j % len(CANDIDATE_COLOURS)],
+               alpha=0.85)  # fmt: skip
+    ax.set_xticks(x, outcomes)
+    ax.set_ylim(0, 1.1)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_ylabel("share of replications")
+    ax.legend(fontsize=8)
+    ax.set_title("outcome probabilities by scenario, with 95% intervals", fontsize=10)
     return _save(fig, path)
 
 

@@ -9,7 +9,6 @@ from toy import toy, week
 
 from sim.calibrate import calibrate, parse_params, variant_text
 from sim.errors import ScenarioError
-from sim.evaluate import wilson
 from sim.forecast import DEADLOCK, Forecast
 from sim.history import simulate
 from sim.record import Record
@@ -64,12 +63,6 @@ def test_a_tie_between_two_candidates():
     probs = {"x": 0.5, "y": 0.5, DEADLOCK: 0.0}
     assert brier(probs, "x") == pytest.approx(0.5)  # 0.25 + 0.25
     assert log_score(probs, "x") == pytest.approx(math.log(0.5))
-
-
-def test_wilson_interval_textbook_values():
-    assert wilson(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-3)
-    assert wilson(10, 10) == pytest.approx((0.7225, 1.0), abs=1e-3)
-    assert wilson(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-3)
 
 
 # --- date, support, order, holdouts --------------------------------------------------------
