@@ -36,10 +36,18 @@ class Forecast:
     def runs(self) -> int:
         return len(self.outcomes)
 
-    def probabilities(self) -> dict[str, float]:
-        """Share of replications ending in each candidate's appointment, or in deadlock."""
+    def probabilities(self, until: date | None = None) -> dict[str, float]:
+        """Share of replications ending in each candidate's appointment, or in deadlock.
+
+        With `until`, an appointment on or after that date counts as none (yet): the
+        question becomes who, if anyone, was appointed before it.
+        """
+        outcomes = self.outcomes
+        if until is not None:
+            late = self.appointment_dates() >= until.toordinal()
+            outcomes = [DEADLOCK if lt else o for o, lt in zip(outcomes, late, strict=True)]
         keys = [*self.world.candidates, DEADLOCK]
-        return {k: self.outcomes.count(k) / self.runs for k in keys}
+        return {k: outcomes.count(k) / self.runs for k in keys}
 
     def round_of(self, day: date) -> int:
         """The last round dated on or before `day` (clamped to the calendar)."""

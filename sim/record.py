@@ -58,10 +58,14 @@ class Record(Strict):
     declarations: list[Declaration] = Field(default_factory=list)
     support: list[SupportCount] = Field(default_factory=list)
     last_holdouts: list[str] = Field(default_factory=list)
+    until: date | None = Field(
+        None, description="the record covers only what happened before this date"
+    )
 
     def before(self, split: date) -> "Record":
         """The part of the record dated before `split` (what a calibration may see)."""
-        return self._filtered(lambda d: d < split)
+        part = self._filtered(lambda d: d < split)
+        return part.model_copy(update={"until": min(split, self.until or split)})
 
     def on_or_after(self, split: date) -> "Record":
         """The part dated on or after `split` (what a calibration is checked on)."""

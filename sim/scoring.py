@@ -30,7 +30,8 @@ SCORES = [
 
 
 def observed_outcome(record: Record) -> str:
-    """The observed winner, or deadlock when the record holds no appointment."""
+    """The observed winner, or deadlock when the record holds no appointment (before its
+    `until` date, if it has one)."""
     return record.appointment.winner if record.appointment else DEADLOCK
 
 
@@ -109,7 +110,7 @@ def holdout_hits(forecast: Forecast, record: Record) -> dict:
 def score(forecast: Forecast, record: Record) -> dict[str, float]:
     """Every score the record allows for this forecast."""
     return {
-        **outcome_scores(forecast.probabilities(), record, forecast.runs),
+        **outcome_scores(forecast.probabilities(record.until), record, forecast.runs),
         **date_scores(forecast, record),
         **support_rmse(forecast, record),
         **declaration_rank(forecast, record),
@@ -206,8 +207,10 @@ def fit_loss(forecast: Forecast, record: Record) -> float:
     ]
     if timing:
         terms.append(float(np.mean(timing)) / rounds)
+    if record.appointment is not None or record.until is not None:
+        probs = forecast.probabilities(record.until)
+        terms.append(outcome_scores(probs, record, forecast.runs)["brier"] / 2)
     if record.appointment is not None:
-        terms.append(outcome_scores(forecast.probabilities(), record, forecast.runs)["brier"] / 2)
         days = abs(np.median(forecast.appointment_dates()) - record.appointment.date.toordinal())
         span = (world.dates[-1] - world.dates[0]).days or 1
         terms.append(min(days / span, 1.0))
