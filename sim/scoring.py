@@ -64,10 +64,15 @@ def date_scores(forecast: Forecast, record: Record) -> dict:
     days = forecast.appointment_dates()
     seen = record.appointment.date.toordinal()
     q05, q25, q50, q75, q95 = np.quantile(days, [0.05, 0.25, 0.5, 0.75, 0.95], method="lower")
+    # Simulated dates come in rounds: an appointment between two round dates belongs to the
+    # round that follows it, and that round date is what the intervals are checked against.
+    rounds = [d.toordinal() for d in forecast.world.dates]
+    later = [r for r in rounds if r >= seen]
+    as_round = later[0] if later else rounds[-1] + forecast.world.scenario.calendar.round_days
     return {
         "date_error_days": float(q50 - seen),
-        "date_in_50": float(q25 <= seen <= q75),
-        "date_in_90": float(q05 <= seen <= q95),
+        "date_in_50": float(q25 <= as_round <= q75),
+        "date_in_90": float(q05 <= as_round <= q95),
     }
 
 

@@ -247,3 +247,21 @@ def test_calibration_accepts_only_behavioural_parameters_in_range():
         parse_params(["capability"])
     with pytest.raises(ScenarioError, match="must lie in"):
         parse_params(["noise=0:50"])
+
+
+def test_an_observed_date_between_rounds_counts_for_the_round_that_follows():
+    w = toy(weeks=10)
+    f = forecast(w, ["x"] * 3, [4, 4, 4])
+    between = record(
+        appointment={"date": week(3) + timedelta(days=2), "winner": "x", "source": "s"}
+    )
+    assert date_scores(f, between) == {"date_error_days": 5.0, "date_in_50": 1.0, "date_in_90": 1.0}
+
+
+def test_before_a_split_no_appointment_means_none_yet_not_deadlock():
+    w = toy(weeks=10)
+    f = forecast(w, ["x", "x", DEADLOCK, "y"], [6, 2, -1, 8])
+    part = record(appointment={"date": week(7), "winner": "x", "source": "s"}).before(week(5))
+    assert part.appointment is None and part.until == week(5)
+    # Runs appointing on or after the split count as "none yet", like the deadlock.
+    assert f.probabilities(part.until) == {"x": 0.25, "y": 0.0, DEADLOCK: 0.75}
