@@ -108,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     cmp_.add_argument("--seed", type=_natural, default=1, help="batch seed")
     cmp_.add_argument("--out", type=Path, help="results folder (default results/compare/<stamp>)")
+    _add_set(cmp_)
     cmp_.set_defaults(handler=_compare)
 
     val = sub.add_parser("validate", help="check scenario and record files; print every problem")
@@ -268,9 +269,10 @@ def _compare(args) -> int:
     from sim.evaluate import compare_command
 
     for path in args.scenarios:
-        load_scenario(path)  # every problem in every file before anything runs
+        load_scenario(path, args.overrides)  # every problem in every file before anything runs
     out = args.out or _stamped(Path("results") / "compare")
-    print("\n".join(compare_command(args.scenarios, args.runs, args.seed, out)))
+    lines = compare_command(args.scenarios, args.runs, args.seed, out, overrides=args.overrides)
+    print("\n".join(lines))
     return 0
 
 

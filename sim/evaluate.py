@@ -211,13 +211,13 @@ def _relative(target: Path, base: Path) -> str:
 # --- compare -------------------------------------------------------------------------------
 
 
-def compare_command(paths, runs, seed, out: Path, executor=None) -> list[str]:
+def compare_command(paths, runs, seed, out: Path, executor=None, overrides=None) -> list[str]:
     """The same batch settings on each scenario; outcome probabilities and timing side by side."""
     rows = []
     for path in paths:
         name = Path(path).stem
         folder = out / name
-        plan = run_into(path, [], runs, seed, folder, executor)
+        plan = run_into(path, overrides or [], runs, seed, folder, executor)
         world = build_world(plan.points[0].scenario)
         f = Forecast.from_folder(folder, world)
         probs = f.probabilities()
@@ -249,7 +249,8 @@ def compare_command(paths, runs, seed, out: Path, executor=None) -> list[str]:
 
     plots.compare(rows, outcomes, out / "compare.png")
     lines = _compare_lines(rows, outcomes)
-    md = ["# Comparison", "", f"{runs} replications each, seed {seed}.", "", "```", *lines, "```", "",
+    sets = f" With {' '.join('--set ' + o for o in overrides)} on each." if overrides else ""
+    md = ["# Comparison", "", f"{runs} replications each, seed {seed}.{sets}", "", "```", *lines, "```", "",
           "![outcome probabilities](compare.png)", ""]  # fmt: skip
     write_atomic(out / "compare.md", "\n".join(md))
     return [*lines, f"results: {out}/ (compare.csv, compare.md, compare.png)"]
