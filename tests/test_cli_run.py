@@ -157,3 +157,62 @@ def test_shipped_records_validate_against_their_scenario(capsys):
     record = load_record(ROOT / "records" / "nato-2024.yaml", load_scenario(BASE))
     assert record.appointment.winner == "rutte"
     assert main(["validate", str(ROOT / "records")]) == 0
+
+
+RECORD = ROOT / "records" / "nato-2024.yaml"
+
+
+def test_score_writes_scores_beside_baselines_and_says_where_the_model_wins(tmp_path, capsys):
+    assert (
+        main(["score", str(BASE), "--record", str(RECORD), "--runs", "200", "--out", str(tmp_path)])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "against uniform: model better on brier" in out
+    header, rows = read(tmp_path / "scores.csv")
+    assert header[:4] == ["forecast", "description", "brier", "log_score"]
+    assert [r["forecast"] for r in rows] == [
+        "agent-based model",
+        "compromise",
+        "major powers",
+        "uniform",
+    ]
+    assert rows[3]["brier"] == "0.5"  # a uniform guess over two candidates
+    assert rows[0]["date_error_days"] and not rows[3]["date_error_days"]
+    report = (tmp_path / "report.md").read_text()
+    assert "## Scores against the record" in report and "plots/score_fan.png" in report
+    assert (tmp_path / "plots" / "score_fan.png").stat().st_size > 10_000
+
+
+def test_calibrate_writes_a_variant_that_extends_the_original(tmp_path, capsys):
+    variant = tmp_path / "fit.yaml"
+    args = ["calibrate", str(BASE), "--record", str(RECORD), "--params", "noise", "w_ties=0:3",
+            "--budget", "6", "--runs", "50", "--split", "2024-06-18", "--out", str(variant)]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "fitted on the record before 2024-06-18" in out and "check part" in out
+    text = variant.read_text()
+    assert text.startswith("# nato-2024 with behavioural parameters fitted")
+    assert "extends: " in text and "parameters:" in text
+    assert main(["validate", str(variant)]) == 0
+    assert main(["run", str(variant), "--out", str(tmp_path / "r")]) == 0
+
+
+def test_calibrate_refuses_facts_and_a_split_with_nothing_before_it(tmp_path, capsys):
+    base = ["calibrate", str(BASE), "--record", str(RECORD), "--budget", "2", "--runs", "10"]
+    assert main([*base, "--params", "capability"]) == 2
+    assert main([*base, "--params", "noise", "--split", "2024-01-01"]) == 2
+    err = capsys.readouterr().err
+    assert "not a behavioural parameter" in err and "nothing before 2024-01-01" in err
+
+
+def test_compare_puts_variants_side_by_side(tmp_path, capsys):
+    variant = ROOT / "scenarios" / "what-if" / "us-backs-iohannis.yaml"
+    args = ["compare", str(BASE), str(variant), "--runs", "100", "--out", str(tmp_path)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "nato-2024" in out and "us-backs-iohannis" in out and "median appointment" in out
+    header, rows = read(tmp_path / "compare.csv")
+    assert [r["scenario"] for r in rows] == ["nato-2024", "us-backs-iohannis"]
+    assert {"p_rutte", "p_iohannis", "p_deadlock"} <= set(header)
+    assert (tmp_path / "compare.png").stat().st_size > 10_000
