@@ -39,7 +39,7 @@ from sim.results import (
     write_atomic,
     write_json,
 )
-from sim.scenario import load_scenario, scenario_digest
+from sim.scenario import scenario_digest
 from sim.schema import Scenario
 from sim.world import build_world
 
@@ -161,6 +161,12 @@ def prepare_folder(out: Path, plan: Plan) -> None:
             [Problem(str(out), None, "", "is not empty and holds no batch; choose another --out")]
         )
     (out / "chunks").mkdir(parents=True, exist_ok=True)
+    # Each point's resolved scenario, so the folder can be read (and any replication
+    # replayed) exactly, even after the scenario file changes or from another directory.
+    (out / "points").mkdir(exist_ok=True)
+    for point in plan.points:
+        text = point.scenario.model_dump_json(by_alias=True, indent=1)
+        write_atomic(out / "points" / f"p{point.index:04d}.json", text)
     write_json(recorded, plan.describe())
 
 
@@ -223,10 +229,8 @@ def load_trajectories(out: Path, point: int = 0) -> dict[str, np.ndarray]:
 
 def point_world(out: Path, point: int = 0):
     """The World a point of a finished batch ran on (to replay one replication, say)."""
-    info = json.loads((Path(out) / "batch.json").read_text())
-    values = info["points"][point]["values"]
-    sets = [*info["overrides"], *(f"{k}={json.dumps(v)}" for k, v in values.items())]
-    return build_world(load_scenario(info["scenario_path"], sets))
+    text = (Path(out) / "points" / f"p{point:04d}.json").read_text()
+    return build_world(Scenario.model_validate_json(text))
 
 
 # --- running -------------------------------------------------------------------------------

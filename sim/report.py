@@ -231,13 +231,30 @@ def _head(info: dict, meta: dict, runs: Runs, world) -> list[str]:
         f"Command: `{meta['command']}`",
         "",
     ]
-    if scenario_digest(world.scenario) != info["points"][0]["scenario_sha256"]:
+    if not _file_unchanged(info):
         md += [
-            f"**Note:** `{meta['scenario_path']}` has changed since this batch ran; the dates "
-            "of the figures and the replayed run below come from the file as it is now.",
+            f"**Note:** `{meta['scenario_path']}` has changed since this batch ran (or cannot "
+            "be read from here). The figures use the scenario as it ran (saved in `points/`); the "
+            "replay command below reads the file as it is now.",
             "",
         ]
     return md
+
+
+def _file_unchanged(info: dict) -> bool:
+    """Whether the scenario file still resolves to what point 0 ran."""
+    from sim.errors import ScenarioError
+    from sim.scenario import load_scenario
+
+    try:
+        now = load_scenario(info["scenario_path"], info["overrides"])
+    except ScenarioError:
+        return False
+    values = info["points"][0]["values"]
+    if values:  # a sweep point: compare what the sweep's first point sets
+        sets = [f"{k}={json.dumps(v)}" for k, v in values.items()]
+        now = load_scenario(info["scenario_path"], [*info["overrides"], *sets])
+    return scenario_digest(now) == info["points"][0]["scenario_sha256"]
 
 
 def _num(x: float) -> str:

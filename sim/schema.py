@@ -213,8 +213,12 @@ class Parameters(Cited):
         return self
 
     def needs_citation(self) -> bool:
-        # Defaults are documented in docs/ODD.md; a scenario that sets values must say why.
-        return bool(self.model_fields_set - {"source", "assumption", "note"})
+        # Defaults are documented in docs/ODD.md; a scenario that changes one must say why.
+        return any(
+            getattr(self, name) != field.default
+            for name, field in type(self).model_fields.items()
+            if name not in ("source", "assumption", "note")
+        )
 
 
 PARAMETER_NAMES = tuple(n for n in Parameters.model_fields if n not in Cited.model_fields)
