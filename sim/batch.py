@@ -71,20 +71,19 @@ class ChunkResult:
 _WORLDS: dict[str, object] = {}
 
 
-def _world(scenario: Scenario):
-    """The compiled scenario, built once per worker process."""
-    key = scenario_digest(scenario)
+def _world(scenario: Scenario, key: str):
+    """The compiled scenario, built once per worker process (`key` is its digest)."""
     if key not in _WORLDS:
         _WORLDS.clear()  # a worker serves one point at a time, mostly
         _WORLDS[key] = build_world(scenario)
     return _WORLDS[key]
 
 
-def run_chunk(task: tuple[Chunk, Scenario, int, int, list]) -> ChunkResult:
+def run_chunk(task: tuple[Chunk, Scenario, str, int, int, list]) -> ChunkResult:
     """Simulate one chunk's replications together; isolate any that raise and go on."""
-    chunk, scenario, seed, runs_per_point, extra = task
+    chunk, scenario, digest, seed, runs_per_point, extra = task
     began = time.perf_counter()
-    world = _world(scenario)
+    world = _world(scenario, digest)
     reps = range(chunk.start, chunk.stop)
     seeds = [replication_seed(seed, chunk.point, k) for k in reps]
     runs = [chunk.point * runs_per_point + k for k in reps]
@@ -260,6 +259,7 @@ def run_batch(
     done = done_chunks(out, plan)
     todo = [c for c in plan.chunks if c.name not in done]
     extra = {p.index: [p.values[k] for k in plan.swept] for p in plan.points}
+    scenarios = {p.index: (p.scenario, scenario_digest(p.scenario)) for p in plan.points}
     total = plan.total_runs
     finished = total - sum(c.stop - c.start for c in todo)
     if progress:
@@ -267,7 +267,7 @@ def run_batch(
     errors = 0
     futures = {
         executor.submit(
-            run_chunk, (c, plan.points[c.point].scenario, plan.seed, plan.runs, extra[c.point])
+            run_chunk, (c, *scenarios[c.point], plan.seed, plan.runs, extra[c.point])
         ): c
         for c in todo
     }

@@ -159,46 +159,29 @@ def _decide(new: State, old: State, world: World, t: int, utility: np.ndarray) -
     """Declare, switch, object and lift objections, all from last round's utilities."""
     p = world.rounds[t].params
     active = world.rounds[t].active
+    reps, n, c = utility.shape
     u = np.where(new.in_race[:, None, :], utility, -np.inf)
-    order = np.argsort(-u, axis=2, kind="stable")
-    best = order[:, :, 0]
-    u_best = np.take_along_axis(u, best[:, :, None], axis=2)[:, :, 0]
-    if u.shape[2] > 1:
-        u_second = np.take_along_axis(u, order[:, :, 1:2], axis=2)[:, :, 0]
-    else:
-        u_second = np.full_like(u_best, -np.inf)
-    any_in_race = new.in_race.any(axis=1)[:, None]
+    best = u.argmax(axis=2)  # the first of equals, as a stable sort would give
+    u_best = u.max(axis=2)
+    u_second = np.partition(u, -2, axis=2)[:, :, -2] if c > 1 else np.full_like(u_best, -np.inf)
     stance = new.stance
     undecided = stance == UNDECIDED
-    objects_best = np.take_along_axis(old.objecting, best[:, :, None], axis=2)[:, :, 0]
-    declare = (
-        undecided
-        & (u_best >= p["declare_threshold"])
-        & (u_best - u_second >= p["declare_margin"])
-        & ~objects_best
-    )
-    current = np.take_along_axis(u, np.maximum(stance, 0)[:, :, None], axis=2)[:, :, 0]
-    switch = (
-        ~undecided
-        & ~objects_best
-        & (best != stance)
-        & (u_best >= p["declare_threshold"])
-        & (u_best - current >= p["switch_margin"])
-    )
-    move = (declare | switch) & active[None, :] & any_in_race
+    cell = np.arange(reps * n)  # (replication, member) pairs, for picking one candidate each
+    objects_best = old.objecting.reshape(-1, c)[cell, best.ravel()].reshape(reps, n)
+    current = u.reshape(-1, c)[cell, np.maximum(stance, 0).ravel()].reshape(reps, n)
+    strong = (u_best >= p["declare_threshold"]) & ~objects_best
+    declare = undecided & strong & (u_best - u_second >= p["declare_margin"])
+    switch = ~undecided & strong & (best != stance) & (u_best - current >= p["switch_margin"])
+    move = (declare | switch) & active[None, :] & new.in_race.any(axis=1)[:, None]
     new.stance = np.where(move, best, stance)
     new.since = np.where(move, t, new.since)
     _home_states_back_their_candidates(new, world, active, t)
 
     # Objections: a threat to block, with hysteresis between objecting and lifting.
-    keeps = old.objecting & (utility < p["lift_threshold"])
-    starts = ~old.objecting & (utility < p["object_threshold"])
-    c = len(world.candidates)
+    threshold = np.where(old.objecting, p["lift_threshold"], p["object_threshold"])
     backs = new.stance[:, :, None] == np.arange(c)
-    objecting = (keeps | starts) & new.in_race[:, None, :] & ~backs & active[None, :, None]
-    home = np.zeros((len(world.members), c), dtype=bool)
-    home[world.home, np.arange(c)] = True
-    new.objecting = objecting & ~home[None]
+    allowed = new.in_race[:, None, :] & ~backs & (active[:, None] & ~world.home_mask)[None]
+    new.objecting = (utility < threshold) & allowed
     _record_first_declarations(new, t)
 
 
@@ -212,9 +195,7 @@ def _home_states_back_their_candidates(state: State, world: World, active, t: in
 def _record_first_declarations(state: State, t: int) -> None:
     c = state.first_declared.shape[2]
     backs = state.stance[:, :, None] == np.arange(c)
-    state.first_declared = np.where(
-        backs & (state.first_declared == NEVER), t, state.first_declared
-    )
+    state.first_declared[backs & (state.first_declared == NEVER)] = t
 
 
 def _withdrawals(state: State, world: World, t: int) -> None:

@@ -193,7 +193,10 @@ def manifest(history: History, seed: int, runs: int, scenario_path: str) -> dict
 
 def plain_csv_text(rows) -> str:
     """Rows of numbers and plain names (no commas, quotes or newlines) as CSV, fast."""
-    return "".join(",".join(map(str, row)) + "\n" for row in rows)
+    if not rows:
+        return ""
+    line = ",".join(["{}"] * len(rows[0])) + "\n"
+    return "".join([line.format(*row) for row in rows])
 
 
 def csv_text(columns: list[str], rows) -> str:

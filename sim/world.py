@@ -87,6 +87,13 @@ class World:
     _matrices: dict = field(default_factory=dict, repr=False)
 
     @property
+    def home_mask(self) -> np.ndarray:
+        """(N, C) True where the member is the candidate's home state."""
+        mask = np.zeros((len(self.members), len(self.candidates)), dtype=bool)
+        mask[self.home, np.arange(len(self.candidates))] = True
+        return mask
+
+    @property
     def n_rounds(self) -> int:
         """Rounds simulated after the start (round 0 is the starting position)."""
         return len(self.dates) - 1
