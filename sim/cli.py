@@ -9,7 +9,6 @@ from pathlib import Path
 
 from sim.errors import ScenarioError
 from sim.explain import ExplainError, explain
-from sim.model import ConsensusModel
 from sim.results import RUNS_COLUMNS, manifest, run_rows, write_json, write_tables
 from sim.scenario import load_scenario
 from sim.world import build_world
@@ -134,6 +133,8 @@ def _add_set(p: argparse.ArgumentParser) -> None:
 
 def _run(args) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
+    from sim.model import ConsensusModel  # Mesa is imported only where it is used
+
     model = ConsensusModel(build_world(scenario), rng=args.seed).run()
     out = args.out or _stamped(Path("results") / scenario.name)
     meta = manifest(model.history, args.seed, 1, str(args.scenario))
@@ -156,7 +157,7 @@ def _stamped(base: Path) -> Path:
     return out
 
 
-def _summary(model: ConsensusModel, row: dict, out: Path) -> str:
+def _summary(model, row: dict, out: Path) -> str:
     world = model.world
     name = world.scenario.name
     if row["winner"]:

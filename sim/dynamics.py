@@ -161,9 +161,7 @@ def _decide(new: State, old: State, world: World, t: int, utility: np.ndarray) -
     active = world.rounds[t].active
     reps, n, c = utility.shape
     u = np.where(new.in_race[:, None, :], utility, -np.inf)
-    best = u.argmax(axis=2)  # the first of equals, as a stable sort would give
-    u_best = u.max(axis=2)
-    u_second = np.partition(u, -2, axis=2)[:, :, -2] if c > 1 else np.full_like(u_best, -np.inf)
+    best, u_best, u_second = _top_two(u)
     stance = new.stance
     undecided = stance == UNDECIDED
     cell = np.arange(reps * n)  # (replication, member) pairs, for picking one candidate each
@@ -183,6 +181,22 @@ def _decide(new: State, old: State, world: World, t: int, utility: np.ndarray) -
     allowed = new.in_race[:, None, :] & ~backs & (active[:, None] & ~world.home_mask)[None]
     new.objecting = (utility < threshold) & allowed
     _record_first_declarations(new, t)
+
+
+def _top_two(u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index and value of the best candidate (the first of equals) and the runner-up's value.
+
+    A loop over the few candidates: numpy reduces a short last axis slowly.
+    """
+    best_v, best_i = u[:, :, 0].copy(), np.zeros(u.shape[:2], dtype=np.int64)
+    second = np.full(u.shape[:2], -np.inf)
+    for k in range(1, u.shape[2]):
+        x = u[:, :, k]
+        better = x > best_v
+        second = np.where(better, best_v, np.maximum(second, x))
+        best_i[better] = k
+        best_v = np.where(better, x, best_v)
+    return best_i, best_v, second
 
 
 def _home_states_back_their_candidates(state: State, world: World, active, t: int) -> None:

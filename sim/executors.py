@@ -7,6 +7,8 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
 from sim.errors import Problem, ScenarioError
 
+THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
 
 class InlineExecutor(Executor):
     """Runs each task at once in this process (one worker, no pool to start)."""
@@ -56,10 +58,20 @@ def make_executor(kind: str, workers: int, scheduler: str | None = None):
 
     # One BLAS thread per worker: the workers are the parallelism, and oversubscribed
     # threads slow every worker down. Workers inherit this environment.
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    saved = {var: os.environ.get(var) for var in THREAD_VARS}
+    for var in THREAD_VARS:
         os.environ.setdefault(var, "1")
     # forkserver, not fork: forking a process that has threads can deadlock.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["sim.batch"])
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-    return pool, lambda: pool.shutdown(wait=True, cancel_futures=True)
+
+    def close():
+        pool.shutdown(wait=True, cancel_futures=True)
+        for var, value in saved.items():  # leave the caller's environment as it was
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
+
+    return pool, close

@@ -1,0 +1,249 @@
+"""Benchmarks of the batch path: vectorised core, whole batch, Mesa's batch_run, scaling, memory.
+
+Run: .venv/bin/python benchmarks/bench_batch.py [--quick]
+Prints a table and writes benchmarks/RESULTS.md. Timings are best of 3 (time.perf_counter);
+compare ratios measured in the same run rather than absolute figures across machines.
+"""
+
+import argparse
+import contextlib
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from concurrent.futures import as_completed
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import yaml
+from mesa.batchrunner import batch_run
+
+from sim.batch import InlineExecutor, make_executor, plan_batch, replication_seed, run_chunk
+from sim.history import simulate
+from sim.model import ConsensusModel
+from sim.scenario import load_scenario, scenario_digest
+from sim.schema import Scenario
+from sim.world import World, build_world
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = "scenarios/nato-2024.yaml"
+ENV = dict(os.environ)  # taken now: make_executor sets OPENBLAS_NUM_THREADS=1 for its workers
+BIN = Path(sys.executable).with_name("coalition-sim")
+CLI = [str(BIN)] if BIN.exists() else [sys.executable, "-m", "sim"]
+CLOSING = re.compile(r"([\d,]+) runs in ([\d.]+) s")
+ROWS: list[tuple[str, str, str]] = []  # (section, measure, figure)
+REPEAT = 3  # timings are the best of REPEAT calls (1 with --quick)
+
+
+def row(section: str, measure: str, figure: str) -> None:
+    ROWS.append((section, measure, figure))
+    print(f"{section:<8} {measure:<66} {figure}", flush=True)
+
+
+def timed(section: str, measure: str, seconds: float, n: int, unit: str = "reps") -> None:
+    row(section, measure, f"{seconds:.3f} s  {n / seconds:,.0f} {unit}/s")
+
+
+def best(fn) -> tuple[float, float, object]:
+    """Best wall time of REPEAT calls, the CPU time (all threads) of that call, and a result."""
+    runs = []
+    for _ in range(REPEAT):
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = fn()
+        runs.append((time.perf_counter() - wall, time.process_time() - cpu))
+    return (*min(runs), result)
+
+
+def seeds(n: int) -> list[int]:  # the first n replications of a batch with seed 1
+    return [replication_seed(1, 0, k) for k in range(n)]
+
+
+def core(n: int) -> float:
+    """1. simulate() alone, then run_chunk tasks inline and on a 2-process pool."""
+    world, ss = build_world(load_scenario(ROOT / SCENARIO)), seeds(n)
+    wall, cpu, _ = best(lambda: simulate(world, ss))
+    timed("core", f"simulate(world, {n:,} seeds), 1 process", wall, n)
+    row("core", "  CPU time / wall time of that call (>1: BLAS threads)", f"{cpu / wall:.2f}")
+    plan = plan_batch(ROOT / SCENARIO, runs=n)
+    sc = plan.points[0].scenario  # the task tuple as run_batch builds it (one point, no sweep)
+    tasks = [(c, sc, scenario_digest(sc), plan.seed, plan.runs, []) for c in plan.chunks]
+
+    def run_all(executor):
+        for future in as_completed([executor.submit(run_chunk, t) for t in tasks]):
+            future.result()
+
+    inline, *_ = best(lambda: run_all(InlineExecutor()))
+    label = f"{len(tasks)} run_chunk tasks of {plan.chunk:,}"
+    timed("core", f"{label}, InlineExecutor", inline, n)
+    row("core", "  share of run_chunk time spent in simulate()", f"{wall / inline:.0%}")
+    began, (executor, close) = time.perf_counter(), make_executor("process", 2)
+    try:
+        run_all(executor)
+        cold = time.perf_counter() - began
+        pooled, *_ = best(lambda: run_all(executor))
+    finally:
+        close()
+    timed("core", f"{label}, 2 processes, first call (starts pool)", cold, n)
+    timed("core", f"{label}, 2 processes, warm pool", pooled, n)
+    row("core", "  2 processes vs inline: speed-up warm; cold", f"x{inline / pooled:.2f}; x{inline / cold:.2f}")  # fmt: skip
+    return n / wall
+
+
+def whole_batch(runs: int) -> None:
+    """2. The command line as a user runs it (subprocess), with and without the report."""
+    start = [sys.executable, "-c", "import sim.cli"]
+    startup, *_ = best(lambda: subprocess.run(start, cwd=ROOT, env=ENV, check=True))
+    row("batch", "python -c 'import sim.cli' (start-up baseline)", f"{startup:.3f} s")
+    for extra in (["--no-report"], [], ["--no-report", "--workers", "2"]):
+        timings = []  # (wall, seconds of the closing line 'N runs in S s')
+        for _ in range(REPEAT):
+            with tempfile.TemporaryDirectory() as tmp:
+                cmd = [*CLI, "batch", SCENARIO, "--runs", str(runs), "--out", tmp + "/out", *extra]
+                began = time.perf_counter()
+                done = subprocess.run(cmd, cwd=ROOT, env=ENV, capture_output=True, text=True, check=True)  # fmt: skip
+                timings.append((time.perf_counter() - began, float(CLOSING.search(done.stdout)[2])))
+        timed("batch", f"batch --runs {runs:,} {' '.join(extra) or '(with report)'}: wall", min(t[0] for t in timings), runs, "runs")  # fmt: skip
+        timed("batch", "  its closing line 'N runs in S s'", min(t[1] for t in timings), runs, "runs")  # fmt: skip
+
+
+def mesa_batch_run(runs: int, core_rate: float) -> None:
+    """3. mesa.batch_run on the same model, world and seeds; a plain loop as its baseline."""
+    world, ss = build_world(load_scenario(ROOT / SCENARIO)), seeds(runs)
+    loop, *_ = best(lambda: [ConsensusModel(world, rng=s).run() for s in ss])
+    timed("mesa", f"loop of ConsensusModel(world, rng=s).run(), {runs} runs", loop, runs, "runs")
+    row("mesa", "  vectorised core (item 1) / this", f"x{core_rate * loop / runs:,.0f}")
+    for procs in (1, 2):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            try:
+                wall, _, out = best(lambda procs=procs: batch_run(
+                    ConsensusModel, parameters={"scenario": world}, number_processes=procs,
+                    data_collection_period=-1, display_progress=False, rng=ss))  # fmt: skip
+            except Exception as exc:  # a comparison, not our code: report it and go on
+                row("mesa", f"batch_run, number_processes={procs}", f"failed: {exc!r}"[:200])
+                continue
+        assert len({r["RunId"] for r in out}) == runs  # every run came back
+        said = "; ".join(sorted({f"{w.category.__name__}: {w.message}" for w in seen})) or "none"
+        timed("mesa", f"batch_run, {runs} runs, number_processes={procs} (warnings: {said})", wall, runs, "runs")  # fmt: skip
+        row("mesa", "  vectorised core (item 1) / this", f"x{core_rate * wall / runs:,.0f}")
+
+
+FIXED = yaml.safe_load("""  # the synthetic scenario but for its members and candidates
+calendar: {start: 2024-01-01, round_days: 7, deadline: 2024-07-29, last_round: 2024-07-29, assumption: true}
+decision: {rule: consensus, quorum: 1.0, assumption: true}
+preferences:
+  - {id: north-fit, members: {bloc: north}, candidates: {region: north}, affinity: 0.3, assumption: true}
+  - {id: south-fit, members: {bloc: south}, candidates: {region: south}, affinity: 0.3, assumption: true}
+  - {id: east-fit, members: {bloc: east}, candidates: {region: east}, affinity: 0.3, assumption: true}
+  - {id: west-fit, members: {bloc: west}, candidates: {region: west}, affinity: 0.3, assumption: true}
+  - {id: majors-c0, members: {major: true}, candidate: c0, affinity: 0.2, assumption: true}
+grievances:
+  - {id: east-c0, members: {bloc: east}, candidate: c0, weight: 0.3, assumption: true}
+  - {id: few-west, members: {codes: [M005, M006, M007]}, candidates: {region: west}, weight: 0.5, assumption: true}
+ties:
+  - {id: peers, from: {}, to: {}, weight: 1, assumption: true}
+  - {id: majors, from: {}, to: {major: true}, weight: 5, assumption: true}
+  - {id: east-peers, from: {bloc: east}, to: {bloc: east}, weight: 2, assumption: true}
+""")
+
+
+def synthetic(n: int, c: int, seed: int = 0) -> World:
+    """N members, C candidates: random voices, blocs, a few rules, consensus, 30 weekly rounds."""
+    rng, blocs = np.random.default_rng(seed), ["north", "south", "east", "west"]
+    members = [{"code": f"M{i:03d}", "name": f"M{i}", "capability": round(rng.uniform(0.05, 1), 3),
+                "salience": round(rng.uniform(0.2, 1), 3), "assumption": True,
+                "attributes": {"bloc": blocs[i % 4], "major": i < 5}} for i in range(n)]  # fmt: skip
+    candidates = [{"id": f"c{k}", "name": f"C{k}", "home": f"M{k:03d}", "assumption": True,
+                   "attributes": {"region": blocs[k % 4]}} for k in range(c)]  # fmt: skip
+    data = {"name": f"synthetic-{n}x{c}", **FIXED, "members": members, "candidates": candidates}
+    return build_world(Scenario.model_validate(data))
+
+
+def scaling(reps: int) -> None:
+    """4. Core seconds per 1,000 replications as members N and candidates C grow."""
+    ss = seeds(reps)
+
+    @cache
+    def per_thousand(n: int, c: int) -> float:
+        world = synthetic(n, c)
+        wall, _, h = best(lambda: simulate(world, ss))
+        done = f"{len(h.stance) - 1} rounds played, {np.mean(h.final.appointed >= 0):.0%} appointed"
+        row("scaling", f"N={n}, C={c}: s per 1,000 reps ({done})", f"{wall * 1000 / reps:.3f} s")
+        return wall
+
+    for axis, sizes, shape in (("N", (32, 64, 128, 193), lambda x: (x, 2)),
+                               ("C", (2, 4, 6, 10), lambda x: (193, x))):  # fmt: skip
+        times = [per_thousand(*shape(x)) for x in sizes]
+        slope = np.polyfit(np.log(sizes), np.log(times), 1)[0]
+        row("scaling", f"  time grows as {axis}^k: k fitted to log time vs log {axis}", f"{slope:.2f}")  # fmt: skip
+    row("scaling", f"N=193, C=10: {reps:,} replications", f"{per_thousand(193, 10):.3f} s")
+
+
+def _read(path: str) -> str:
+    with contextlib.suppress(OSError), open(path) as fh:
+        return fh.read()
+    return ""  # the process has gone
+
+
+def memory(runs: int) -> None:
+    """5. Peak RSS of the main process (GNU time) and of each worker (VmHWM, polled). Not our
+    RUSAGE_CHILDREN: a child's ru_maxrss starts at its forking parent's RSS, large here."""
+    with tempfile.TemporaryDirectory() as tmp, open(f"{tmp}/log", "w+") as log:
+        batch = [*CLI, "batch", SCENARIO, "--runs", str(runs), "--out", f"{tmp}/out", "--no-report"]
+        began, proc = time.perf_counter(), subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o",
+            f"{tmp}/rss", *batch], cwd=ROOT, env=ENV, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        workers: dict[str, int] = {}
+        while proc.poll() is None:
+            level = [str(proc.pid)]  # time > main > forkserver > workers
+            for _ in range(3):
+                level = [k for p in level for k in _read(f"/proc/{p}/task/{p}/children").split()]
+            for pid in level:
+                peak = re.search(r"VmHWM:\s+(\d+)", _read(f"/proc/{pid}/status"))
+                workers[pid] = max(workers.get(pid, 0), int(peak.group(1)) if peak else 0)
+            time.sleep(0.05)
+        wall, said = time.perf_counter() - began, CLOSING.search(Path(log.name).read_text())
+        main_mib = int(_read(f"{tmp}/rss").split()[-1]) / 1024
+    row("memory", f"batch --runs {runs:,} --no-report: wall; closing line", f"{wall:.1f} s; {said[2] if said else '?'} s")  # fmt: skip
+    peaks = ", ".join(f"{kb / 1024:,.0f}" for kb in sorted(workers.values(), reverse=True))
+    row("memory", f"  peak RSS: main (GNU time %M); {len(workers)} workers (VmHWM)", f"{main_mib:,.0f} MiB; {peaks or '?'} MiB")  # fmt: skip
+
+
+def write_results(argv: list[str], seconds: float) -> None:
+    cpu = re.search(r"model name\s*:\s*(.*)", _read("/proc/cpuinfo"))
+    nproc = subprocess.run(["nproc"], env=ENV, capture_output=True, text=True).stdout.strip()
+    head = [
+        "# Batch benchmarks\n",
+        f"- date: {datetime.now(UTC).isoformat(timespec='seconds')}",
+        f"- machine: {platform.platform()}; {cpu and cpu.group(1)}; nproc {nproc}; Python {platform.python_version()}; numpy {np.__version__}",
+        f"- command: `{' '.join(['.venv/bin/python', 'benchmarks/bench_batch.py', *argv])}`",
+        f"- whole benchmark: {seconds:.0f} s, load average at its end {os.getloadavg()[0]:.2f} (other jobs share the machine: compare ratios); each timing is the best of {REPEAT} (time.perf_counter)\n",
+        "| section | measure | figure |\n|---|---|---|",
+    ]  # fmt: skip
+    table = "\n".join([*head, *(f"| {s} | {m.strip()} | {f} |" for s, m, f in ROWS), ""])
+    (ROOT / "benchmarks" / "RESULTS.md").write_text(table)
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small counts, no memory run (<1 min)")
+    global REPEAT
+    REPEAT = 1 if (quick := parser.parse_args(argv).quick) else 3
+    began = time.perf_counter()
+    core_rate = core(2_000 if quick else 10_000)
+    whole_batch(1_000 if quick else 10_000)
+    mesa_batch_run(30 if quick else 300, core_rate)
+    scaling(100 if quick else 1_000)
+    if not quick:
+        memory(100_000)
+    write_results(argv, time.perf_counter() - began)
+    print(f"wrote benchmarks/RESULTS.md ({time.perf_counter() - began:.0f} s)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
