@@ -142,11 +142,11 @@ def baselines(world: World) -> list[Baseline]:
 
 def compromise(world: World) -> Baseline:
     """Each member backs the candidate that fits it best (affinity minus grievance at the
-    start), with a weight of capability x salience; a candidate's probability is its share
-    of that weight (ties split). After the compromise model of The European Union Decides."""
+    start; every candidate of the scenario, including those entering later), with a weight of
+    capability x salience; a candidate's probability is its share of that weight (ties
+    split). After the compromise model of The European Union Decides."""
     affinity, grievance, _ = world.matrices(0)
     fit = affinity - grievance
-    fit[:, ~world.in_race0] = -np.inf  # only candidates in the race at the start
     weight = world.capability * world.salience * world.rounds[0].active
     votes = np.zeros(len(world.candidates))
     for i, row in enumerate(fit):

@@ -265,3 +265,10 @@ def test_before_a_split_no_appointment_means_none_yet_not_deadlock():
     assert part.appointment is None and part.until == week(5)
     # Runs appointing on or after the split count as "none yet", like the deadlock.
     assert f.probabilities(part.until) == {"x": 0.25, "y": 0.0, DEADLOCK: 0.75}
+
+
+def test_compromise_counts_candidates_that_enter_later():
+    enter = {"id": "y-in", "date": week(3), "kind": "enter", "candidate": "y"}
+    prefs = [{"id": "cd", "members": {"codes": ["C", "D"]}, "candidate": "y", "affinity": 0.5}]
+    w = toy(events=[enter], preferences=prefs)
+    assert compromise(w).probabilities["y"] == pytest.approx(0.75)  # C, D and half of A, B
