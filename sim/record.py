@@ -9,8 +9,8 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError
 
-from sim.errors import Problem, ScenarioError
-from sim.scenario import dotted, schema_problems
+from sim.errors import Problem, ScenarioError, dotted
+from sim.scenario import schema_problems
 from sim.schema import Scenario, Source, Strict
 from sim.yamlfile import load_located, where_of
 

@@ -8,36 +8,16 @@ import difflib
 import hashlib
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import yaml
 from pydantic import ValidationError
 
-from sim import schema
-from sim.errors import Problem, ScenarioError
-from sim.schema import PARAMETER_NAMES, Parameters, Scenario
+from sim.checks import KEYED_SECTIONS, MAPPING_SECTIONS, cross_check, valid_parts
+from sim.errors import Problem, ScenarioError, dotted
+from sim.schema import Scenario
 from sim.yamlfile import LocatedDict, LocatedList, load_located, where_of
 
-# List sections whose items a variant can replace or drop by their key.
-KEYED_SECTIONS = {
-    "sources": "id",
-    "candidates": "id",
-    "members": "code",
-    "preferences": "id",
-    "ties": "id",
-    "grievances": "id",
-    "events": "id",
-}
-MAPPING_SECTIONS = ("calendar", "decision", "parameters", "batch")
-ITEM_MODELS = {
-    "sources": schema.Source,
-    "candidates": schema.Candidate,
-    "members": schema.Member,
-    "preferences": schema.Preference,
-    "ties": schema.Tie,
-    "grievances": schema.Grievance,
-    "events": schema.Event,
-}
+__all__ = ["dotted", "load_scenario", "scenario_digest", "schema_problems"]
 
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
@@ -52,43 +32,13 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     except ValidationError as exc:
         # Report the cross-reference problems of the valid parts in the same pass.
         problems = schema_problems(exc, data, str(path))
-        partial, unsure = _valid_parts(data)
-        problems += _cross_check(partial, data, str(path), unsure)
+        partial, unsure = valid_parts(data)
+        problems += cross_check(partial, data, str(path), unsure)
         raise ScenarioError(problems) from None
-    problems = _cross_check(scenario, data, str(path))
+    problems = cross_check(scenario, data, str(path))
     if problems:
         raise ScenarioError(problems)
     return scenario
-
-
-def _valid_parts(data) -> tuple[SimpleNamespace, set]:
-    """The blocks and items of a scenario that pass the schema on their own.
-
-    Items that fail become None (so positions, and thus line numbers, stay right), and
-    their ids are returned so that references to them are not reported as unknown.
-    """
-    unsure: set = set()
-    parts = SimpleNamespace()
-    for name, model in (("calendar", schema.Calendar), ("decision", schema.Decision),
-                        ("parameters", schema.Parameters)):  # fmt: skip
-        raw = data.get(name, {} if name != "calendar" else None)
-        try:
-            value = model.model_validate(raw if raw is not None else {"assumption": True})
-        except ValidationError:
-            value = None
-        setattr(parts, name, value if raw is not None or name != "calendar" else None)
-    for section, model in ITEM_MODELS.items():
-        raw = data.get(section)
-        items = []
-        for item in raw if isinstance(raw, list) else []:
-            try:
-                items.append(model.model_validate(item))
-            except ValidationError:
-                items.append(None)
-                if isinstance(item, dict):
-                    unsure.add(item.get(KEYED_SECTIONS[section]))
-        setattr(parts, section, items)
-    return parts, unsure
 
 
 def scenario_digest(scenario: Scenario) -> str:
@@ -271,14 +221,6 @@ def schema_problems(exc: ValidationError, data, file: str, root=Scenario) -> lis
     return problems
 
 
-def dotted(loc: tuple) -> str:
-    """`("members", 3, "capability")` -> `members[3].capability`."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def _message(err: dict, loc: tuple, root) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
@@ -320,201 +262,3 @@ def _model_in(annotation):
         if found is not None:
             return found
     return None
-
-
-# --- cross-references --------------------------------------------------------------------
-
-
-class _Checker:
-    """Collects cross-reference problems with their location in the source files."""
-
-    def __init__(self, data, file: str):
-        self.data, self.file, self.problems = data, file, []
-
-    def add(self, loc: tuple, message: str) -> None:
-        where = where_of(self.data, loc) or (self.file, None)
-        self.problems.append(Problem(where[0], where[1], dotted(loc), message))
-
-    def unique(self, section: str, items, key: str) -> None:
-        seen = set()
-        for i, item in items:
-            ident = getattr(item, key)
-            if ident in seen:
-                self.add((section, i, key), f"duplicate {key} {ident!r}")
-            seen.add(ident)
-
-
-def _cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> list[Problem]:
-    """Problems between the parts of a scenario; items that are None (invalid) are skipped."""
-    ck = _Checker(data, file)
-
-    def valid(section: str):
-        return [(i, x) for i, x in enumerate(getattr(sc, section)) if x is not None]
-
-    for section, key in KEYED_SECTIONS.items():
-        ck.unique(section, valid(section), key)
-
-    # Events name preferences, grievances and ties by id alone, so ids must differ across them.
-    rule_ids: dict[str, str] = {}
-    for section in ("preferences", "grievances", "ties"):
-        for i, rule in valid(section):
-            if rule_ids.setdefault(rule.id, section) != section:
-                ck.add((section, i, "id"), f"id {rule.id!r} is already used in {rule_ids[rule.id]}")
-    homes: dict[str, str] = {}
-    for i, c in valid("candidates"):
-        if homes.setdefault(c.home, c.id) != c.id:
-            ck.add(("candidates", i, "home"), f"{c.home} is already home to {homes[c.home]!r}")
-
-    sources = {s.id for _, s in valid("sources")} | unsure
-    members = {m.code for _, m in valid("members")} | unsure
-    candidates = {c.id for _, c in valid("candidates")} | unsure
-    member_attrs = {"codes"} | {k for _, m in valid("members") for k in m.attributes}
-    cand_attrs = {"ids", "home"} | {k for _, c in valid("candidates") for k in c.attributes}
-    if unsure & {None} or len(valid("members")) < len(sc.members):
-        member_attrs = _Anything()  # an invalid member may define any attribute
-    if len(valid("candidates")) < len(sc.candidates):
-        cand_attrs = _Anything()
-
-    def cites(loc: tuple, block) -> None:
-        for sid in block.source_ids():
-            if sid not in sources:
-                ck.add((*loc, "source"), f"unknown source {sid!r} (not in `sources:`)")
-        if isinstance(block.assumption, list):
-            fields = set(type(block).model_fields) | {"from"}
-            for name in block.assumption:
-                if name not in fields:
-                    ck.add((*loc, "assumption"), f"{name!r} is not a field here")
-
-    def member_ref(loc: tuple, code) -> None:
-        if code not in members:
-            ck.add(loc, f"unknown member {code!r}")
-
-    def cand_ref(loc: tuple, cid) -> None:
-        if cid not in candidates:
-            ck.add(loc, f"unknown candidate {cid!r}")
-
-    def selector(loc: tuple, sel: dict, known: set[str], ref) -> None:
-        for key, want in sel.items():
-            if key not in known:
-                close = difflib.get_close_matches(key, sorted(known), n=1)
-                hint = f" (did you mean `{close[0]}`?)" if close else ""
-                ck.add((*loc, key), f"unknown attribute {key!r} in selector{hint}")
-            elif key in ("codes", "ids", "home"):
-                for i, ident in enumerate(want if isinstance(want, list) else [want]):
-                    ref((*loc, key, i) if isinstance(want, list) else (*loc, key), ident)
-            elif isinstance(want, dict) and not set(want) <= {"min", "max"}:
-                ck.add((*loc, key), "a range selector takes only `min` and `max`")
-
-    cal = sc.calendar
-    if cal is not None:
-        cites(("calendar",), cal)
-        if cal.deadline < cal.start:
-            ck.add(("calendar", "deadline"), "is before calendar.start")
-        if cal.last_round <= cal.start:
-            ck.add(("calendar", "last_round"), "must be after calendar.start")
-    if sc.decision is not None:
-        cites(("decision",), sc.decision)
-        for i, code in enumerate(sc.decision.veto):
-            member_ref(("decision", "veto", i), code)
-    if sc.parameters is not None:
-        cites(("parameters",), sc.parameters)
-    for i, c in valid("candidates"):
-        cites(("candidates", i), c)
-        member_ref(("candidates", i, "home"), c.home)
-    for i, m in valid("members"):
-        cites(("members", i), m)
-        if m.initial is not None:
-            cand_ref(("members", i, "initial"), m.initial)
-    for section in ("preferences", "grievances"):
-        for i, rule in valid(section):
-            cites((section, i), rule)
-            selector((section, i, "members"), rule.members, member_attrs, member_ref)
-            if rule.candidate is not None:
-                cand_ref((section, i, "candidate"), rule.candidate)
-            else:
-                ref = _ref_any(cand_ref, member_ref)
-                selector((section, i, "candidates"), rule.candidates, cand_attrs, ref)
-    for i, tie in valid("ties"):
-        cites(("ties", i), tie)
-        selector(("ties", i, "from"), tie.from_, member_attrs, member_ref)
-        selector(("ties", i, "to"), tie.to, member_attrs, member_ref)
-    ids = {
-        kind: {x.id for _, x in valid(section)} | unsure
-        for kind, section in (
-            ("grievance", "grievances"),
-            ("tie", "ties"),
-            ("preference", "preferences"),
-        )
-    }
-    events = [ev for _, ev in valid("events")]
-    for i, ev in valid("events"):
-        cites(("events", i), ev)
-        if cal is not None and not cal.start <= ev.date <= cal.last_round:
-            outside = f"{ev.date} is outside the calendar ({cal.start} to {cal.last_round})"
-            ck.add(("events", i, "date"), outside)
-        if ev.member is not None:
-            member_ref(("events", i, "member"), ev.member)
-        if ev.candidate is not None:
-            cand_ref(("events", i, "candidate"), ev.candidate)
-        for kind, known in ids.items():
-            ref = getattr(ev, kind)
-            if ref is not None and ref not in known:
-                ck.add(("events", i, kind), f"unknown {kind} {ref!r}")
-        if ev.parameter is not None and ev.parameter not in PARAMETER_NAMES:
-            close = difflib.get_close_matches(ev.parameter, PARAMETER_NAMES, n=1)
-            hint = f" (did you mean `{close[0]}`?)" if close else ""
-            ck.add(("events", i, "parameter"), f"unknown parameter {ev.parameter!r}{hint}")
-        _check_event_value(ck, i, ev, sc.parameters or Parameters())
-    start = cal.start if cal is not None else None
-    entering = {
-        e.candidate: e.date for e in events if e.kind == "enter" and start and e.date > start
-    }
-    joins = [e.member for e in events if e.kind == "join"]
-    for i, m in valid("members"):
-        if m.initial in entering:
-            msg = f"candidate {m.initial!r} is not in the race at the start (it enters {entering[m.initial]})"
-            ck.add(("members", i, "initial"), msg)
-        if m.initial and m.code in joins:
-            ck.add(("members", i, "initial"), "a member that joins later starts undecided")
-    for code in {c for c in joins if joins.count(c) > 1}:
-        ck.add(("events",), f"member {code!r} joins more than once")
-    return ck.problems
-
-
-class _Anything:
-    """Stands for an unknown set of attribute names: contains everything."""
-
-    def __contains__(self, item) -> bool:
-        return True
-
-    def __iter__(self):
-        return iter(())
-
-
-# The range each re-weighting event's value must respect, as in the schema.
-_EVENT_RANGES = {"grievance": (0.0, 1.0), "preference": (-1.0, 1.0), "tie": (0.0, 100.0)}
-
-
-def _check_event_value(ck: _Checker, i: int, ev, params: Parameters) -> None:
-    if ev.kind in _EVENT_RANGES:
-        lo, hi = _EVENT_RANGES[ev.kind]
-        if not lo <= ev.value <= hi:
-            ck.add(
-                ("events", i, "value"), f"must be between {lo:g} and {hi:g} for a {ev.kind} event"
-            )
-    elif ev.kind == "parameter" and ev.parameter in PARAMETER_NAMES:
-        values = params.model_dump(exclude={"source", "assumption", "note"})
-        try:
-            Parameters.model_validate({**values, ev.parameter: ev.value, "assumption": True})
-        except ValidationError as exc:
-            msg = exc.errors()[0]["msg"].removeprefix("Value error, ")
-            ck.add(("events", i, "value"), f"{ev.parameter}: {msg}")
-
-
-def _ref_any(cand_ref, member_ref):
-    """Candidate selectors hold candidate ids under `ids` and member codes under `home`."""
-
-    def ref(loc: tuple, ident) -> None:
-        (member_ref if "home" in loc else cand_ref)(loc, ident)
-
-    return ref

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from sim.errors import Problem, ScenarioError
+from sim.errors import Problem, ScenarioError, dotted
 
 
 class LocatedDict(dict):
@@ -81,8 +81,6 @@ class _Builder:
             raise self.problem(node, path, f"{node.value!r} is not a valid value ({exc})") from None
 
     def problem(self, node: yaml.Node, path: tuple, message: str) -> ScenarioError:
-        from sim.scenario import dotted
-
         line = node.start_mark.line + 1
         return ScenarioError([Problem(self.file, line, dotted(path), message)])
 
