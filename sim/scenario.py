@@ -17,8 +17,6 @@ from sim.errors import Problem, ScenarioError, dotted
 from sim.schema import Scenario
 from sim.yamlfile import LocatedDict, LocatedList, load_located, where_of
 
-__all__ = ["dotted", "load_scenario", "scenario_digest", "schema_problems"]
-
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
     """Load, resolve and check a scenario file; raise ScenarioError listing every problem."""
