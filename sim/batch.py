@@ -14,9 +14,11 @@ replication) by `numpy.random.SeedSequence`.
 import io
 import json
 import shutil
+import sys
 import time
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -253,7 +255,7 @@ def run_batch(
     executor: Executor,
     progress=None,
 ) -> BatchOutcome:
-    """Run the chunks not yet done, writing each as it finishes; then merge the tables."""
+    """Run the chunks not yet done, writing each as it finishes; merge; write the manifest."""
     began = time.perf_counter()
     prepare_folder(out, plan)
     done = done_chunks(out, plan)
@@ -288,7 +290,7 @@ def run_batch(
     for c in plan.chunks:
         if c.name in done:
             errors += json.loads((out / "chunks" / f"{c.name}.done").read_text()).get("errors", 0)
-    return BatchOutcome(
+    outcome = BatchOutcome(
         out=out,
         runs=total,
         computed=sum(c.stop - c.start for c in todo),
@@ -296,6 +298,11 @@ def run_batch(
         errors=errors,
         seconds=time.perf_counter() - began,
     )
+    # The manifest goes last: its presence says the folder is complete.
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    command = " ".join(["coalition-sim", *sys.argv[1:]])
+    write_json(out / "manifest.json", batch_manifest(plan, outcome, command, created))
+    return outcome
 
 
 def batch_manifest(plan: Plan, outcome: BatchOutcome, command: str, created: str) -> dict:

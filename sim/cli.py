@@ -4,12 +4,12 @@ import argparse
 import json
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from sim.errors import ScenarioError
 from sim.explain import ExplainError, explain
-from sim.results import RUNS_COLUMNS, manifest, run_rows, write_json, write_tables
+from sim.results import RUNS_COLUMNS, manifest, run_rows, write_tables
 from sim.scenario import load_scenario
 from sim.world import build_world
 
@@ -217,9 +217,6 @@ def _batch(args) -> int:
         outcome = batch.run_batch(plan, out, executor, Progress())
     finally:
         close()
-    created = datetime.now(UTC).isoformat(timespec="seconds")
-    command = " ".join(["coalition-sim", *sys.argv[1:]])
-    write_json(out / "manifest.json", batch.batch_manifest(plan, outcome, command, created))
     lines = []
     if not args.no_report:
         from sim import report

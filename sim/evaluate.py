@@ -7,7 +7,6 @@ made from a run always comes with the numbers behind it.
 import csv
 import io
 import math
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,7 @@ from sim.executors import InlineExecutor
 from sim.forecast import DEADLOCK, Forecast
 from sim.record import load_record
 from sim.report import QUANTILES, wilson
-from sim.results import write_atomic, write_json
+from sim.results import write_atomic
 from sim.scenario import load_scenario
 from sim.scoring import SCORES, baselines, outcome_scores, score
 from sim.world import build_world
@@ -32,12 +31,7 @@ HIGHER_IS_BETTER = {"log_score", "p_observed", "date_in_50", "date_in_90", "decl
 def run_into(path, overrides, runs, seed, out: Path, executor=None):
     """Run (or reuse) a batch of one scenario into `out`; return its plan."""
     plan = batch.plan_batch(path, overrides, runs, seed)
-    outcome = batch.run_batch(plan, out, executor or InlineExecutor())
-    created = datetime.now(UTC).isoformat(timespec="seconds")
-    write_json(
-        out / "manifest.json",
-        batch.batch_manifest(plan, outcome, "coalition-sim (evaluate)", created),
-    )
+    batch.run_batch(plan, out, executor or InlineExecutor())
     return plan
 
 
