@@ -81,13 +81,15 @@ def initial_state(world: World, reps: int) -> State:
     return state
 
 
-def support_shares(state: State, world: World, active: np.ndarray, weighted: bool) -> np.ndarray:
+def support_shares(
+    stance: np.ndarray, world: World, active: np.ndarray, weighted: bool
+) -> np.ndarray:
     """(R, C) share of the members present backing each candidate (by capability or heads)."""
     weight = world.capability * active if weighted else active.astype(float)
     total = weight.sum()
     weight = weight / (total if total > 0 else 1.0)
-    shares = [(state.stance == c) @ weight for c in range(len(world.candidates))]
-    return np.stack(shares, axis=1) if shares else np.zeros((len(state.stance), 0))
+    shares = [(stance == c) @ weight for c in range(len(world.candidates))]
+    return np.stack(shares, axis=1) if shares else np.zeros((len(stance), 0))
 
 
 def deadline_pressure(world: World, t: int) -> float:
@@ -104,7 +106,7 @@ def utility_terms(state: State, world: World, t: int, eps: np.ndarray) -> dict[s
     affinity, grievance, ties = world.matrices(t)
     c = len(world.candidates)
     signal = (state.stance[:, :, None] == np.arange(c)).astype(float) - state.objecting
-    momentum = support_shares(state, world, active, weighted=True)
+    momentum = support_shares(state.stance, world, active, weighted=True)
     return {
         "affinity": np.broadcast_to(p["w_pref"] * world.salience[:, None] * affinity, eps.shape),
         "ties": p["w_ties"] * _listen(ties, signal),
@@ -247,7 +249,7 @@ def _concessions(state: State, world: World, t: int) -> None:
 
 def _race_shares(state: State, world: World, t: int) -> np.ndarray:
     """(R, C) capability share behind each candidate in the race, -inf for the others."""
-    shares = support_shares(state, world, world.rounds[t].active, weighted=True)
+    shares = support_shares(state.stance, world, world.rounds[t].active, weighted=True)
     return np.where(state.in_race, shares, -np.inf)
 
 
@@ -292,8 +294,8 @@ def _apply_decision_rule(state: State, world: World, t: int) -> None:
     rule = world.scenario.decision
     active = world.rounds[t].active
     objected = (state.objecting & active[None, :, None]).any(axis=1)  # (R, C)
-    heads = support_shares(state, world, active, weighted=False)
-    shares = support_shares(state, world, active, weighted=rule.weighted)
+    heads = support_shares(state.stance, world, active, weighted=False)
+    shares = support_shares(state.stance, world, active, weighted=True) if rule.weighted else heads
     if rule.rule == "consensus":
         sole = state.in_race.sum(axis=1) == 1
         cand = np.argmax(state.in_race, axis=1)

@@ -89,7 +89,7 @@ def _why(world: World, state, term: str, i: int, c: int, t: int, ties) -> str:
     if term == "bandwagon":
         from sim.dynamics import deadline_pressure, support_shares
 
-        share = support_shares(state, world, setup.active, weighted=True)[0, c]
+        share = support_shares(state.stance, world, setup.active, weighted=True)[0, c]
         return (
             f"w_band {p['w_band']:g} x capability share backing it {share:.3f} x deadline "
             f"pressure {deadline_pressure(world, t):.3f} (deadline {setup.deadline.isoformat()}, "

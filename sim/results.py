@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from sim import __version__
-from sim.dynamics import NEVER, UNDECIDED
+from sim.dynamics import NEVER, UNDECIDED, support_shares
 from sim.history import History
 from sim.scenario import scenario_digest
 
@@ -121,12 +121,9 @@ def support_counts(history: History) -> dict[str, np.ndarray]:
         k = min(t, len(history.stance) - 1)  # the loop stops once every replication ended
         stance, objecting = history.stance[k], history.objecting[k]
         active = world.rounds[k].active
-        weight = world.capability * active
-        weight = weight / (weight.sum() or 1.0)
+        share[:, t] = support_shares(stance, world, active, weighted=True)
         for c in range(c_count):
-            backs = stance == c
-            supporters[:, t, c] = backs.sum(axis=1)
-            share[:, t, c] = backs @ weight
+            supporters[:, t, c] = (stance == c).sum(axis=1)
             objectors[:, t, c] = (objecting[:, :, c] & active).sum(axis=1)
         undecided[:, t] = ((stance == UNDECIDED) & active).sum(axis=1)
     return {"supporters": supporters, "capability_share": share, "objectors": objectors,

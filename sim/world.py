@@ -7,6 +7,7 @@ rules in each round (`World.rounds[t]`). Nothing here is random.
 
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import cached_property
 
 import numpy as np
 
@@ -86,7 +87,7 @@ class World:
     rounds: list[RoundSetup] = field(default_factory=list)
     _matrices: dict = field(default_factory=dict, repr=False)
 
-    @property
+    @cached_property
     def home_mask(self) -> np.ndarray:
         """(N, C) True where the member is the candidate's home state."""
         mask = np.zeros((len(self.members), len(self.candidates)), dtype=bool)
