@@ -83,26 +83,25 @@ def test_a_replication_reruns_alone_from_the_command_line(tmp_path, capsys):
 # --- workers, chunks and executors ---------------------------------------------------------
 
 
-def test_tables_do_not_depend_on_workers_or_chunking(tmp_path):
-    plan_a, _ = inline_batch(BASE, tmp_path / "one", runs=600, chunk=600)
-    plan_b = plan_batch(BASE, runs=600, chunk=75)
-    executor, close = batch.make_executor("process", 2)
+def pooled_batch(kind: str, out: Path, **kw) -> None:
+    """A batch on a 2-worker executor of the given kind, shut down afterwards."""
+    executor, close = batch.make_executor(kind, 2)
     try:
-        run_batch(plan_b, tmp_path / "two", executor)
+        run_batch(plan_batch(BASE, **kw), out, executor)
     finally:
         close()
+
+
+def test_tables_do_not_depend_on_workers_or_chunking(tmp_path):
+    inline_batch(BASE, tmp_path / "one", runs=600, chunk=600)
+    pooled_batch("process", tmp_path / "two", runs=600, chunk=75)
     assert tables(tmp_path / "one") == tables(tmp_path / "two")
 
 
 def test_dask_local_cluster_gives_the_local_results(tmp_path):
     pytest.importorskip("distributed")
     inline_batch(BASE, tmp_path / "local", runs=300, chunk=100)
-    plan = plan_batch(BASE, runs=300, chunk=100)
-    executor, close = batch.make_executor("dask", 2)
-    try:
-        run_batch(plan, tmp_path / "dask", executor)
-    finally:
-        close()
+    pooled_batch("dask", tmp_path / "dask", runs=300, chunk=100)
     assert tables(tmp_path / "local") == tables(tmp_path / "dask")
 
 

@@ -130,14 +130,20 @@ SOLE = (("x", "A"),)
 OFFERS = {"concessions_per_round": 1}
 
 
-def test_concession_turns_a_holdout():
-    w = toy(
+def holdout_world(**params):
+    """x runs alone, backed by all but E, whose grievance makes it object."""
+    return toy(
         members=("A", "B", "C", "D", "E"),
         candidates=SOLE,
         initial={"B": "x", "C": "x", "D": "x"},
         grievances=[grudge("E", "x", 0.45)],
         **OFFERS,
+        **params,
     )
+
+
+def test_concession_turns_a_holdout():
+    w = holdout_world()
     h = run(w)
     assert objects(w, h, "E", "x", 1)  # blocks at first
     assert int(h.final.conceded_round[0, 4, 0]) == 1  # the leader courts the objector
@@ -146,14 +152,7 @@ def test_concession_turns_a_holdout():
 
 
 def test_without_a_concession_the_holdout_blocks_to_the_end():
-    w = toy(
-        members=("A", "B", "C", "D", "E"),
-        candidates=SOLE,
-        initial={"B": "x", "C": "x", "D": "x"},
-        grievances=[grudge("E", "x", 0.45)],
-        concession_size=0.0,
-        **OFFERS,
-    )
+    w = holdout_world(concession_size=0.0)
     h = run(w)
     assert objects(w, h, "E", "x", len(h.stance) - 1)
     assert winner(w, h) == (None, None)  # deadlock
