@@ -27,7 +27,7 @@ from sim import __version__
 from sim.errors import Problem, ScenarioError
 from sim.executors import InlineExecutor, make_executor
 from sim.history import simulate
-from sim.plan import Chunk, Plan, Point, plan_batch, replication_seed
+from sim.plan import Chunk, Plan, Point, plan_batch, replication_seed, replication_seeds
 from sim.results import (
     DECLARATIONS_COLUMNS,
     RUNS_COLUMNS,
@@ -87,7 +87,7 @@ def run_chunk(task: tuple[Chunk, Scenario, str, int, int, list]) -> ChunkResult:
     began = time.perf_counter()
     world = _world(scenario, digest)
     reps = range(chunk.start, chunk.stop)
-    seeds = [replication_seed(seed, chunk.point, k) for k in reps]
+    seeds = replication_seeds(seed, chunk.point, chunk.start, chunk.stop)
     runs = [chunk.point * runs_per_point + k for k in reps]
     try:
         pieces = [(simulate(world, seeds), runs, seeds, None)]

@@ -17,7 +17,7 @@ from scipy.stats import qmc
 from sim.errors import Problem, ScenarioError
 from sim.forecast import Forecast
 from sim.history import simulate
-from sim.plan import replication_seed
+from sim.plan import replication_seeds
 from sim.record import Record
 from sim.schema import PARAMETER_NAMES, Parameters, Scenario
 from sim.scoring import fit_loss, score
@@ -85,7 +85,7 @@ class Objective:
 
     def __init__(self, scenario: Scenario, record: Record, runs: int, seed: int):
         self.scenario, self.record = scenario, record
-        self.seeds = [replication_seed(seed, 0, k) for k in range(runs)]
+        self.seeds = replication_seeds(seed, 0, 0, runs)
         self.trace: list[Evaluation] = []
 
     def forecast(self, values: dict[str, float]) -> Forecast:

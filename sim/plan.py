@@ -19,6 +19,7 @@ from sim.errors import Problem, ScenarioError
 from sim.results import RUNS_COLUMNS
 from sim.scenario import load_scenario, scenario_digest
 from sim.schema import Scenario, Span, Sweep
+from sim.streams import seed_sequence_words
 from sim.yamlfile import load_located, where_of
 
 
@@ -29,6 +30,12 @@ def replication_seed(seed: int, point: int, rep: int) -> int:
     """
     child = np.random.SeedSequence(seed, spawn_key=(point, rep))
     return int(child.generate_state(1, dtype=np.uint64)[0])
+
+
+def replication_seeds(seed: int, point: int, start: int, stop: int) -> list[int]:
+    """`replication_seed` for replications [start, stop) of a point, computed in bulk."""
+    keys = [(point, rep) for rep in range(start, stop)]
+    return seed_sequence_words([seed] * len(keys), keys)[:, 0].tolist()
 
 
 # --- the plan ------------------------------------------------------------------------------
