@@ -104,12 +104,10 @@ def utility_terms(state: State, world: World, t: int, eps: np.ndarray) -> dict[s
     p = world.rounds[t].params
     active = world.rounds[t].active
     affinity, grievance, ties = world.matrices(t)
-    c = len(world.candidates)
-    signal = (state.stance[:, :, None] == np.arange(c)).astype(float) - state.objecting
     momentum = support_shares(state.stance, world, active, weighted=True)
     return {
         "affinity": np.broadcast_to(p["w_pref"] * world.salience[:, None] * affinity, eps.shape),
-        "ties": p["w_ties"] * _listen(ties, signal),
+        "ties": p["w_ties"] * _listen(ties, state),
         "bandwagon": np.broadcast_to(
             (p["w_band"] * deadline_pressure(world, t) * momentum)[:, None, :], eps.shape
         ),
@@ -121,11 +119,24 @@ def utility_terms(state: State, world: World, t: int, eps: np.ndarray) -> dict[s
     }
 
 
-def _listen(ties: np.ndarray, signal: np.ndarray) -> np.ndarray:
-    """sum_j ties[i, j] * signal[r, j, c], as one matrix product over all replications."""
-    r, n, c = signal.shape
-    flat = signal.transpose(1, 0, 2).reshape(n, r * c)
-    return (ties @ flat).reshape(n, r, c).transpose(1, 0, 2)
+def _listen(ties: np.ndarray, state: State) -> np.ndarray:
+    """sum_j ties[i, j] * signal[r, j, c]: +1 where j backs c, -1 where j objects to c.
+
+    One matrix product per candidate over all replications.
+    """
+    out = np.empty(state.objecting.shape)
+    for c in range(out.shape[2]):
+        signal = (state.stance == c) - state.objecting[:, :, c].astype(float)
+        out[:, :, c] = signal @ ties.T
+    return out
+
+
+def backing(stance: np.ndarray, c: int) -> np.ndarray:
+    """(R, N, C) bool: member backs candidate (a loop: numpy broadcasts a short axis slowly)."""
+    out = np.empty((*stance.shape, c), dtype=bool)
+    for k in range(c):
+        np.equal(stance, k, out=out[:, :, k])
+    return out
 
 
 def step(state: State, world: World, t: int, eps: np.ndarray) -> State:
@@ -161,14 +172,10 @@ def _decide(new: State, old: State, world: World, t: int, utility: np.ndarray) -
     """Declare, switch, object and lift objections, all from last round's utilities."""
     p = world.rounds[t].params
     active = world.rounds[t].active
-    reps, n, c = utility.shape
-    u = np.where(new.in_race[:, None, :], utility, -np.inf)
-    best, u_best, u_second = _top_two(u)
+    c = utility.shape[2]
     stance = new.stance
     undecided = stance == UNDECIDED
-    cell = np.arange(reps * n)  # (replication, member) pairs, for picking one candidate each
-    objects_best = old.objecting.reshape(-1, c)[cell, best.ravel()].reshape(reps, n)
-    current = u.reshape(-1, c)[cell, np.maximum(stance, 0).ravel()].reshape(reps, n)
+    best, u_best, u_second, current, objects_best = _top_two(utility, new.in_race, stance, old)
     strong = (u_best >= p["declare_threshold"]) & ~objects_best
     declare = undecided & strong & (u_best - u_second >= p["declare_margin"])
     switch = ~undecided & strong & (best != stance) & (u_best - current >= p["switch_margin"])
@@ -179,26 +186,34 @@ def _decide(new: State, old: State, world: World, t: int, utility: np.ndarray) -
 
     # Objections: a threat to block, with hysteresis between objecting and lifting.
     threshold = np.where(old.objecting, p["lift_threshold"], p["object_threshold"])
-    backs = new.stance[:, :, None] == np.arange(c)
-    allowed = new.in_race[:, None, :] & ~backs & (active[:, None] & ~world.home_mask)[None]
+    backs = backing(new.stance, c)
+    allowed = ~backs & (active[:, None] & ~world.home_mask)[None]
+    if not new.in_race.all():  # the broadcast over members is slow, and rarely needed
+        allowed &= new.in_race[:, None, :]
     new.objecting = (utility < threshold) & allowed
     _record_first_declarations(new, t)
 
 
-def _top_two(u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Index and value of the best candidate (the first of equals) and the runner-up's value.
+def _top_two(utility: np.ndarray, in_race: np.ndarray, stance: np.ndarray, old: State):
+    """Per (replication, member), among the candidates in the race: the best (the first of
+    equals), its utility, the runner-up's utility, the utility of the current stance (0 when
+    undecided), and whether the member objected to the best last round.
 
     A loop over the few candidates: numpy reduces a short last axis slowly.
     """
-    best_v, best_i = u[:, :, 0].copy(), np.zeros(u.shape[:2], dtype=np.int64)
-    second = np.full(u.shape[:2], -np.inf)
-    for k in range(1, u.shape[2]):
-        x = u[:, :, k]
+    shape = stance.shape
+    best_i, best_v = np.zeros(shape, dtype=np.int64), np.full(shape, -np.inf)
+    second, current = np.full(shape, -np.inf), np.zeros(shape)
+    objects_best = old.objecting[:, :, 0].copy()
+    for k in range(utility.shape[2]):
+        x = np.where(in_race[:, k, None], utility[:, :, k], -np.inf)
         better = x > best_v
         second = np.where(better, best_v, np.maximum(second, x))
         best_i[better] = k
         best_v = np.where(better, x, best_v)
-    return best_i, best_v, second
+        objects_best = np.where(better, old.objecting[:, :, k], objects_best)
+        current = np.where(stance == k, x, current)
+    return best_i, best_v, second, current, objects_best
 
 
 def _home_states_back_their_candidates(state: State, world: World, active, t: int) -> None:
@@ -209,9 +224,9 @@ def _home_states_back_their_candidates(state: State, world: World, active, t: in
 
 
 def _record_first_declarations(state: State, t: int) -> None:
-    c = state.first_declared.shape[2]
-    backs = state.stance[:, :, None] == np.arange(c)
-    state.first_declared[backs & (state.first_declared == NEVER)] = t
+    for c in range(state.first_declared.shape[2]):
+        first = state.first_declared[:, :, c]
+        first[(state.stance == c) & (first == NEVER)] = t
 
 
 def _withdrawals(state: State, world: World, t: int) -> None:
@@ -293,7 +308,7 @@ def _apply_decision_rule(state: State, world: World, t: int) -> None:
     """Appoint where the scenario's decision rule is met this round."""
     rule = world.scenario.decision
     active = world.rounds[t].active
-    objected = (state.objecting & active[None, :, None]).any(axis=1)  # (R, C)
+    objected = _anyone(state.objecting, active)
     heads = support_shares(state.stance, world, active, weighted=False)
     shares = support_shares(state.stance, world, active, weighted=True) if rule.weighted else heads
     if rule.rule == "consensus":
@@ -307,7 +322,7 @@ def _apply_decision_rule(state: State, world: World, t: int) -> None:
         ok = heads[reps, cand] >= 1.0 - 1e-12
     else:  # qualified majority, with optional veto players
         veto = np.isin(world.members, rule.veto) & active
-        vetoed = (state.objecting & veto[None, :, None]).any(axis=1)
+        vetoed = _anyone(state.objecting, veto)
         passing = state.in_race & (shares >= rule.threshold - 1e-12) & ~vetoed
         cand = np.argmax(np.where(passing, shares, -np.inf), axis=1)
         reps = np.arange(len(cand))
@@ -315,3 +330,8 @@ def _apply_decision_rule(state: State, world: World, t: int) -> None:
     ok &= state.open
     state.appointed = np.where(ok, cand, state.appointed)
     state.appointed_round = np.where(ok, t, state.appointed_round)
+
+
+def _anyone(flags: np.ndarray, who: np.ndarray) -> np.ndarray:
+    """(R, C) from (R, N, C): does any member in `who` raise the flag (a loop, as in `backing`)."""
+    return np.stack([(flags[:, :, c] & who).any(axis=1) for c in range(flags.shape[2])], axis=1)

@@ -8,7 +8,7 @@ from sim.dynamics import State, initial_state, noise_shape, step
 from sim.streams import NormalStreams
 from sim.world import World
 
-BLOCK_DRAWS = 256  # normals per replication per block: about the cost of one stream switch
+BLOCK_DRAWS = 1024  # normals per replication per block: about the cost of one stream switch
 
 
 @dataclass
