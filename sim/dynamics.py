@@ -50,6 +50,21 @@ class State:
     def copy(self) -> "State":
         return State(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
 
+    def take(self, rows: np.ndarray) -> "State":
+        """A new state of the given replications only."""
+        return State(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
+
+    def put(self, rows: np.ndarray, part: "State", fresh: tuple[str, ...] = ()) -> "State":
+        """This state with `rows` replaced by `part`; the `fresh` fields are new arrays, the
+        others are updated in place."""
+        merged = {}
+        for f in fields(self):
+            whole = getattr(self, f.name)
+            whole = whole.copy() if f.name in fresh else whole
+            whole[rows] = getattr(part, f.name)
+            merged[f.name] = whole
+        return State(**merged)
+
     @property
     def open(self) -> np.ndarray:
         """(R,) replications still without an appointment."""

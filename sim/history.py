@@ -8,12 +8,14 @@ from sim.dynamics import State, initial_state, noise_shape, step
 from sim.streams import NormalStreams
 from sim.world import World
 
-BLOCK_DRAWS = 1024  # normals per replication per block: about the cost of one stream switch
+BLOCK_DRAWS = 256  # normals per replication per draw call: a call costs about 100 normals
 
 
 @dataclass
 class History:
     """The rounds of R replications: per-round stances and objections, and the final state."""
+
+    PER_ROUND = ("stance", "objecting", "in_race")  # fields kept round by round
 
     world: World
     stance: list[np.ndarray] = field(default_factory=list)  # per round, (R, N)
@@ -58,14 +60,29 @@ class Shocks:
 
 
 def simulate(world: World, seeds: list[int]) -> History:
-    """Play every round for one replication per seed, stopping when all are decided."""
+    """Play every round for one replication per seed, stopping when all are decided.
+
+    Only the replications still open are played; the others keep their final position.
+    """
     shocks = Shocks(world, seeds)
     state = initial_state(world, len(seeds))
     history = History(world)
     history.record(state)
+    live, rows = state, np.arange(len(seeds))  # the open replications, and which they are
     for t in range(1, world.n_rounds + 1):
-        if not state.open.any():
+        if not len(rows):
             break
-        state = step(state, world, t, shocks.draw(t, state.open))
+        playing = np.zeros(len(seeds), dtype=bool)
+        playing[rows] = True
+        eps = shocks.draw(t, playing)
+        everyone = len(rows) == len(seeds)
+        played = step(live, world, t, eps if everyone else eps[rows])
+        # Once some have ended, merge; the arrays History keeps per round stay untouched.
+        state = played if everyone else state.put(rows, played, fresh=History.PER_ROUND)
         history.record(state)
+        still = played.open
+        if not still.all():
+            live, rows = played.take(still), rows[still]
+        else:
+            live = played
     return history

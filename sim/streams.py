@@ -4,22 +4,20 @@ Replication r's shocks must be exactly those of `np.random.default_rng(seed_r)`,
 what Mesa's `Model(rng=seed_r)` uses, so that a batch replication and a single run agree.
 Building ten thousand generators one by one costs about 20 µs each, most of it in
 numpy's `SeedSequence`. Here the `SeedSequence` hash runs as array operations over all
-seeds at once, and a single PCG64 generator visits each replication by having its state
-set, which is what makes the batch's random numbers cheap.
+seeds at once and each PCG64 generator is built from its share of the result.
 
-The hash follows numpy/random/bit_generator.pyx (`mix_entropy`, `generate_state`) and the
-PCG64 seeding follows pcg64.c (`pcg64_set_seed`); tests compare both with numpy on
-thousands of seeds.
+The hash follows numpy/random/bit_generator.pyx (`mix_entropy`, `generate_state`); tests
+compare it and the streams with numpy on hundreds of seeds.
 """
 
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
 
 POOL_SIZE = 4
 INIT_A, MULT_A = 0x43B0D7E5, 0x931E8875
 INIT_B, MULT_B = 0x8B51F9DD, 0x58F38DED
 MIX_MULT_L, MIX_MULT_R = 0xCA01F9DD, 0x4973F715
-MASK32, MASK128 = (1 << 32) - 1, (1 << 128) - 1
-PCG_MULTIPLIER = (2549297995355413924 << 64) + 4865540595714422341
+MASK32 = (1 << 32) - 1
 
 
 def words(n: int) -> list[int]:
@@ -99,33 +97,30 @@ def seed_sequence_words(seeds, spawn_key=(), n_uint64: int = 1) -> np.ndarray:
     return out
 
 
-def pcg64_states(seeds) -> list[tuple[int, int]]:
-    """(state, inc) of `PCG64(seed)` for each seed, as its `.state` dict reports them."""
-    val = seed_sequence_words(seeds, n_uint64=4).tolist()
-    out = []
-    for s_hi, s_lo, i_hi, i_lo in val:
-        inc = ((((i_hi << 64) | i_lo) << 1) | 1) & MASK128
-        # From state 0: step (giving inc), add the seed, step again.
-        state = ((inc + ((s_hi << 64) | s_lo)) * PCG_MULTIPLIER + inc) & MASK128
-        out.append((state, inc))
-    return out
+class _Words(ISeedSequence):
+    """A SeedSequence's output, computed in advance, handed to PCG64 as its seed.
+
+    `ISeedSequence` is numpy's documented extension point for seed sequences; PCG64 asks
+    it for exactly four uint64 words.
+    """
+
+    def __init__(self, words: np.ndarray):
+        self.words = words
+
+    def generate_state(self, n_words, dtype=np.uint32):
+        if n_words != len(self.words) or np.dtype(dtype) != np.uint64:
+            raise ValueError(f"prepared {len(self.words)} uint64 words, asked {n_words} {dtype}")
+        return self.words
 
 
 class NormalStreams:
     """Standard normal streams, one per seed, each the stream of `default_rng(seed)`."""
 
     def __init__(self, seeds):
-        self.states = pcg64_states(seeds)
-        self.bit_generator = np.random.PCG64(0)
-        self.generator = np.random.Generator(self.bit_generator)
-        self.template = self.bit_generator.state
+        words = seed_sequence_words(seeds, n_uint64=4)
+        self.generators = [np.random.Generator(np.random.PCG64(_Words(w))) for w in words]
 
     def fill(self, out: np.ndarray, which) -> None:
         """Draw the next `out[r].size` normals of stream r into `out[r]`, for r in `which`."""
-        bits, draw, template = self.bit_generator, self.generator.standard_normal, self.template
-        inner = template["state"]
         for r in which:
-            inner["state"], inner["inc"] = self.states[r]
-            bits.state = template
-            draw(out=out[r])
-            self.states[r] = (bits.state["state"]["state"], inner["inc"])
+            self.generators[r].standard_normal(out=out[r])

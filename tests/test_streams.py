@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sim.plan import replication_seed, replication_seeds
-from sim.streams import NormalStreams, pcg64_states, seed_sequence_words, words
+from sim.streams import NormalStreams, seed_sequence_words, words
 
 EDGE_SEEDS = [0, 1, 2**32 - 1, 2**32, 2**63, 2**64 - 1, 2**96 + 7, 2**160 + 5]
 
@@ -49,11 +49,10 @@ def test_replication_seeds_in_bulk_equal_one_by_one():
         assert bulk == [replication_seed(seed, point, k) for k in range(95, 140)]
 
 
-def test_pcg64_states_equal_numpy():
+def test_generators_start_where_numpy_does():
     seeds = some_seeds(300)
-    for seed, (state, inc) in zip(seeds, pcg64_states(seeds), strict=True):
-        theirs = np.random.PCG64(seed).state["state"]
-        assert (theirs["state"], theirs["inc"]) == (state, inc)
+    for seed, generator in zip(seeds, NormalStreams(seeds).generators, strict=True):
+        assert generator.bit_generator.state == np.random.PCG64(seed).state
 
 
 def test_streams_drawn_in_pieces_equal_default_rng():
