@@ -120,18 +120,35 @@ def utility_terms(state: State, world: World, t: int, eps: np.ndarray) -> dict[s
     active = world.rounds[t].active
     affinity, grievance, ties = world.matrices(t)
     momentum = support_shares(state.stance, world, active, weighted=True)
+    n = len(world.members)
     return {
         "affinity": np.broadcast_to(p["w_pref"] * world.salience[:, None] * affinity, eps.shape),
         "ties": p["w_ties"] * _listen(ties, state),
-        "bandwagon": np.broadcast_to(
-            (p["w_band"] * deadline_pressure(world, t) * momentum)[:, None, :], eps.shape
-        ),
+        "bandwagon": _for_every_member(p["w_band"] * deadline_pressure(world, t) * momentum, n),
         "grievance": np.broadcast_to(
             -p["w_griev"] * world.salience[:, None] * grievance, eps.shape
         ),
         "concession": p["w_conc"] * state.concession,
         "noise": p["noise"] * eps,
     }
+
+
+def _for_every_member(values: np.ndarray, n: int) -> np.ndarray:
+    """(R, N, C) from (R, C): the same value for every member, written out one candidate at
+    a time (adding a broadcast (R, 1, C) view costs three times as much)."""
+    out = np.empty((values.shape[0], n, values.shape[1]))
+    for c in range(values.shape[1]):
+        out[:, :, c] = values[:, c, None]
+    return out
+
+
+def total_utility(terms: dict[str, np.ndarray]) -> np.ndarray:
+    """The terms added in their order, as `sum(terms.values())` would, into one array."""
+    values = iter(terms.values())
+    total = np.array(next(values), dtype=float)
+    for term in values:
+        total += term
+    return total
 
 
 def _listen(ties: np.ndarray, state: State) -> np.ndarray:
@@ -141,8 +158,8 @@ def _listen(ties: np.ndarray, state: State) -> np.ndarray:
     """
     out = np.empty(state.objecting.shape)
     for c in range(out.shape[2]):
-        signal = (state.stance == c) - state.objecting[:, :, c].astype(float)
-        out[:, :, c] = signal @ ties.T
+        signal = np.subtract(state.stance == c, state.objecting[:, :, c], dtype=float)
+        np.matmul(signal, ties.T, out=out[:, :, c])
     return out
 
 
@@ -158,7 +175,7 @@ def step(state: State, world: World, t: int, eps: np.ndarray) -> State:
     """Play round t for every open replication; `eps` is that round's noise, (R, N, C)."""
     new = state.copy()
     _dated_race_changes(new, world, t)
-    utility = sum(utility_terms(state, world, t, eps).values())
+    utility = total_utility(utility_terms(state, world, t, eps))
     _decide(new, state, world, t, utility)
     _withdrawals(new, world, t)
     _apply_decision_rule(new, world, t)
@@ -214,20 +231,23 @@ def _top_two(utility: np.ndarray, in_race: np.ndarray, stance: np.ndarray, old: 
     equals), its utility, the runner-up's utility, the utility of the current stance (0 when
     undecided), and whether the member objected to the best last round.
 
-    A loop over the few candidates: numpy reduces a short last axis slowly.
+    A loop over the few candidates, in place: numpy reduces a short last axis slowly.
     """
     shape = stance.shape
     best_i, best_v = np.zeros(shape, dtype=np.int64), np.full(shape, -np.inf)
     second, current = np.full(shape, -np.inf), np.zeros(shape)
-    objects_best = old.objecting[:, :, 0].copy()
+    objects_best, lower = old.objecting[:, :, 0].copy(), np.empty(shape)
     for k in range(utility.shape[2]):
-        x = np.where(in_race[:, k, None], utility[:, :, k], -np.inf)
+        x = utility[:, :, k]
+        if not in_race[:, k].all():
+            x = np.where(in_race[:, k, None], x, -np.inf)
         better = x > best_v
-        second = np.where(better, best_v, np.maximum(second, x))
+        # The runner-up is the best of the old runner-up and the lower of (best, x).
+        np.maximum(second, np.minimum(best_v, x, out=lower), out=second)
+        np.maximum(best_v, x, out=best_v)
         best_i[better] = k
-        best_v = np.where(better, x, best_v)
-        objects_best = np.where(better, old.objecting[:, :, k], objects_best)
-        current = np.where(stance == k, x, current)
+        np.copyto(objects_best, old.objecting[:, :, k], where=better)
+        np.copyto(current, x, where=stance == k)
     return best_i, best_v, second, current, objects_best
 
 

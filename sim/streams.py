@@ -88,13 +88,39 @@ def seed_sequence_words(seeds, spawn_key=(), n_uint64: int = 1) -> np.ndarray:
     `spawn_key` is one tuple for every seed, or a list of tuples, one per seed.
     """
     keys = [spawn_key] * len(seeds) if isinstance(spawn_key, tuple) else list(spawn_key)
-    rows = [_entropy(int(s), tuple(k)) for s, k in zip(seeds, keys, strict=True)]
-    out = np.empty((len(rows), n_uint64), dtype=np.uint64)
-    for length in {len(r) for r in rows}:  # the hash runs once per entropy length
-        which = [i for i, r in enumerate(rows) if len(r) == length]
-        entropy = np.array([rows[i] for i in which], dtype=np.uint32).reshape(len(which), length)
-        out[which] = _generate(_pool(entropy), n_uint64)
+    out = np.empty((len(seeds), n_uint64), dtype=np.uint64)
+    for rows, entropy in _entropy_groups(seeds, keys):  # the hash runs once per entropy shape
+        out[rows] = _generate(_pool(entropy), n_uint64)
     return out
+
+
+def _entropy_groups(seeds, keys):
+    """(rows, entropy matrix) for each group of seeds whose entropy has the same length."""
+    if not len(seeds):
+        return
+    width = {len(k) for k in keys}
+    values = [list(seeds), *map(list, zip(*keys, strict=True))] if width == {len(keys[0])} else []
+    if not values or max(max(v, default=0) for v in values) >= 2**64 or min(map(min, values)) < 0:
+        rows = [_entropy(int(s), tuple(k)) for s, k in zip(seeds, keys, strict=True)]
+        for length in {len(r) for r in rows}:  # numpy's own per-seed words, for any size
+            which = [i for i, r in enumerate(rows) if len(r) == length]
+            yield which, np.array([rows[i] for i in which], dtype=np.uint32).reshape(-1, length)
+        return
+    # Every value fits in 64 bits: split them into low and high words as arrays.
+    parts = []
+    for v in values:
+        v = np.fromiter(v, dtype=np.uint64, count=len(v))
+        parts.append(((v & MASK32).astype(np.uint32), (v >> 32).astype(np.uint32), v >> 32 > 0))
+    two_words = np.stack([p[2] for p in parts], axis=1)
+    shapes, group = np.unique(two_words, axis=0, return_inverse=True)
+    for g, shape in enumerate(shapes):
+        rows = np.flatnonzero(group.ravel() == g)
+        columns = []
+        for j, ((low, high, _), two) in enumerate(zip(parts, shape, strict=True)):
+            columns += [low[rows], high[rows]] if two else [low[rows]]
+            if j == 0 and len(parts) > 1:  # as numpy: seed words padded to the pool size
+                columns += [np.zeros(len(rows), np.uint32)] * (POOL_SIZE - len(columns))
+        yield rows, np.stack(columns, axis=1)
 
 
 class _Words(ISeedSequence):

@@ -23,15 +23,17 @@ def test_words_split_like_numpy():
         words(-1)
 
 
-def test_seed_sequence_words_equal_numpy():
-    seeds = some_seeds()
+@pytest.mark.parametrize("beyond_64_bits", [False, True], ids=["arrays", "numpy-words"])
+def test_seed_sequence_words_equal_numpy(beyond_64_bits):
+    seeds = [s for s in some_seeds() if beyond_64_bits or s < 2**64]
     ours = seed_sequence_words(seeds, n_uint64=4)
     theirs = [np.random.SeedSequence(s).generate_state(4, np.uint64) for s in seeds]
     np.testing.assert_array_equal(ours, np.array(theirs))
 
 
-def test_seed_sequence_words_with_spawn_keys_equal_numpy():
-    seeds = some_seeds(200)
+@pytest.mark.parametrize("beyond_64_bits", [False, True], ids=["arrays", "numpy-words"])
+def test_seed_sequence_words_with_spawn_keys_equal_numpy(beyond_64_bits):
+    seeds = [s for s in some_seeds(200) if beyond_64_bits or s < 2**64]
     rng = np.random.default_rng(7)
     points, reps = rng.integers(0, 5, len(seeds)), rng.integers(0, 2**40, len(seeds))
     keys = [(int(p), int(r)) for p, r in zip(points, reps, strict=True)]
@@ -41,6 +43,10 @@ def test_seed_sequence_words_with_spawn_keys_equal_numpy():
         for s, k in zip(seeds, keys, strict=True)
     ]
     np.testing.assert_array_equal(ours, np.array(theirs))
+
+
+def test_no_seeds_no_words():
+    assert seed_sequence_words([], n_uint64=4).shape == (0, 4)
 
 
 def test_replication_seeds_in_bulk_equal_one_by_one():
