@@ -50,6 +50,13 @@ class State:
     def copy(self) -> "State":
         return State(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
 
+    @staticmethod
+    def joined(parts: list["State"]) -> "State":
+        """The replications of `parts`, one after the other."""
+        return State(
+            **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(State)}
+        )
+
     def take(self, rows: np.ndarray) -> "State":
         """A new state of the given replications only."""
         return State(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
@@ -92,7 +99,7 @@ def initial_state(world: World, reps: int) -> State:
         appointed_round=np.full(reps, NEVER, dtype=np.int64),
     )
     _home_states_back_their_candidates(state, world, active, 0)
-    _record_first_declarations(state, 0)
+    _record_first_declarations(state, 0, backing(state.stance, c))
     return state
 
 
@@ -144,9 +151,9 @@ def _for_every_member(values: np.ndarray, n: int) -> np.ndarray:
 
 def total_utility(terms: dict[str, np.ndarray]) -> np.ndarray:
     """The terms added in their order, as `sum(terms.values())` would, into one array."""
-    values = iter(terms.values())
-    total = np.array(next(values), dtype=float)
-    for term in values:
+    first, second, *rest = terms.values()
+    total = first + second  # as 0 + first + second, without the copy
+    for term in rest:
         total += term
     return total
 
@@ -223,7 +230,7 @@ def _decide(new: State, old: State, world: World, t: int, utility: np.ndarray) -
     if not new.in_race.all():  # the broadcast over members is slow, and rarely needed
         allowed &= new.in_race[:, None, :]
     new.objecting = (utility < threshold) & allowed
-    _record_first_declarations(new, t)
+    _record_first_declarations(new, t, backs)
 
 
 def _top_two(utility: np.ndarray, in_race: np.ndarray, stance: np.ndarray, old: State):
@@ -258,10 +265,10 @@ def _home_states_back_their_candidates(state: State, world: World, active, t: in
         state.stance[running, i] = c
 
 
-def _record_first_declarations(state: State, t: int) -> None:
-    for c in range(state.first_declared.shape[2]):
-        first = state.first_declared[:, :, c]
-        first[(state.stance == c) & (first == NEVER)] = t
+def _record_first_declarations(state: State, t: int, backs: np.ndarray) -> None:
+    """Mark round t where a member backs a candidate (`backs`, (R, N, C)) for the first time."""
+    first = state.first_declared
+    np.copyto(first, t, where=backs & (first == NEVER))
 
 
 def _withdrawals(state: State, world: World, t: int) -> None:
@@ -310,22 +317,24 @@ def _offer_concessions(state, world, t, leader, offering, per_round) -> None:
     """
     p = world.rounds[t].params
     active = world.rounds[t].active
-    reps = np.arange(len(leader))
-    objects_leader = state.objecting[reps, :, leader]
+    rows = np.flatnonzero(offering)
+    lead, at = leader[rows], np.arange(len(rows))
+    objects_leader = state.objecting[rows, :, lead]
     eligible = (
-        offering[:, None]
-        & active[None, :]
-        & ((state.stance == UNDECIDED) | objects_leader)
-        & (state.conceded_round[reps, :, leader] == NEVER)
+        active[None, :]
+        & ((state.stance[rows] == UNDECIDED) | objects_leader)
+        & (state.conceded_round[rows, :, lead] == NEVER)
     )
     priority = np.where(eligible, objects_leader * 10.0 + world.capability[None, :], -np.inf)
-    order = np.argsort(-priority, axis=1, kind="stable")[:, :per_round]
-    for k in range(order.shape[1]):
-        i = order[:, k]
-        chosen = np.isfinite(priority[reps, i])
-        r, i, c = reps[chosen], i[chosen], leader[chosen]
+    for _ in range(per_round):
+        pick = np.argmax(priority, axis=1)  # the first of equals
+        chosen = np.isfinite(priority[at, pick])
+        if not chosen.any():
+            break
+        r, i, c = rows[chosen], pick[chosen], lead[chosen]
         state.concession[r, i, c] += p["concession_size"]
         state.conceded_round[r, i, c] = t
+        priority[at[chosen], i] = -np.inf
 
 
 def _withdraw(state: State, world: World, which: np.ndarray, c: int, t: int) -> None:

@@ -9,6 +9,10 @@ from sim.streams import NormalStreams
 from sim.world import World
 
 BLOCK_DRAWS = 256  # normals per replication per draw call: a call costs about 100 normals
+# Replications played together. Larger groups amortise numpy's per-call cost no further
+# and their arrays no longer fit the CPU cache (measured: 1,000 at a time is ~20% faster
+# than 10,000).
+BLOCK_REPS = 1024
 
 
 @dataclass
@@ -28,6 +32,20 @@ class History:
         self.objecting.append(state.objecting)
         self.in_race.append(state.in_race)
         self.final = state
+
+    @classmethod
+    def joined(cls, parts: list["History"]) -> "History":
+        """One history of the replications of `parts`, in order. A part that ended early
+        holds its last position in the rounds the others played on."""
+        rounds = max(len(h.stance) for h in parts)
+        whole = cls(parts[0].world)
+        for name in cls.PER_ROUND:
+            per_part = [getattr(h, name) for h in parts]
+            for t in range(rounds):
+                pieces = [rows[min(t, len(rows) - 1)] for rows in per_part]
+                getattr(whole, name).append(np.concatenate(pieces))
+        whole.final = State.joined([h.final for h in parts])
+        return whole
 
     @property
     def last_round(self) -> np.ndarray:
@@ -60,10 +78,15 @@ class Shocks:
 
 
 def simulate(world: World, seeds: list[int]) -> History:
-    """Play every round for one replication per seed, stopping when all are decided.
+    """Play every round for one replication per seed, stopping when all are decided."""
+    if len(seeds) <= BLOCK_REPS:
+        return _simulate(world, seeds)
+    blocks = range(0, len(seeds), BLOCK_REPS)
+    return History.joined([_simulate(world, seeds[k : k + BLOCK_REPS]) for k in blocks])
 
-    Only the replications still open are played; the others keep their final position.
-    """
+
+def _simulate(world: World, seeds: list[int]) -> History:
+    """Play one group of replications; only those still open are played each round."""
     shocks = Shocks(world, seeds)
     state = initial_state(world, len(seeds))
     history = History(world)
