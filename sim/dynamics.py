@@ -15,6 +15,8 @@ from sim.world import World
 
 UNDECIDED = -1
 NEVER = -1  # round marker for "has not happened"
+ROUND = np.int32  # round markers: 4 bytes, not 8, in the largest arrays
+STANCE = np.int16  # candidate indices: compared many times a round, so kept small
 
 
 def noise_shape(world: World) -> tuple[int, int, int]:
@@ -83,15 +85,15 @@ def initial_state(world: World, reps: int) -> State:
     n, c = len(world.members), len(world.candidates)
     in_race = np.broadcast_to(world.in_race0, (reps, c)).copy()
     active = world.rounds[0].active
-    stance = np.where(active, world.initial, UNDECIDED)
+    stance = np.where(active, world.initial, UNDECIDED).astype(STANCE)
     stance = np.broadcast_to(stance, (reps, n)).copy()
     state = State(
         stance=stance,
-        since=np.zeros((reps, n), dtype=np.int64),
+        since=np.zeros((reps, n), dtype=ROUND),
         objecting=np.zeros((reps, n, c), dtype=bool),
-        first_declared=np.full((reps, n, c), NEVER, dtype=np.int64),
+        first_declared=np.full((reps, n, c), NEVER, dtype=ROUND),
         concession=np.zeros((reps, n, c)),
-        conceded_round=np.full((reps, n, c), NEVER, dtype=np.int64),
+        conceded_round=np.full((reps, n, c), NEVER, dtype=ROUND),
         in_race=in_race,
         withdrawn_round=np.full((reps, c), NEVER, dtype=np.int64),
         trailing=np.zeros((reps, c), dtype=np.int64),
@@ -241,7 +243,7 @@ def _top_two(utility: np.ndarray, in_race: np.ndarray, stance: np.ndarray, old: 
     A loop over the few candidates, in place: numpy reduces a short last axis slowly.
     """
     shape = stance.shape
-    best_i, best_v = np.zeros(shape, dtype=np.int64), np.full(shape, -np.inf)
+    best_i, best_v = np.zeros(shape, dtype=STANCE), np.full(shape, -np.inf)
     second, current = np.full(shape, -np.inf), np.zeros(shape)
     objects_best, lower = old.objecting[:, :, 0].copy(), np.empty(shape)
     for k in range(utility.shape[2]):
