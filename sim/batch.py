@@ -33,11 +33,10 @@ from sim.results import (
     RUNS_COLUMNS,
     SUPPORT_COLUMNS,
     csv_text,
-    declaration_rows,
-    plain_csv_text,
+    declarations_text,
     run_rows,
     support_counts,
-    support_rows,
+    support_text,
     write_atomic,
     write_json,
 )
@@ -98,7 +97,7 @@ def run_chunk(task: tuple[Chunk, Scenario, str, int, int, list]) -> ChunkResult:
                 pieces.append((simulate(world, [s]), [run], [s], None))
             except Exception as exc:
                 pieces.append((None, [run], [s], f"{type(exc).__name__}: {exc}"))
-    runs_rows, support, declarations = [], [], []
+    runs_rows, support, declarations = [], "", ""
     arrays = {name: [] for name in ARRAYS}
     for history, run_ids, run_seeds, error in pieces:
         if history is None:
@@ -111,15 +110,15 @@ def run_chunk(task: tuple[Chunk, Scenario, str, int, int, list]) -> ChunkResult:
         counts = support_counts(history)
         for row in run_rows(history, run_ids, run_seeds, extra=[chunk.point, *extra]):
             runs_rows.append([*row, ""])
-        support += support_rows(history, run_ids, counts)
-        declarations += declaration_rows(history, run_ids)
+        support += support_text(history, run_ids, counts)
+        declarations += declarations_text(history, run_ids)
         for name in ARRAYS:
             arrays[name].append(counts[name])
     return ChunkResult(
         chunk=chunk,
         runs_csv=_rows_text(runs_rows),
-        support_csv=plain_csv_text(support),
-        declarations_csv=plain_csv_text(declarations),
+        support_csv=support,
+        declarations_csv=declarations,
         arrays={name: np.concatenate(parts) for name, parts in arrays.items()},
         errors=sum(1 for *_, error in pieces if error),
         seconds=time.perf_counter() - began,

@@ -1,9 +1,9 @@
 """The result tables and manifest: build them from a History, write them safely, read them back.
 
-Rows are built a round (not a row) at a time with numpy, so that a chunk of
-thousands of replications turns into tables quickly. Files are written under a
-temporary name and renamed when whole, so an interrupted run never leaves a
-half-written table behind.
+Rows are gathered with numpy and written as text from pieces made once (a date, a
+member's name), so that a chunk of thousands of replications turns into tables quickly.
+Files are written under a temporary name and renamed when whole, so an interrupted run
+never leaves a half-written table behind.
 """
 
 import csv
@@ -130,47 +130,59 @@ def support_counts(history: History) -> dict[str, np.ndarray]:
             "undecided": undecided}  # fmt: skip
 
 
-def support_rows(history: History, runs, counts: dict | None = None) -> list[tuple]:
-    """One row per replication x round x candidate, up to each replication's last round."""
+def support_text(history: History, runs, counts: dict | None = None) -> str:
+    """support.csv's rows as CSV text: one per replication x round x candidate, up to each
+    replication's last round, by replication, then round, then the scenario's candidates."""
     world = history.world
     counts = counts or support_counts(history)
-    ended = history.last_round
-    runs = list(runs)
-    rows = []
-    for t in range(world.n_rounds + 1):
-        playing = np.flatnonzero(ended >= t)
-        if not len(playing):
-            break
-        day = world.dates[t].isoformat()
-        undecided = counts["undecided"][playing, t].tolist()
-        for c, cid in enumerate(world.candidates):
-            sup = counts["supporters"][playing, t, c].tolist()
-            share = np.round(counts["capability_share"][playing, t, c], 6).tolist()
-            obj = counts["objectors"][playing, t, c].tolist()
-            rows += [
-                (runs[r], t, day, cid, s, sh, o, u)
-                for r, s, sh, o, u in zip(playing.tolist(), sup, share, obj, undecided, strict=True)
-            ]
-    rows.sort(key=lambda row: (row[0], row[1]))  # stable: candidates stay in scenario order
-    return rows
+    c_count = len(world.candidates)
+    played = np.arange(world.n_rounds + 1)[None, :] <= history.last_round[:, None]
+    r, t = np.nonzero(played)  # by replication, then round
+    r, t = np.repeat(r, c_count), np.repeat(t, c_count)
+    c = np.tile(np.arange(c_count), len(r) // max(c_count, 1))
+    run = np.asarray(list(runs))[r]
+    order = np.lexsort((t, run))  # stable: candidates stay in scenario order
+    r, t, c, run = r[order], t[order], c[order], run[order]
+    # The fields fixed by (round, candidate) are written once each and reused.
+    fixed = [
+        f"{k},{d.isoformat()},{cid}" for k, d in enumerate(world.dates) for cid in world.candidates
+    ]
+    line = "{},{},{},{},{},{}\n".format
+    return "".join(
+        map(
+            line,
+            run.tolist(),
+            [fixed[k] for k in (t * c_count + c).tolist()],
+            counts["supporters"][r, t, c].tolist(),
+            np.round(counts["capability_share"][r, t, c], 6).tolist(),
+            counts["objectors"][r, t, c].tolist(),
+            counts["undecided"][r, t].tolist(),
+        )
+    )
 
 
-def declaration_rows(history: History, runs) -> list[tuple]:
-    """One row per replication x member x candidate it ever declared for (first declaration).
-
-    Rows go by replication, then round, then the member's place in the scenario.
-    """
+def declarations_text(history: History, runs) -> str:
+    """declarations.csv's rows as CSV text: one per replication x member x candidate it
+    ever declared for (first declaration), by replication, then round, then member."""
     f, world = history.final, history.world
-    runs = list(runs)
     found = np.argwhere(f.first_declared != NEVER)  # ordered by replication, member, candidate
     when = f.first_declared[tuple(found.T)]
-    order = np.lexsort((when, found[:, 0]), axis=0) if len(found) else []
-    found, when = found[order].tolist(), when[order].tolist()
-    dates = [d.isoformat() for d in world.dates]
-    return [
-        (runs[r], world.members[i], world.candidates[c], t, dates[t])
-        for (r, i, c), t in zip(found, when, strict=True)
-    ]
+    order = np.lexsort((when, found[:, 0]))
+    (r, i, c), t = found[order].T, when[order]
+    # Everything after the run is fixed by (member, candidate, round): one string each.
+    key = (i * len(world.candidates) + c) * len(world.dates) + t
+    keys, which = np.unique(key, return_inverse=True)
+    tails = []
+    for k in keys.tolist():
+        rest, day = divmod(k, len(world.dates))
+        member, cand = divmod(rest, len(world.candidates))
+        tails.append(
+            f",{world.members[member]},{world.candidates[cand]},{day},{world.dates[day].isoformat()}\n"
+        )
+    run = [str(x) for x in runs]
+    return "".join(
+        [run[a] + tails[b] for a, b in zip(r.tolist(), which.ravel().tolist(), strict=True)]
+    )
 
 
 def manifest(history: History, seed: int, runs: int, scenario_path: str) -> dict:
@@ -186,14 +198,6 @@ def manifest(history: History, seed: int, runs: int, scenario_path: str) -> dict
         "command": " ".join(["coalition-sim", *sys.argv[1:]]),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-
-
-def plain_csv_text(rows) -> str:
-    """Rows of numbers and plain names (no commas, quotes or newlines) as CSV, fast."""
-    if not rows:
-        return ""
-    line = ",".join(["{}"] * len(rows[0])) + "\n"
-    return "".join([line.format(*row) for row in rows])
 
 
 def csv_text(columns: list[str], rows) -> str:
@@ -232,7 +236,10 @@ def write_tables(out: Path, history: History, runs: list[int], seeds: list[int],
     """Write manifest.json, runs.csv, support.csv and declarations.csv into `out`."""
     out.mkdir(parents=True, exist_ok=True)
     write_csv(out / "runs.csv", RUNS_COLUMNS, run_rows(history, runs, seeds))
-    write_csv(out / "support.csv", SUPPORT_COLUMNS, support_rows(history, runs))
-    write_csv(out / "declarations.csv", DECLARATIONS_COLUMNS, declaration_rows(history, runs))
+    for name, columns, text in (
+        ("support.csv", SUPPORT_COLUMNS, support_text(history, runs)),
+        ("declarations.csv", DECLARATIONS_COLUMNS, declarations_text(history, runs)),
+    ):
+        write_atomic(out / name, ",".join(columns) + "\n" + text)
     # The manifest goes last: its presence says the tables beside it are complete.
     write_json(out / "manifest.json", meta)
