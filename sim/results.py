@@ -67,23 +67,27 @@ def run_rows(history: History, runs, seeds, extra: list | None = None) -> list[l
     """
     f, world = history.final, history.world
     ended = history.last_round.tolist()
-    holdouts = holdout_order(history)
     withdrawn = _events_by_run(f.withdrawn_round, lambda c: world.candidates[c])
     conceded = _events_by_run(f.conceded_round, lambda i, c: world.members[i])
+    dates = [d.isoformat() for d in world.dates]
+    orders = list(map(tuple, holdout_order(history).tolist()))
+    holdouts = {o: ";".join(world.members[i] for i in o if i >= 0) for o in set(orders)}
     rows = []
-    for r, (run, seed) in enumerate(zip(runs, seeds, strict=True)):
-        winner, at = int(f.appointed[r]), int(f.appointed_round[r])
+    for r, (run, seed, winner, at, order) in enumerate(
+        zip(runs, seeds, f.appointed.tolist(), f.appointed_round.tolist(), orders, strict=True)
+    ):
+        appointed = at != NEVER
         rows.append(
             [
                 run,
                 seed,
                 *(extra or []),
                 world.candidates[winner] if winner != UNDECIDED else "",
-                at if at != NEVER else "",
-                world.dates[at].isoformat() if at != NEVER else "",
+                at if appointed else "",
+                dates[at] if appointed else "",
                 ended[r],
                 withdrawn.get(r, ""),
-                ";".join(world.members[i] for i in holdouts[r] if i >= 0),
+                holdouts[order],
                 conceded.get(r, ""),
             ]
         )
@@ -96,10 +100,9 @@ def _events_by_run(rounds: np.ndarray, name) -> dict[int, str]:
     if not len(found):
         return {}
     when = rounds[tuple(found.T)]
+    order = np.lexsort((when, found[:, 0]))  # by replication, then round; stable
     out: dict[int, list] = {}
-    for idx, t in sorted(
-        zip(found.tolist(), when.tolist(), strict=True), key=lambda x: (x[0][0], x[1])
-    ):
+    for idx, t in zip(found[order].tolist(), when[order].tolist(), strict=True):
         out.setdefault(idx[0], []).append(f"{name(*idx[1:])}@{t}")
     return {r: ";".join(items) for r, items in out.items()}
 
