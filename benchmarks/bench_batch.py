@@ -133,7 +133,7 @@ def mesa_batch_run(runs: int, reps: int) -> None:
     loop, *_ = best(lambda: [ConsensusModel(world, rng=s).run() for s in mesa_seeds])
     timed("mesa", f"loop of ConsensusModel(world, rng=s).run(), {runs} runs", loop, runs, "runs")
     pairs = []  # (core reps/s, batch_run runs/s)
-    for _ in range(max(REPEAT, 2) + 2):
+    for _ in range(2 * REPEAT + 1):  # 7 pairs, or 3 with --quick
         with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always")
             began = time.perf_counter()
