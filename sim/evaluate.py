@@ -16,8 +16,8 @@ from sim.calibrate import calibrate, parse_params, variant_text
 from sim.errors import Problem, ScenarioError
 from sim.executors import InlineExecutor
 from sim.forecast import DEADLOCK, Forecast
+from sim.outcomes import QUANTILES, wilson
 from sim.record import load_record
-from sim.report import QUANTILES, wilson
 from sim.results import write_atomic
 from sim.scenario import load_scenario
 from sim.scoring import SCORES, baselines, outcome_scores, score

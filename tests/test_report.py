@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim import batch, report
+from sim import batch, outcomes, report
 from sim.batch import InlineExecutor, batch_manifest, plan_batch, replication_seed, run_batch
 from sim.results import write_json
 
@@ -106,12 +106,12 @@ def tiny(tmp_path_factory):
     ],
 )
 def test_wilson_interval_matches_textbook_values(k, n, lo, hi, digits):
-    got = report.wilson(k, n)
+    got = outcomes.wilson(k, n)
     assert (round(float(got[0]), digits), round(float(got[1]), digits)) == (lo, hi)
 
 
 def test_wilson_works_on_arrays_and_knows_nothing_from_no_runs():
-    lo, hi = report.wilson([0, 5, 10], [0, 10, 10])
+    lo, hi = outcomes.wilson([0, 5, 10], [0, 10, 10])
     assert lo[0] == 0.0 and hi[0] == 1.0
     assert lo[1] < 0.5 < hi[1] and hi[2] == 1.0 and lo[2] < 1.0
 
@@ -133,10 +133,10 @@ HAND_MADE = [
 ]
 
 
-def hand_made(tmp_path: Path, rows: list[str]) -> report.Runs:
+def hand_made(tmp_path: Path, rows: list[str]) -> outcomes.Runs:
     path = tmp_path / "runs.csv"
     path.write_text("\n".join([HEADER, *rows]) + "\n")
-    return report.read_runs(path, ["x", "y"])
+    return outcomes.read_runs(path, ["x", "y"])
 
 
 def test_modal_run_is_point_0s_most_frequent_winner_and_round_first_replication(tmp_path):
@@ -190,7 +190,7 @@ def test_report_probabilities_and_dates_match_runs_csv(tiny):
     assert list(outcomes) == ["x", "y", "deadlock"]
     for label, cells in outcomes.items():
         k = counts[label]
-        lo, hi = report.wilson(k, n)
+        lo, hi = outcomes.wilson(k, n)
         assert cells[0] == f"{100 * k / n:.1f}%"
         assert cells[1] == f"{100 * lo:.1f} to {100 * hi:.1f}%"
         assert cells[2] == f"{k:,} of {n:,}"
