@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim import batch, outcomes, report
+from sim import batch, report
 from sim.batch import InlineExecutor, batch_manifest, plan_batch, replication_seed, run_batch
+from sim.outcomes import Runs, read_runs, wilson
 from sim.results import write_json
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,12 +107,12 @@ def tiny(tmp_path_factory):
     ],
 )
 def test_wilson_interval_matches_textbook_values(k, n, lo, hi, digits):
-    got = outcomes.wilson(k, n)
+    got = wilson(k, n)
     assert (round(float(got[0]), digits), round(float(got[1]), digits)) == (lo, hi)
 
 
 def test_wilson_works_on_arrays_and_knows_nothing_from_no_runs():
-    lo, hi = outcomes.wilson([0, 5, 10], [0, 10, 10])
+    lo, hi = wilson([0, 5, 10], [0, 10, 10])
     assert lo[0] == 0.0 and hi[0] == 1.0
     assert lo[1] < 0.5 < hi[1] and hi[2] == 1.0 and lo[2] < 1.0
 
@@ -133,10 +134,10 @@ HAND_MADE = [
 ]
 
 
-def hand_made(tmp_path: Path, rows: list[str]) -> outcomes.Runs:
+def hand_made(tmp_path: Path, rows: list[str]) -> Runs:
     path = tmp_path / "runs.csv"
     path.write_text("\n".join([HEADER, *rows]) + "\n")
-    return outcomes.read_runs(path, ["x", "y"])
+    return read_runs(path, ["x", "y"])
 
 
 def test_modal_run_is_point_0s_most_frequent_winner_and_round_first_replication(tmp_path):
@@ -190,7 +191,7 @@ def test_report_probabilities_and_dates_match_runs_csv(tiny):
     assert list(outcomes) == ["x", "y", "deadlock"]
     for label, cells in outcomes.items():
         k = counts[label]
-        lo, hi = outcomes.wilson(k, n)
+        lo, hi = wilson(k, n)
         assert cells[0] == f"{100 * k / n:.1f}%"
         assert cells[1] == f"{100 * lo:.1f} to {100 * hi:.1f}%"
         assert cells[2] == f"{k:,} of {n:,}"
