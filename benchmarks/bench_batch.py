@@ -30,9 +30,10 @@ import numpy as np  # after the thread settings, which numpy reads on import
 import yaml
 from mesa.batchrunner import batch_run
 
-from sim.batch import InlineExecutor, make_executor, plan_batch, replication_seed, run_chunk
+from sim.batch import InlineExecutor, make_executor, plan_batch, run_chunk
 from sim.history import simulate
 from sim.model import ConsensusModel
+from sim.plan import replication_seeds
 from sim.scenario import load_scenario, scenario_digest
 from sim.schema import Scenario
 from sim.world import World, build_world
@@ -66,7 +67,7 @@ def best(fn) -> tuple[float, float, object]:
 
 
 def seeds(n: int) -> list[int]:  # the first n replications of a batch with seed 1
-    return [replication_seed(1, 0, k) for k in range(n)]
+    return replication_seeds(1, 0, 0, n)
 
 
 def core(n: int) -> float:

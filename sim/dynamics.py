@@ -186,9 +186,9 @@ def step(state: State, world: World, t: int, eps: np.ndarray) -> State:
     _dated_race_changes(new, world, t)
     utility = total_utility(utility_terms(state, world, t, eps))
     _decide(new, state, world, t, utility)
-    _withdrawals(new, world, t)
-    _apply_decision_rule(new, world, t)
-    _concessions(new, world, t)
+    shares = _withdrawals(new, world, t)
+    _apply_decision_rule(new, world, t)  # changes neither stances nor the race
+    _concessions(new, world, t, shares)
     # An appointed replication is over: it keeps the position it had when appointed.
     closed = ~state.open
     if closed.any():
@@ -273,12 +273,14 @@ def _record_first_declarations(state: State, t: int, backs: np.ndarray) -> None:
     np.copyto(first, t, where=backs & (first == NEVER))
 
 
-def _withdrawals(state: State, world: World, t: int) -> None:
-    """A candidate far behind the leader for `withdraw_patience` rounds leaves the race."""
+def _withdrawals(state: State, world: World, t: int) -> np.ndarray:
+    """A candidate far behind the leader for `withdraw_patience` rounds leaves the race.
+
+    Returns the race shares (see `_race_shares`) as they stand afterwards.
+    """
     p = world.rounds[t].params
     shares = _race_shares(state, world, t)
-    leader = np.argmax(shares, axis=1)
-    lead = shares[np.arange(len(leader)), leader]
+    leader, lead = _leader(shares)
     c_count = len(world.candidates)
     contested = state.in_race.sum(axis=1) > 1
     far_behind = (
@@ -288,22 +290,32 @@ def _withdrawals(state: State, world: World, t: int) -> None:
         & (lead[:, None] - shares >= p["withdraw_gap"])
     )
     state.trailing = np.where(far_behind & state.open[:, None], state.trailing + 1, 0)
+    withdrew = False
     for c in range(c_count):
         quits = state.open & (state.trailing[:, c] >= p["withdraw_patience"])
         if quits.any():
             _withdraw(state, world, quits, c, t)
+            withdrew = True
+    return _race_shares(state, world, t) if withdrew else shares
 
 
-def _concessions(state: State, world: World, t: int) -> None:
-    """Where the race is still open, the leading camp courts holdouts for next round."""
+def _concessions(state: State, world: World, t: int, shares: np.ndarray) -> None:
+    """Where the race is still open, the leading camp courts holdouts for next round.
+
+    `shares` are the race shares of `state` (stances and race as they stand now).
+    """
     p = world.rounds[t].params
     if p["concessions_per_round"] <= 0:
         return
-    shares = _race_shares(state, world, t)
-    leader = np.argmax(shares, axis=1)
-    lead = shares[np.arange(len(leader)), leader]
+    leader, lead = _leader(shares)
     offering = state.open & state.in_race.any(axis=1) & (lead >= p["concede_share"])
     _offer_concessions(state, world, t, leader, offering, int(p["concessions_per_round"]))
+
+
+def _leader(shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(R,) the leading candidate (the first of equals) and its share."""
+    leader = np.argmax(shares, axis=1)
+    return leader, shares[np.arange(len(leader)), leader]
 
 
 def _race_shares(state: State, world: World, t: int) -> np.ndarray:
