@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from failing import fail_for
 
 from sim import batch
 from sim.batch import InlineExecutor, plan_batch, replication_seed, run_batch
@@ -182,15 +183,7 @@ def test_resume_finds_the_unfinished_batch_of_this_scenario(tmp_path, monkeypatc
 
 def test_a_replication_that_raises_is_recorded_and_the_batch_goes_on(tmp_path, monkeypatch):
     clean_plan, _ = inline_batch(BASE, tmp_path / "clean", runs=40, chunk=20)
-    bad = {replication_seed(clean_plan.seed, 0, k) for k in (3, 27)}
-    real = batch.simulate
-
-    def flaky(world, seeds):
-        if bad & set(seeds):
-            raise FloatingPointError("injected failure")
-        return real(world, seeds)
-
-    monkeypatch.setattr(batch, "simulate", flaky)
+    fail_for(monkeypatch, {replication_seed(clean_plan.seed, 0, k) for k in (3, 27)})
     _, outcome = inline_batch(BASE, tmp_path / "flaky", runs=40, chunk=20)
     assert outcome.errors == 2
     clean = read_csv(tmp_path / "clean" / "runs.csv")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from failing import fail_for
 
 from sim import batch, report
 from sim.batch import InlineExecutor, batch_manifest, plan_batch, replication_seed, run_batch
@@ -258,15 +259,7 @@ def test_more_than_four_points_fan_out_point_0_only(tmp_path):
 
 def test_failed_replications_are_counted_and_left_out(tmp_path, monkeypatch):
     scenario = tiny_scenario(tmp_path / "tiny.yaml")
-    bad = {replication_seed(1, 0, k) for k in (3, 17)}
-    real = batch.simulate
-
-    def flaky(world, seeds):
-        if bad & set(seeds):
-            raise FloatingPointError("injected failure")
-        return real(world, seeds)
-
-    monkeypatch.setattr(batch, "simulate", flaky)
+    fail_for(monkeypatch, {replication_seed(1, 0, k) for k in (3, 17)})
     out = tmp_path / "out"
     lines = make_batch(scenario, out, runs=40)
     md = (out / "report.md").read_text()

@@ -1,0 +1,15 @@
+"""A `simulate` that raises for chosen seeds: batches must record such failures and go on."""
+
+from sim import batch
+
+
+def fail_for(monkeypatch, seeds) -> None:
+    """Make every batch simulation that includes one of `seeds` raise FloatingPointError."""
+    bad, real = set(seeds), batch.simulate
+
+    def flaky(world, chunk_seeds):
+        if bad & set(chunk_seeds):
+            raise FloatingPointError("injected failure")
+        return real(world, chunk_seeds)
+
+    monkeypatch.setattr(batch, "simulate", flaky)
