@@ -30,13 +30,13 @@ import numpy as np  # after the thread settings, which numpy reads on import
 import yaml
 from mesa.batchrunner import batch_run
 
-from sim.batch import InlineExecutor, make_executor, plan_batch, run_chunk
-from sim.history import simulate
-from sim.model import ConsensusModel
-from sim.plan import replication_seeds
-from sim.scenario import load_scenario, scenario_digest
-from sim.schema import Scenario
-from sim.world import World, build_world
+from sim.batching import InlineExecutor, make_executor, plan_batch, run_chunk
+from sim.batching.plan import replication_seeds
+from sim.engine.loop import simulate
+from sim.engine.model import ConsensusModel
+from sim.engine.world import World, build_world
+from sim.scenario.loader import load_scenario, scenario_digest
+from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = "scenarios/nato-2024.yaml"
@@ -103,9 +103,9 @@ def core(n: int) -> float:
 
 def whole_batch(runs: int) -> None:
     """2. The command line as a user runs it (subprocess), with and without the report."""
-    start = [sys.executable, "-c", "import sim.cli"]
+    start = [sys.executable, "-c", "import sim.cli.main"]
     startup, *_ = best(lambda: subprocess.run(start, cwd=ROOT, env=ENV, check=True))
-    row("batch", "python -c 'import sim.cli' (start-up baseline)", f"{startup:.3f} s")
+    row("batch", "python -c 'import sim.cli.main' (start-up baseline)", f"{startup:.3f} s")
     for extra in (["--no-report"], [], ["--no-report", "--workers", "2"]):
         timings = []  # (wall, seconds of the closing line 'N runs in S s')
         for _ in range(REPEAT):

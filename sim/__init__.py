@@ -1,3 +1,5 @@
 """coalition-sim: agent-based simulation of leadership contests in alliances."""
 
-__version__ = "0.1.0"
+from sim.version import __version__
+
+__all__ = ["__version__"]

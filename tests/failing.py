@@ -1,15 +1,15 @@
 """A `simulate` that raises for chosen seeds: batches must record such failures and go on."""
 
-from sim import batch
+from sim.batching import worker
 
 
 def fail_for(monkeypatch, seeds) -> None:
     """Make every batch simulation that includes one of `seeds` raise FloatingPointError."""
-    bad, real = set(seeds), batch.simulate
+    bad, real = set(seeds), worker.simulate
 
     def flaky(world, chunk_seeds):
         if bad & set(chunk_seeds):
             raise FloatingPointError("injected failure")
         return real(world, chunk_seeds)
 
-    monkeypatch.setattr(batch, "simulate", flaky)
+    monkeypatch.setattr(worker, "simulate", flaky)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
-from sim.scenario import load_scenario
+from sim.cli.main import main
+from sim.scenario.loader import load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -13,13 +13,14 @@ import pytest
 import yaml
 from failing import fail_for
 
-from sim import batch
-from sim.batch import InlineExecutor, plan_batch, replication_seed, run_batch
-from sim.cli import main
-from sim.history import simulate
-from sim.model import ConsensusModel
-from sim.results import RUNS_COLUMNS, read_csv, run_rows
-from sim.world import build_world
+from sim import batching as batch
+from sim.batching import InlineExecutor, plan_batch, replication_seed, run_batch
+from sim.cli.main import main
+from sim.engine.loop import simulate
+from sim.engine.model import ConsensusModel
+from sim.engine.world import build_world
+from sim.results.files import read_csv
+from sim.results.tables import RUNS_COLUMNS, run_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").rglob("*.yaml"))
@@ -280,7 +281,7 @@ def test_batch_block_sets_the_defaults_and_the_command_line_overrides_them(tmp_p
 def test_progress_bar_shows_on_a_terminal_and_stays_quiet_otherwise():
     import io
 
-    from sim.progress import Progress
+    from sim.batching.progress import Progress
 
     shown = io.StringIO()
     bar = Progress(shown, enabled=True)

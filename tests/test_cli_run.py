@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
-from sim.results import DECLARATIONS_COLUMNS, RUNS_COLUMNS, SUPPORT_COLUMNS
+from sim.cli.main import main
+from sim.results.tables import DECLARATIONS_COLUMNS, RUNS_COLUMNS, SUPPORT_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").rglob("*.yaml"))
@@ -151,8 +151,8 @@ def test_python_dash_m_sim_works_like_the_console_script(tmp_path):
 
 
 def test_shipped_records_validate_against_their_scenario(capsys):
-    from sim.record import load_record
-    from sim.scenario import load_scenario
+    from sim.evaluate.record import load_record
+    from sim.scenario.loader import load_scenario
 
     record = load_record(ROOT / "records" / "nato-2024.yaml", load_scenario(BASE))
     assert record.appointment.winner == "rutte"

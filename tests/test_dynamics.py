@@ -261,7 +261,7 @@ def test_parameter_event_changes_behaviour_from_its_date():
 
 
 def test_deadline_event_moves_the_bandwagon_pressure():
-    from sim.dynamics import deadline_pressure
+    from sim.engine.rules import deadline_pressure
 
     sooner = {"id": "sooner", "date": week(2), "kind": "deadline", "deadline": week(3)}
     w = toy(events=[sooner], weeks=20)
@@ -372,7 +372,7 @@ def test_calendar_ends_on_the_first_round_on_or_after_last_round():
 
     w = toy(weeks=3)
     assert w.dates[-1] == week(3)
-    import sim.world as world_mod
+    import sim.engine.world as world_mod
 
     sc = w.scenario.model_copy(deep=True)
     sc.calendar.last_round = week(3) - timedelta(days=3)
@@ -382,7 +382,7 @@ def test_calendar_ends_on_the_first_round_on_or_after_last_round():
 
 
 def test_last_holdouts_are_those_that_held_out_longest_not_late_joiners():
-    from sim.results import last_holdouts
+    from sim.engine.holdouts import last_holdouts
 
     join = {"id": "e-joins", "date": week(2), "kind": "join", "member": "E"}
     w = toy(

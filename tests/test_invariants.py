@@ -5,8 +5,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from toy import run, toy
 
-from sim.dynamics import UNDECIDED
-from sim.model import ConsensusModel
+from sim.engine.model import ConsensusModel
+from sim.engine.rules import UNDECIDED
 
 CODES = "ABCDEFG"
 

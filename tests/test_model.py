@@ -3,7 +3,8 @@
 import numpy as np
 from toy import run, toy
 
-from sim.model import Candidate, ConsensusModel, MemberState
+from sim.engine.agents import CandidateAgent, MemberAgent
+from sim.engine.model import ConsensusModel
 
 
 def noisy():
@@ -28,8 +29,8 @@ def noisy():
 
 def test_agents_are_mesa_agents_with_the_scenario_attributes():
     m = ConsensusModel(toy(), rng=1)
-    assert len(m.agents_by_type[MemberState]) == 4
-    assert len(m.agents_by_type[Candidate]) == 2
+    assert len(m.agents_by_type[MemberAgent]) == 4
+    assert len(m.agents_by_type[CandidateAgent]) == 2
     a = m.members[0]
     assert (a.code, a.capability, a.stance) == ("A", 0.5, "x")
     assert m.candidates[1].in_race and m.candidates[1].home == "B"
@@ -43,7 +44,7 @@ def test_step_moves_the_agents_and_the_datacollector_records_each_round():
     last = df.iloc[-1]
     assert last["x"] == sum(1 for a in m.members if a.stance == "x")
     assert last["undecided"] == sum(1 for a in m.members if a.stance is None)
-    stances = m.datacollector.get_agenttype_vars_dataframe(MemberState)
+    stances = m.datacollector.get_agenttype_vars_dataframe(MemberAgent)
     assert set(stances["stance"]) <= {"x", "y", "undecided", "absent"}
     assert len(stances) == 6 * (m.round + 1)
 

@@ -10,10 +10,17 @@ import pytest
 import yaml
 from failing import fail_for
 
-from sim import batch, report
-from sim.batch import InlineExecutor, batch_manifest, plan_batch, replication_seed, run_batch
-from sim.outcomes import Runs, read_runs, wilson
-from sim.results import write_json
+from sim.batching import (
+    InlineExecutor,
+    batch_manifest,
+    plan_batch,
+    replication_seed,
+    run_batch,
+    worker,
+)
+from sim.report import batch_report as report
+from sim.results.files import write_json
+from sim.results.outcomes import Runs, read_runs, wilson
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = ROOT / "scenarios" / "nato-2024.yaml"
@@ -274,7 +281,7 @@ def test_a_batch_whose_every_replication_failed_still_reports(tmp_path, monkeypa
     def broken(world, seeds):
         raise FloatingPointError("always")
 
-    monkeypatch.setattr(batch, "simulate", broken)
+    monkeypatch.setattr(worker, "simulate", broken)
     out = tmp_path / "out"
     lines = make_batch(tiny_scenario(tmp_path / "tiny.yaml"), out, runs=5)
     assert lines[0] == "  all 5 replications failed"

@@ -4,10 +4,10 @@ import csv
 
 from toy import toy
 
-from sim.dynamics import NEVER
-from sim.history import simulate
-from sim.plan import replication_seeds
-from sim.results import declarations_text, support_counts, support_text
+from sim.batching.plan import replication_seeds
+from sim.engine.loop import simulate
+from sim.engine.rules import NEVER
+from sim.results.tables import declarations_text, support_counts, support_text
 
 
 def noisy_history():

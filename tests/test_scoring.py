@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from toy import toy, week
 
-from sim.calibrate import calibrate, parse_params, variant_text
+from sim.engine.loop import simulate
 from sim.errors import ScenarioError
-from sim.forecast import DEADLOCK, Forecast
-from sim.history import simulate
-from sim.record import Record
-from sim.scoring import (
+from sim.evaluate.calibrate import calibrate, parse_params, variant_text
+from sim.evaluate.forecast import DEADLOCK, Forecast
+from sim.evaluate.record import Record
+from sim.evaluate.score import (
     brier,
     compromise,
     date_scores,
@@ -166,7 +166,7 @@ def test_record_splits_at_a_date():
 
 
 def test_record_problems_are_one_line_each(tmp_path):
-    from sim.record import load_record
+    from sim.evaluate.record import load_record
 
     path = tmp_path / "r.yaml"
     path.write_text(

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from sim.plan import replication_seed, replication_seeds
-from sim.streams import NormalStreams, seed_sequence_words, words
+from sim.batching.plan import replication_seed, replication_seeds
+from sim.engine.streams import NormalStreams, seed_sequence_words, words
 
 EDGE_SEEDS = [0, 1, 2**32 - 1, 2**32, 2**63, 2**64 - 1, 2**96 + 7, 2**160 + 5]
 

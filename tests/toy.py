@@ -4,9 +4,10 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from sim.history import History, simulate
-from sim.schema import Scenario
-from sim.world import World, build_world
+from sim.engine.history import History
+from sim.engine.loop import simulate
+from sim.engine.world import World, build_world
+from sim.scenario.schema import Scenario
 
 START = date(2024, 1, 1)
 

@@ -12,9 +12,9 @@ from datetime import date
 import numpy as np
 from scipy.stats import spearmanr
 
-from sim.forecast import DEADLOCK, Forecast
-from sim.record import Record
-from sim.world import World
+from sim.engine.world import World
+from sim.evaluate.forecast import DEADLOCK, Forecast
+from sim.evaluate.record import Record
 
 SCORES = [
     ("brier", "Brier score of the outcome (0 best, 2 worst)"),

@@ -63,7 +63,7 @@ def make_executor(kind: str, workers: int, scheduler: str | None = None):
         os.environ.setdefault(var, "1")
     # forkserver, not fork: forking a process that has threads can deadlock.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["sim.batch"])
+    context.set_forkserver_preload(["sim.batching.worker"])
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
     def close():

@@ -12,10 +12,10 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from sim.checks import KEYED_SECTIONS, MAPPING_SECTIONS, cross_check, valid_parts
 from sim.errors import Problem, ScenarioError, dotted
-from sim.schema import Scenario
-from sim.yamlfile import LocatedDict, LocatedList, load_located, where_of
+from sim.scenario.checks import KEYED_SECTIONS, MAPPING_SECTIONS, cross_check, valid_parts
+from sim.scenario.schema import Scenario
+from sim.scenario.yamlfile import LocatedDict, LocatedList, load_located, where_of
 
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:

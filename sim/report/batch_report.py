@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import plots
-from sim.batch import load_trajectories, point_world
-from sim.history import simulate
-from sim.outcomes import QUANTILES, Runs, date_quantiles, read_runs, wilson
-from sim.results import write_atomic
-from sim.scenario import scenario_digest
+from sim.batching.folder import load_trajectories, point_world
+from sim.engine.loop import simulate
+from sim.report import plots
+from sim.results.files import write_atomic
+from sim.results.outcomes import QUANTILES, Runs, date_quantiles, read_runs, wilson
+from sim.scenario.loader import scenario_digest
 
 FAN_POINTS = 4  # a fan panel per point up to this many points, else point 0 only
 TOP = 5
@@ -100,7 +100,7 @@ def _head(info: dict, meta: dict, runs: Runs, world) -> list[str]:
 def _file_unchanged(info: dict) -> bool:
     """Whether the scenario file still resolves to what point 0 ran."""
     from sim.errors import ScenarioError
-    from sim.scenario import load_scenario
+    from sim.scenario.loader import load_scenario
 
     try:
         now = load_scenario(info["scenario_path"], info["overrides"])

@@ -11,17 +11,17 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import batch
-from sim.calibrate import calibrate, parse_params, variant_text
+from sim import batching as batch
+from sim.batching.executors import InlineExecutor
+from sim.engine.world import build_world
 from sim.errors import Problem, ScenarioError
-from sim.executors import InlineExecutor
-from sim.forecast import DEADLOCK, Forecast
-from sim.outcomes import QUANTILES, wilson
-from sim.record import load_record
-from sim.results import write_atomic
-from sim.scenario import load_scenario
-from sim.scoring import SCORES, baselines, outcome_scores, score
-from sim.world import build_world
+from sim.evaluate.calibrate import calibrate, parse_params, variant_text
+from sim.evaluate.forecast import DEADLOCK, Forecast
+from sim.evaluate.record import load_record
+from sim.evaluate.score import SCORES, baselines, outcome_scores, score
+from sim.results.files import write_atomic
+from sim.results.outcomes import QUANTILES, wilson
+from sim.scenario.loader import load_scenario
 
 LOWER_IS_BETTER = {"brier", "support_rmse", "loss"}
 HIGHER_IS_BETTER = {"log_score", "p_observed", "date_in_50", "date_in_90", "declaration_rank_rho",
@@ -50,7 +50,7 @@ def score_command(path, record_path, overrides, runs, seed, out: Path, executor=
         rows.append((b.name, b.description, outcome_scores(b.probabilities, record)))
     keys = [k for k, _ in SCORES if any(k in r[2] for r in rows)]
     write_atomic(out / "scores.csv", _csv(["forecast", "description", *keys], rows, keys))
-    from sim import report
+    from sim.report import batch_report as report
 
     summary = report.write_report(out)
     section = _score_markdown(rows, keys, record, forecast)
@@ -134,7 +134,7 @@ def _append(path: Path, text: str) -> None:
 
 
 def _score_plot(out: Path, world, forecast: Forecast, record) -> None:
-    from sim import plots
+    from sim.report import plots
 
     observed = [(s.date, s.candidate, s.supporters) for s in record.support]
     q = np.quantile(forecast.supporters, QUANTILES, axis=0)
@@ -186,7 +186,7 @@ def calibrate_command(
 
 
 def _middle_date(record):
-    from sim.scoring import record_dates
+    from sim.evaluate.score import record_dates
 
     days = record_dates(record)
     if len(days) < 2:
@@ -239,7 +239,7 @@ def compare_command(paths, runs, seed, out: Path, executor=None, overrides=None)
                     r["median_date"], r["iqr"]])  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "compare.csv", buf.getvalue())
-    from sim import plots
+    from sim.report import plots
 
     plots.compare(rows, outcomes, out / "compare.png")
     lines = _compare_lines(rows, outcomes)

@@ -14,13 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from sim import __version__
+from sim.engine.streams import seed_sequence_words
 from sim.errors import Problem, ScenarioError
-from sim.results import RUNS_COLUMNS
-from sim.scenario import load_scenario, scenario_digest
-from sim.schema import Scenario, Span, Sweep
-from sim.streams import seed_sequence_words
-from sim.yamlfile import load_located, where_of
+from sim.results.tables import RUNS_COLUMNS
+from sim.scenario.loader import load_scenario, scenario_digest
+from sim.scenario.schema import Scenario, Span, Sweep
+from sim.scenario.yamlfile import load_located, where_of
+from sim.version import __version__
 
 
 def replication_seed(seed: int, point: int, rep: int) -> int:

@@ -10,9 +10,9 @@ from pathlib import Path
 from pydantic import Field, ValidationError
 
 from sim.errors import Problem, ScenarioError, dotted
-from sim.scenario import schema_problems
-from sim.schema import Scenario, Source, Strict
-from sim.yamlfile import load_located, where_of
+from sim.scenario.loader import schema_problems
+from sim.scenario.schema import Scenario, Source, Strict
+from sim.scenario.yamlfile import load_located, where_of
 
 
 class Sourced(Strict):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from sim.world import World
+from sim.engine.world import World
 
 UNDECIDED = -1
 NEVER = -1  # round marker for "has not happened"

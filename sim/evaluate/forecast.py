@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.dynamics import NEVER, UNDECIDED
-from sim.history import History
-from sim.results import holdout_order, support_counts
-from sim.world import World
+from sim.engine.history import History
+from sim.engine.holdouts import holdout_order
+from sim.engine.rules import NEVER, UNDECIDED
+from sim.engine.world import World
+from sim.results.tables import support_counts
 
 DEADLOCK = "deadlock"
 
@@ -83,7 +84,7 @@ class Forecast:
     @classmethod
     def from_folder(cls, out: Path, world: World, point: int = 0) -> "Forecast":
         """A finished batch folder's point (failed replications left out)."""
-        from sim.batch import load_trajectories
+        from sim.batching.folder import load_trajectories
 
         out = Path(out)
         keep, outcomes, rounds, holdouts, runs = [], [], [], [], set()

@@ -11,7 +11,7 @@ from functools import cached_property
 
 import numpy as np
 
-from sim.schema import Event, Scenario
+from sim.scenario.schema import Event, Scenario
 
 
 def select_members(selector: dict, scenario: Scenario) -> np.ndarray:

@@ -12,10 +12,10 @@ from types import SimpleNamespace
 
 from pydantic import ValidationError
 
-from sim import schema
 from sim.errors import Problem, dotted
-from sim.schema import PARAMETER_NAMES, Parameters
-from sim.yamlfile import where_of
+from sim.scenario import schema
+from sim.scenario.schema import PARAMETER_NAMES, Parameters
+from sim.scenario.yamlfile import where_of
 
 # List sections whose items a variant can replace or drop by their key.
 KEYED_SECTIONS = {

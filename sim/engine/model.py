@@ -2,51 +2,17 @@
 
 The model owns the loop; each `step()` plays one round with the array rules of
 `sim.dynamics` (R = 1) and then writes the outcome back onto the agents, so a
-notebook or SolaraViz sees `MemberState.stance` and `Candidate.in_race` move.
+notebook or SolaraViz sees `MemberAgent.stance` and `CandidateAgent.in_race` move.
 """
 
 import mesa
 import numpy as np
 
-from sim.dynamics import UNDECIDED, draw_noise, initial_state, step
-from sim.history import History
-from sim.schema import Scenario
-from sim.world import World, build_world
-
-
-class MemberState(mesa.Agent):
-    """A member state: its voice, its stance, and the candidates it threatens to block."""
-
-    def __init__(self, model: "ConsensusModel", index: int):
-        super().__init__(model)
-        spec = model.world.scenario.members[index]
-        self.index = index
-        self.code, self.name = spec.code, spec.name
-        self.capability, self.salience = spec.capability, spec.salience
-        self.attributes = dict(spec.attributes)
-        self.stance: str | None = None  # candidate id, or None while undecided
-        self.objections: tuple[str, ...] = ()
-        self.present = False
-
-    @property
-    def stance_label(self) -> str:
-        if not self.present:
-            return "absent"
-        return self.stance or "undecided"
-
-
-class Candidate(mesa.Agent):
-    """A candidate: in the race or withdrawn, with its camp's supporters."""
-
-    def __init__(self, model: "ConsensusModel", index: int):
-        super().__init__(model)
-        spec = model.world.scenario.candidates[index]
-        self.index = index
-        self.id, self.name, self.home = spec.id, spec.name, spec.home
-        self.attributes = dict(spec.attributes)
-        self.in_race = False
-        self.withdrawn_round: int | None = None
-        self.supporters = 0
+from sim.engine.agents import CandidateAgent, MemberAgent
+from sim.engine.history import History
+from sim.engine.rules import UNDECIDED, draw_noise, initial_state, step
+from sim.engine.world import World, build_world
+from sim.scenario.schema import Scenario
 
 
 class ConsensusModel(mesa.Model):
@@ -58,8 +24,8 @@ class ConsensusModel(mesa.Model):
         # All shocks are drawn first, from this model's generator; a batch replication
         # with the same seed draws the same numbers round by round.
         self.noise = draw_noise(self.rng, self.world)
-        self.members = [MemberState(self, i) for i in range(len(self.world.members))]
-        self.candidates = [Candidate(self, c) for c in range(len(self.world.candidates))]
+        self.members = [MemberAgent(self, i) for i in range(len(self.world.members))]
+        self.candidates = [CandidateAgent(self, c) for c in range(len(self.world.candidates))]
         self.state = initial_state(self.world, 1)
         self.history = History(self.world)
         self.history.record(self.state)
@@ -69,7 +35,7 @@ class ConsensusModel(mesa.Model):
                 "undecided": undecided_count,
                 "objectors": objector_count,
             },
-            agenttype_reporters={MemberState: {"stance": "stance_label"}},
+            agenttype_reporters={MemberAgent: {"stance": "stance_label"}},
         )
         self._sync()
         self.datacollector.collect(self)
@@ -83,7 +49,7 @@ class ConsensusModel(mesa.Model):
         return self.world.dates[self.round]
 
     @property
-    def winner(self) -> Candidate | None:
+    def winner(self) -> CandidateAgent | None:
         c = int(self.state.appointed[0])
         return None if c == UNDECIDED else self.candidates[c]
 

@@ -14,8 +14,8 @@ import numpy as np  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
 
-from sim.dynamics import NEVER, UNDECIDED  # noqa: E402
-from sim.history import History  # noqa: E402
+from sim.engine.history import History  # noqa: E402
+from sim.engine.rules import NEVER, UNDECIDED  # noqa: E402
 
 CANDIDATE_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
 

@@ -7,11 +7,11 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from sim.engine.world import build_world
 from sim.errors import ScenarioError
-from sim.explain import ExplainError, explain
-from sim.results import RUNS_COLUMNS, manifest, run_rows, write_tables
-from sim.scenario import load_scenario
-from sim.world import build_world
+from sim.report.explain import ExplainError, explain
+from sim.results.tables import RUNS_COLUMNS, manifest, run_rows, write_tables
+from sim.scenario.loader import load_scenario
 
 DEFAULT_SEED = 1
 POOL_FROM = 20_000  # below this many runs, starting worker processes costs more than it saves
@@ -133,13 +133,13 @@ def _add_set(p: argparse.ArgumentParser) -> None:
 
 def _run(args) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
-    from sim.model import ConsensusModel  # Mesa is imported only where it is used
+    from sim.engine.model import ConsensusModel  # Mesa is imported only where it is used
 
     model = ConsensusModel(build_world(scenario), rng=args.seed).run()
     out = args.out or _stamped(Path("results") / scenario.name)
     meta = manifest(model.history, args.seed, 1, str(args.scenario))
     write_tables(out, model.history, [0], [args.seed], meta)
-    from sim import plots
+    from sim.report import plots
 
     plots.trajectory(model.history, out / "plots" / "trajectory.png")
     plots.stances(model.history, out / "plots" / "stances.png")
@@ -201,8 +201,8 @@ def _natural(text: str) -> int:
 
 
 def _batch(args) -> int:
-    from sim import batch
-    from sim.progress import Progress
+    from sim import batching as batch
+    from sim.batching.progress import Progress
 
     plan = batch.plan_batch(
         args.scenario, args.overrides, args.runs, args.seed, args.chunk, args.sweep or None
@@ -219,7 +219,7 @@ def _batch(args) -> int:
         close()
     lines = []
     if not args.no_report:
-        from sim import report
+        from sim.report import batch_report as report
 
         lines = report.write_report(out)
     for line in lines:
@@ -243,7 +243,7 @@ def _date(text: str):
 
 
 def _score(args) -> int:
-    from sim.evaluate import score_command
+    from sim.cli.commands import score_command
 
     name = load_scenario(args.scenario, args.overrides).name
     out = args.out or _stamped(Path("results") / name)
@@ -253,7 +253,7 @@ def _score(args) -> int:
 
 
 def _calibrate(args) -> int:
-    from sim.evaluate import calibrate_command
+    from sim.cli.commands import calibrate_command
 
     lines = calibrate_command(
         args.scenario, args.record, args.params, args.budget, args.split, args.runs, args.seed,
@@ -264,7 +264,7 @@ def _calibrate(args) -> int:
 
 
 def _compare(args) -> int:
-    from sim.evaluate import compare_command
+    from sim.cli.commands import compare_command
 
     for path in args.scenarios:
         load_scenario(path, args.overrides)  # every problem in every file before anything runs
@@ -308,8 +308,8 @@ def _validate(args) -> int:
 
 def _load_any(path: Path):
     """A scenario, or an observed record (a file with no calendar and a record's sections)."""
-    from sim.record import load_record
-    from sim.yamlfile import load_located
+    from sim.evaluate.record import load_record
+    from sim.scenario.yamlfile import load_located
 
     data = load_located(path)
     is_record = isinstance(data, dict) and "calendar" not in data and "extends" not in data

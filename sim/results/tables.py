@@ -6,20 +6,18 @@ Files are written under a temporary name and renamed when whole, so an interrupt
 never leaves a half-written table behind.
 """
 
-import csv
-import io
-import json
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from sim import __version__
-from sim.dynamics import NEVER, UNDECIDED, support_shares
-from sim.history import History
-from sim.scenario import scenario_digest
+from sim.engine.history import History
+from sim.engine.holdouts import holdout_order
+from sim.engine.rules import NEVER, UNDECIDED, support_shares
+from sim.results.files import write_atomic, write_csv, write_json
+from sim.scenario.loader import scenario_digest
+from sim.version import __version__
 
 RUNS_COLUMNS = [
     "run", "seed", "winner", "appointed_round", "appointed_date", "rounds",
@@ -29,35 +27,6 @@ SUPPORT_COLUMNS = [
     "run", "round", "date", "candidate", "supporters", "capability_share", "objectors", "undecided",
 ]  # fmt: skip
 DECLARATIONS_COLUMNS = ["run", "member", "candidate", "round", "date"]
-HOLDOUTS_SHOWN = 3
-
-
-def holdout_order(history: History) -> np.ndarray:
-    """(R, HOLDOUTS_SHOWN) member indices of each replication's last holdouts, -1 padded.
-
-    A member holds out for the rounds it was present without backing the winner
-    (a member that joins and backs it at once held out for none); the last holdouts
-    are the three that held out longest, in the order they came round. Members still
-    not backing the winner when it was appointed come last. None on deadlock.
-    """
-    f, world = history.final, history.world
-    n = len(world.members)
-    active = np.stack([s.active for s in world.rounds])  # (T+1, N)
-    joined = np.argmax(active, axis=0)
-    at = np.maximum(f.appointed_round, 0)
-    present = active[at]  # (R, N) present in the appointment round
-    backs = f.stance == f.appointed[:, None]
-    held = np.where(backs, f.since - joined[None, :], np.inf)
-    held = np.where(present, held, -np.inf)  # absent members sort first and are dropped
-    order = np.lexsort((np.broadcast_to(np.arange(n), held.shape), f.since, held), axis=-1)
-    last = order[:, -HOLDOUTS_SHOWN:]
-    keep = present[np.arange(len(last))[:, None], last] & (f.appointed[:, None] != UNDECIDED)
-    return np.where(keep, last, -1)
-
-
-def last_holdouts(history: History, r: int) -> list[str]:
-    """Codes of replication r's last holdouts (see `holdout_order`)."""
-    return [history.world.members[i] for i in holdout_order(history)[r] if i >= 0]
 
 
 def run_rows(history: History, runs, seeds, extra: list | None = None) -> list[list]:
@@ -201,38 +170,6 @@ def manifest(history: History, seed: int, runs: int, scenario_path: str) -> dict
         "command": " ".join(["coalition-sim", *sys.argv[1:]]),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-
-
-def csv_text(columns: list[str], rows) -> str:
-    """A table as CSV text, header first."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write a whole file under a temporary name, flush it to disk, then rename it."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as fh:
-        fh.write(data.encode() if isinstance(data, str) else data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
-
-
-def write_csv(path: Path, columns: list[str], rows) -> None:
-    write_atomic(path, csv_text(columns, rows))
-
-
-def write_json(path: Path, data: dict) -> None:
-    write_atomic(path, json.dumps(data, indent=2) + "\n")
-
-
-def read_csv(path: Path) -> list[dict]:
-    with Path(path).open(newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
 
 
 def write_tables(out: Path, history: History, runs: list[int], seeds: list[int], meta: dict):

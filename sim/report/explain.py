@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from sim.dynamics import UNDECIDED, draw_noise, initial_state, step, utility_terms
-from sim.world import World
+from sim.engine.rules import UNDECIDED, draw_noise, initial_state, step, utility_terms
+from sim.engine.world import World
 
 TERMS = ("affinity", "ties", "bandwagon", "grievance", "concession", "noise")
 TOP_TIES = 5
@@ -87,7 +87,7 @@ def _why(world: World, state, term: str, i: int, c: int, t: int, ties) -> str:
             parts.append(f"{world.members[j]} {act} it {contrib[j]:+.3f} via {why}")
         return "; ".join(parts) if parts else "no tied member backs or objects to it"
     if term == "bandwagon":
-        from sim.dynamics import deadline_pressure, support_shares
+        from sim.engine.rules import deadline_pressure, support_shares
 
         share = support_shares(state.stance, world, setup.active, weighted=True)[0, c]
         return (

@@ -14,14 +14,14 @@ from datetime import date
 import numpy as np
 from scipy.stats import qmc
 
+from sim.batching.plan import replication_seeds
+from sim.engine.loop import simulate
+from sim.engine.world import build_world
 from sim.errors import Problem, ScenarioError
-from sim.forecast import Forecast
-from sim.history import simulate
-from sim.plan import replication_seeds
-from sim.record import Record
-from sim.schema import PARAMETER_NAMES, Parameters, Scenario
-from sim.scoring import fit_loss, score
-from sim.world import build_world
+from sim.evaluate.forecast import Forecast
+from sim.evaluate.record import Record
+from sim.evaluate.score import fit_loss, score
+from sim.scenario.schema import PARAMETER_NAMES, Parameters, Scenario
 
 INTEGER = {name for name, f in Parameters.model_fields.items() if f.annotation is int}
 

@@ -1,0 +1,1 @@
+"""Evaluation: observed records, forecasts, scores and baselines, calibration."""

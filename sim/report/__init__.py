@@ -1,0 +1,1 @@
+"""Reports: figures, report.md, and `explain`."""

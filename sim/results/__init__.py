@@ -1,0 +1,1 @@
+"""Results: the tables of a run or a batch, and their files."""

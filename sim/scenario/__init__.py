@@ -1,0 +1,1 @@
+"""Scenarios: the schema, YAML loading with `extends:` and `--set`, and cross-checks."""
