@@ -41,6 +41,7 @@ def parse_params(texts: list[str]) -> dict[str, tuple[float, float]]:
     out = {}
     for text in texts:
         name, _, span = text.partition("=")
+        name = name.removeprefix("parameters.")  # the long name, as in `--set`, works too
         if name not in PARAMETER_NAMES:
             raise ScenarioError(
                 [Problem(f"--params {text}", None, name, "not a behavioural parameter")]

@@ -13,8 +13,14 @@ import yaml
 from pydantic import ValidationError
 
 from sim.errors import Problem, ScenarioError, dotted
-from sim.scenario.checks import KEYED_SECTIONS, MAPPING_SECTIONS, cross_check, valid_parts
-from sim.scenario.schema import Scenario
+from sim.scenario.checks import (
+    ITEM_MODELS,
+    KEYED_SECTIONS,
+    MAPPING_SECTIONS,
+    cross_check,
+    valid_parts,
+)
+from sim.scenario.schema import PARAMETER_NAMES, Scenario
 from sim.scenario.yamlfile import LocatedDict, LocatedList, load_located, where_of
 
 
@@ -89,9 +95,13 @@ def data_line(data) -> int | None:
 
 def _merge(parent: LocatedDict, child: LocatedDict, file: str) -> LocatedDict:
     out = _copy(parent)
+    problems = []  # every section's id typos in one pass
     for key, value in child.items():
         if key in KEYED_SECTIONS and isinstance(value, list) and isinstance(out.get(key), list):
-            out[key] = _merge_keyed(out[key], value, KEYED_SECTIONS[key], key, file)
+            try:
+                out[key] = _merge_keyed(out[key], value, KEYED_SECTIONS[key], key, file)
+            except ScenarioError as exc:
+                problems += exc.problems
         elif key in MAPPING_SECTIONS and isinstance(value, dict) and isinstance(out.get(key), dict):
             merged = _copy(out[key])
             for k, v in value.items():
@@ -101,6 +111,8 @@ def _merge(parent: LocatedDict, child: LocatedDict, file: str) -> LocatedDict:
         else:
             out[key] = value
         out.item_where[key] = child.item_where[key]
+    if problems:
+        raise ScenarioError(problems)
     return out
 
 
@@ -108,7 +120,9 @@ def _merge_keyed(parent: LocatedList, child: LocatedList, key: str, section: str
     items = LocatedList(parent)
     items.where, items.item_where = parent.where, list(parent.item_where)
     index = {item.get(key): i for i, item in enumerate(items) if isinstance(item, dict)}
+    base_items = [item for item in parent if isinstance(item, dict)]
     dropped = set()
+    problems = []
     for j, item in enumerate(child):
         line = child.item_where[j][1]
         if not isinstance(item, dict) or key not in item:
@@ -127,15 +141,61 @@ def _merge_keyed(parent: LocatedList, child: LocatedList, key: str, section: str
                 merged.item_where[k] = item.item_where[k]
             items[i], items.item_where[i] = merged, child.item_where[j]
         else:
+            unknown = _unknown_item(item, key, section, base_items)
+            if unknown:
+                problems.append(Problem(file, line, f"{section}[{j}].{key}", unknown))
+                continue
             index[ident] = len(items)
             items.append(item)
             items.item_where.append(child.item_where[j])
+    if problems:
+        raise ScenarioError(problems)
     kept = [
         (x, w) for x, w in zip(items, items.item_where, strict=True) if x.get(key) not in dropped
     ]
     out = LocatedList(x for x, _ in kept)
     out.where, out.item_where = items.where, [w for _, w in kept]
     return out
+
+
+def _unknown_item(item: dict, key: str, section: str, base: list[dict]) -> str | None:
+    """Why a variant's item that matches no base item is not a new item either, or None.
+
+    A complete item is new; an incomplete one is most likely a typo in an id, so name the
+    nearest id of the base (`UK` finds `GB` through its name, United Kingdom).
+    """
+    try:
+        ITEM_MODELS[section].model_validate(item)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        reason = f"{dotted(tuple(first['loc']))}: {_message(first, (), None)}".lstrip(": ")
+    else:
+        return None
+    singular = section.removesuffix("s")
+    ident = item[key]
+    head = f"no {singular} {ident!r} in the base scenario"
+    near = _nearest_id(str(ident), base, key)
+    if near is not None:
+        return f"{head} (did you mean `{near}`?)"
+    return f"{head}, and as a new {singular} it is incomplete ({reason})"
+
+
+def _nearest_id(ident: str, base: list[dict], key: str) -> str | None:
+    """The id of `base` closest to `ident`: by spelling, or by the item's name or initials."""
+    ids = [str(item.get(key)) for item in base]
+    for item in base:  # `UK` -> United Kingdom -> GB; `Rutte` -> Mark Rutte -> rutte
+        name = str(item.get("name", ""))
+        initials = "".join(w[0] for w in name.split() if w[:1].isupper())
+        aliases = {name.lower(), *name.lower().split(), initials.lower()} - {""}
+        if len(initials) < 2:
+            aliases.discard(initials.lower())
+        if ident.lower() in aliases:
+            return str(item.get(key))
+    folded = {i.lower(): i for i in ids}
+    if ident.lower() in folded:
+        return folded[ident.lower()]
+    close = difflib.get_close_matches(ident, ids, n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def _copy(d: LocatedDict) -> LocatedDict:
@@ -153,7 +213,8 @@ def _apply_override(data: LocatedDict, text: str) -> None:
     if "=" not in text:
         raise ScenarioError([Problem(shown, None, "", "expected key=value")])
     dotted, raw = text.split("=", 1)
-    keys = [k for k in dotted.strip().split(".") if k]
+    dotted = long_key(dotted.strip())
+    keys = [k for k in dotted.split(".") if k]
     if not keys:
         raise ScenarioError([Problem(shown, None, "", "expected key=value")])
     try:
@@ -176,6 +237,20 @@ def _apply_override(data: LocatedDict, text: str) -> None:
         node.item_where[last] = (shown, None)
     if path and path[0] != "sources" and last not in ("source", "assumption", "note"):
         _mark_assumed(node, last)
+
+
+def long_key(key: str) -> str:
+    """`noise` -> `parameters.noise`: a behavioural parameter may be named without its block.
+
+    Args:
+        key: a dotted field path as typed in `--set`, `--sweep` or a sweep's `params:`.
+
+    Returns:
+        The full path; any other key unchanged.
+    """
+    if key in PARAMETER_NAMES and key not in Scenario.model_fields:
+        return f"parameters.{key}"
+    return key
 
 
 def _mark_assumed(block: dict, field: str) -> None:
@@ -242,9 +317,11 @@ def _did_you_mean(loc: tuple, root) -> str:
         model = _model_in(field.annotation) if field else None
     if model is None:
         return ""
-    names = [f.alias or n for n, f in model.model_fields.items()]
-    close = difflib.get_close_matches(str(loc[-1]), names, n=1)
-    return f" (did you mean `{close[0]}`?)" if close else ""
+    choices = {name: name for name in (f.alias or n for n, f in model.model_fields.items())}
+    if model is Scenario and len(loc) == 1:  # `noise:` at the top belongs in `parameters:`
+        choices |= {n: f"parameters.{n}" for n in PARAMETER_NAMES if n not in choices}
+    close = difflib.get_close_matches(str(loc[-1]), list(choices), n=1)
+    return f" (did you mean `{choices[close[0]]}`?)" if close else ""
 
 
 def _model_in(annotation):
