@@ -78,3 +78,22 @@ def test_mesa_model_and_a_batch_of_replications_give_the_same_trajectories():
         assert np.array_equal(got, want), f"seed {seed}"
         assert m.state.appointed[0] == batch.final.appointed[r]
         assert m.state.appointed_round[0] == batch.final.appointed_round[r]
+
+
+def test_rules_read_a_frozen_typed_parameters_object_with_the_schema_names():
+    import dataclasses
+
+    import pytest
+
+    from sim.engine.world import PARAM_FIELDS, Params
+    from sim.scenario.schema import PARAMETER_NAMES
+
+    assert PARAM_FIELDS == PARAMETER_NAMES
+    w = toy(events=[{"id": "n", "date": "2024-01-15", "kind": "parameter",
+                     "parameter": "withdraw_patience", "value": 2.0}])  # fmt: skip
+    p0, p3 = w.rounds[0].params, w.rounds[3].params
+    assert isinstance(p0, Params) and p0.noise == 0.0
+    assert (p0.withdraw_patience, p3.withdraw_patience) == (3, 2)
+    assert type(p3.withdraw_patience) is int
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p0.noise = 1.0

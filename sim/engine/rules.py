@@ -120,7 +120,7 @@ def deadline_pressure(world: World, t: int) -> float:
     """Bandwagon pressure in (0, 1]: 1/2 at `pressure_days` before the deadline, 1 at it."""
     setup = world.rounds[t]
     days_left = max((setup.deadline - world.dates[t]).days, 0)
-    return 1.0 / (1.0 + days_left / setup.params["pressure_days"])
+    return 1.0 / (1.0 + days_left / setup.params.pressure_days)
 
 
 def utility_terms(state: State, world: World, t: int, eps: np.ndarray) -> dict[str, np.ndarray]:
@@ -131,14 +131,12 @@ def utility_terms(state: State, world: World, t: int, eps: np.ndarray) -> dict[s
     momentum = support_shares(state.stance, world, active, weighted=True)
     n = len(world.members)
     return {
-        "affinity": np.broadcast_to(p["w_pref"] * world.salience[:, None] * affinity, eps.shape),
-        "ties": p["w_ties"] * _listen(ties, state),
-        "bandwagon": _for_every_member(p["w_band"] * deadline_pressure(world, t) * momentum, n),
-        "grievance": np.broadcast_to(
-            -p["w_griev"] * world.salience[:, None] * grievance, eps.shape
-        ),
-        "concession": p["w_conc"] * state.concession,
-        "noise": p["noise"] * eps,
+        "affinity": np.broadcast_to(p.w_pref * world.salience[:, None] * affinity, eps.shape),
+        "ties": p.w_ties * _listen(ties, state),
+        "bandwagon": _for_every_member(p.w_band * deadline_pressure(world, t) * momentum, n),
+        "grievance": np.broadcast_to(-p.w_griev * world.salience[:, None] * grievance, eps.shape),
+        "concession": p.w_conc * state.concession,
+        "noise": p.noise * eps,
     }
 
 
@@ -217,16 +215,16 @@ def _decide(new: State, old: State, world: World, t: int, utility: np.ndarray) -
     stance = new.stance
     undecided = stance == UNDECIDED
     best, u_best, u_second, current, objects_best = _top_two(utility, new.in_race, stance, old)
-    strong = (u_best >= p["declare_threshold"]) & ~objects_best
-    declare = undecided & strong & (u_best - u_second >= p["declare_margin"])
-    switch = ~undecided & strong & (best != stance) & (u_best - current >= p["switch_margin"])
+    strong = (u_best >= p.declare_threshold) & ~objects_best
+    declare = undecided & strong & (u_best - u_second >= p.declare_margin)
+    switch = ~undecided & strong & (best != stance) & (u_best - current >= p.switch_margin)
     move = (declare | switch) & active[None, :] & new.in_race.any(axis=1)[:, None]
     new.stance = np.where(move, best, stance)
     new.since = np.where(move, t, new.since)
     _home_states_back_their_candidates(new, world, active, t)
 
     # Objections: a threat to block, with hysteresis between objecting and lifting.
-    threshold = np.where(old.objecting, p["lift_threshold"], p["object_threshold"])
+    threshold = np.where(old.objecting, p.lift_threshold, p.object_threshold)
     backs = backing(new.stance, c)
     allowed = ~backs & (active[:, None] & ~world.home_mask)[None]
     if not new.in_race.all():  # the broadcast over members is slow, and rarely needed
@@ -287,12 +285,12 @@ def _withdrawals(state: State, world: World, t: int) -> np.ndarray:
         state.in_race
         & contested[:, None]
         & (np.arange(c_count)[None, :] != leader[:, None])
-        & (lead[:, None] - shares >= p["withdraw_gap"])
+        & (lead[:, None] - shares >= p.withdraw_gap)
     )
     state.trailing = np.where(far_behind & state.open[:, None], state.trailing + 1, 0)
     withdrew = False
     for c in range(c_count):
-        quits = state.open & (state.trailing[:, c] >= p["withdraw_patience"])
+        quits = state.open & (state.trailing[:, c] >= p.withdraw_patience)
         if quits.any():
             _withdraw(state, world, quits, c, t)
             withdrew = True
@@ -305,11 +303,11 @@ def _concessions(state: State, world: World, t: int, shares: np.ndarray) -> None
     `shares` are the race shares of `state` (stances and race as they stand now).
     """
     p = world.rounds[t].params
-    if p["concessions_per_round"] <= 0:
+    if p.concessions_per_round <= 0:
         return
     leader, lead = _leader(shares)
-    offering = state.open & state.in_race.any(axis=1) & (lead >= p["concede_share"])
-    _offer_concessions(state, world, t, leader, offering, int(p["concessions_per_round"]))
+    offering = state.open & state.in_race.any(axis=1) & (lead >= p.concede_share)
+    _offer_concessions(state, world, t, leader, offering, int(p.concessions_per_round))
 
 
 def _leader(shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -346,7 +344,7 @@ def _offer_concessions(state, world, t, leader, offering, per_round) -> None:
         if not chosen.any():
             break
         r, i, c = rows[chosen], pick[chosen], lead[chosen]
-        state.concession[r, i, c] += p["concession_size"]
+        state.concession[r, i, c] += p.concession_size
         state.conceded_round[r, i, c] = t
         priority[at[chosen], i] = -np.inf
 

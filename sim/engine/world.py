@@ -5,13 +5,13 @@ rules become member x candidate matrices, dated events become the state of the
 rules in each round (`World.rounds[t]`). Nothing here is random.
 """
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, timedelta
 from functools import cached_property
 
 import numpy as np
 
-from sim.scenario.schema import Event, Scenario
+from sim.scenario.schema import PARAMETER_NAMES, Event, Parameters, Scenario
 
 
 def select_members(selector: dict, scenario: Scenario) -> np.ndarray:
@@ -57,13 +57,56 @@ class Rule:
     assumption: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Params:
+    """The behavioural parameters of one round, typed and frozen (docs/ODD.md 7.10).
+
+    Built once per round from the validated `Parameters`; the rules read attributes,
+    never string keys. Field names are those of `Parameters` (a test holds them equal).
+    """
+
+    w_pref: float
+    w_ties: float
+    w_band: float
+    w_griev: float
+    w_conc: float
+    noise: float
+    declare_threshold: float
+    declare_margin: float
+    switch_margin: float
+    object_threshold: float
+    lift_threshold: float
+    pressure_days: float
+    withdraw_gap: float
+    withdraw_patience: int
+    concede_share: float
+    concession_size: float
+    concessions_per_round: int
+
+    @classmethod
+    def of(cls, parameters: Parameters) -> "Params":
+        """The typed copy of a scenario's `parameters:` block."""
+        return cls(**{name: getattr(parameters, name) for name in PARAMETER_NAMES})
+
+    def with_value(self, name: str, value: float) -> "Params":
+        """A copy with one parameter changed (a `parameter` event), cast to its type."""
+        kind = type(getattr(self, name))
+        return replace(self, **{name: kind(value)})
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+PARAM_FIELDS = tuple(f.name for f in fields(Params))
+
+
 @dataclass(frozen=True)
 class RoundSetup:
     """What holds in one round: rule values, members present, parameters, deadline."""
 
     values: dict[str, float]  # rule id -> affinity, grievance weight or tie weight
     active: np.ndarray  # (N,) members of the organisation this round
-    params: dict[str, float]
+    params: Params
     deadline: date
     enter: tuple[int, ...] = ()  # candidates entering the race this round
     withdraw: tuple[int, ...] = ()  # candidates forced out this round
@@ -184,7 +227,7 @@ def _timeline(world: World, scenario: Scenario, joining, m_index, c_index) -> li
             **{t.id: t.weight for t in scenario.ties},
         },
         active=np.array([code not in joining for code in world.members]),
-        params=scenario.parameters.model_dump(exclude={"source", "assumption", "note"}),
+        params=Params.of(scenario.parameters),
         deadline=scenario.calendar.deadline,
     )
     events = sorted(scenario.events, key=lambda e: e.date)
@@ -201,7 +244,7 @@ def _timeline(world: World, scenario: Scenario, joining, m_index, c_index) -> li
 
 
 def _apply(setup: RoundSetup, events: list[Event], m_index, c_index) -> RoundSetup:
-    values, active, params = dict(setup.values), setup.active.copy(), dict(setup.params)
+    values, active, params = dict(setup.values), setup.active.copy(), setup.params
     deadline, enter, withdraw = setup.deadline, [], []
     for e in events:
         match e.kind:
@@ -214,7 +257,7 @@ def _apply(setup: RoundSetup, events: list[Event], m_index, c_index) -> RoundSet
             case "grievance" | "tie" | "preference":
                 values[getattr(e, e.kind)] = e.value
             case "parameter":
-                params[e.parameter] = type(params[e.parameter])(e.value)
+                params = params.with_value(e.parameter, e.value)
             case "deadline":
                 deadline = e.deadline
     return RoundSetup(

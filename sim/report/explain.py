@@ -72,10 +72,10 @@ def _why(world: World, state, term: str, i: int, c: int, t: int, ties) -> str:
             if rule.kind == kind and rule.mask[i, c] and setup.values[rule.id]
         ]
         rules = "; ".join(parts) if parts else "no rule applies"
-        return f"{weight} {p[weight]:g} x salience {salience:g} x ({rules})"
+        return f"{weight} {getattr(p, weight):g} x salience {salience:g} x ({rules})"
     if term == "ties":
         signal = (state.stance[0] == c).astype(float) - state.objecting[0, :, c]
-        contrib = p["w_ties"] * ties[i] * signal
+        contrib = p.w_ties * ties[i] * signal
         top = np.argsort(-np.abs(contrib), kind="stable")[:TOP_TIES]
         parts = []
         for j in top:
@@ -91,7 +91,7 @@ def _why(world: World, state, term: str, i: int, c: int, t: int, ties) -> str:
 
         share = support_shares(state.stance, world, setup.active, weighted=True)[0, c]
         return (
-            f"w_band {p['w_band']:g} x capability share backing it {share:.3f} x deadline "
+            f"w_band {p.w_band:g} x capability share backing it {share:.3f} x deadline "
             f"pressure {deadline_pressure(world, t):.3f} (deadline {setup.deadline.isoformat()}, "
             "rule: parameters.pressure_days [docs/ODD.md])"
         )
@@ -99,8 +99,8 @@ def _why(world: World, state, term: str, i: int, c: int, t: int, ties) -> str:
         r = int(state.conceded_round[0, i, c])
         if r < 0:
             return "no concession offered by this camp"
-        return f"w_conc {p['w_conc']:g} x offer made in round {r} ({world.dates[r].isoformat()})"
-    return f"noise {p['noise']:g} x standard normal shock (seeded draw)"
+        return f"w_conc {p.w_conc:g} x offer made in round {r} ({world.dates[r].isoformat()})"
+    return f"noise {p.noise:g} x standard normal shock (seeded draw)"
 
 
 def _cite(rule) -> str:
@@ -110,9 +110,9 @@ def _cite(rule) -> str:
     return "; ".join(parts) or "uncited"
 
 
-def _decision_rule_text(p: dict) -> str:
+def _decision_rule_text(p) -> str:
     return (
-        f"rules: declare when U >= {p['declare_threshold']:g} and it leads the runner-up by "
-        f">= {p['declare_margin']:g}; switch when another leads by >= {p['switch_margin']:g}; "
-        f"object when U < {p['object_threshold']:g}, lift when U >= {p['lift_threshold']:g}"
+        f"rules: declare when U >= {p.declare_threshold:g} and it leads the runner-up by "
+        f">= {p.declare_margin:g}; switch when another leads by >= {p.switch_margin:g}; "
+        f"object when U < {p.object_threshold:g}, lift when U >= {p.lift_threshold:g}"
     )
