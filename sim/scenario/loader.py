@@ -20,6 +20,7 @@ from sim.scenario.checks import (
     cross_check,
     valid_parts,
 )
+from sim.scenario.membertable import read_members_table
 from sim.scenario.schema import PARAMETER_NAMES, Scenario
 from sim.scenario.yamlfile import LocatedDict, LocatedList, load_located, where_of
 
@@ -60,6 +61,8 @@ def _resolve(path: Path, stack: tuple[Path, ...], shown: str | None = None) -> L
     file = shown or str(path)
     if not isinstance(data, dict):
         raise ScenarioError([Problem(file, data_line(data), "", "a scenario must be a mapping")])
+    if "members_table" in data:
+        _read_table(data, path, file)
     parent_ref = data.pop("extends", None)
     if parent_ref is None:
         return data
@@ -76,6 +79,28 @@ def _resolve(path: Path, stack: tuple[Path, ...], shown: str | None = None) -> L
     parent = _resolve(parent_path, (*stack, path.resolve()), shown=_tidy(parent_shown))
     parent.pop("name", None)  # a variant is its own scenario, named after its own file
     return _merge(parent, data, file)
+
+
+def _read_table(data: LocatedDict, path: Path, file: str) -> None:
+    """Replace `members_table:` by its rows, with the file's own `members:` merged over them."""
+    ref = data.pop("members_table")
+    line = data.item_where.pop("members_table", (file, None))[1]
+    if not isinstance(ref, str) or not ref.endswith(".csv"):
+        raise ScenarioError([Problem(file, line, "members_table", "must be a path to a .csv file")])
+    table_path = path.parent / ref
+    if not table_path.is_file():
+        raise ScenarioError([Problem(file, line, "members_table", f"file not found: {ref}")])
+    raw = data.get("sources")
+    # A variant may cite its base's sources; those are checked after merging instead.
+    known = None
+    if "extends" not in data and isinstance(raw, list):
+        known = {s.get("id") for s in raw if isinstance(s, dict)}
+    table = read_members_table(table_path, _tidy(str(Path(file).parent / ref)), known)
+    own = data.get("members")
+    if isinstance(own, list):
+        table = _merge_keyed(table, own, "code", "members", file)
+    data["members"] = table
+    data.item_where["members"] = data.item_where.get("members", (file, line))
 
 
 def _tidy(shown: str) -> str:

@@ -1,0 +1,156 @@
+"""Members read from a CSV table beside the scenario (`members_table: members.csv`).
+
+A large organisation's 160 members belong in a table, not in 1,700 lines of YAML.
+The table has one row per member and the columns
+
+    code, name, capability, salience      required
+    source                                source ids, separated by `;` (or `assumption`)
+    assumption                            `true`/`false`, or field names separated by `;`
+    initial, note                         optional, as in YAML
+    anything else                         an attribute (`region`, `eu`, ...); empty = absent
+
+Rows become the same located mappings YAML members are, so every later error (schema,
+cross-references) still points at `file.csv:row`. Problems of the table itself are
+reported as `file.csv:row: column: problem`.
+"""
+
+import csv
+from pathlib import Path
+
+from sim.errors import Problem, ScenarioError
+from sim.scenario.yamlfile import LocatedDict, LocatedList
+
+REQUIRED = ("code", "name", "capability", "salience")
+NUMBERS = ("capability", "salience")
+MEMBER_FIELDS = (
+    "code",
+    "name",
+    "capability",
+    "salience",
+    "source",
+    "assumption",
+    "initial",
+    "note",
+)
+_TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0", "")
+
+
+def read_members_table(path: Path, shown: str, sources: set[str] | None) -> LocatedList:
+    """Read a member table into a located list of member mappings.
+
+    Args:
+        path: the CSV file.
+        shown: how to name the file in error messages.
+        sources: the source ids a row may cite, or None not to check them here.
+
+    Returns:
+        A LocatedList of LocatedDicts, one per row, each located at `shown:row`.
+
+    Raises:
+        ScenarioError: listing every problem of the table.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ScenarioError(
+            [Problem(shown, None, "", f"cannot read member table: {exc}")]
+        ) from None
+    except UnicodeDecodeError:
+        raise ScenarioError([Problem(shown, None, "", "member table is not UTF-8 text")]) from None
+    reader = csv.reader(text.splitlines())
+    header = next(reader, None)
+    if header is None or not any(h.strip() for h in header):
+        raise ScenarioError([Problem(shown, 1, "", "empty member table (no header row)")])
+    header = [h.strip() for h in header]
+    problems = [Problem(shown, 1, col, "missing column") for col in REQUIRED if col not in header]
+    problems += [
+        Problem(shown, 1, col, "duplicate column")
+        for i, col in enumerate(header)
+        if col and col in header[:i]
+    ]
+    if problems:
+        raise ScenarioError(problems)
+    out, seen = LocatedList(), {}
+    out.where, out.item_where = (shown, 1), []
+    for cells in reader:
+        row = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue  # blank lines are allowed, as in YAML
+        if len(cells) > len(header):
+            problems.append(
+                Problem(shown, row, "", f"{len(cells)} cells, header has {len(header)}")
+            )
+            continue
+        member = _member(dict(zip(header, cells, strict=False)), shown, row, sources, problems)
+        code = member.get("code")
+        if code in seen:
+            problems.append(
+                Problem(shown, row, "code", f"duplicate code {code!r} (first on row {seen[code]})")
+            )
+        elif code:
+            seen[code] = row
+        out.append(member)
+        out.item_where.append((shown, row))
+    if not out and not problems:
+        problems.append(Problem(shown, 2, "", "empty member table (no rows)"))
+    if problems:
+        raise ScenarioError(problems)
+    return out
+
+
+def _member(cells: dict, shown: str, row: int, sources, problems: list) -> LocatedDict:
+    member = LocatedDict()
+    member.where, member.item_where = (shown, row), {}
+
+    def put(key, value):
+        member[key] = value
+        member.item_where[key] = (shown, row)
+
+    attributes = LocatedDict()
+    attributes.where, attributes.item_where = (shown, row), {}
+    for column, raw in cells.items():
+        raw = raw.strip()
+        if column in ("code", "name"):
+            if not raw:
+                problems.append(Problem(shown, row, column, "empty cell"))
+            put(column, raw)
+        elif column in NUMBERS:
+            try:
+                put(column, float(raw))
+            except ValueError:
+                problems.append(Problem(shown, row, column, f"not a number: {raw!r}"))
+        elif column == "source":
+            ids = [s.strip() for s in raw.split(";") if s.strip()]
+            for sid in ids if sources is not None else []:
+                if sid not in sources:
+                    problems.append(Problem(shown, row, column, f"unknown source {sid!r}"))
+            if ids:
+                put(column, ids[0] if len(ids) == 1 else ids)
+        elif column == "assumption":
+            if raw.lower() in _TRUE:
+                put(column, True)
+            elif raw.lower() in _FALSE:
+                put(column, False)
+            else:
+                put(column, [f.strip() for f in raw.split(";") if f.strip()])
+        elif column in ("initial", "note"):
+            if raw:
+                put(column, raw)
+        elif column and raw:
+            attributes[column] = _scalar(raw)
+            attributes.item_where[column] = (shown, row)
+    if attributes:
+        put("attributes", attributes)
+    return member
+
+
+def _scalar(raw: str):
+    """An attribute cell: `true`/`false`, an integer, a number, or text."""
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            pass
+    return raw
