@@ -108,11 +108,15 @@ def initial_state(world: World, reps: int) -> State:
 def support_shares(
     stance: np.ndarray, world: World, active: np.ndarray, weighted: bool
 ) -> np.ndarray:
-    """(R, C) share of the members present backing each candidate (by capability or heads)."""
-    weight = world.capability * active if weighted else active.astype(float)
+    """(R, C) share of the members present backing each candidate (by capability or heads).
+
+    Sums whole capability units (or heads), which are exact in any order, and divides once:
+    a replication's shares do not depend on the other rows of the product.
+    """
+    weight = world.capability_units * active if weighted else active.astype(float)
     total = weight.sum()
-    weight = weight / (total if total > 0 else 1.0)
-    shares = [(stance == c) @ weight for c in range(len(world.candidates))]
+    total = total if total > 0 else 1.0
+    shares = [((stance == c) @ weight) / total for c in range(len(world.candidates))]
     return np.stack(shares, axis=1) if shares else np.zeros((len(stance), 0))
 
 
@@ -127,12 +131,12 @@ def utility_terms(state: State, world: World, t: int, eps: np.ndarray) -> dict[s
     """Each term of U[r, i, c] for round t, read from the previous round's state."""
     p = world.rounds[t].params
     active = world.rounds[t].active
-    affinity, grievance, ties = world.matrices(t)
+    affinity, grievance, _ = world.matrices(t)
     momentum = support_shares(state.stance, world, active, weighted=True)
     n = len(world.members)
     return {
         "affinity": np.broadcast_to(p.w_pref * world.salience[:, None] * affinity, eps.shape),
-        "ties": p.w_ties * _listen(ties, state),
+        "ties": _listen(*world.tie_units(t), p.w_ties, state),
         "bandwagon": _for_every_member(p.w_band * deadline_pressure(world, t) * momentum, n),
         "grievance": np.broadcast_to(-p.w_griev * world.salience[:, None] * grievance, eps.shape),
         "concession": p.w_conc * state.concession,
@@ -158,15 +162,19 @@ def total_utility(terms: dict[str, np.ndarray]) -> np.ndarray:
     return total
 
 
-def _listen(ties: np.ndarray, state: State) -> np.ndarray:
-    """sum_j ties[i, j] * signal[r, j, c]: +1 where j backs c, -1 where j objects to c.
+def _listen(units: np.ndarray, totals: np.ndarray, weight: float, state: State) -> np.ndarray:
+    """weight * sum_j ties[i, j] * signal[r, j, c]: +1 where j backs c, -1 where j objects.
 
-    One matrix product per candidate over all replications.
+    One matrix product per candidate over all replications, of whole tie units (exact in
+    any order), then scaled by weight / each member's total: independent of batch shape.
     """
     out = np.empty(state.objecting.shape)
+    scale = np.divide(weight, totals, out=np.zeros_like(totals), where=totals > 0)
+    units_t = units.T
     for c in range(out.shape[2]):
         signal = np.subtract(state.stance == c, state.objecting[:, :, c], dtype=float)
-        np.matmul(signal, ties.T, out=out[:, :, c])
+        np.matmul(signal, units_t, out=out[:, :, c])
+    out *= scale[None, :, None]
     return out
 
 

@@ -57,6 +57,19 @@ class Rule:
     assumption: bool
 
 
+# Capabilities and tie weights are counted in whole units of these sizes, held as floats:
+# every sum of them a rule takes is then a whole number below 2**53, exact whatever the
+# order of addition, so a share or a tie signal cannot depend on how many replications a
+# matrix product holds (BLAS splits the work by shape). See docs/ODD.md 7.3.
+CAPABILITY_UNIT = 2.0**-20  # capability lies in (0, 1]
+TIE_UNIT = 2.0**-16  # tie weights lie in [0, 100] per rule
+
+
+def in_units(values: np.ndarray, unit: float) -> np.ndarray:
+    """`values` rounded to whole multiples of `unit`, counted in units (whole-valued floats)."""
+    return np.rint(np.asarray(values, dtype=float) / unit)
+
+
 @dataclass(frozen=True, slots=True)
 class Params:
     """The behavioural parameters of one round, typed and frozen (docs/ODD.md 7.10).
@@ -137,6 +150,11 @@ class World:
         mask[self.home, np.arange(len(self.candidates))] = True
         return mask
 
+    @cached_property
+    def capability_units(self) -> np.ndarray:
+        """(N,) capability in whole units of CAPABILITY_UNIT (exact sums, any order)."""
+        return in_units(self.capability, CAPABILITY_UNIT)
+
     @property
     def n_rounds(self) -> int:
         """Rounds simulated after the start (round 0 is the starting position)."""
@@ -144,6 +162,14 @@ class World:
 
     def matrices(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Affinity (N,C), grievance (N,C) and row-normalised ties (N,N) in round t."""
+        return self._round_matrices(t)[:3]
+
+    def tie_units(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """Round t's ties as whole TIE_UNITs (N, N) and each row's total (N,): the normalised
+        tie i -> j is units[i, j] / total[i] (0 for a silent row)."""
+        return self._round_matrices(t)[3:]
+
+    def _round_matrices(self, t: int):
         if t not in self._matrices:
             self._matrices[t] = self._build_matrices(t)
         return self._matrices[t]
@@ -155,14 +181,20 @@ class World:
         for rule in self.rules.values():
             target = {"preference": affinity, "grievance": grievance, "tie": ties}[rule.kind]
             target += setup.values[rule.id] * rule.mask
-        return affinity, grievance, normalise_ties(ties, setup.active)
+        units, totals = tie_units(ties, setup.active)
+        return affinity, grievance, normalise_ties(units, totals), units, totals
 
 
-def normalise_ties(raw: np.ndarray, active: np.ndarray) -> np.ndarray:
-    """Row-normalise tie weights over the other members present; a silent row stays zero."""
-    weights = raw * active[None, :] * (1 - np.eye(len(active)))
-    totals = weights.sum(axis=1, keepdims=True)
-    return np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
+def tie_units(raw: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Tie weights to the other members present, in whole TIE_UNITs, and each row's total."""
+    units = in_units(raw, TIE_UNIT) * active[None, :] * (1 - np.eye(len(active)))
+    return units, units.sum(axis=1)
+
+
+def normalise_ties(units: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """Row-normalised ties from units and row totals; a silent row stays zero."""
+    col = totals[:, None]
+    return np.divide(units, col, out=np.zeros_like(units), where=col > 0)
 
 
 def build_world(scenario: Scenario) -> World:

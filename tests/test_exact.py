@@ -1,0 +1,63 @@
+"""Shares and tie signals are exact: a replication's path cannot depend on its batch's shape."""
+
+from dataclasses import fields
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_invariants import scenarios
+
+from sim.engine.loop import simulate
+from sim.engine.rules import State, support_shares
+from sim.engine.world import build_world
+from sim.scenario.loader import load_scenario
+
+SEEDS = list(range(1000))
+
+
+def played_in_batches(world, seeds, size):
+    """Each replication's per-round stances and final state, played `size` at a time."""
+    parts = [simulate(world, seeds[k : k + size]) for k in range(0, len(seeds), size)]
+    finals = State.joined([h.final for h in parts])
+    rounds = max(len(h.stance) for h in parts)
+    stance = [
+        np.concatenate([h.stance[min(t, len(h.stance) - 1)] for h in parts]) for t in range(rounds)
+    ]
+    return stance, finals
+
+
+def assert_same(a, b):
+    (stance_a, final_a), (stance_b, final_b) = a, b
+    assert len(stance_a) == len(stance_b)
+    for t, (x, y) in enumerate(zip(stance_a, stance_b, strict=True)):
+        assert np.array_equal(x, y), f"stances differ after round {t}"
+    for f in fields(State):
+        assert np.array_equal(getattr(final_a, f.name), getattr(final_b, f.name)), f.name
+
+
+def test_batch_size_never_changes_a_replication_on_a_high_noise_scenario():
+    sc = load_scenario("scenarios/nato-2024.yaml", overrides=["parameters.noise=2"])
+    world = build_world(sc)
+    whole = played_in_batches(world, SEEDS, 1000)
+    for size in (1, 7, 50):
+        assert_same(played_in_batches(world, SEEDS, size), whole)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(), st.integers(0, 2**32), st.integers(1, 9))
+def test_batch_size_never_changes_a_replication_on_any_small_scenario(world, seed, size):
+    seeds = [seed + k for k in range(23)]
+    assert_same(played_in_batches(world, seeds, size), played_in_batches(world, seeds, 23))
+
+
+def test_shares_are_exact_ratios_of_integer_capability_units():
+    world = build_world(load_scenario("scenarios/nato-2024.yaml"))
+    rng = np.random.default_rng(5)
+    stance = rng.integers(-1, 2, size=(3000, len(world.members))).astype(np.int16)
+    active = world.rounds[0].active
+    whole = support_shares(stance, world, active, weighted=True)
+    one_by_one = np.concatenate([support_shares(s[None], world, active, True) for s in stance])
+    assert np.array_equal(whole, one_by_one)
+    units = world.capability_units * active
+    want = ((stance == 0) * units).sum(axis=1) / units.sum()
+    assert np.array_equal(whole[:, 0], want)
