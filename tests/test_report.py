@@ -256,12 +256,31 @@ def test_sweep_report_has_a_figure_per_swept_key_and_a_point_table(tmp_path):
     assert "  (all 2 sweep points pooled; each point in report.md)" in lines
 
 
-def test_more_than_four_points_fan_out_point_0_only(tmp_path):
+def test_more_than_four_points_fan_out_the_two_most_different(tmp_path):
     scenario = tiny_scenario(tmp_path / "tiny.yaml")
     out = tmp_path / "out"
     make_batch(scenario, out, runs=20, sweeps=["parameters.noise=0.1,0.2,0.3,0.4,0.5"])
-    assert "(point 0 of 5 only)" in (out / "report.md").read_text()
+    md = (out / "report.md").read_text()
+    rows = rows_of(out)
+    lead = Counter(r["winner"] for r in rows).most_common(1)[0][0]
+    wins = [sum(r["winner"] == lead for r in rows if r["point"] == str(p)) for p in range(5)]
+    extremes = sorted({wins.index(min(wins)), wins.index(max(wins))})
+    assert f"(points {' and '.join(map(str, extremes))} of 5: the most different" in md
     assert_figure(out / "plots" / "sweep_parameters.noise.png")
+
+
+def test_the_sweep_table_gives_each_points_median_appointment_date(tmp_path):
+    scenario = tiny_scenario(tmp_path / "tiny.yaml")
+    out = tmp_path / "out"
+    make_batch(scenario, out, runs=40, sweeps=["parameters.noise=0.1,0.6"])
+    md = (out / "report.md").read_text()
+    assert "| median appointment | middle 50% | replications |" in md
+    points = table(md, "| point |")
+    rows = rows_of(out)
+    for p, cells in points.items():
+        days = sorted(r["appointed_date"] for r in rows if r["point"] == p and r["winner"])
+        median = days[(len(days) + 1) // 2 - 1] if days else "-"  # the inverted-CDF median
+        assert cells[-3] == median
 
 
 def test_failed_replications_are_counted_and_left_out(tmp_path, monkeypatch):

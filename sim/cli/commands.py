@@ -138,8 +138,10 @@ def _score_plot(out: Path, world, forecast: Forecast, record) -> None:
 
     observed = [(s.date, s.candidate, s.supporters) for s in record.support]
     q = np.quantile(forecast.supporters, QUANTILES, axis=0)
+    seen = record.appointment
+    marks = [(seen.date, f"observed: {seen.winner} appointed {seen.date}")] if seen else []
     panel = plots.FanPanel(f"{forecast.runs:,} replications; diamonds: {record.name}", world.dates,
-                           world.candidates, q, observed)  # fmt: skip
+                           world.candidates, q, observed, marks, world.rounds[-1].deadline)  # fmt: skip
     plots.fan([panel], out / "plots" / "score_fan.png", f"{world.scenario.name} against the record")
 
 

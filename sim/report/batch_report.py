@@ -200,14 +200,37 @@ def _points_table(info: dict, runs: Runs, counts: np.ndarray) -> list[str]:
     md = ["## Sweep points", "",
           f"Outcome probabilities at each point ({per:,} replications each, so each is known "
           f"to within about {100 * (hi - lo) / 2:.1f} percentage points, 95%).", "",
-          f"| point | {' | '.join(keys)} | {' | '.join(labels)} | replications |",
-          "|---:|" + "---|" * len(keys) + "---:|" * (len(labels) + 1)]  # fmt: skip
+          f"| point | {' | '.join(keys)} | {' | '.join(labels)} | median appointment | "
+          "middle 50% | replications |",
+          "|---:|" + "---|" * len(keys) + "---:|" * len(labels) + "---|---|---:|"]  # fmt: skip
     for p, row in zip(info["points"], counts, strict=True):
         n = int(row.sum())
         values = " | ".join(_value(p["values"][k]) for k in keys)
         probs = " | ".join(_pct(k / n) if n else "-" for k in row)
-        md.append(f"| {p['point']} | {values} | {probs} | {n:,} |")
+        q = point_dates(runs, [p["point"]])
+        when = f"{q[2]} | {q[1]} to {q[3]}" if q else "- | -"
+        md.append(f"| {p['point']} | {values} | {probs} | {when} | {n:,} |")
     return [*md, ""]
+
+
+def point_dates(runs: Runs, points: list[int]) -> list[date] | None:
+    """Quantiles of the appointment dates of the replications at these points (any winner)."""
+    won = (runs.outcome >= 0) & (runs.outcome < len(runs.candidates))
+    return date_quantiles(runs.day[won & np.isin(runs.point, points)])
+
+
+def informative_points(runs: Runs, counts: np.ndarray, most: int) -> list[int]:
+    """The sweep points that differ most: lowest and highest share of the leading outcome,
+    then earliest and latest median appointment date (at most `most`, in point order)."""
+    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    lead = int(np.argmax(counts.sum(axis=0)))
+    picks = [int(np.argmin(share[:, lead])), int(np.argmax(share[:, lead]))]
+    medians = [point_dates(runs, [p]) for p in range(len(counts))]
+    timed = [p for p, q in enumerate(medians) if q]
+    if timed:
+        picks += [min(timed, key=lambda p: medians[p][2]), max(timed, key=lambda p: medians[p][2])]
+    chosen = list(dict.fromkeys(picks))[:most]
+    return sorted(chosen)
 
 
 def _value(v) -> str:
@@ -218,17 +241,23 @@ def _figures(out: Path, info: dict, runs: Runs, world, counts, moving: bool) -> 
     """Draw every figure; return the markdown that shows them."""
     folder, name = out / "plots", world.scenario.name
     n_points, labels, cands = len(info["points"]), runs.labels, runs.candidates
-    shown = range(n_points) if n_points <= FAN_POINTS else [0]
+    shown = range(n_points) if n_points <= FAN_POINTS else informative_points(runs, counts, 2)
     panels = []
     for p in shown:
         supporters = load_trajectories(out, p)["supporters"]
         ok = supporters[:, 0, 0] >= 0  # failed replications are all -1
         if ok.any():
             title = ", ".join(f"{k}={_value(v)}" for k, v in info["points"][p]["values"].items())
+            title = f"point {p}: {title}" if title else title
             q = np.quantile(supporters[ok], QUANTILES, axis=0)
             w = point_world(out, p) if p else world
-            panels.append(plots.FanPanel(title, w.dates, w.candidates, q))
-    only = f" (point 0 of {n_points} only)" if len(shown) < n_points else ""
+            panels.append(
+                plots.FanPanel(title, w.dates, w.candidates, q, deadline=w.rounds[-1].deadline)
+            )
+    only = ""
+    if len(shown) < n_points:
+        picked = " and ".join(str(p) for p in shown)
+        only = f"\n(points {picked} of {n_points}: the most different outcomes or dates)"
     plots.fan(panels, folder / "fan.png", f"{name}: members backing each candidate{only}")
     total = counts.sum(axis=0)
     lo, hi = wilson(total, runs.n)
@@ -250,7 +279,8 @@ def _figures(out: Path, info: dict, runs: Runs, world, counts, moving: bool) -> 
     md = [
         "Supporters of each candidate by date: the line is the median across replications, "
         "the dark band holds the middle 50% of replications and the light band the middle "
-        f"90%; a replication keeps its final position after it ends{only}.",
+        f"90%; a replication keeps its final position after it ends"
+        f"{only.replace(chr(10), ' ')}.",
         "",
         "![Supporters per candidate by date](plots/fan.png)",
         "",
@@ -310,5 +340,8 @@ def _sweep_figure(key: str, info: dict, runs: Runs, counts, path: Path, name: st
         pooled = len(values) < len(info["points"])
         others = "\n(" + ("averaged over" if pooled else "one point per value; also varying:")
         others += " " + ", ".join(k for k in info["swept"] if k != key) + ")"
+    when = [point_dates(runs, rows[json.dumps(v, sort_keys=True)]) for v in values]
+    when = [(q[1], q[2], q[3]) if q else None for q in when]
     plots.sweep(key, values, runs.labels, k / np.maximum(n, 1), lo, hi, path,
-                f"{name}: outcome probabilities by {key}{others}")  # fmt: skip
+                f"{name}: outcome probabilities and appointment dates by {key}{others}",
+                when)  # fmt: skip

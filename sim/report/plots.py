@@ -26,18 +26,23 @@ def _colour(c: int) -> str:
 
 def trajectory(history: History, path: Path, r: int = 0) -> Path:
     """Supporters per candidate, undecided and objectors by date; withdrawals and appointment marked."""
+    return _save(trajectory_figure(history, r), path)
+
+
+def trajectory_figure(history: History, r: int = 0):
+    """The figure of `trajectory`, not yet saved."""
     world, f = history.world, history.final
     rounds = range(len(history.stance))
     dates = [world.dates[t] for t in rounds]
-    fig, ax = plt.subplots(figsize=(9, 4.8))
+    fig, ax = plt.subplots(figsize=(10, 4.8))
+    marks = []  # (date, text, colour): labelled above the plot, where no line runs
     for c, cid in enumerate(world.candidates):
         counts = [int((history.stance[t][r] == c).sum()) for t in rounds]
         ax.plot(dates, counts, marker="o", ms=3, color=_colour(c), label=f"{cid} supporters")
         wr = int(f.withdrawn_round[r, c])
         if wr != NEVER:
             ax.axvline(world.dates[wr], color=_colour(c), ls=":", lw=1)
-            ax.annotate(f"{cid} withdraws", (world.dates[wr], 0.5), rotation=90, fontsize=8,
-                        color=_colour(c), va="bottom", ha="right")  # fmt: skip
+            marks.append((world.dates[wr], f"{cid} withdraws", _colour(c)))
     undecided = [int(((history.stance[t][r] == UNDECIDED) & world.rounds[t].active).sum())
                  for t in rounds]  # fmt: skip
     objectors = [int((history.objecting[t][r].any(axis=1) & world.rounds[t].active).sum())
@@ -48,58 +53,94 @@ def trajectory(history: History, path: Path, r: int = 0) -> Path:
     if at != NEVER:
         winner = world.candidates[int(f.appointed[r])]
         ax.axvline(world.dates[at], color="green", lw=2, alpha=0.6)
-        ax.annotate(f"{winner} appointed {world.dates[at].isoformat()}", (world.dates[at], 1),
-                    xytext=(4, 4), textcoords="offset points", fontsize=9, color="green")  # fmt: skip
+        marks.append((world.dates[at], f"{winner} appointed {_day(world.dates[at])}", "green"))
+        title = f"{world.scenario.name}: supporters per candidate"
     else:
-        ax.set_title("deadlock: no appointment by the last round", fontsize=10)
+        title = f"{world.scenario.name}: supporters per candidate (deadlock: no appointment)"
+    _top_labels(ax, marks)
     ax.set_ylabel("members")
-    ax.set_xlabel("date")
     ax.set_ylim(bottom=0)
-    locator = mdates.AutoDateLocator()
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    ax.legend(loc="upper left", fontsize=8)
-    fig.suptitle(f"{world.scenario.name}: supporters per candidate")
-    return _save(fig, path)
+    _date_axis(ax, dates)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    ax.set_title(title, pad=8 + 14 * len(marks))
+    fig.tight_layout()
+    return fig
+
+
+def _day(d: date) -> str:
+    return f"{d.day} {d:%b %Y}"
+
+
+def _date_axis(ax, dates: list[date], last: date | None = None) -> None:
+    """Ticks on round dates up to `last`, each with day and month (`29 Feb`, `7 Mar`)."""
+    shown = [d for d in dates if last is None or d <= last]
+    step = -(-len(shown) // 8)  # at most 8 ticks, so labels never run into each other
+    ticks = shown[::step]
+    ax.set_xticks([mdates.date2num(d) for d in ticks], [f"{d.day} {d:%b}" for d in ticks])
+    years = sorted({shown[0].year, shown[-1].year})
+    ax.set_xlabel("date, " + "-".join(map(str, years)))
+
+
+def _top_labels(ax, marks: list[tuple[date, str, str]]) -> None:
+    """Label dates in the band above the axes, one row each, so no label crosses a line."""
+    for row, (when, text, colour) in enumerate(sorted(marks)):
+        ax.annotate(text, (mdates.date2num(when), 1), xycoords=("data", "axes fraction"),
+                    xytext=(0, 3 + 14 * row), textcoords="offset points", ha="center",
+                    va="bottom", fontsize=8, color=colour, annotation_clip=False)  # fmt: skip
 
 
 def stances(history: History, path: Path, r: int = 0) -> Path:
     """Members (rows, sorted by when each first declared) by dates, coloured by stance."""
+    return _save(stances_figure(history, r), path)
+
+
+def stances_figure(history: History, r: int = 0):
+    """The figure of `stances`, not yet saved; an objection is a cross in its target's colour."""
     world = history.world
-    n_rounds = len(history.stance)
+    n_rounds, n_cands = len(history.stance), len(world.candidates)
     grid = np.stack([history.stance[t][r] for t in range(n_rounds)], axis=1)  # (N, T)
     absent = np.stack([~world.rounds[t].active for t in range(n_rounds)], axis=1)
-    objecting = np.stack([history.objecting[t][r].any(axis=1) for t in range(n_rounds)], axis=1)
+    against = np.stack([history.objecting[t][r] for t in range(n_rounds)], axis=1)  # (N, T, C)
     first = np.where(
         (grid != UNDECIDED).any(axis=1), np.argmax(grid != UNDECIDED, axis=1), n_rounds
     )
     order = np.lexsort((np.arange(len(world.members)), first))
     # Colour codes: 0 absent, 1 undecided, 2.. candidates.
     codes = np.where(absent, 0, np.where(grid == UNDECIDED, 1, grid + 2))[order]
-    colours = ["white", "#d9d9d9", *[_colour(c) for c in range(len(world.candidates))]]
+    colours = ["white", "#d9d9d9", *[_colour(c) for c in range(n_cands)]]
     fig, ax = plt.subplots(figsize=(9, max(3.0, 0.22 * len(world.members) + 1.2)))
     ax.imshow(codes, aspect="auto", interpolation="nearest",
               cmap=ListedColormap(colours), vmin=0, vmax=len(colours) - 1)  # fmt: skip
-    ys, xs = np.nonzero(objecting[order])
-    ax.scatter(xs, ys, marker="x", color="black", s=14, label="objecting")
+    objections = []
+    for c in range(n_cands):
+        ys, xs = np.nonzero(against[order, :, c])
+        if len(xs):  # side by side when a member objects to several candidates at once
+            shift = (c - (n_cands - 1) / 2) * 0.3 if n_cands > 1 else 0.0
+            ax.scatter(xs + shift, ys, marker="X", s=42, color=_colour(c), edgecolor="white",
+                       linewidth=0.8, zorder=3)  # fmt: skip
+            objections.append(c)
     ax.set_yticks(range(len(world.members)), [world.members[i] for i in order], fontsize=7)
     step = max(1, n_rounds // 10)
     ax.set_xticks(range(0, n_rounds, step),
-                  [world.dates[t].strftime("%d %b") for t in range(0, n_rounds, step)],
+                  [f"{world.dates[t].day} {world.dates[t]:%b}" for t in range(0, n_rounds, step)],
                   fontsize=8, rotation=45)  # fmt: skip
-    handles = [plt.Rectangle((0, 0), 1, 1, color=_colour(c)) for c in range(len(world.candidates))]
+    ax.set_xlabel(f"round date, {world.dates[0].year}")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=_colour(c)) for c in range(n_cands)]
     handles.append(plt.Rectangle((0, 0), 1, 1, color="#d9d9d9"))
-    labels = [*world.candidates, "undecided"]
+    labels = [f"backs {cid}" for cid in world.candidates] + ["undecided"]
     if absent.any():
         handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="white", edgecolor="grey"))
         labels.append("not a member")
-    if len(xs):
-        handles.append(plt.Line2D([], [], marker="x", color="black", ls=""))
-        labels.append("objecting")
-    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    for c in objections:
+        handles.append(plt.Line2D([], [], marker="X", color=_colour(c), mec="white", ls="", ms=8))
+        labels.append(f"objects to {world.candidates[c]}")
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8,
+              title="cell: stance\ncross: objection,\nin the colour of\nthe candidate\nobjected to"
+              if objections else None, title_fontsize=7)  # fmt: skip
     ax.set_title(f"{world.scenario.name}: stances by date (members sorted by first declaration)",
                  fontsize=10)  # fmt: skip
-    return _save(fig, path)
+    fig.tight_layout()
+    return fig
 
 
 # --- batch figures (numbers come ready from sim.report) ----------------------------------
@@ -109,47 +150,106 @@ DEADLOCK_COLOUR = "#7f7f7f"
 
 @dataclass
 class FanPanel:
-    """One panel of a fan chart: (5, T+1, C) quantiles 5/25/50/75/95% of supporters by round."""
+    """One panel of a fan chart: (5, T+1, C) quantiles 5/25/50/75/95% of supporters by round.
+
+    `observed` holds counts of a record (date, candidate, count), drawn as diamonds;
+    `marks` holds dates to draw as labelled vertical lines, such as an observed appointment.
+    """
 
     title: str
     dates: list[date]
     candidates: list[str]
     quantiles: np.ndarray
-    observed: list[tuple[date, str, int]] = field(default_factory=list)  # (date, candidate, count)
+    observed: list[tuple[date, str, int]] = field(default_factory=list)
+    marks: list[tuple[date, str]] = field(default_factory=list)
+    deadline: date | None = None
+
+
+def action_span(panel: FanPanel) -> tuple[date, date]:
+    """The dates worth showing: from the start to a round after every band stops moving.
+
+    Observed counts and marks are always inside; the deadline too, if it falls no later than
+    a third of the time past the action (beyond that the x-axis would be mostly flat lines).
+    """
+    q, dates = panel.quantiles, panel.dates
+    moves = np.nonzero((np.diff(q, axis=1) != 0).any(axis=(0, 2)))[0]  # rounds t where t+1 differs
+    stop = int(moves[-1]) + 2 if len(moves) else 1
+    last = dates[min(stop, len(dates) - 1)]
+    must = [d for d, *_ in panel.observed] + [d for d, _ in panel.marks]
+    last = max([last, *must])
+    deadline = panel.deadline
+    if deadline is not None and deadline <= last + (last - dates[0]) / 3:
+        last = max(last, deadline)
+    pad = (last - dates[0]) / 40
+    return dates[0] - pad, last + pad
 
 
 def fan(panels: list[FanPanel], path: Path, title: str) -> Path:
     """Supporters per candidate by date: median line, 50% and 90% bands across replications."""
+    return _save(fan_figure(panels, title), path)
+
+
+def fan_figure(panels: list[FanPanel], title: str):
+    """The figure of `fan`, not yet saved: its x-axis spans where the bands move."""
     cols = min(len(panels), 2)
     rows = (len(panels) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(7 * cols, 4.2 * rows), squeeze=False,
+    fig, axes = plt.subplots(rows, cols, figsize=(6.2 * cols + 2.6, 4.2 * rows), squeeze=False,
                              sharey=True)  # fmt: skip
+    top = 1.05 * max(p.quantiles.max() for p in panels) + 0.5
+    entries: dict[str, object] = {}  # legend label -> handle, one legend for every panel
+    spans = [action_span(p) for p in panels]
+    span = (min(a for a, _ in spans), max(b for _, b in spans))
     for ax, panel in zip(axes.flat, panels, strict=False):
         q = panel.quantiles
         for c, cid in enumerate(panel.candidates):
             colour = _colour(c)
-            ax.fill_between(panel.dates, q[0, :, c], q[4, :, c], color=colour, alpha=0.15, lw=0)
-            ax.fill_between(panel.dates, q[1, :, c], q[3, :, c], color=colour, alpha=0.35, lw=0)
-            ax.plot(panel.dates, q[2, :, c], color=colour, lw=2, label=f"{cid} (median)")
+            light = ax.fill_between(panel.dates, q[0, :, c], q[4, :, c], color=colour,
+                                    alpha=0.15, lw=0)  # fmt: skip
+            dark = ax.fill_between(panel.dates, q[1, :, c], q[3, :, c], color=colour,
+                                   alpha=0.35, lw=0)  # fmt: skip
+            (line,) = ax.plot(panel.dates, q[2, :, c], color=colour, lw=2)
+            entries.setdefault(f"{cid}: median and bands", (light, dark, line))
             seen = [(d, n) for d, cand, n in panel.observed if cand == cid]
             if seen:
-                ax.scatter(*zip(*seen, strict=True), color=colour, edgecolor="black", zorder=5,
-                           s=36, marker="D", label=f"{cid} (observed)")  # fmt: skip
-        ax.set_title(panel.title, fontsize=10)
+                dots = ax.scatter(*zip(*seen, strict=True), color=colour, edgecolor="black",
+                                  zorder=5, s=36, marker="D")  # fmt: skip
+                entries.setdefault(f"{cid}: observed", dots)
+        first, last = span  # the same dates in every panel, so panels compare at a glance
+        ax.set_xlim(first, last)
+        marks = [(d, text, "black") for d, text in panel.marks]
+        for d, _ in panel.marks:
+            line = ax.axvline(d, color="black", lw=1.5, ls="--")
+        if panel.marks:
+            entries.setdefault("observed appointment", line)
+        if panel.deadline is not None and panel.deadline <= last:
+            ax.axvline(panel.deadline, color="#b22222", lw=1.2, ls=":")
+            marks.append((panel.deadline, f"deadline {_day(panel.deadline)}", "#b22222"))
+        _top_labels(ax, marks)
+        ax.set_title(panel.title, fontsize=10, pad=8 + 14 * len(marks))
         ax.set_ylabel("members backing")
-        ax.set_ylim(0, 1.05 * max(p.quantiles.max() for p in panels) + 0.5)
+        ax.set_ylim(0, top)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        locator = mdates.AutoDateLocator()
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        _date_axis(ax, panel.dates, last)
+        if panel.deadline is not None and panel.deadline > last:
+            # Beyond the action: said in words instead of stretching the axis over flat lines.
+            ax.set_xlabel(f"{ax.get_xlabel()}; deadline {_day(panel.deadline)}, "
+                          "all flat from the right edge until then")  # fmt: skip
     for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    handles += [plt.Rectangle((0, 0), 1, 1, color="grey", alpha=a) for a in (0.5, 0.2)]
-    labels += ["middle 50% of runs", "middle 90% of runs"]
-    axes.flat[0].legend(handles, labels, loc="upper left", fontsize=8)
+    from matplotlib.legend_handler import HandlerTuple
+
+    shade = _colour(0)  # the bands explained once, in the first candidate's colours
+    entries["darker band: middle 50% of runs"] = plt.Rectangle((0, 0), 1, 1, color=shade,
+                                                               alpha=0.15 + 0.35)  # fmt: skip
+    entries["lighter band: middle 90% of runs"] = plt.Rectangle((0, 0), 1, 1, color=shade,
+                                                                alpha=0.15)  # fmt: skip
+
+    axes.flat[cols - 1].legend(list(entries.values()), list(entries), loc="upper left",
+                               bbox_to_anchor=(1.02, 1), fontsize=8,
+                               handler_map={tuple: HandlerTuple(ndivide=1)})  # fmt: skip
     fig.suptitle(title)
-    return _save(fig, path)
+    fig.tight_layout()
+    return fig
 
 
 def outcome_bars(labels: list[str], p, lo, hi, path: Path, title: str) -> Path:
@@ -173,39 +273,94 @@ def outcome_bars(labels: list[str], p, lo, hi, path: Path, title: str) -> Path:
 def appointment_dates(days: list[str], counts, candidates: list[str], deadlocks: int, total: int,
                       path: Path, title: str) -> Path:  # fmt: skip
     """Share of replications appointing on each date (stacked by winner), deadlocks apart."""
-    counts = np.asarray(counts, dtype=float).reshape(len(days), len(candidates)) / max(total, 1)
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.4 * len(days) + 3), 4.2))
-    x = np.arange(len(days))
-    bottom = np.zeros(len(days))
-    for c, cid in enumerate(candidates):
-        if counts[:, c].any():
-            ax.bar(x, counts[:, c], bottom=bottom, color=_colour(c), label=f"{cid} appointed")
-            bottom += counts[:, c]
-    # The deadlock bar sits apart, after a gap: it is not a date.
-    gap = len(days) + 0.5
-    ax.bar([gap], [deadlocks / max(total, 1)], color=DEADLOCK_COLOUR, label="deadlock")
-    ax.axvline(len(days) - 0.25, color="black", ls=":", lw=1)
-    if len(days) <= 20:  # small shares would be invisible bars without their number
-        for xi, share in [*zip(x, bottom, strict=True), (gap, deadlocks / max(total, 1))]:
-            ax.annotate(f"{share:.1%}", (xi, share), xytext=(0, 3), textcoords="offset points",
-                        ha="center", fontsize=7)  # fmt: skip
-    ax.set_ylim(0, 1.12 * max(bottom.max(initial=0), deadlocks / max(total, 1)) or 1)
-    step = max(1, len(days) // 15)
-    ticks = [*x[::step], gap]
-    ax.set_xticks(ticks, [*days[::step], "deadlock"], rotation=45, ha="right", fontsize=8)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_ylabel("share of replications")
-    ax.legend(fontsize=8)
-    ax.set_title(title, fontsize=10)
+    fig = appointment_dates_figure(days, counts, candidates, deadlocks, total, title)
     return _save(fig, path)
 
 
-def sweep(key: str, values: list, labels: list[str], p, lo, hi, path: Path, title: str) -> Path:
-    """Probability of each outcome (columns of p) against a swept value, with intervals."""
+SMALL = 0.02  # a bar segment below this share of the y-axis is marked, or it would not be seen
+
+
+def appointment_dates_figure(days, counts, candidates, deadlocks, total, title):
+    """The figure of `appointment_dates`, not yet saved.
+
+    Every outcome's total share is in the legend, and a segment too thin to see gets a
+    triangle in its colour above its bar, so a rare winner is never invisible.
+    """
+    counts = np.asarray(counts, dtype=float).reshape(len(days), len(candidates)) / max(total, 1)
+    dead = deadlocks / max(total, 1)
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.4 * len(days) + 3) + 2.4, 4.2))
+    x = np.arange(len(days))
+    bottom = np.zeros(len(days))
+    top = 1.12 * max(counts.sum(axis=1).max(initial=0), dead) or 1
+    small = []  # (x, candidate): segments to mark
+    for c, cid in enumerate(candidates):
+        if counts[:, c].any():
+            on = counts[:, c] > 0  # a zero-height bar would still draw its edge
+            ax.bar(x[on], counts[on, c], bottom=bottom[on], color=_colour(c),
+                   edgecolor=_colour(c), lw=0.6,
+                   label=f"{cid} appointed ({_share(counts[:, c].sum())})")  # fmt: skip
+            small += [(xi, c) for xi in x if 0 < counts[xi, c] < SMALL * top]
+            bottom += counts[:, c]
+    # The deadlock bar sits apart, after a gap: it is not a date.
+    gap = len(days) + 0.5
+    ax.bar([gap], [dead], color=DEADLOCK_COLOUR, label=f"deadlock ({_share(dead)})")
+    ax.axvline(len(days) - 0.25, color="black", ls=":", lw=1)
+    if dead and dead < SMALL * top:
+        small.append((gap, None))
+    stacked = {xi: 0 for xi, _ in small}
+    for xi, c in small:
+        height = bottom[int(xi)] if c is not None else dead
+        ax.annotate("\u25bc", (xi, height), xytext=(0, 12 + 9 * stacked[xi]),
+                    textcoords="offset points", ha="center", va="bottom", fontsize=9,
+                    color=DEADLOCK_COLOUR if c is None else _colour(c))  # fmt: skip
+        stacked[xi] += 1
+    if small:
+        ax.plot([], [], ls="", marker="v", color="black", label="a share too small to see")
+    if len(days) <= 20:  # small shares would be invisible bars without their number
+        for xi, share in [*zip(x, bottom, strict=True), (gap, dead)]:
+            ax.annotate(_share(share), (xi, share), xytext=(0, 2), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=7)  # fmt: skip
+    ax.set_ylim(0, top * (1.08 if small else 1))
+    step = max(1, len(days) // 15)
+    ticks = [*x[::step], gap]
+    ax.set_xticks(ticks, [*days[::step], "deadlock"], rotation=45, ha="right", fontsize=8)
+    ax.set_xlim(-0.7, gap + 0.7)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_ylabel("share of replications")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _share(x: float) -> str:
+    """A share as a percentage, with more digits near 0 and 100 so as not to claim them."""
+    for digits in (1, 2, 3):
+        text = f"{100 * x:.{digits}f}"
+        if x in (0, 1) or 0 < float(text) < 100:
+            break
+    return f"{text}%"
+
+
+def sweep(key: str, values: list, labels: list[str], p, lo, hi, path: Path, title: str,
+          dates: list | None = None) -> Path:  # fmt: skip
+    """Probability of each outcome (columns of p) against a swept value, with intervals.
+
+    `dates`, one per value, holds (25%, median, 75%) appointment dates or None: drawn below,
+    so a sweep that never changes the winner still shows what it changes.
+    """
+    return _save(sweep_figure(key, values, labels, p, lo, hi, title, dates), path)
+
+
+def sweep_figure(key, values, labels, p, lo, hi, title, dates=None):
+    """The figure of `sweep`, not yet saved."""
     p, lo, hi = (np.asarray(a, dtype=float) for a in (p, lo, hi))
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
     x = np.array(values, dtype=float) if numeric else np.arange(len(values))
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    timed = dates is not None and any(d is not None for d in dates)
+    fig, axes = plt.subplots(2 if timed else 1, 1, figsize=(9.4, 7.2 if timed else 4.2),
+                             sharex=True, squeeze=False)  # fmt: skip
+    ax = axes[0, 0]
     style = "o-" if numeric and len(values) <= 12 else "o"  # no lines between categories
     for k, label in enumerate(labels):
         if not p[:, k].any():
@@ -215,13 +370,31 @@ def sweep(key: str, values: list, labels: list[str], p, lo, hi, path: Path, titl
     if not numeric:
         ax.set_xticks(x, [str(v) for v in values])
         ax.set_xlim(-0.5, len(values) - 0.5)
-    ax.set_xlabel(key)
     ax.set_ylim(-0.02, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylabel("probability")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set_title(title, fontsize=10)
-    return _save(fig, path)
+    if timed:
+        low = axes[1, 0]
+        have = [i for i, d in enumerate(dates) if d is not None]
+        mid = np.array([mdates.date2num(dates[i][1]) for i in have])
+        err = [mid - [mdates.date2num(dates[i][0]) for i in have],
+               [mdates.date2num(dates[i][2]) for i in have] - mid]  # fmt: skip
+        low.errorbar(x[have], mid, yerr=err, fmt=style, ms=4, capsize=3, color="black",
+                     label="median appointment date,\nbar: middle 50%")  # fmt: skip
+        low.yaxis_date()
+        # Ticks on the (round) dates drawn, at most 8 of them, never two days side by side.
+        drawn = sorted({d for i in have for d in dates[i]})
+        drawn = drawn[:: -(-len(drawn) // 8)]
+        low.set_yticks([mdates.date2num(d) for d in drawn], [_day(d) for d in drawn])
+        low.set_ylabel("appointment date")
+        low.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+        span = max(mid.max() - mid.min(), 7)
+        low.set_ylim(min(mid - err[0]) - span / 4, max(mid + err[1]) + span / 4)
+    axes[-1, 0].set_xlabel(key)
+    fig.tight_layout()
+    return fig
 
 
 def compare(rows: list[dict], outcomes: list[str], path: Path) -> Path:
