@@ -1,4 +1,4 @@
-"""The command line: `coalition-sim run | batch | score | calibrate | compare | validate | explain`."""
+"""The command line: `coalition-sim run | batch | score | calibrate | compare | validate | clean | explain`."""
 
 import argparse
 import json
@@ -113,6 +113,14 @@ def _parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check scenario and record files; print every problem")
     val.add_argument("paths", nargs="+", type=Path, help="YAML files or folders of them")
     val.set_defaults(handler=_validate)
+
+    cln = sub.add_parser("clean", help="remove old result folders under results/")
+    cln.add_argument(
+        "--keep", type=_natural, default=5, help="newest folders kept per scenario (default 5)"
+    )
+    cln.add_argument("--dry-run", action="store_true", help="say what would go; remove nothing")
+    cln.add_argument("--unfinished", action="store_true", help="remove unfinished batches too")
+    cln.set_defaults(handler=_clean)
 
     exp = sub.add_parser("explain", help="a member's utility for each candidate, term by term")
     exp.add_argument("scenario", help="scenario YAML file")
@@ -316,6 +324,23 @@ def _load_any(path: Path):
     if is_record and {"appointment", "declarations", "support", "withdrawals"} & set(data):
         return load_record(path)
     return load_scenario(path)
+
+
+def _clean(args) -> int:
+    from sim.results.cleanup import human, prune
+
+    root = Path("results")
+    done = prune(root, args.keep, dry_run=args.dry_run, unfinished=args.unfinished)
+    verb = "would remove" if args.dry_run else "removed"
+    for f in done.removed:
+        print(f"{verb} {f.path}/ ({human(f.size)})")
+    for path, why in done.skipped:
+        print(f"kept    {path}/: {why}")
+    print(
+        f"{verb} {len(done.removed)} folder(s), {human(done.freed)}; kept the newest "
+        f"{args.keep} of each scenario under {root}/ ({len(done.kept)} folder(s))"
+    )
+    return 0
 
 
 def _explain(args) -> int:
