@@ -333,3 +333,25 @@ def test_the_fan_of_a_long_sweep_shows_its_most_different_points():
     counts = np.array([[share[p], 0, 10 - share[p]] for p in share])
     assert informative_points(runs, counts, 2) == [3, 5]
     assert informative_points(runs, counts, 4) == [0, 1, 3, 5]  # 0: earliest (tied, first)
+
+
+# --- compare.png ---------------------------------------------------------------------------
+
+
+def test_compare_says_plainly_when_the_scenarios_do_not_differ():
+    same = [{"scenario": "a", "rutte": (0.99, 0.97, 1.0), "deadlock": (0.01, 0.0, 0.03)},
+            {"scenario": "b", "rutte": (0.98, 0.96, 0.99), "deadlock": (0.02, 0.01, 0.04)}]  # fmt: skip
+    fig = plots.compare_figure(same, ["rutte", "deadlock"])
+    assert "no difference" in fig.axes[0].get_title()
+    assert not covered(fig)
+    plt.close(fig)
+
+
+def test_compare_names_the_outcomes_on_which_scenarios_differ():
+    apart = [{"scenario": "a", "rutte": (0.99, 0.97, 1.0), "deadlock": (0.01, 0.0, 0.03)},
+             {"scenario": "b", "rutte": (0.60, 0.55, 0.65), "deadlock": (0.02, 0.01, 0.04)}]  # fmt: skip
+    fig = plots.compare_figure(apart, ["rutte", "deadlock"])
+    title = fig.axes[0].get_title()
+    assert "no difference" not in title and "differ on rutte (" in title
+    assert "deadlock" not in title.split("differ on")[1]
+    plt.close(fig)

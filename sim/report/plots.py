@@ -399,7 +399,23 @@ def sweep_figure(key, values, labels, p, lo, hi, title, dates=None):
 
 def compare(rows: list[dict], outcomes: list[str], path: Path) -> Path:
     """Outcome probabilities of several scenarios side by side, with 95% intervals."""
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(outcomes) * len(rows) ** 0.5 + 2), 4.6))
+    return _save(compare_figure(rows, outcomes), path)
+
+
+def differing(rows: list[dict], outcomes: list[str]) -> list[str]:
+    """The outcomes on which some two scenarios' 95% intervals do not overlap."""
+    out = []
+    for k in outcomes:
+        spans = [row.get(k, (0, 0, 0))[1:] for row in rows]
+        if max(lo for lo, _ in spans) > min(hi for _, hi in spans):
+            out.append(k)
+    return out
+
+
+def compare_figure(rows: list[dict], outcomes: list[str]):
+    """The figure of `compare`, not yet saved; it says in words whether the scenarios differ."""
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(outcomes) * len(rows) ** 0.5 + 2) + 2.4,
+                                    4.8))  # fmt: skip
     width = 0.8 / len(rows)
     x = np.arange(len(outcomes))
     for j, row in enumerate(rows):
@@ -413,9 +429,16 @@ def compare(rows: list[dict], outcomes: list[str], path: Path) -> Path:
     ax.set_ylim(0, 1.1)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylabel("share of replications")
-    ax.legend(fontsize=8)
-    ax.set_title("outcome probabilities by scenario, with 95% intervals", fontsize=10)
-    return _save(fig, path)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    apart = differing(rows, outcomes)
+    if not apart:
+        verdict = "no difference: for every outcome, the scenarios' 95% intervals overlap"
+    else:
+        verdict = "they differ on " + ", ".join(apart) + " (95% intervals apart)"
+    ax.set_title(f"outcome probabilities by scenario, with 95% intervals\n{verdict}",
+                 fontsize=10, color="black" if apart else "#b22222")  # fmt: skip
+    fig.tight_layout()
+    return fig
 
 
 def _outcome_colour(k: int, labels: list[str]) -> str:
