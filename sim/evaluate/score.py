@@ -123,6 +123,60 @@ def score(forecast: Forecast, record: Record) -> dict[str, float]:
     }
 
 
+# --- shortfalls on the measures no baseline gives ------------------------------------------
+
+SHORT_RHO = 0.5  # below this the simulated order of declaration is at best weakly right
+SHORT_HOLDOUTS = 0.5  # below this a typical run misses most of the observed last holdouts
+
+
+def standstill_rmse(world: World, record: Record) -> float | None:
+    """RMSE of "nobody moves" (each candidate keeps its starting supporters) against the
+    record's dated counts: what a support RMSE must beat to show the model learnt anything."""
+    if not record.support:
+        return None
+    start = world.initial[world.rounds[0].active]
+    errors = [
+        int((start == world.candidates.index(e.candidate)).sum()) - e.supporters
+        for e in record.support
+    ]
+    return float(np.sqrt(np.mean(np.square(errors))))
+
+
+def shortfalls(scores: dict, standstill: float | None = None) -> list[str]:
+    """Every measure without a baseline on which the model fell short, in plain words.
+
+    Args:
+        scores: the model's scores (as from `score`).
+        standstill: `standstill_rmse` of the record, the bar for `support_rmse`.
+
+    Returns:
+        One phrase per shortfall: the observed date outside the simulated 50% or 90%
+        interval, a support RMSE no better than the standstill, a declaration rank
+        correlation below SHORT_RHO, a holdout hit rate below SHORT_HOLDOUTS.
+    """
+    out = []
+    err = scores.get("date_error_days")
+    off = f"; the median is {abs(err):.0f} days {'early' if err < 0 else 'late'}" if err else ""
+    if scores.get("date_in_90") == 0:
+        out.append(f"the observed appointment date is outside the simulated 90% interval{off}")
+    elif scores.get("date_in_50") == 0:
+        out.append(f"the observed appointment date is outside the simulated 50% interval "
+                   f"(inside the 90%){off}")  # fmt: skip
+    rmse = scores.get("support_rmse")
+    if rmse is not None and standstill is not None and rmse >= standstill:
+        out.append(f"support_rmse {rmse:.3g} members is no better than assuming nobody moves "
+                   f"({standstill:.3g})")  # fmt: skip
+    rho = scores.get("declaration_rank_rho")
+    if rho is not None and rho < SHORT_RHO:
+        out.append(f"declaration_rank_rho {rho:.2f} is below {SHORT_RHO} (order of declaration "
+                   "at best weakly right)")  # fmt: skip
+    hits = scores.get("holdout_hit_rate")
+    if hits is not None and hits < SHORT_HOLDOUTS:
+        out.append(f"holdout_hit_rate {hits:.2f} is below {SHORT_HOLDOUTS} (most observed last "
+                   "holdouts missed in a typical run)")  # fmt: skip
+    return out
+
+
 # --- baselines -----------------------------------------------------------------------------
 
 
