@@ -129,6 +129,14 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default 1)")
     _add_set(exp)
     exp.set_defaults(handler=_explain)
+
+    viz = sub.add_parser("viz", help="open the interactive page (needs the viz extra)")
+    viz.add_argument("scenario", nargs="?", default="scenarios/nato-2024.yaml",
+                     help="scenario YAML file (default scenarios/nato-2024.yaml)")  # fmt: skip
+    viz.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free one)")
+    viz.add_argument("--host", default="localhost", help="address to listen on (default localhost)")
+    viz.add_argument("--no-open", action="store_true", help="do not open a browser")
+    viz.set_defaults(handler=_viz)
     return parser
 
 
@@ -347,3 +355,9 @@ def _explain(args) -> int:
     world = build_world(load_scenario(args.scenario, args.overrides))
     print(explain(world, args.member, args.round, args.seed))
     return 0
+
+
+def _viz(args) -> int:
+    from sim.viz.server import serve
+
+    return serve(args.scenario, args.port, args.host, open_browser=not args.no_open)

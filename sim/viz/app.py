@@ -1,0 +1,105 @@
+"""The page: pick a scenario, change its assumptions, play a replication, run a batch.
+
+Served by `coalition-sim viz [SCENARIO]` (or `solara run sim.viz.app`); the scenario to
+open first comes from the environment variable COALITION_SIM_SCENARIO.
+"""
+
+import os
+from pathlib import Path
+
+import solara
+from mesa.visualization import Slider, SolaraViz, make_plot_component
+
+from sim.errors import ScenarioError
+from sim.scenario.loader import load_scenario
+from sim.viz.model import PageModel
+from sim.viz.panels import BatchPanel, grid_panel, problems_panel
+from sim.viz.rounds import UNDECIDED_COLOUR, colour, deadline_rounds
+from sim.viz.settings import controls
+
+SCENARIO_ENV = "COALITION_SIM_SCENARIO"
+DEFAULT_SCENARIO = "scenarios/nato-2024.yaml"
+
+
+def model_params(path: str) -> dict:
+    """Mesa's model_params for a scenario: a slider per number, a select per initial stance."""
+    params = {
+        "scenario_path": path,
+        "seed": {"type": "InputText", "value": "1", "label": "seed"},
+        "typed": {"type": "InputText", "value": "", "label": "more --set key=value (; between)"},
+    }
+    for c in controls(load_scenario(path)):
+        if c.kind in ("float", "int"):
+            dtype = float if c.kind == "float" else int
+            params[c.key] = Slider(c.label, value=dtype(c.value), min=dtype(c.low),
+                                   max=dtype(c.high), step=dtype(c.step), dtype=dtype)  # fmt: skip
+        elif c.kind == "choice":
+            params[c.key] = {"type": "Select", "value": c.value, "values": list(c.choices),
+                             "label": c.label}  # fmt: skip
+        else:
+            params[c.key] = {"type": "InputText", "value": c.value, "label": c.label}
+    return params
+
+
+def scenario_choices(first: str) -> list[str]:
+    """Every scenario file under scenarios/ (what-ifs too), and the one given."""
+    found = (
+        sorted(str(p) for p in Path("scenarios").rglob("*.yaml"))
+        if Path("scenarios").is_dir()
+        else []
+    )
+    return [first, *(f for f in found if f != first)]
+
+
+def supporters_plot(world):
+    """Mesa's plot of the DataCollector's supporters per candidate; deadlines dashed."""
+    measures = {cid: colour(c) for c, cid in enumerate(world.candidates)}
+    measures["undecided"] = UNDECIDED_COLOUR.replace("e6", "99")
+    marks = sorted(deadline_rounds(world))
+
+    def deadlines(ax):
+        for t in marks:
+            ax.axvline(t, color="#b00", ls="--", lw=1)
+        ax.set_ylabel("members backing (dashed: deadline)")
+
+    return make_plot_component(measures, post_process=deadlines)
+
+
+@solara.component
+def ScenarioPage(path: str):
+    """SolaraViz over one scenario; re-keyed (so rebuilt from the file) on scenario or reset."""
+    model = solara.use_memo(lambda: PageModel(path), [path])
+    params = solara.use_memo(lambda: model_params(path), [path])
+    SolaraViz(
+        model,
+        components=[problems_panel, grid_panel, supporters_plot(model.world), BatchPanel],
+        model_params=params,
+        name=f"coalition-sim: {model.name}",
+    )
+
+
+@solara.component
+def Page():
+    """The whole page: a scenario picker and "reset to file" above Mesa's controls."""
+    first = os.environ.get(SCENARIO_ENV, DEFAULT_SCENARIO)
+    path = solara.use_reactive(first)
+    generation = solara.use_reactive(0)
+    error = solara.use_reactive("")
+
+    def pick(new: str):
+        try:
+            load_scenario(new)
+        except ScenarioError as exc:
+            error.set("\n".join(str(p) for p in exc.problems))
+            return
+        error.set("")
+        path.set(new)
+
+    with solara.Sidebar(), solara.Card("Scenario"):
+        solara.Select("scenario", values=scenario_choices(first), value=path.value, on_value=pick)
+        solara.InputText("or a path", value="", on_value=pick, continuous_update=False)
+        solara.Button("Reset to file", on_click=lambda: generation.set(generation.value + 1),
+                      classes=["reset-to-file"])  # fmt: skip
+        if error.value:
+            solara.Error(error.value)
+    ScenarioPage(path.value).key(f"{path.value}#{generation.value}")

@@ -1,0 +1,97 @@
+"""The page's logic without a browser: controls, overrides, what-if files, the batch."""
+
+import csv
+
+import numpy as np
+import pytest
+
+pytest.importorskip("solara", reason="the viz extra is not installed (pip install -e '.[viz]')")
+
+from sim.cli.main import main  # noqa: E402
+from sim.engine.world import build_world  # noqa: E402
+from sim.scenario.loader import load_scenario  # noqa: E402
+from sim.viz.batch import run_batch  # noqa: E402
+from sim.viz.model import PageModel  # noqa: E402
+from sim.viz.rounds import stance_grid  # noqa: E402
+from sim.viz.settings import NONE, controls, overrides, what_if  # noqa: E402
+
+BASE = "scenarios/nato-2024.yaml"
+
+
+def _resolved(scenario):
+    return scenario.model_dump(mode="json", exclude={"name", "batch"})
+
+
+def test_controls_cover_parameters_rules_members_and_race_events():
+    sc = load_scenario(BASE)
+    keys = {c.key: c for c in controls(sc)}
+    assert keys["parameters.w_griev"].low == 0 and keys["parameters.w_griev"].high == 10
+    assert keys["parameters.withdraw_patience"].kind == "int"
+    assert keys["grievances.schengen.weight"].value == 0.6
+    assert {"members.HU.salience", "members.HU.capability", "members.HU.initial"} <= set(keys)
+    assert keys["events.iohannis-enters.date"].value == "2024-02-29"
+    assert not any(k.startswith("events.sweden-joins") for k in keys)  # not a race event
+
+
+def test_only_changed_controls_become_overrides():
+    sc = load_scenario(BASE)
+    file_values = {c.key: c.value for c in controls(sc)}
+    assert overrides(sc, file_values) == []
+    moved = {**file_values, "parameters.noise": 0.30000000000000004, "members.US.initial": NONE}
+    assert overrides(sc, moved, "calendar.round_days=14") == [
+        "parameters.noise=0.3", "members.US.initial=", "calendar.round_days=14"]  # fmt: skip
+
+
+def test_a_bad_value_keeps_the_cli_message_and_plays_the_file():
+    m = PageModel(BASE, seed="1", typed="parameters.noise=-3")
+    assert m.problems == [
+        "--set parameters.noise=-3: parameters.noise: Input should be greater than or equal to 0 (got -3)"
+    ]
+    assert m.overrides == [] and _resolved(m.world.scenario) == _resolved(load_scenario(BASE))
+    m.step()
+    assert m.round == 1
+
+
+def test_stepping_changes_the_grid():
+    m = PageModel(BASE)
+    before = stance_grid(m)
+    m.step()
+    assert stance_grid(m) != before and 'data-round="1"' in stance_grid(m)
+
+
+def test_what_if_validates_and_batch_reproduces_the_page(tmp_path):
+    sets = ["parameters.w_griev=2.5", "members.HU.salience=0.9", "grievances.schengen.weight=0",
+            "events.iohannis-enters.date=2024-03-14", "calendar.deadline=2024-06-01"]  # fmt: skip
+    page = PageModel(BASE, seed="7", typed="; ".join(sets))
+    assert page.problems == []
+    view = run_batch(page.world, 60, page.seed)
+    file = what_if(BASE, tmp_path / "what-if" / "mine.yaml", page.overrides, 60, page.seed)
+    text = file.read_text()
+    assert "extends: " in text and "assumption" in text
+    saved = load_scenario(file)
+    assert _resolved(saved) == _resolved(page.world.scenario)
+    assert main(["validate", str(file)]) == 0
+    # `coalition-sim batch FILE` (its batch: block gives runs and seed) repeats the page's batch.
+    out = tmp_path / "batch"
+    assert main(["batch", str(file), "--out", str(out), "--no-report"]) == 0
+    with open(out / "runs.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    cands = page.world.candidates
+    assert [r["winner"] for r in rows] == [cands[k] if k < len(cands) else "" for k in view.outcome]
+    days = [d.toordinal() if r["appointed_date"] else 0 for r, d in
+            zip(rows, [_date(r["appointed_date"]) for r in rows], strict=True)]  # fmt: skip
+    assert days == view.day.tolist()
+    assert len({r["winner"] for r in rows}) > 1 or len(set(days)) > 1  # not a trivial match
+
+
+def _date(text):
+    from datetime import date
+
+    return date.fromisoformat(text) if text else date(1, 1, 1)
+
+
+def test_batch_probabilities_move_with_the_grievance_weight():
+    low = run_batch(build_world(load_scenario(BASE)), 100, 1).probabilities()
+    high = run_batch(build_world(load_scenario(BASE, ["parameters.w_griev=10"])), 100, 1)
+    assert high.probabilities()[0]["probability"] != low[0]["probability"]
+    assert np.all(high.supporters >= 0)
