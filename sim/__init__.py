@@ -1,5 +1,33 @@
-"""coalition-sim: agent-based simulation of leadership contests in alliances."""
+"""coalition-sim: agent-based simulation of leadership contests in alliances.
+
+The Python API (the command line calls the same functions):
+
+    import sim
+    scenario = sim.load("scenarios/nato-2024.yaml", set={"parameters.noise": 0.3})
+    model = sim.run(scenario, seed=1)              # one replication, a Mesa model
+    r = sim.batch(scenario, runs=1000)             # many: a sim.Results
+    r.probabilities()                              # DataFrame with 95% intervals
+    r.runs, r.support, r.withdrawals, r.holdouts   # tidy DataFrames
+    s = sim.score(scenario, "records/nato-2024.yaml", runs=500)
+    c = sim.compare(["scenarios/nato-2024.yaml", "scenarios/what-if/schengen-settled.yaml"])
+"""
 
 from sim.version import __version__
 
-__all__ = ["__version__"]
+__all__ = [
+    "Comparison", "Results", "ScenarioError", "Score", "__version__", "batch", "compare",
+    "load", "run", "score",
+]  # fmt: skip
+_WHERE = {"Results": "sim.results.results", "ScenarioError": "sim.errors"}
+
+
+def __getattr__(name: str):
+    # Imported on first use, so that `coalition-sim validate` does not load pandas and
+    # matplotlib just to start.
+    if name in __all__:
+        import importlib
+
+        value = getattr(importlib.import_module(_WHERE.get(name, "sim.api")), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

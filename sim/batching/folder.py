@@ -1,35 +1,47 @@
-"""A batch's results folder: its plan, finished chunks, resume, and merging the chunks."""
+"""A batch's results folder: its plan, a lock, finished chunks, resume, and the merge.
 
-import io
+A chunk is one `.npz` file (a zip whose members carry CRCs) and a `.done` marker written
+after it, holding the file's size and sha256. On resume a chunk counts as done only when
+its marker belongs to this batch and its file matches the marker; anything else (missing,
+empty, truncated, altered) is computed again, with a one-line notice. After the merge the
+chunks are removed: the folder's tables and `results.npz` hold everything they held.
+"""
+
+import hashlib
 import json
+import os
 import shutil
+import sys
 from pathlib import Path
 
-import numpy as np
-
-from sim.batching.plan import Plan
-from sim.batching.worker import ARRAYS, ChunkResult
-from sim.engine.world import build_world
+from sim.batching.plan import Chunk, Plan
+from sim.batching.worker import ChunkResult
+from sim.engine.world import World, build_world
 from sim.errors import Problem, ScenarioError
 from sim.results.files import write_atomic, write_json
-from sim.results.tables import DECLARATIONS_COLUMNS, SUPPORT_COLUMNS
+from sim.results.results import Results
 from sim.scenario.schema import Scenario
+
+LOCK = ".lock"
 
 
 class BatchFolderError(ScenarioError):
-    """An output folder that holds a different batch."""
+    """An output folder that holds a different batch, or that another batch is writing."""
 
 
 def prepare_folder(out: Path, plan: Plan) -> None:
     """Create `out` for this plan, or check that it already belongs to this very batch."""
     recorded = out / "batch.json"
     if recorded.exists():
-        key = json.loads(recorded.read_text()).get("key")
+        try:
+            key = json.loads(recorded.read_text()).get("key")
+        except (OSError, ValueError, AttributeError):
+            key = None
         if key != plan.key:
             msg = "holds a different batch (scenario, sweep, runs, seed or chunk differ); choose another --out"
             raise BatchFolderError([Problem(str(out), None, "", msg)])
         return
-    if out.exists() and any(out.iterdir()):
+    if out.exists() and any(p.name != LOCK for p in out.iterdir()):
         raise BatchFolderError(
             [Problem(str(out), None, "", "is not empty and holds no batch; choose another --out")]
         )
@@ -43,64 +55,123 @@ def prepare_folder(out: Path, plan: Plan) -> None:
     write_json(recorded, plan.describe())
 
 
-def done_chunks(out: Path, plan: Plan) -> set[str]:
-    """Names of chunks whose files are complete (their `.done` marker is written last)."""
+class FolderLock:
+    """`out/.lock`, created exclusively: two batches never write one folder at once.
+
+    A lock left by a process that no longer runs is taken over."""
+
+    def __init__(self, out: Path):
+        self.path = Path(out) / LOCK
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                if _alive(self._holder()):
+                    msg = f"another batch (process {self._holder()}) is writing this folder; wait for it or choose another --out"
+                    raise BatchFolderError(
+                        [Problem(str(self.path.parent), None, "", msg)]
+                    ) from None
+                self.path.unlink(missing_ok=True)  # stale: its process is gone
+                continue
+            with os.fdopen(fd, "w") as fh:
+                fh.write(str(os.getpid()))
+            return self
+        raise BatchFolderError([Problem(str(self.path.parent), None, "", "cannot lock the folder")])
+
+    def __exit__(self, *exc):
+        self.path.unlink(missing_ok=True)
+
+    def _holder(self) -> int | None:
+        try:
+            return int(self.path.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _chunk_file(out: Path, chunk: Chunk) -> Path:
+    return out / "chunks" / f"{chunk.name}.npz"
+
+
+def _marker(out: Path, chunk: Chunk) -> Path:
+    return out / "chunks" / f"{chunk.name}.done"
+
+
+def done_chunks(out: Path, plan: Plan, notice=None) -> set[str]:
+    """Names of the chunks whose file is whole and belongs to this batch.
+
+    A damaged or foreign piece is reported through `notice` (one line) and not counted."""
     done = set()
+    notice = notice or (lambda line: print(line, file=sys.stderr))
     for chunk in plan.chunks:
-        marker = out / "chunks" / f"{chunk.name}.done"
-        if marker.exists() and json.loads(marker.read_text()).get("key") == plan.key:
+        marker, data = _marker(out, chunk), _chunk_file(out, chunk)
+        if not marker.exists() and not data.exists():
+            continue
+        try:
+            info = json.loads(marker.read_text())
+            whole = (
+                info.get("key") == plan.key
+                and data.stat().st_size == info["bytes"]
+                and _sha256(data) == info["sha256"]
+            )
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            whole = False
+        if whole:
             done.add(chunk.name)
+        else:
+            notice(
+                f"{out}: chunk {chunk.name} is damaged, incomplete or from another batch; computing it again"
+            )
     return done
 
 
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def write_chunk(out: Path, plan: Plan, result: ChunkResult) -> None:
-    """Write a chunk's files, each atomically, and then its marker."""
-    base = out / "chunks" / result.chunk.name
-    write_atomic(base.with_suffix(".runs.csv"), result.runs_csv)
-    write_atomic(base.with_suffix(".support.csv"), result.support_csv)
-    write_atomic(base.with_suffix(".declarations.csv"), result.declarations_csv)
-    buf = io.BytesIO()
-    np.savez(buf, **result.arrays)
-    write_atomic(base.with_suffix(".npz"), buf.getvalue())
+    """Write a chunk's file atomically, then its marker (size and sha256 of the file)."""
+    data = result.results.to_bytes()
+    write_atomic(_chunk_file(out, result.chunk), data)
     marker = {"key": plan.key, "runs": result.chunk.stop - result.chunk.start,
-              "errors": result.errors, "seconds": round(result.seconds, 4)}  # fmt: skip
-    write_atomic(base.with_suffix(".done"), json.dumps(marker))
+              "errors": result.errors, "seconds": round(result.seconds, 4),
+              "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}  # fmt: skip
+    write_atomic(_marker(out, result.chunk), json.dumps(marker))
 
 
-def merge(out: Path, plan: Plan) -> None:
-    """Join the chunks, in order, into the batch's tables and trajectory arrays."""
-    for table, columns in (
-        ("runs", plan.runs_columns),
-        ("support", SUPPORT_COLUMNS),
-        ("declarations", DECLARATIONS_COLUMNS),
-    ):
-        target = out / f"{table}.csv"
-        tmp = target.with_name(target.name + ".tmp")
-        with tmp.open("w", encoding="utf-8", newline="") as fh:
-            fh.write(",".join(columns) + "\n")
-            for chunk in plan.chunks:
-                with (out / "chunks" / f"{chunk.name}.{table}.csv").open(encoding="utf-8") as part:
-                    shutil.copyfileobj(part, fh)
-        tmp.replace(target)
-    arrays = {}
-    for point in plan.points:
-        parts = [
-            np.load(out / "chunks" / f"{c.name}.npz") for c in plan.chunks if c.point == point.index
-        ]
-        for name in ARRAYS:
-            arrays[f"p{point.index}_{name}"] = np.concatenate([p[name] for p in parts])
-    buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)
-    write_atomic(out / "trajectories.npz", buf.getvalue())
+def read_chunk(out: Path, chunk: Chunk) -> Results:
+    """A finished chunk's results."""
+    return Results.from_bytes(_chunk_file(out, chunk))
 
 
-def load_trajectories(out: Path, point: int = 0) -> dict[str, np.ndarray]:
-    """A point's (R, T+1, C) supporters, capability_share, objectors and (R, T+1) undecided."""
-    with np.load(Path(out) / "trajectories.npz") as data:
-        return {name: data[f"p{point}_{name}"] for name in ARRAYS}
+def chunk_errors(out: Path, chunk: Chunk) -> int:
+    return int(json.loads(_marker(out, chunk).read_text()).get("errors", 0))
 
 
-def point_world(out: Path, point: int = 0):
+def remove_chunks(out: Path) -> None:
+    """Drop the chunk files once the merged results are written (resume needs them no more)."""
+    shutil.rmtree(out / "chunks", ignore_errors=True)
+
+
+def point_world(out: Path, point: int = 0) -> World:
     """The World a point of a finished batch ran on (to replay one replication, say)."""
     text = (Path(out) / "points" / f"p{point:04d}.json").read_text()
     return build_world(Scenario.model_validate_json(text))

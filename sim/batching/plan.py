@@ -9,6 +9,7 @@ import hashlib
 import itertools
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,6 @@ import numpy as np
 
 from sim.engine.streams import seed_sequence_words
 from sim.errors import Problem, ScenarioError
-from sim.results.tables import RUNS_COLUMNS
 from sim.scenario.loader import load_scenario, scenario_digest
 from sim.scenario.schema import Scenario, Span, Sweep
 from sim.scenario.yamlfile import load_located, where_of
@@ -48,6 +48,11 @@ class Point:
     index: int
     values: dict[str, Any]
     scenario: Scenario
+    digest: str = ""  # sha256 of the resolved scenario, computed once
+
+    def __post_init__(self):
+        if not self.digest:
+            object.__setattr__(self, "digest", scenario_digest(self.scenario))
 
 
 @dataclass(frozen=True)
@@ -91,20 +96,17 @@ class Plan:
     def total_runs(self) -> int:
         return self.runs * len(self.points)
 
-    @property
+    @cached_property
     def key(self) -> str:
+        """sha256 of everything that defines the batch (computed once)."""
         ident = {
-            "points": [[p.values, scenario_digest(p.scenario)] for p in self.points],
+            "points": [[p.values, p.digest] for p in self.points],
             "runs": self.runs,
             "seed": self.seed,
             "chunk": self.chunk,
             "version": __version__,
         }
         return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()
-
-    @property
-    def runs_columns(self) -> list[str]:
-        return [*RUNS_COLUMNS[:2], "point", *self.swept, *RUNS_COLUMNS[2:], "error"]
 
     def describe(self) -> dict:
         return {
@@ -120,7 +122,7 @@ class Plan:
                 {
                     "point": p.index,
                     "values": p.values,
-                    "scenario_sha256": scenario_digest(p.scenario),
+                    "scenario_sha256": p.digest,
                 }
                 for p in self.points
             ],
@@ -128,30 +130,48 @@ class Plan:
 
 
 def plan_batch(
-    path: str | Path,
+    path: "str | Path | Scenario",
     overrides: list[str] | None = None,
     runs: int | None = None,
     seed: int | None = None,
     chunk: int | None = None,
     sweeps: list[str] | None = None,
+    design: list[dict[str, Any]] | None = None,
 ) -> Plan:
-    """Load the scenario and every sweep point (all checked before anything runs)."""
+    """Load the scenario and every sweep point (all checked before anything runs).
+
+    Args:
+        path: the scenario file (or a loaded Scenario).
+        overrides: `--set` texts applied to every point.
+        runs, seed, chunk: replications per point, batch seed, replications per chunk
+            (default: the scenario's `batch:` block).
+        sweeps: `--sweep KEY=V1,V2` texts (a grid), replacing the scenario's sweep.
+        design: the points themselves, one dict of swept values each (replaces both).
+
+    Returns:
+        The plan.
+    """
     overrides = list(overrides or [])
     base = load_scenario(path, overrides)
     settings = base.batch
     sweep = _cli_sweep(sweeps) if sweeps else settings.sweep
     seed = settings.seed if seed is None else seed
-    values = design_points(sweep, seed) if sweep else [{}]
+    if design is not None:
+        values = [dict(v) for v in design] or [{}]
+    else:
+        values = design_points(sweep, seed) if sweep else [{}]
     points = []
     for index, point in enumerate(values):
         sets = [f"{k}={json.dumps(v)}" for k, v in point.items()]
         try:
             scenario = load_scenario(path, [*overrides, *sets]) if sets else base
         except ScenarioError as exc:
-            raise _sweep_error(path, exc, from_cli=bool(sweeps)) from None
+            raise _sweep_error(
+                path, exc, from_cli=bool(sweeps) or design is not None or isinstance(path, Scenario)
+            ) from None
         points.append(Point(index, point, scenario))
     return Plan(
-        scenario_path=str(path),
+        scenario_path=str(path) if not isinstance(path, Scenario) else f"<{path.name}>",
         overrides=overrides,
         points=points,
         runs=runs or settings.replications,

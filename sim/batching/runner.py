@@ -1,114 +1,156 @@
-"""Running a batch: chunks on an executor, crash-safe writing, resume, merging.
+"""Running a batch: chunks on an executor, each written as soon as it is done; resume; merge.
 
-A batch is a list of sweep points, each run for `runs` replications. Replications
-are cut into chunks; a chunk runs vectorised (`history.simulate`) on any
-`concurrent.futures.Executor` and comes back as finished table text, which this
-process writes under temporary names and renames when whole, marking the chunk
-done last. A rerun of the same batch into the same folder reuses every chunk
-marked done, so a killed batch resumes where it stopped and an unchanged batch
-recomputes nothing. Results never depend on the number of workers or on chunking:
-each replication draws from its own seed, derived from (batch seed, point,
-replication) by `numpy.random.SeedSequence`.
+A batch is a list of sweep points, each run for `runs` replications. Replications are cut
+into chunks; a chunk runs vectorised on any `concurrent.futures.Executor` and comes back
+as a `Results`. With a results folder, each finished chunk is written at once (in every
+executor, the inline one included), so a killed batch loses at most the chunks in flight
+and `--resume` finishes it; an unchanged, finished batch is read back, not recomputed.
+Only a few chunks are in flight at a time, so nothing queues up in memory. Results never
+depend on the number of workers or on chunking: each replication draws from its own seed,
+derived from (batch seed, point, replication) by `numpy.random.SeedSequence`.
 """
 
-import json
-import sys
 import time
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-from sim.batching.folder import done_chunks, merge, prepare_folder, write_chunk
+from sim.batching import progress as progress_bar
+from sim.batching.executors import InlineExecutor
+from sim.batching.folder import (
+    FolderLock,
+    chunk_errors,
+    done_chunks,
+    prepare_folder,
+    read_chunk,
+    remove_chunks,
+    write_chunk,
+)
 from sim.batching.plan import Plan
-from sim.batching.worker import run_chunk
+from sim.batching.worker import ChunkTask, run_chunk
 from sim.results.files import write_json
-from sim.scenario.loader import scenario_digest
-from sim.version import __version__
+from sim.results.results import Results
+from sim.results.tables import manifest
+
+IN_FLIGHT = 2  # chunks submitted per worker ahead of the one being written
 
 
 @dataclass
 class BatchOutcome:
-    """What a batch call did."""
+    """What a batch call did, and its results."""
 
-    out: Path
+    out: Path | None
     runs: int
     computed: int
     reused: int
     errors: int
     seconds: float
+    results: Results
 
 
 def run_batch(
     plan: Plan,
-    out: Path,
-    executor: Executor,
-    progress=None,
+    out: Path | None,
+    executor: Executor | None = None,
+    progress: bool | None = None,
+    workers: int = 1,
+    format: str = "csv",
 ) -> BatchOutcome:
-    """Run the chunks not yet done, writing each as it finishes; merge; write the manifest."""
+    """Run the chunks not yet done, writing each as it finishes; merge; write the manifest.
+
+    Args:
+        plan: the batch (see `sim.batching.plan.plan_batch`).
+        out: results folder, or None to keep everything in memory.
+        executor: where chunks run (default: in this process).
+        progress: show a progress bar (default: on a terminal or in a notebook).
+        workers: how many chunks the executor runs at once (sets how many are in flight).
+        format: table format of the folder, "csv" (gzip) or "parquet".
+
+    Returns:
+        A `BatchOutcome` whose `results` holds every replication.
+    """
+    if out is None:
+        return _run(plan, None, executor, progress, workers, format)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with FolderLock(out):
+        return _run(plan, out, executor, progress, workers, format)
+
+
+def _run(plan, out, executor, progress, workers, format) -> BatchOutcome:
     began = time.perf_counter()
-    prepare_folder(out, plan)
-    done = done_chunks(out, plan)
-    todo = [c for c in plan.chunks if c.name not in done]
-    extra = {p.index: [p.values[k] for k in plan.swept] for p in plan.points}
-    scenarios = {p.index: (p.scenario, scenario_digest(p.scenario)) for p in plan.points}
+    executor = executor or InlineExecutor()
     total = plan.total_runs
+    if out is not None:
+        prepare_folder(out, plan)
+        if (out / "manifest.json").exists() and (out / "results.npz").exists():
+            results = Results.load(out)  # this very batch, finished: nothing to compute
+            errors = len(results.errors)
+            return BatchOutcome(out, total, 0, total, errors, time.perf_counter() - began, results)
+    done = done_chunks(out, plan) if out is not None else set()
+    todo = [c for c in plan.chunks if c.name not in done]
     finished = total - sum(c.stop - c.start for c in todo)
-    if progress:
-        progress.start(total, finished)
-    errors = 0
-    futures = {
-        executor.submit(
-            run_chunk, (c, *scenarios[c.point], plan.seed, plan.runs, extra[c.point])
-        ): c
-        for c in todo
-    }
+    computed: dict[str, Results] = {}
+    errors = sum(chunk_errors(out, c) for c in plan.chunks if c.name in done)
+    window = max(1, workers) * IN_FLIGHT if not isinstance(executor, InlineExecutor) else 1
+    bar = progress_bar.bar(total, finished, enabled=progress)
+    pending = {}
+    queue = list(reversed(todo))
     try:
-        for future in as_completed(list(futures)):
-            result = future.result()
-            del futures[future]  # drop the finished chunk, so a long batch streams to disk
-            write_chunk(out, plan, result)
-            errors += result.errors
-            finished += result.chunk.stop - result.chunk.start
-            if progress:
-                progress.update(finished)
+        while queue or pending:
+            while queue and len(pending) < window:
+                chunk = queue.pop()
+                pending[executor.submit(run_chunk, _task(plan, chunk))] = chunk
+            ready, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for future in ready:
+                del pending[future]
+                result = future.result()
+                if out is not None:
+                    write_chunk(out, plan, result)
+                computed[result.chunk.name] = result.results
+                errors += result.errors
+                bar.update(result.chunk.stop - result.chunk.start)
     except BaseException:
-        for f in futures:
+        for f in pending:
             f.cancel()
         raise
-    merge(out, plan)
-    for c in plan.chunks:
-        if c.name in done:
-            errors += json.loads((out / "chunks" / f"{c.name}.done").read_text()).get("errors", 0)
+    finally:
+        bar.close()
+    parts = [computed[c.name] if c.name in computed else read_chunk(out, c) for c in plan.chunks]
+    results = Results.concat(parts)
     outcome = BatchOutcome(
         out=out,
         runs=total,
-        computed=sum(c.stop - c.start for c in todo),
-        reused=total - sum(c.stop - c.start for c in todo),
+        computed=total - finished,
+        reused=finished,
         errors=errors,
-        seconds=time.perf_counter() - began,
+        seconds=0.0,
+        results=results,
     )
-    # The manifest goes last: its presence says the folder is complete.
-    created = datetime.now(UTC).isoformat(timespec="seconds")
-    command = " ".join(["coalition-sim", *sys.argv[1:]])
-    write_json(out / "manifest.json", batch_manifest(plan, outcome, command, created))
+    if out is not None:
+        results.save(out, format)
+        # The manifest goes last: its presence says the folder is complete.
+        write_json(out / "manifest.json", batch_manifest(plan, outcome))
+        remove_chunks(out)
+    outcome.seconds = time.perf_counter() - began
     return outcome
 
 
-def batch_manifest(plan: Plan, outcome: BatchOutcome, command: str, created: str) -> dict:
+def _task(plan: Plan, chunk) -> ChunkTask:
+    point = plan.points[chunk.point]
+    return ChunkTask(chunk, point.scenario, point.digest, plan.seed, plan.runs,
+                     [p.values for p in plan.points], plan.swept)  # fmt: skip
+
+
+def batch_manifest(plan: Plan, outcome: BatchOutcome) -> dict:
     """manifest.json of a batch: what produced it and how it went."""
-    return {
-        "scenario": plan.name,
-        "scenario_path": plan.scenario_path,
-        "scenario_sha256": scenario_digest(plan.points[0].scenario),
-        "package_version": __version__,
-        "seed": plan.seed,
-        "runs": outcome.runs,
-        "runs_per_point": plan.runs,
-        "points": len(plan.points),
-        "swept": plan.swept,
-        "overrides": plan.overrides,
-        "errors": outcome.errors,
-        "command": command,
-        "created": created,
-    }
+    return manifest(
+        outcome.results,
+        plan.points[0].digest,
+        plan.scenario_path,
+        runs_per_point=plan.runs,
+        points=len(plan.points),
+        swept=plan.swept,
+        overrides=plan.overrides,
+        errors=outcome.errors,
+    )

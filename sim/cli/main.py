@@ -10,7 +10,7 @@ from pathlib import Path
 from sim.engine.world import build_world
 from sim.errors import ScenarioError
 from sim.report.explain import ExplainError, explain
-from sim.results.tables import RUNS_COLUMNS, manifest, run_rows, write_tables
+from sim.results.files import write_json
 from sim.scenario.loader import load_scenario
 
 DEFAULT_SEED = 1
@@ -64,13 +64,20 @@ def _parser() -> argparse.ArgumentParser:
     bat.add_argument("--executor", choices=["process", "dask"], default="process")
     bat.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://10.0.0.5:8786")
     bat.add_argument("--out", type=Path, help="results folder (default results/<scenario>/<stamp>)")
-    bat.add_argument("--resume", action="store_true", help="finish the last unfinished batch")
+    bat.add_argument(
+        "--resume", action="store_true",
+        help="finish the newest unfinished batch of this scenario (or the one in --out), with its own settings",
+    )  # fmt: skip
     bat.add_argument("--chunk", type=_positive, help="replications per chunk file")
     bat.add_argument(
         "--sweep", action="append", default=[], metavar="KEY=V1,V2,...",
         help="sweep a field over values (repeat for a grid); replaces the scenario's sweep",
     )  # fmt: skip
     bat.add_argument("--no-report", action="store_true", help="tables only: no plots, no report")
+    bat.add_argument(
+        "--format", choices=["csv", "parquet"], default="csv",
+        help="tables as gzip-compressed CSV (default) or Parquet (needs the parquet extra)",
+    )  # fmt: skip
     _add_set(bat)
     bat.set_defaults(handler=_batch)
 
@@ -148,19 +155,24 @@ def _add_set(p: argparse.ArgumentParser) -> None:
 
 
 def _run(args) -> int:
-    scenario = load_scenario(args.scenario, args.overrides)
-    from sim.engine.model import ConsensusModel  # Mesa is imported only where it is used
-
-    model = ConsensusModel(build_world(scenario), rng=args.seed).run()
-    out = args.out or _stamped(Path("results") / scenario.name)
-    meta = manifest(model.history, args.seed, 1, str(args.scenario))
-    write_tables(out, model.history, [0], [args.seed], meta)
+    import sim
     from sim.report import plots
+    from sim.results.results import Results
+    from sim.results.tables import manifest
+    from sim.scenario.loader import scenario_digest
 
+    scenario = load_scenario(args.scenario, args.overrides)
+    model = sim.run(scenario, seed=args.seed)
+    out = args.out or _stamped(Path("results") / scenario.name)
+    results = Results.from_history(model.history, [0], [args.seed], seed=args.seed)
+    results.save(out)
     plots.trajectory(model.history, out / "plots" / "trajectory.png")
     plots.stances(model.history, out / "plots" / "stances.png")
-    row = dict(zip(RUNS_COLUMNS, run_rows(model.history, [0], [args.seed])[0], strict=True))
-    print(_summary(model, row, out))
+    # The manifest goes last: its presence says the tables beside it are complete.
+    write_json(
+        out / "manifest.json", manifest(results, scenario_digest(scenario), str(args.scenario))
+    )
+    print(_summary(results, out))
     return 0
 
 
@@ -173,31 +185,29 @@ def _stamped(base: Path) -> Path:
     return out
 
 
-def _summary(model, row: dict, out: Path) -> str:
-    world = model.world
-    name = world.scenario.name
-    if row["winner"]:
-        head = f"{name} (seed {row['seed']}): {row['winner']} appointed on {row['appointed_date']} (round {row['appointed_round']})"
+def _summary(results, out: Path) -> str:
+    """What one replication did, in a few lines, read off its Results."""
+    row = results.runs.iloc[0]
+    name, seed = results.scenario, row["seed"]
+    if row["winner"] is not None:
+        head = f"{name} (seed {seed}): {row['winner']} appointed on {row['appointed_date']} (round {row['appointed_round']})"
     else:
-        last = world.dates[int(row["rounds"])].isoformat()
-        head = f"{name} (seed {row['seed']}): deadlock, no appointment by {last}"
+        last = results.dates[0][int(row["rounds"])].isoformat()
+        head = f"{name} (seed {seed}): deadlock, no appointment by {last}"
 
-    def dated(items: str) -> str:
-        if not items:
-            return "none"
-        parts = []
-        for item in items.split(";"):
-            who, t = item.rsplit("@", 1)
-            parts.append(f"{who} {world.dates[int(t)].isoformat()}")
-        return ", ".join(parts)
+    def dated(frame, who: str) -> str:
+        return (
+            ", ".join(f"{w} {d}" for w, d in zip(frame[who], frame["date"], strict=True)) or "none"
+        )
 
+    held = results.holdouts.sort_values("rank", ascending=False)["member"].tolist()
     return "\n".join(
         [
             head,
-            f"  withdrawn:     {dated(row['withdrawn'])}",
-            f"  last holdouts: {row['last_holdouts'].replace(';', ', ') or 'none'}",
-            f"  concessions:   {dated(row['concessions'])}",
-            f"  results:       {out}/ (manifest.json, runs.csv, support.csv, declarations.csv, plots/)",
+            f"  withdrawn:     {dated(results.withdrawals, 'candidate')}",
+            f"  last holdouts: {', '.join(held) or 'none'}",
+            f"  concessions:   {dated(results.concessions, 'member')}",
+            f"  results:       {out}/ (manifest.json, runs, withdrawals, holdouts, concessions, declarations and support tables, plots/)",
         ]
     )
 
@@ -217,27 +227,18 @@ def _natural(text: str) -> int:
 
 
 def _batch(args) -> int:
-    from sim import batching as batch
-    from sim.batching.progress import Progress
+    from sim import api
 
-    plan = batch.plan_batch(
-        args.scenario, args.overrides, args.runs, args.seed, args.chunk, args.sweep or None
-    )
-    base = Path("results") / plan.name
-    out = args.out or (_unfinished(base, plan.key) if args.resume else None) or _stamped(base)
-    if args.resume and not args.out and not (out / "batch.json").exists():
-        print(f"nothing to resume for this batch under {base}/; starting {out}", file=sys.stderr)
+    if args.resume:
+        plan, out = _resumable(args)
+    else:
+        plan = api.plan(
+            args.scenario, args.runs, args.seed, args.sweep or None, args.overrides, args.chunk
+        )
+        out = args.out or _stamped(Path("results") / plan.name)
     workers = args.workers or (os.cpu_count() or 1 if plan.total_runs >= POOL_FROM else 1)
-    executor, close = batch.make_executor(args.executor, workers, args.scheduler)
-    try:
-        outcome = batch.run_batch(plan, out, executor, Progress())
-    finally:
-        close()
-    lines = []
-    if not args.no_report:
-        from sim.report import batch_report as report
-
-        lines = report.write_report(out)
+    outcome = api.execute(plan, out, workers, args.executor, args.scheduler, format=args.format)
+    lines = [] if args.no_report else api.batch_report(plan, outcome)
     for line in lines:
         print(line)
     rate = outcome.runs / outcome.seconds if outcome.seconds else float("inf")
@@ -247,6 +248,54 @@ def _batch(args) -> int:
         f"results in {out}/"
     )
     return 0
+
+
+def _resumable(args):
+    """The plan and folder of the batch to resume: `--out`, or the newest unfinished batch
+    of the scenario under results/. Its runs, chunk, seed and sweep come from its batch.json."""
+    from sim import api
+    from sim.batching.folder import done_chunks
+    from sim.errors import Problem
+
+    if args.out:
+        out = args.out
+        if not (out / "batch.json").exists():
+            raise ScenarioError(
+                [Problem(str(out), None, "", "holds no batch to resume (no batch.json)")]
+            )
+    else:
+        base = Path("results") / load_scenario(args.scenario, args.overrides).name
+        out = _unfinished(base)
+        if out is None:
+            raise ScenarioError(
+                [Problem(str(base), None, "", "no unfinished batch of this scenario to resume")]
+            )
+    try:
+        info = json.loads((out / "batch.json").read_text())
+        design = [p["values"] for p in info["points"]]
+        settings = (info["overrides"], info["runs_per_point"], info["seed"], info["chunk"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ScenarioError(
+            [Problem(str(out / "batch.json"), None, "", "is damaged; cannot resume this batch")]
+        ) from None
+    overrides, runs, seed, chunk = settings
+    plan = api.plan_batch(args.scenario, overrides, runs, seed, chunk, design=design)
+    if plan.key != info.get("key"):
+        msg = "the scenario (or the program) has changed since this batch started; it cannot be resumed, start a new one"
+        raise ScenarioError([Problem(str(out), None, "", msg)])
+    if (out / "manifest.json").exists():
+        print(f"{out}: this batch is already complete", file=sys.stderr)
+    else:
+        left = sum(
+            c.stop - c.start
+            for c in plan.chunks
+            if c.name not in done_chunks(out, plan, notice=lambda _: None)
+        )
+        print(
+            f"resuming {out}: {plan.total_runs - left:,} of {plan.total_runs:,} runs done",
+            file=sys.stderr,
+        )
+    return plan, out
 
 
 def _date(text: str):
@@ -259,12 +308,15 @@ def _date(text: str):
 
 
 def _score(args) -> int:
-    from sim.cli.commands import score_command
+    from sim import api
 
     name = load_scenario(args.scenario, args.overrides).name
     out = args.out or _stamped(Path("results") / name)
-    lines = score_command(args.scenario, args.record, args.overrides, args.runs, args.seed, out)
-    print("\n".join(lines))
+    result = api.score(args.scenario, args.record, args.runs, args.seed, args.overrides, out)
+    from sim.report import scores
+
+    print("\n".join([*result.lines, "", *scores.table(result.rows, result.keys), "",
+                     *result.verdict, f"scores: {out}/scores.csv"]))  # fmt: skip
     return 0
 
 
@@ -280,24 +332,22 @@ def _calibrate(args) -> int:
 
 
 def _compare(args) -> int:
-    from sim.cli.commands import compare_command
+    from sim import api
 
-    for path in args.scenarios:
-        load_scenario(path, args.overrides)  # every problem in every file before anything runs
     out = args.out or _stamped(Path("results") / "compare")
-    lines = compare_command(args.scenarios, args.runs, args.seed, out, overrides=args.overrides)
-    print("\n".join(lines))
+    result = api.compare(args.scenarios, args.runs, args.seed, args.overrides, out)
+    print("\n".join([*result.lines(), f"results: {out}/ (compare.csv, compare.md, compare.png)"]))
     return 0
 
 
-def _unfinished(base: Path, key: str) -> Path | None:
-    """The newest batch folder under `base` for this very batch that has no manifest yet."""
+def _unfinished(base: Path) -> Path | None:
+    """The newest batch folder under `base` that has no manifest yet."""
     if not base.is_dir():
         return None
     for folder in sorted(base.iterdir(), reverse=True):
         info = folder / "batch.json"
         unfinished = info.exists() and not (folder / "manifest.json").exists()
-        if unfinished and json.loads(info.read_text()).get("key") == key:
+        if unfinished:
             return folder
     return None
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 from sim.engine.history import History
-from sim.engine.rules import UNDECIDED
+from sim.engine.rules import NOT_APPOINTED
 
 HOLDOUTS_SHOWN = 3
 
@@ -27,7 +27,7 @@ def holdout_order(history: History) -> np.ndarray:
     held = np.where(present, held, -np.inf)  # absent members sort first and are dropped
     order = np.lexsort((np.broadcast_to(np.arange(n), held.shape), f.since, held), axis=-1)
     last = order[:, -HOLDOUTS_SHOWN:]
-    keep = present[np.arange(len(last))[:, None], last] & (f.appointed[:, None] != UNDECIDED)
+    keep = present[np.arange(len(last))[:, None], last] & (f.appointed[:, None] != NOT_APPOINTED)
     return np.where(keep, last, -1)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from sim.engine.agents import CandidateAgent, MemberAgent
 from sim.engine.history import History
-from sim.engine.rules import UNDECIDED, draw_noise, initial_state, step
+from sim.engine.rules import NOT_APPOINTED, UNDECIDED, draw_noise, initial_state, step
 from sim.engine.world import World, build_world
 from sim.scenario.schema import Scenario
 
@@ -51,7 +51,7 @@ class ConsensusModel(mesa.Model):
     @property
     def winner(self) -> CandidateAgent | None:
         c = int(self.state.appointed[0])
-        return None if c == UNDECIDED else self.candidates[c]
+        return None if c == NOT_APPOINTED else self.candidates[c]
 
     def step(self) -> None:
         t = self.round + 1

@@ -15,6 +15,7 @@ from sim.engine.world import World
 
 UNDECIDED = -1
 NEVER = -1  # round marker for "has not happened"
+NOT_APPOINTED = -1  # `appointed`: no candidate appointed (yet)
 ROUND = np.int32  # round markers: 4 bytes, not 8, in the largest arrays
 STANCE = np.int16  # candidate indices: compared many times a round, so kept small
 
@@ -46,7 +47,7 @@ class State:
     in_race: np.ndarray  # (R, C) bool
     withdrawn_round: np.ndarray  # (R, C)
     trailing: np.ndarray  # (R, C) consecutive rounds far behind the leader
-    appointed: np.ndarray  # (R,) candidate index, UNDECIDED while open
+    appointed: np.ndarray  # (R,) candidate index, NOT_APPOINTED while open
     appointed_round: np.ndarray  # (R,)
 
     def copy(self) -> "State":
@@ -77,7 +78,7 @@ class State:
     @property
     def open(self) -> np.ndarray:
         """(R,) replications still without an appointment."""
-        return self.appointed == UNDECIDED
+        return self.appointed == NOT_APPOINTED
 
 
 def initial_state(world: World, reps: int) -> State:
@@ -97,7 +98,7 @@ def initial_state(world: World, reps: int) -> State:
         in_race=in_race,
         withdrawn_round=np.full((reps, c), NEVER, dtype=np.int64),
         trailing=np.zeros((reps, c), dtype=np.int64),
-        appointed=np.full(reps, UNDECIDED, dtype=np.int64),
+        appointed=np.full(reps, NOT_APPOINTED, dtype=np.int64),
         appointed_round=np.full(reps, NEVER, dtype=np.int64),
     )
     _home_states_back_their_candidates(state, world, active, 0)

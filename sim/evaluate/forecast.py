@@ -1,24 +1,18 @@
 """What a batch of replications predicts, in the form scores need.
 
-Built either in memory from a History (calibration evaluates thousands of these)
-or from a finished batch folder (the `score` command), so both are scored alike.
+Built from a `Results` (a batch's, or a History's in memory: calibration evaluates
+thousands of these), so every forecast is scored alike.
 """
 
-import csv
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 
 from sim.engine.history import History
-from sim.engine.holdouts import holdout_order
-from sim.engine.rules import NEVER, UNDECIDED
 from sim.engine.world import World
-from sim.results.tables import support_counts
-
-DEADLOCK = "deadlock"
+from sim.results.outcomes import DEADLOCK
+from sim.results.results import Results
 
 
 @dataclass
@@ -64,58 +58,50 @@ class Forecast:
 
     @classmethod
     def from_history(cls, history: History) -> "Forecast":
-        world, f = history.world, history.final
-        never = world.n_rounds + 1
-        first = np.where(f.first_declared == NEVER, never, f.first_declared).mean(axis=0)
-        order = holdout_order(history)
-        return cls(
-            world=world,
-            outcomes=[world.candidates[c] if c != UNDECIDED else DEADLOCK for c in f.appointed],
-            appointed_round=f.appointed_round.copy(),
-            supporters=support_counts(history)["supporters"],
-            first_round={
-                (m, c): float(first[i, k])
-                for i, m in enumerate(world.members)
-                for k, c in enumerate(world.candidates)
-            },
-            holdouts=[[world.members[i] for i in row if i >= 0] for row in order],
-        )
+        """The forecast of the replications in a history (calibration evaluates many)."""
+        return cls.from_results(Results.from_history(history), history.world)
 
     @classmethod
-    def from_folder(cls, out: Path, world: World, point: int = 0) -> "Forecast":
-        """A finished batch folder's point (failed replications left out)."""
-        from sim.batching.folder import load_trajectories
+    def from_results(cls, results: Results, world: World, point: int = 0) -> "Forecast":
+        """One point of a batch's results (failed replications left out).
 
-        out = Path(out)
-        keep, outcomes, rounds, holdouts, runs = [], [], [], [], set()
-        with (out / "runs.csv").open(newline="") as fh:
-            for k, row in enumerate(r for r in csv.DictReader(fh) if int(r["point"]) == point):
-                if row["error"]:
-                    continue
-                keep.append(k)
-                runs.add(row["run"])
-                outcomes.append(row["winner"] or DEADLOCK)
-                rounds.append(int(row["appointed_round"]) if row["appointed_round"] else -1)
-                holdouts.append(row["last_holdouts"].split(";") if row["last_holdouts"] else [])
-        never = world.n_rounds + 1
-        sums: dict[tuple[str, str], float] = defaultdict(float)
-        counts: dict[tuple[str, str], int] = defaultdict(int)
-        with (out / "declarations.csv").open(newline="") as fh:
-            for row in csv.DictReader(fh):
-                if row["run"] in runs:
-                    key = (row["member"], row["candidate"])
-                    sums[key] += int(row["round"])
-                    counts[key] += 1
-        first = {
-            (m, c): (sums[(m, c)] + never * (len(runs) - counts[(m, c)])) / max(len(runs), 1)
-            for m in world.members
-            for c in world.candidates
-        }
+        Args:
+            results: the batch's results.
+            world: the world that point ran on.
+            point: the sweep point.
+
+        Returns:
+            The forecast.
+        """
+        keep = results.ok(point)
+        runs = results.columns["run"][keep]
+        winner = results.columns["winner"][keep].astype(np.int64)
+        labels = [*results.candidates, DEADLOCK]
+        outcomes = [labels[w] if w >= 0 else DEADLOCK for w in winner.tolist()]
+        n, never = len(runs), world.n_rounds + 1
+        dec = results.events["declarations"]
+        mine = np.isin(dec["run"], runs)
+        m_count, c_count = len(results.members), len(results.candidates)
+        flat = dec["member"][mine].astype(np.int64) * c_count + dec["candidate"][mine]
+        sums = np.bincount(flat, weights=dec["round"][mine], minlength=m_count * c_count)
+        counts = np.bincount(flat, minlength=m_count * c_count)
+        first = (sums + never * (n - counts)) / max(n, 1)
+        hold = results.events["holdouts"]
+        position = {int(r): k for k, r in enumerate(runs.tolist())}
+        holdouts: list[list[str]] = [[] for _ in range(n)]
+        order = np.lexsort((-hold["rank"], hold["run"]))  # in the order they came round
+        for r, m in zip(hold["run"][order].tolist(), hold["member"][order].tolist(), strict=True):
+            if r in position:
+                holdouts[position[r]].append(results.members[m])
         return cls(
             world=world,
             outcomes=outcomes,
-            appointed_round=np.array(rounds, dtype=np.int64),
-            supporters=load_trajectories(out, point)["supporters"][keep],
-            first_round=first,
+            appointed_round=results.columns["appointed_round"][keep].astype(np.int64),
+            supporters=results.supporters(point),
+            first_round={
+                (m, c): float(first[i * c_count + k])
+                for i, m in enumerate(results.members)
+                for k, c in enumerate(results.candidates)
+            },
             holdouts=holdouts,
         )

@@ -13,8 +13,9 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from sim.engine.world import World
-from sim.evaluate.forecast import DEADLOCK, Forecast
+from sim.evaluate.forecast import Forecast
 from sim.evaluate.record import Record
+from sim.results.outcomes import DEADLOCK, quantiles
 
 SCORES = [
     ("brier", "Brier score of the outcome (0 best, 2 worst)"),
@@ -63,7 +64,7 @@ def date_scores(forecast: Forecast, record: Record) -> dict:
         return {}
     days = forecast.appointment_dates()
     seen = record.appointment.date.toordinal()
-    q05, q25, q50, q75, q95 = np.quantile(days, [0.05, 0.25, 0.5, 0.75, 0.95], method="lower")
+    q05, q25, q50, q75, q95 = quantiles(days)
     # Simulated dates come in rounds: an appointment between two round dates belongs to the
     # round that follows it, and that round date is what the intervals are checked against.
     rounds = [d.toordinal() for d in forecast.world.dates]
@@ -270,7 +271,7 @@ def fit_loss(forecast: Forecast, record: Record) -> float:
         probs = forecast.probabilities(record.until)
         terms.append(outcome_scores(probs, record, forecast.runs)["brier"] / 2)
     if record.appointment is not None:
-        days = abs(np.median(forecast.appointment_dates()) - record.appointment.date.toordinal())
+        days = abs(quantiles(forecast.appointment_dates())[2] - record.appointment.date.toordinal())
         span = (world.dates[-1] - world.dates[0]).days or 1
         terms.append(min(days / span, 1.0))
     return float(np.mean(terms)) if terms else 0.0

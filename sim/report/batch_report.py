@@ -1,81 +1,90 @@
 """The batch report: outcome probabilities, dates, withdrawals, holdouts, figures, report.md.
 
-The numbers come from runs.csv through `sim.outcomes` and the trajectories from
-trajectories.npz. Failed replications are counted and left out of every probability
+Every number comes from the batch's `Results` (never from a CSV read back). Failed replications are counted and left out of every probability
 and figure.
 """
 
 import json
 import re
 import shlex
+from collections import Counter
 from datetime import date, datetime
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-from sim.batching.folder import load_trajectories, point_world
-from sim.engine.loop import simulate
 from sim.report import plots
 from sim.results.files import write_atomic
-from sim.results.outcomes import QUANTILES, Runs, date_quantiles, read_runs, wilson
+from sim.results.outcomes import QUANTILES, date_quantiles, wilson
+from sim.results.results import Results
 from sim.scenario.loader import scenario_digest
 
 FAN_POINTS = 4  # a fan panel per point up to this many points, else point 0 only
 TOP = 5
 
 
-def write_report(out: Path) -> list[str]:
-    """Write plots/*.png and report.md into a finished batch folder; return terminal lines."""
+def write_report(
+    out: Path,
+    results: Results,
+    info: dict,
+    meta: dict,
+    modal=None,
+    sections: list[str] | None = None,
+) -> list[str]:
+    """Write plots/*.png and report.md into a batch folder; return the terminal's lines.
+
+    Args:
+        out: the batch folder.
+        results: the batch's results.
+        info: the batch's plan (`Plan.describe()`, as batch.json holds it).
+        meta: its manifest.
+        modal: the History of point 0's most frequent outcome's first replication (its
+            stances are drawn), or None.
+        sections: more Markdown lines for the end of report.md (the scores, say).
+        deadline_of: point -> its deadline date, drawn on the fan chart (optional).
+
+    Returns:
+        The lines the command line prints.
+    """
     out = Path(out)
-    info = json.loads((out / "batch.json").read_text())
-    meta = json.loads((out / "manifest.json").read_text())
-    world = point_world(out, 0)
-    runs = read_runs(out / "runs.csv", world.candidates)
-    n_points = len(info["points"])
+    n_points = results.n_points
     # Dates differ between points only when a sweep moves the calendar.
     moving = any(key.startswith("calendar") for key in info["swept"])
-
-    @cache
-    def dates_of(point: int) -> list[date]:
-        return point_world(out, point).dates if moving and point else world.dates
-
-    md = _head(info, meta, runs, world)
-    if not runs.n:
+    md = _head(info, meta, results)
+    n = int(results.ok().sum())
+    if not n:
         md.append("Every replication failed, so there is nothing to report.\n")
         write_atomic(out / "report.md", "\n".join(md))
-        return [f"  all {len(runs.outcome):,} replications failed", f"  report: {out}/report.md"]
-    counts = runs.counts(n_points)
+        return [f"  all {results.n_runs:,} replications failed", f"  report: {out}/report.md"]
+    counts = results.counts()
     total = counts.sum(axis=0)
-    lo, hi = wilson(total, runs.n)
-    quant = [date_quantiles(runs.day[runs.outcome == k]) for k in range(len(runs.candidates))]
-    figures = _figures(out, info, runs, world, counts, moving)
-    md += _summary(runs, total, lo, hi, quant, dates_of, n_points)
+    lo, hi = wilson(total, n)
+    quant = [results.appointment_dates(c) for c in results.candidates]
+    figures = _figures(out, info, results, counts, moving, modal, deadline_of)
+    md += _summary(results, total, lo, hi, quant, n_points)
     if info["swept"]:
-        md += _points_table(info, runs, counts)
-    md += ["## Figures", "", *figures]
+        md += _points_table(info, results, counts)
+    md += ["## Figures", "", *figures, *(sections or [])]
     write_atomic(out / "report.md", "\n".join(md))
     lines = []
-    for k, label in enumerate(runs.labels):
-        line = f"  {label:<10} {_num(total[k] / runs.n):>5}% [{_num(lo[k])}, {_num(hi[k])}]"
+    for k, label in enumerate(results.labels):
+        line = f"  {label:<10} {_num(total[k] / n):>5}% [{_num(lo[k])}, {_num(hi[k])}]"
         if k < len(quant) and quant[k]:
             line += f"  median appointment {quant[k][2]} (IQR {quant[k][1]} to {quant[k][3]})"
         lines.append(line)
     if n_points > 1:
         lines.append(f"  (all {n_points} sweep points pooled; each point in report.md)")
-    if runs.errors:
-        lines.append(
-            f"  {sum(runs.errors.values()):,} replications failed (error column of runs.csv)"
-        )
+    if results.errors:
+        lines.append(f"  {len(results.errors):,} replications failed (error column of runs.csv.gz)")
     if any(line.startswith("**Note:**") for line in md):
         lines.append(f"  note: {info['scenario_path']} has changed since this batch ran")
     return [*lines, f"  report: {out}/report.md"]
 
 
-def _head(info: dict, meta: dict, runs: Runs, world) -> list[str]:
+def _head(info: dict, meta: dict, results: Results) -> list[str]:
     created = datetime.fromisoformat(meta["created"]).strftime("%Y-%m-%d %H:%M %Z")
     points = len(info["points"])
-    what = f"{len(runs.outcome):,} replications"
+    what = f"{results.n_runs:,} replications"
     if points > 1:
         what += f" ({points} sweep points x {info['runs_per_point']:,})"
     md = [
@@ -130,8 +139,8 @@ def _interval(lo: float, hi: float) -> str:
     return f"{_num(lo)} to {_num(hi)}%"
 
 
-def _summary(runs: Runs, total, lo, hi, quant, dates_of, n_points: int) -> list[str]:
-    n, cands = runs.n, runs.candidates
+def _summary(results: Results, total, lo, hi, quant, n_points: int) -> list[str]:
+    n, cands = int(results.ok().sum()), results.candidates
     pooled = f" (all {n_points} sweep points pooled)" if n_points > 1 else ""
     md = [
         "## Outcomes",
@@ -145,12 +154,12 @@ def _summary(runs: Runs, total, lo, hi, quant, dates_of, n_points: int) -> list[
         "| outcome | probability | 95% interval | replications | median appointment | middle 50% | middle 90% |",
         "|---|---:|---|---:|---|---|---|",
     ]
-    for k, label in enumerate(runs.labels):
+    for k, label in enumerate(results.labels):
         q = quant[k] if k < len(quant) else None
         dates = [str(q[2]), f"{q[1]} to {q[3]}", f"{q[0]} to {q[4]}"] if q else ["-"] * 3
         md.append(f"| {label} | {_pct(total[k] / n)} | {_interval(lo[k], hi[k])} | "
                   f"{total[k]:,} of {n:,} | {' | '.join(dates)} |")  # fmt: skip
-    won = runs.day[(runs.outcome >= 0) & (runs.outcome < len(cands))]
+    won = results.appointment_days()
     q = date_quantiles(won)
     if q:
         md += ["", f"Any appointment: {_pct(len(won) / n)} of replications; median date {q[2]}, "
@@ -159,42 +168,50 @@ def _summary(runs: Runs, total, lo, hi, quant, dates_of, n_points: int) -> list[
            "Share of replications in which each candidate withdrew, and the median date of "
            "those withdrawals.", "",
            "| candidate | withdrew | median withdrawal date |", "|---|---:|---|"]  # fmt: skip
+    wd = results.withdrawals
     for cand in cands:
-        when = [(dates_of(p)[t].toordinal(), k) for (c, p, t), k in runs.withdrawals.items()
-                if c == cand]  # fmt: skip
-        count = sum(k for _, k in when)
-        days = np.repeat([d for d, _ in when], [k for _, k in when]).astype(np.int64)
+        mine = wd[wd["candidate"] == cand]
+        count = int(mine["run"].nunique())
+        days = np.array([date.fromisoformat(d).toordinal() for d in mine["date"]], dtype=np.int64)
         median = str(date_quantiles(days)[2]) if count else "-"
         md.append(f"| {cand} | {_pct(count / n)} ({count:,}) | {median} |")
-    if runs.appointed:
-        a = runs.appointed
+    appointed = len(won)
+    hold = results.holdouts
+    if appointed:
+        a = appointed
+        members = Counter(hold["member"].tolist())
+        groups = Counter(tuple(sorted(g)) for g in hold.groupby("run")["member"].agg(list))
         md += ["", "## Last holdouts", "",
                f"Members most often among the last three to back the winner, as a share of the "
                f"{a:,} replications with an appointment.", "",
                "| member | share | replications |", "|---|---:|---:|"]  # fmt: skip
-        md += [f"| {m} | {_pct(k / a)} | {k:,} |" for m, k in runs.holdouts.most_common(TOP)]
+        md += [f"| {m} | {_pct(k / a)} | {k:,} |" for m, k in members.most_common(TOP)]
         md += ["", "The most frequent groups of last holdouts (the same members, in any order):",
                "", "| members | share | replications |", "|---|---:|---:|"]  # fmt: skip
         md += [f"| {', '.join(g)} | {_pct(k / a)} | {k:,} |"
-               for g, k in runs.groups.most_common(TOP)]  # fmt: skip
+               for g, k in groups.most_common(TOP)]  # fmt: skip
+    conc = results.concessions
+    conceded = int(conc["run"].nunique())
+    courted = Counter(conc.drop_duplicates(["run", "member"])["member"].tolist())
     md += ["", "## Concessions", "",
-           f"{_pct(runs.conceded / n)} of replications ({runs.conceded:,}) saw at least one "
+           f"{_pct(conceded / n)} of replications ({conceded:,}) saw at least one "
            "concession."]  # fmt: skip
-    if runs.courted:
+    if courted:
         md += ["", "Members most often offered one (share of all replications):", "",
                "| member | share | replications |", "|---|---:|---:|"]  # fmt: skip
-        md += [f"| {m} | {_pct(k / n)} | {k:,} |" for m, k in runs.courted.most_common(TOP)]
-    if runs.errors:
-        failed = sum(runs.errors.values())
+        md += [f"| {m} | {_pct(k / n)} | {k:,} |" for m, k in courted.most_common(TOP)]
+    if results.errors:
+        failed = len(results.errors)
+        errors = Counter(results.errors.values())
         md += ["", "## Failed replications", "",
-               f"{failed:,} of {len(runs.outcome):,} replications failed and are left out of "
-               "every number and figure here. Their errors (the error column of runs.csv):", ""]  # fmt: skip
-        md += [f"- {k:,} x `{e}`" for e, k in runs.errors.most_common(TOP)]
+               f"{failed:,} of {results.n_runs:,} replications failed and are left out of "
+               "every number and figure here. Their errors (the error column of runs.csv.gz):", ""]  # fmt: skip
+        md += [f"- {k:,} x `{e}`" for e, k in errors.most_common(TOP)]
     return [*md, ""]
 
 
-def _points_table(info: dict, runs: Runs, counts: np.ndarray) -> list[str]:
-    keys, labels = info["swept"], runs.labels
+def _points_table(info: dict, results: Results, counts: np.ndarray) -> list[str]:
+    keys, labels = info["swept"], results.labels
     per = info["runs_per_point"]
     lo, hi = wilson(per // 2, per)
     md = ["## Sweep points", "",
@@ -207,25 +224,25 @@ def _points_table(info: dict, runs: Runs, counts: np.ndarray) -> list[str]:
         n = int(row.sum())
         values = " | ".join(_value(p["values"][k]) for k in keys)
         probs = " | ".join(_pct(k / n) if n else "-" for k in row)
-        q = point_dates(runs, [p["point"]])
+        q = point_dates(results, [p["point"]])
         when = f"{q[2]} | {q[1]} to {q[3]}" if q else "- | -"
         md.append(f"| {p['point']} | {values} | {probs} | {when} | {n:,} |")
     return [*md, ""]
 
 
-def point_dates(runs: Runs, points: list[int]) -> list[date] | None:
+def point_dates(results: Results, points: list[int]) -> list[date] | None:
     """Quantiles of the appointment dates of the replications at these points (any winner)."""
-    won = (runs.outcome >= 0) & (runs.outcome < len(runs.candidates))
-    return date_quantiles(runs.day[won & np.isin(runs.point, points)])
+    days = np.concatenate([results.appointment_days(point=p) for p in points])
+    return date_quantiles(days)
 
 
-def informative_points(runs: Runs, counts: np.ndarray, most: int) -> list[int]:
+def informative_points(results: Results, counts: np.ndarray, most: int) -> list[int]:
     """The sweep points that differ most: lowest and highest share of the leading outcome,
     then earliest and latest median appointment date (at most `most`, in point order)."""
     share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     lead = int(np.argmax(counts.sum(axis=0)))
     picks = [int(np.argmin(share[:, lead])), int(np.argmax(share[:, lead]))]
-    medians = [point_dates(runs, [p]) for p in range(len(counts))]
+    medians = [point_dates(results, [p]) for p in range(len(counts))]
     timed = [p for p, q in enumerate(medians) if q]
     if timed:
         picks += [min(timed, key=lambda p: medians[p][2]), max(timed, key=lambda p: medians[p][2])]
@@ -237,44 +254,46 @@ def _value(v) -> str:
     return f"{v:.4g}" if isinstance(v, float) and len(str(v)) > 6 else str(v)
 
 
-def _figures(out: Path, info: dict, runs: Runs, world, counts, moving: bool) -> list[str]:
+def _figures(
+    out: Path, info: dict, results: Results, counts, moving: bool, modal_history
+) -> list[str]:
     """Draw every figure; return the markdown that shows them."""
-    folder, name = out / "plots", world.scenario.name
-    n_points, labels, cands = len(info["points"]), runs.labels, runs.candidates
-    shown = range(n_points) if n_points <= FAN_POINTS else informative_points(runs, counts, 2)
+    folder, name = out / "plots", results.scenario
+    n_points, labels, cands = results.n_points, results.labels, results.candidates
+    n = int(results.ok().sum())
+    shown = range(n_points) if n_points <= FAN_POINTS else informative_points(results, counts, 2)
     panels = []
     for p in shown:
-        supporters = load_trajectories(out, p)["supporters"]
-        ok = supporters[:, 0, 0] >= 0  # failed replications are all -1
-        if ok.any():
-            title = ", ".join(f"{k}={_value(v)}" for k, v in info["points"][p]["values"].items())
+        supporters = results.supporters(p)
+        if len(supporters):
+            title = ", ".join(f"{k}={_value(v)}" for k, v in results.points[p].items())
             title = f"point {p}: {title}" if title else title
-            q = np.quantile(supporters[ok], QUANTILES, axis=0)
-            w = point_world(out, p) if p else world
-            panels.append(
-                plots.FanPanel(title, w.dates, w.candidates, q, deadline=w.rounds[-1].deadline)
-            )
+            q = np.quantile(supporters, QUANTILES, axis=0)
+            deadline = deadline_of(p) if deadline_of else None
+            panels.append(plots.FanPanel(title, results.dates[p], cands, q, deadline=deadline))
     only = ""
     if len(shown) < n_points:
         picked = " and ".join(str(p) for p in shown)
         only = f"\n(points {picked} of {n_points}: the most different outcomes or dates)"
     plots.fan(panels, folder / "fan.png", f"{name}: members backing each candidate{only}")
     total = counts.sum(axis=0)
-    lo, hi = wilson(total, runs.n)
+    lo, hi = wilson(total, n)
     pooled = f", {n_points} points pooled" if n_points > 1 else ""
-    plots.outcome_bars(labels, total / runs.n, lo, hi, folder / "outcomes.png",
+    plots.outcome_bars(labels, total / n, lo, hi, folder / "outcomes.png",
                        f"{name}: outcome probabilities with 95% intervals\n"
-                       f"({runs.n:,} replications{pooled})")  # fmt: skip
-    won = (runs.outcome >= 0) & (runs.outcome < len(cands))
-    days = np.unique(runs.day[won])
+                       f"({n:,} replications{pooled})")  # fmt: skip
+    code = results.outcome_codes()
+    won_code = code[(code >= 0) & (code < len(cands))]
+    won_days = results.appointment_days()
+    days = np.unique(won_days)
     if len(days) and not moving:  # fill in the round dates nobody was appointed on
-        span = [d.toordinal() for d in world.dates if days[0] <= d.toordinal() <= days[-1]]
+        span = [d.toordinal() for d in results.dates[0] if days[0] <= d.toordinal() <= days[-1]]
         days = np.union1d(days, span)
-    at = np.searchsorted(days, runs.day[won]) * len(cands) + runs.outcome[won]
+    at = np.searchsorted(days, won_days) * len(cands) + won_code
     by_day = np.bincount(at, minlength=len(days) * len(cands))
     plots.appointment_dates([str(date.fromordinal(int(d))) for d in days], by_day, cands,
-                            int(total[-1]), runs.n, folder / "appointment_dates.png",
-                            f"{name}: when the appointment came ({runs.n:,} replications"
+                            int(total[-1]), n, folder / "appointment_dates.png",
+                            f"{name}: when the appointment came ({n:,} replications"
                             f"{pooled})")  # fmt: skip
     md = [
         "Supporters of each candidate by date: the line is the median across replications, "
@@ -289,13 +308,12 @@ def _figures(out: Path, info: dict, runs: Runs, world, counts, moving: bool) -> 
         "![Appointment dates](plots/appointment_dates.png)",
         "",
     ]
-    modal = runs.modal()
-    if modal:
+    modal = results.modal(0)
+    if modal and modal_history is not None:
         winner, at_round, run, seed = modal
-        history = simulate(world, [seed])
-        plots.stances(history, folder / "modal_stances.png")
-        share = runs.first[winner, at_round][0] / max(1, int(counts[0].sum()))
-        ending = f"{winner} appointed {world.dates[at_round]}" if winner else "deadlock"
+        plots.stances(modal_history, folder / "modal_stances.png")
+        share = results.share_of_modal(0)
+        ending = f"{winner} appointed {results.dates[0][at_round]}" if winner else "deadlock"
         md += [
             f"The most frequent outcome{' at point 0' if n_points > 1 else ''} is {ending} "
             f"({_pct(share)} of its replications). Its first replication, run {run} "
@@ -307,7 +325,7 @@ def _figures(out: Path, info: dict, runs: Runs, world, counts, moving: bool) -> 
         ]
     for key in info["swept"]:
         file = "sweep_" + re.sub(r"[^\w.-]", "_", key) + ".png"
-        _sweep_figure(key, info, runs, counts, folder / file, name)
+        _sweep_figure(key, info, results, counts, folder / file, name)
         md += [f"![Outcome probabilities against {key}](plots/{file})", ""]
     return md
 
@@ -320,7 +338,7 @@ def _replay(info: dict, seed: int) -> str:
     return shlex.join([*words, *(w for s in sets for w in ("--set", s))])
 
 
-def _sweep_figure(key: str, info: dict, runs: Runs, counts, path: Path, name: str) -> None:
+def _sweep_figure(key: str, info: dict, results: Results, counts, path: Path, name: str) -> None:
     """Outcome probabilities against one swept key, pooling the points of each of its values."""
     values, rows = [], {}
     for p in info["points"]:
@@ -340,8 +358,8 @@ def _sweep_figure(key: str, info: dict, runs: Runs, counts, path: Path, name: st
         pooled = len(values) < len(info["points"])
         others = "\n(" + ("averaged over" if pooled else "one point per value; also varying:")
         others += " " + ", ".join(k for k in info["swept"] if k != key) + ")"
-    when = [point_dates(runs, rows[json.dumps(v, sort_keys=True)]) for v in values]
+    when = [point_dates(results, rows[json.dumps(v, sort_keys=True)]) for v in values]
     when = [(q[1], q[2], q[3]) if q else None for q in when]
-    plots.sweep(key, values, runs.labels, k / np.maximum(n, 1), lo, hi, path,
+    plots.sweep(key, values, results.labels, k / np.maximum(n, 1), lo, hi, path,
                 f"{name}: outcome probabilities and appointment dates by {key}{others}",
                 when)  # fmt: skip

@@ -37,3 +37,18 @@ def write_json(path: Path, data: dict) -> None:
 def read_csv(path: Path) -> list[dict]:
     with Path(path).open(newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
+
+
+def npz_bytes(arrays: dict, level: int | None = None) -> bytes:
+    """Arrays as an .npz (what `numpy.load` reads), stored, or deflated at zlib `level`."""
+    import zipfile
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    method = zipfile.ZIP_STORED if level is None else zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(buf, "w", compression=method, compresslevel=level) as zf:
+        for name, value in arrays.items():
+            with zf.open(f"{name}.npy", "w", force_zip64=True) as fh:
+                np.lib.format.write_array(fh, np.asanyarray(value), allow_pickle=False)
+    return buf.getvalue()

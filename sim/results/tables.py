@@ -1,185 +1,196 @@
-"""The result tables and manifest: build them from a History, write them safely, read them back.
+"""A `Results` written as files: tidy tables (gzip CSV or Parquet), trajectories, results.npz.
 
-Rows are gathered with numpy and written as text from pieces made once (a date, a
-member's name), so that a chunk of thousands of replications turns into tables quickly.
-Files are written under a temporary name and renamed when whole, so an interrupted run
-never leaves a half-written table behind.
+Rows are written from numpy columns with strings made once per label (a date, a member's
+name), so that a batch of a hundred thousand replications turns into tables quickly. Each
+file is written under a temporary name and renamed when whole.
 """
 
+import gzip
+import io
+import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from sim.engine.history import History
-from sim.engine.holdouts import holdout_order
-from sim.engine.rules import NEVER, UNDECIDED, support_shares
-from sim.results.files import write_atomic, write_csv, write_json
-from sim.scenario.loader import scenario_digest
+from sim.results.files import npz_bytes, write_atomic
+from sim.results.results import CUBE, Results
 from sim.version import __version__
 
-RUNS_COLUMNS = [
-    "run", "seed", "winner", "appointed_round", "appointed_date", "rounds",
-    "withdrawn", "last_holdouts", "concessions",
-]  # fmt: skip
-SUPPORT_COLUMNS = [
-    "run", "round", "date", "candidate", "supporters", "capability_share", "objectors", "undecided",
-]  # fmt: skip
-DECLARATIONS_COLUMNS = ["run", "member", "candidate", "round", "date"]
+TABLES = ("runs", "withdrawals", "holdouts", "concessions", "declarations", "support")
+EVENT_COLUMNS = {
+    "withdrawals": ["run", "point", "candidate", "round", "date"],
+    "holdouts": ["run", "point", "member", "rank", "round", "date"],
+    "concessions": ["run", "point", "member", "candidate", "round", "date"],
+    "declarations": ["run", "point", "member", "candidate", "round", "date"],
+}
+SUPPORT_COLUMNS = ["run", "point", "round", "date", "candidate", "supporters",
+                   "capability_share", "objectors", "undecided", "ended"]  # fmt: skip
+GZIP_LEVEL = 1  # tables repeat a lot: level 1 keeps most of the gain at a fraction of the time
 
 
-def run_rows(history: History, runs, seeds, extra: list | None = None) -> list[list]:
-    """One row per replication: who won, when, who withdrew, the last holdouts, concessions.
-
-    `extra` holds values inserted after `seed` in every row (a sweep point's values).
-    """
-    f, world = history.final, history.world
-    ended = history.last_round.tolist()
-    withdrawn = _events_by_run(f.withdrawn_round, lambda c: world.candidates[c])
-    conceded = _events_by_run(f.conceded_round, lambda i, c: world.members[i])
-    dates = [d.isoformat() for d in world.dates]
-    orders = list(map(tuple, holdout_order(history).tolist()))
-    holdouts = {o: ";".join(world.members[i] for i in o if i >= 0) for o in set(orders)}
-    rows = []
-    for r, (run, seed, winner, at, order) in enumerate(
-        zip(runs, seeds, f.appointed.tolist(), f.appointed_round.tolist(), orders, strict=True)
-    ):
-        appointed = at != NEVER
-        rows.append(
-            [
-                run,
-                seed,
-                *(extra or []),
-                world.candidates[winner] if winner != UNDECIDED else "",
-                at if appointed else "",
-                dates[at] if appointed else "",
-                ended[r],
-                withdrawn.get(r, ""),
-                holdouts[order],
-                conceded.get(r, ""),
-            ]
-        )
-    return rows
+def runs_columns(results: Results) -> list[str]:
+    """The header of runs.csv: the swept values come after `point`."""
+    return ["run", "seed", "point", *results.swept, "winner", "appointed_round",
+            "appointed_date", "rounds", "error"]  # fmt: skip
 
 
-def _events_by_run(rounds: np.ndarray, name) -> dict[int, str]:
-    """`name@round;...` per replication, in round order, from an array of event rounds."""
-    found = np.argwhere(rounds != NEVER)
-    if not len(found):
-        return {}
-    when = rounds[tuple(found.T)]
-    order = np.lexsort((when, found[:, 0]))  # by replication, then round; stable
-    out: dict[int, list] = {}
-    for idx, t in zip(found[order].tolist(), when[order].tolist(), strict=True):
-        out.setdefault(idx[0], []).append(f"{name(*idx[1:])}@{t}")
-    return {r: ";".join(items) for r, items in out.items()}
+def table_text(results: Results, table: str) -> str:
+    """One table of `results` as CSV text, header first."""
+    if table == "runs":
+        return _runs_text(results)
+    if table == "support":
+        return _support_text(results)
+    return _event_text(results, table)
 
 
-def support_counts(history: History) -> dict[str, np.ndarray]:
-    """Per round, candidate and replication: supporters, capability share, objectors, undecided.
-
-    Arrays are (R, T+1, C) (undecided (R, T+1)); a replication's last position carries on
-    after it ended, which is what plots of many replications want.
-    """
-    world = history.world
-    reps, c_count = history.final.stance.shape[0], len(world.candidates)
-    rounds = world.n_rounds + 1
-    supporters = np.zeros((reps, rounds, c_count), dtype=np.int16)
-    share = np.zeros((reps, rounds, c_count))
-    objectors = np.zeros((reps, rounds, c_count), dtype=np.int16)
-    undecided = np.zeros((reps, rounds), dtype=np.int16)
-    for t in range(rounds):
-        k = min(t, len(history.stance) - 1)  # the loop stops once every replication ended
-        stance, objecting = history.stance[k], history.objecting[k]
-        active = world.rounds[k].active
-        share[:, t] = support_shares(stance, world, active, weighted=True)
-        for c in range(c_count):
-            supporters[:, t, c] = (stance == c).sum(axis=1)
-            objectors[:, t, c] = (objecting[:, :, c] & active).sum(axis=1)
-        undecided[:, t] = ((stance == UNDECIDED) & active).sum(axis=1)
-    return {"supporters": supporters, "capability_share": share, "objectors": objectors,
-            "undecided": undecided}  # fmt: skip
+def _csv_field(value) -> str:
+    text = "" if value is None else str(value)
+    if any(ch in text for ch in ',"\n'):
+        text = '"' + text.replace('"', '""') + '"'
+    return text
 
 
-def support_text(history: History, runs, counts: dict | None = None) -> str:
-    """support.csv's rows as CSV text: one per replication x round x candidate, up to each
-    replication's last round, by replication, then round, then the scenario's candidates."""
-    world = history.world
-    counts = counts or support_counts(history)
-    c_count = len(world.candidates)
-    played = np.arange(world.n_rounds + 1)[None, :] <= history.last_round[:, None]
-    r, t = np.nonzero(played)  # by replication, then round
-    r, t = np.repeat(r, c_count), np.repeat(t, c_count)
-    c = np.tile(np.arange(c_count), len(r) // max(c_count, 1))
-    run = np.asarray(list(runs))[r]
-    order = np.lexsort((t, run))  # stable: candidates stay in scenario order
-    r, t, c, run = r[order], t[order], c[order], run[order]
-    # The fields fixed by (round, candidate) are written once each and reused.
-    fixed = [
-        f"{k},{d.isoformat()},{cid}" for k, d in enumerate(world.dates) for cid in world.candidates
+def _runs_text(results: Results) -> str:
+    c = results.columns
+    header = ",".join(runs_columns(results)) + "\n"
+    names = [*results.candidates, ""]
+    winner = np.where(c["winner"] < 0, len(results.candidates), c["winner"]).tolist()
+    at = c["appointed_round"].tolist()
+    dates = results._dates_text(c["point"], c["appointed_round"])
+    swept = [
+        ",".join(_csv_field(_value(results.points[p][k])) for k in results.swept) + ","
+        if results.swept
+        else ""
+        for p in range(results.n_points)
     ]
-    line = "{},{},{},{},{},{}\n".format
-    return "".join(
+    lines = []
+    for run, seed, point, w, a, d, rounds in zip(
+        c["run"].tolist(), c["seed"].tolist(), c["point"].tolist(), winner, at, dates,
+        c["rounds"].tolist(), strict=True,
+    ):  # fmt: skip
+        error = results.errors.get(run)
+        if error is not None:
+            lines.append(f"{run},{seed},{point},{swept[point]},,,,{_csv_field(error)}\n")
+        else:
+            a_text = a if a >= 0 else ""
+            lines.append(f"{run},{seed},{point},{swept[point]}{names[w]},{a_text},{d},{rounds},\n")
+    return header + "".join(lines)
+
+
+def _value(v):
+    return json.dumps(v) if isinstance(v, dict | list) else v
+
+
+def _event_text(results: Results, table: str) -> str:
+    cols = results.events[table]
+    header = ",".join(EVENT_COLUMNS[table]) + "\n"
+    if not len(cols["run"]):
+        return header
+    point = results._point_of(cols["run"]).astype(np.int64)
+    # Everything after the run is fixed by (point, member, candidate, rank, round): each
+    # distinct combination is written once and reused.
+    fields = [point]
+    sizes = [results.n_points]
+    for name, size in (("member", len(results.members)), ("candidate", len(results.candidates)),
+                       ("rank", 64)):  # fmt: skip
+        if name in cols:
+            fields.append(cols[name].astype(np.int64))
+            sizes.append(size)
+    fields.append(cols["round"].astype(np.int64) + 1)  # NEVER (-1) becomes 0
+    sizes.append(max(len(d) for d in results.dates.values()) + 1)
+    key = np.zeros(len(point), dtype=np.int64)
+    for f, size in zip(fields, sizes, strict=True):
+        key = key * size + f
+    keys, first, which = np.unique(key, return_index=True, return_inverse=True)
+    dates = {p: [d.isoformat() for d in ds] for p, ds in results.dates.items()}
+    tails = []
+    for row in first.tolist():
+        p, t = int(point[row]), int(cols["round"][row])
+        parts = [str(p)]
+        if "member" in cols:
+            parts.append(results.members[cols["member"][row]])
+        if "candidate" in cols:
+            parts.append(results.candidates[cols["candidate"][row]])
+        if "rank" in cols:
+            parts.append(str(cols["rank"][row]))
+        parts += [str(t), dates[p][t]] if t >= 0 else ["", ""]
+        tails.append("," + ",".join(parts) + "\n")
+    run = [str(x) for x in cols["run"].tolist()]
+    return header + "".join([run[a] + tails[b] for a, b in zip(range(len(run)), which.ravel().tolist(), strict=True)])
+
+
+def _support_text(results: Results) -> str:
+    s = results.support_columns()
+    header = ",".join(SUPPORT_COLUMNS) + "\n"
+    c_count = len(results.candidates)
+    # The fields fixed by (point, round, candidate) are written once each and reused.
+    fixed, base = [], {}
+    for p, ds in results.dates.items():
+        base[p] = len(fixed)
+        fixed += [
+            f"{t},{d.isoformat()},{cid}" for t, d in enumerate(ds) for cid in results.candidates
+        ]
+    offset = (
+        np.array([base[p] for p in s["point"].tolist()], dtype=np.int64)
+        if len(s["point"])
+        else np.zeros(0, np.int64)
+    )
+    keys = (offset + s["round"] * c_count + s["candidate"]).tolist()
+    line = "{},{},{},{},{},{},{},{}\n".format
+    return header + "".join(
         map(
             line,
-            run.tolist(),
-            [fixed[k] for k in (t * c_count + c).tolist()],
-            counts["supporters"][r, t, c].tolist(),
-            np.round(counts["capability_share"][r, t, c], 6).tolist(),
-            counts["objectors"][r, t, c].tolist(),
-            counts["undecided"][r, t].tolist(),
+            s["run"].tolist(),
+            s["point"].tolist(),
+            [fixed[k] for k in keys],
+            s["supporters"].tolist(),
+            s["capability_share"].tolist(),
+            s["objectors"].tolist(),
+            s["undecided"].tolist(),
+            np.where(s["ended"], "true", "false").tolist(),
         )
     )
 
 
-def declarations_text(history: History, runs) -> str:
-    """declarations.csv's rows as CSV text: one per replication x member x candidate it
-    ever declared for (first declaration), by replication, then round, then member."""
-    f, world = history.final, history.world
-    found = np.argwhere(f.first_declared != NEVER)  # ordered by replication, member, candidate
-    when = f.first_declared[tuple(found.T)]
-    order = np.lexsort((when, found[:, 0]))
-    (r, i, c), t = found[order].T, when[order]
-    # Everything after the run is fixed by (member, candidate, round): one string each.
-    key = (i * len(world.candidates) + c) * len(world.dates) + t
-    keys, which = np.unique(key, return_inverse=True)
-    tails = []
-    for k in keys.tolist():
-        rest, day = divmod(k, len(world.dates))
-        member, cand = divmod(rest, len(world.candidates))
-        tails.append(
-            f",{world.members[member]},{world.candidates[cand]},{day},{world.dates[day].isoformat()}\n"
-        )
-    run = [str(x) for x in runs]
-    return "".join(
-        [run[a] + tails[b] for a, b in zip(r.tolist(), which.ravel().tolist(), strict=True)]
-    )
+def write_tables(results: Results, out: Path, format: str = "csv") -> None:
+    """Every table, trajectories.npz and results.npz into `out`."""
+    for table in TABLES:
+        if format == "parquet":
+            buf = io.BytesIO()
+            frame = getattr(results, table)
+            frame.to_parquet(buf, index=False)
+            write_atomic(out / f"{table}.parquet", buf.getvalue())
+        else:
+            data = gzip.compress(table_text(results, table).encode(), GZIP_LEVEL, mtime=0)
+            write_atomic(out / f"{table}.csv.gz", data)
+    write_atomic(out / "trajectories.npz", trajectories_bytes(results))
+    write_atomic(out / "results.npz", results.to_bytes(cube=False, level=GZIP_LEVEL))
 
 
-def manifest(history: History, seed: int, runs: int, scenario_path: str) -> dict:
+def trajectories_bytes(results: Results) -> bytes:
+    """The trajectory cubes with their labels: (R, T+1, C) arrays, `run`, `point`,
+    `candidates` and each point's `dates_p<k>`."""
+    arrays = {k: results.cube[k] for k in CUBE}
+    arrays["run"] = results.columns["run"]
+    arrays["point"] = results.columns["point"]
+    arrays["candidates"] = np.array(results.candidates)
+    for p, ds in results.dates.items():
+        arrays[f"dates_p{p}"] = np.array([d.isoformat() for d in ds])
+    return npz_bytes(arrays, GZIP_LEVEL)
+
+
+def manifest(results: Results, scenario_sha256: str, scenario_path: str, **extra) -> dict:
     """What produced these results, so that they can be traced and reproduced."""
-    sc = history.world.scenario
     return {
-        "scenario": sc.name,
+        "scenario": results.scenario,
         "scenario_path": scenario_path,
-        "scenario_sha256": scenario_digest(sc),
+        "scenario_sha256": scenario_sha256,
         "package_version": __version__,
-        "seed": seed,
-        "runs": runs,
+        "seed": results.seed,
+        "runs": results.n_runs,
+        **extra,
         "command": " ".join(["coalition-sim", *sys.argv[1:]]),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-
-
-def write_tables(out: Path, history: History, runs: list[int], seeds: list[int], meta: dict):
-    """Write manifest.json, runs.csv, support.csv and declarations.csv into `out`."""
-    out.mkdir(parents=True, exist_ok=True)
-    write_csv(out / "runs.csv", RUNS_COLUMNS, run_rows(history, runs, seeds))
-    for name, columns, text in (
-        ("support.csv", SUPPORT_COLUMNS, support_text(history, runs)),
-        ("declarations.csv", DECLARATIONS_COLUMNS, declarations_text(history, runs)),
-    ):
-        write_atomic(out / name, ",".join(columns) + "\n" + text)
-    # The manifest goes last: its presence says the tables beside it are complete.
-    write_json(out / "manifest.json", meta)

@@ -25,10 +25,24 @@ from sim.scenario.schema import PARAMETER_NAMES, Scenario
 from sim.scenario.yamlfile import LocatedDict, LocatedList, load_located, where_of
 
 
-def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
-    """Load, resolve and check a scenario file; raise ScenarioError listing every problem."""
-    path = Path(path)
-    data = _resolve(path, stack=())
+def load_scenario(path: "str | Path | Scenario", overrides: list[str] | None = None) -> Scenario:
+    """Load, resolve and check a scenario file; raise ScenarioError listing every problem.
+
+    Args:
+        path: a scenario YAML file, or a loaded `Scenario` to apply `overrides` to.
+        overrides: `key=value` texts, as `--set` takes them.
+
+    Returns:
+        The validated scenario.
+    """
+    if isinstance(path, Scenario):
+        if not overrides:
+            return path
+        data = path.model_dump(mode="json", by_alias=True)
+        path = Path(f"<{path.name}>")
+    else:
+        path = Path(path)
+        data = _resolve(path, stack=())
     for text in overrides or []:
         _apply_override(data, text)
     data.setdefault("name", path.stem)

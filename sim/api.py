@@ -1,0 +1,320 @@
+"""The Python API: load a scenario, run one replication, run a batch, score it, compare.
+
+The command line is a thin layer over these functions; a notebook calls them directly:
+
+    >>> import sim
+    >>> r = sim.batch("scenarios/nato-2024.yaml", runs=500)
+    >>> r.probabilities()                       # outcome, probability, low, high, ...
+    >>> r.support.groupby(["date", "candidate"])["supporters"].median()
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from sim.batching.executors import InlineExecutor, make_executor
+from sim.batching.folder import point_world
+from sim.batching.plan import Plan, plan_batch
+from sim.batching.runner import BatchOutcome, run_batch
+from sim.engine.loop import simulate
+from sim.engine.world import build_world
+from sim.evaluate.forecast import Forecast
+from sim.evaluate.record import Record, load_record
+from sim.evaluate.score import SCORES, baselines, outcome_scores
+from sim.evaluate.score import score as score_forecast
+from sim.report import comparison
+from sim.report import scores as score_report
+from sim.report.batch_report import write_report
+from sim.results.files import write_atomic
+from sim.results.outcomes import DEADLOCK, date_quantiles
+from sim.results.results import Results
+from sim.scenario.loader import load_scenario
+from sim.scenario.schema import Scenario
+
+__all__ = ["Comparison", "Score", "batch", "compare", "load", "run", "score"]
+
+ScenarioLike = str | Path | Scenario
+
+
+def overrides_of(set: dict | list | None) -> list[str]:
+    """`{"parameters.noise": 0.3}` (or `["parameters.noise=0.3"]`) as `--set` texts."""
+    if not set:
+        return []
+    if isinstance(set, dict):
+        return [f"{k}={json.dumps(v, default=str)}" for k, v in set.items()]
+    return list(set)
+
+
+def load(path: ScenarioLike, set: dict | list | None = None) -> Scenario:
+    """A scenario, resolved (`extends:`) and checked, with overrides applied.
+
+    Args:
+        path: a scenario YAML file (or a loaded Scenario).
+        set: overrides, as `{"parameters.noise": 0.3}` or `["parameters.noise=0.3"]`.
+
+    Returns:
+        The scenario. Raises `sim.errors.ScenarioError` listing every problem.
+    """
+    return load_scenario(path, overrides_of(set))
+
+
+def run(scenario: ScenarioLike, seed: int = 1, set: dict | list | None = None):
+    """One replication as a Mesa model, already run to appointment or the last round.
+
+    Args:
+        scenario: a scenario file or a loaded Scenario.
+        seed: the replication's seed (a batch's runs table gives each replication's).
+        set: overrides, as for `load`.
+
+    Returns:
+        The `ConsensusModel` (`.winner`, `.date`, `.members`, `.history`, `.datacollector`).
+    """
+    from sim.engine.model import ConsensusModel  # Mesa is imported only where it is used
+
+    return ConsensusModel(build_world(load(scenario, set)), rng=seed).run()
+
+
+def plan(
+    scenario: ScenarioLike,
+    runs: int | None = None,
+    seed: int | None = None,
+    sweep: dict | pd.DataFrame | list | None = None,
+    set: dict | list | None = None,
+    chunk: int | None = None,
+) -> Plan:
+    """The batch a `batch` call would run (every point checked before anything runs).
+
+    `sweep` is a dict of {key: [values]} (a grid), a DataFrame with one row per point and
+    one column per swept key, a list of `--sweep` texts, or None for the scenario's own."""
+    overrides = overrides_of(set)
+    if isinstance(sweep, pd.DataFrame):
+        design = [{k: _plain(v) for k, v in row.items()} for row in sweep.to_dict("records")]
+        return plan_batch(scenario, overrides, runs, seed, chunk, design=design)
+    if isinstance(sweep, dict):
+        texts = [f"{k}={','.join(json.dumps(v) for v in values)}" for k, values in sweep.items()]
+        return plan_batch(scenario, overrides, runs, seed, chunk, sweeps=texts)
+    return plan_batch(scenario, overrides, runs, seed, chunk, sweeps=list(sweep) if sweep else None)
+
+
+def _plain(v):
+    return v.item() if hasattr(v, "item") else v
+
+
+def execute(
+    plan: Plan,
+    out: Path | None = None,
+    workers: int = 1,
+    executor: str = "process",
+    scheduler: str | None = None,
+    progress: bool | None = None,
+    format: str = "csv",
+) -> BatchOutcome:
+    """Run a plan on `workers` processes (or Dask), into `out` or in memory."""
+    pool, close = (
+        make_executor(executor, workers, scheduler)
+        if executor == "dask" or workers > 1
+        else (InlineExecutor(), lambda: None)
+    )
+    try:
+        return run_batch(plan, out, pool, progress, workers, format)
+    finally:
+        close()
+
+
+def batch(
+    scenario: ScenarioLike,
+    runs: int | None = None,
+    seed: int | None = None,
+    sweep: dict | pd.DataFrame | list | None = None,
+    workers: int = 1,
+    out: str | Path | None = None,
+    set: dict | list | None = None,
+    chunk: int | None = None,
+    progress: bool | None = None,
+    report: bool = True,
+    format: str = "csv",
+) -> Results:
+    """Many replications (and sweep points) at once, vectorised.
+
+    Args:
+        scenario: a scenario file or a loaded Scenario.
+        runs: replications per point (default: the scenario's `batch:` block, else 1000).
+        seed: batch seed (default: the scenario's, else 1).
+        sweep: points to run: {key: [values]} for a grid, a DataFrame of points, or None.
+        workers: processes (1 runs in this process).
+        out: results folder to write (tables, figures, report.md), or None for memory only.
+        set: overrides, as for `load`.
+        chunk: replications per chunk (default: the scenario's).
+        progress: show a progress bar (default: on a terminal or in a notebook).
+        report: with `out`, also write plots/ and report.md.
+        format: tables as "csv" (gzip-compressed) or "parquet".
+
+    Returns:
+        The `Results`: `.runs`, `.support`, `.declarations`, `.withdrawals`, `.holdouts`,
+        `.concessions` (DataFrames) and `.probabilities()`.
+    """
+    the_plan = plan(scenario, runs, seed, sweep, set, chunk)
+    outcome = execute(
+        the_plan, Path(out) if out else None, workers, progress=progress, format=format
+    )
+    if out and report:
+        batch_report(the_plan, outcome)
+    return outcome.results
+
+
+def batch_report(plan: Plan, outcome: BatchOutcome, sections: list[str] | None = None) -> list[str]:
+    """Write a batch folder's plots and report.md (with extra `sections`); return its lines."""
+    results, out = outcome.results, outcome.out
+    modal = results.modal(0)
+    history = None
+    if modal is not None:
+        # The stances of the most frequent outcome's first replication, replayed exactly.
+        history = simulate(point_world(out, 0), [modal[3]])
+    meta = json.loads((out / "manifest.json").read_text())
+
+    def deadline_of(point: int):
+        return build_world(plan.points[point].scenario).rounds[-1].deadline
+
+    return write_report(out, results, plan.describe(), meta, history, sections or [], deadline_of)
+
+
+@dataclass
+class Score:
+    """A batch scored against what happened, beside the baselines."""
+
+    results: Results
+    forecast: Forecast
+    record: Record
+    rows: list[tuple[str, str, dict]]  # (forecast, description, scores)
+    keys: list[str]
+    verdict: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # the report's summary, with `out`
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per forecast (the model, then each baseline), a column per score."""
+        return pd.DataFrame(
+            [
+                {"forecast": n, "description": d, **{k: s.get(k) for k in self.keys}}
+                for n, d, s in self.rows
+            ]
+        )
+
+
+def score(
+    scenario: ScenarioLike,
+    record: str | Path,
+    runs: int | None = None,
+    seed: int | None = None,
+    set: dict | list | None = None,
+    out: str | Path | None = None,
+    workers: int = 1,
+    progress: bool | None = None,
+) -> Score:
+    """Run a batch and score it against an observed record, beside three baselines.
+
+    Args:
+        scenario: a scenario file or a loaded Scenario.
+        record: the observed record's YAML file.
+        runs, seed, set, workers, progress: as for `batch`.
+        out: results folder (tables, figures, report.md with the scores, scores.csv).
+
+    Returns:
+        A `Score`: `.table` (DataFrame), `.verdict` (plain words), `.results`.
+    """
+    the_plan = plan(scenario, runs, seed, None, set)
+    sc = the_plan.points[0].scenario
+    rec = load_record(record, sc)  # checked before anything runs
+    outcome = execute(the_plan, Path(out) if out else None, workers, progress=progress)
+    world = build_world(sc)
+    forecast = Forecast.from_results(outcome.results, world)
+    rows = [("agent-based model", "this scenario's batch", score_forecast(forecast, rec))]
+    for b in baselines(world):
+        rows.append((b.name, b.description, outcome_scores(b.probabilities, rec)))
+    keys = [k for k, _ in SCORES if any(k in r[2] for r in rows)]
+    result = Score(outcome.results, forecast, rec, rows, keys, score_report.verdict(rows, keys))
+    if out:
+        out = Path(out)
+        write_atomic(out / "scores.csv", score_report.scores_csv(rows, keys))
+        score_report.score_fan(out, forecast, rec, sc.name)
+        result.lines = batch_report(
+            the_plan, outcome, score_report.markdown(rows, keys, rec, forecast.runs)
+        )
+    return result
+
+
+@dataclass
+class Comparison:
+    """The same batch on several scenarios, side by side."""
+
+    table: pd.DataFrame  # one row per scenario: p_<outcome>, p_<outcome>_low/_high, dates
+    outcomes: list[str]
+    results: dict[str, Results]
+
+    def lines(self) -> list[str]:
+        return comparison.lines(self.table, self.outcomes)
+
+
+def compare(
+    scenarios: list[ScenarioLike],
+    runs: int = 1000,
+    seed: int = 1,
+    set: dict | list | None = None,
+    out: str | Path | None = None,
+    workers: int = 1,
+    progress: bool | None = None,
+) -> Comparison:
+    """Run the same batch on each scenario: outcome probabilities and timing side by side.
+
+    Args:
+        scenarios: the scenario, then its variants (files or loaded Scenarios).
+        runs, seed, set, workers, progress: as for `batch`, the same for each.
+        out: folder for compare.csv, compare.md, compare.png and each scenario's batch.
+
+    Returns:
+        A `Comparison` with `.table`, a DataFrame of one row per scenario.
+    """
+    plans = [plan(s, runs, seed, None, set) for s in scenarios]  # every problem before any run
+    rows, outcomes, all_results = [], [], {}
+    for s, p in zip(scenarios, plans, strict=True):
+        name = Path(s).stem if not isinstance(s, Scenario) else s.name
+        folder = Path(out) / name if out else None
+        outcome = execute(p, folder, workers, progress=progress)
+        results = outcome.results
+        all_results[name] = results
+        probs = results.probabilities()
+        row = {"scenario": name, "runs": int(probs["n"].iloc[0])}
+        for _, pr in probs.iterrows():
+            k = pr["outcome"]
+            if k not in outcomes:
+                outcomes.append(k)
+            row[f"p_{k}"], row[f"p_{k}_low"], row[f"p_{k}_high"] = (
+                pr["probability"],
+                pr["low"],
+                pr["high"],
+            )
+        q = date_quantiles(results.appointment_days())
+        row["median_appointment"] = q[2].isoformat() if q else None
+        row["appointment_q25"] = q[1].isoformat() if q else None
+        row["appointment_q75"] = q[3].isoformat() if q else None
+        rows.append(row)
+    outcomes = [k for k in outcomes if k != DEADLOCK] + [DEADLOCK]
+    table = pd.DataFrame(rows)
+    for k in outcomes:  # an outcome one scenario lacks (another candidate) has probability 0
+        for suffix in ("", "_low", "_high"):
+            col = f"p_{k}{suffix}"
+            if col not in table:
+                table[col] = 0.0 if suffix != "_high" else float("nan")
+    ordered = ["scenario", "runs"]
+    for k in outcomes:
+        ordered += [f"p_{k}", f"p_{k}_low", f"p_{k}_high"]
+    table = table[[*ordered, "median_appointment", "appointment_q25", "appointment_q75"]]
+    result = Comparison(table, outcomes, all_results)
+    if out:
+        sets = f" With {' '.join('--set ' + o for o in overrides_of(set))} on each." if set else ""
+        comparison.write(
+            Path(out), table, outcomes, f"{runs} replications each, seed {seed}.{sets}"
+        )
+    return result

@@ -1,0 +1,94 @@
+"""Scores against a record, for people: the console table, the verdict, the report section
+and the fan chart with the record's counts on it."""
+
+import csv
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+
+from sim.evaluate.score import SCORES
+from sim.report import plots
+from sim.results.outcomes import QUANTILES
+
+LOWER_IS_BETTER = {"brier", "support_rmse", "loss"}
+HIGHER_IS_BETTER = {"log_score", "p_observed", "date_in_50", "date_in_90", "declaration_rank_rho",
+                    "holdout_hit_rate"}  # fmt: skip
+
+
+def fmt(value) -> str:
+    return "" if value is None else f"{value:.4g}"
+
+
+def scores_csv(rows, keys) -> str:
+    """scores.csv: one row per forecast (the model, then each baseline)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["forecast", "description", *keys])
+    for name, desc, scores in rows:
+        w.writerow([name, desc, *(fmt(scores.get(k)) for k in keys)])
+    return buf.getvalue()
+
+
+def table(rows, keys) -> list[str]:
+    """The scores as a console table, a column per score."""
+    width = max(len(r[0]) for r in rows) + 2
+    lines = ["".ljust(width) + "".join(k[:14].rjust(15) for k in keys)]
+    for name, _, scores in rows:
+        lines.append(
+            name.ljust(width) + "".join((fmt(scores.get(k)) or "n/a").rjust(15) for k in keys)
+        )
+    return lines
+
+
+def verdict(rows, keys) -> list[str]:
+    """Plain words: where the model beats each baseline and where it does not."""
+    model = rows[0][2]
+    lines = []
+    for name, _, scores in rows[1:]:
+        better, worse = [], []
+        for k in keys:
+            if k not in scores or k not in model:
+                continue
+            if math.isclose(model[k], scores[k], abs_tol=1e-9):
+                continue
+            wins = model[k] < scores[k] if k in LOWER_IS_BETTER else model[k] > scores[k]
+            (better if wins else worse).append(k)
+        ties = [k for k in keys if k in scores and k in model and k not in better + worse]
+        text = f"against {name}: model better on {', '.join(better) or 'nothing'}"
+        text += f"; worse on {', '.join(worse) or 'nothing'}"
+        if ties:
+            text += f"; level on {', '.join(ties)}"
+        lines.append(text)
+    return lines
+
+
+def markdown(rows, keys, record, runs: int) -> list[str]:
+    """The report's section on the scores."""
+    observed = record.appointment
+    seen = (
+        f"{observed.winner} appointed {observed.date.isoformat()}" if observed else "no appointment"
+    )
+    lines = ["", "## Scores against the record", ""]
+    lines.append(f"Record: {record.name}; observed outcome: {seen}.")
+    lines.append(f"Agent-based model: {runs} replications. Baselines predict the outcome only.")
+    lines += ["", "| forecast | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
+    for name, _, scores in rows:
+        lines.append(f"| {name} | " + " | ".join(fmt(scores.get(k)) or "n/a" for k in keys) + " |")
+    lines += ["", *[f"- {k}: {desc}" for k, desc in SCORES if k in keys], ""]
+    lines += [f"- {line}" for line in verdict(rows, keys)]
+    lines += ["", "![simulated supporters with the record's counts](plots/score_fan.png)", ""]
+    return lines
+
+
+def score_fan(out: Path, forecast, record, name: str) -> Path:
+    """plots/score_fan.png: the simulated fan with the record's dated counts on it."""
+    world = forecast.world
+    observed = [(s.date, s.candidate, s.supporters) for s in record.support]
+    q = np.quantile(forecast.supporters, QUANTILES, axis=0)
+    seen = record.appointment
+    marks = [(seen.date, f"observed: {seen.winner} appointed {seen.date}")] if seen else []
+    panel = plots.FanPanel(f"{forecast.runs:,} replications; diamonds: {record.name}", world.dates,
+                           world.candidates, q, observed, marks, world.rounds[-1].deadline)  # fmt: skip
+    return plots.fan([panel], Path(out) / "plots" / "score_fan.png", f"{name} against the record")

@@ -1,0 +1,585 @@
+"""`Results`: what a run or a batch produced, in memory, as arrays and as pandas tables.
+
+One object flows from the engine to every consumer: the report, the scores, `compare`,
+the interactive page and the command line's summary all read a `Results`, never a CSV
+the program has just written. Internally every table is a dict of numpy columns with
+members, candidates and rounds as integer codes (cheap to join, store and concatenate);
+the public tables are pandas DataFrames with labels and ISO dates, built on first use.
+
+Tables (one row per ...):
+- `runs`: replication: run, seed, point, swept values, winner, appointed_round,
+  appointed_date, rounds, error.
+- `withdrawals`: replication x withdrawn candidate: run, point, candidate, round, date.
+- `holdouts`: replication x last holdout: run, point, member, rank (1 = the last to
+  come round), round it came round (empty if it never did), date.
+- `concessions`: replication x offer: run, point, member, candidate (the offering camp),
+  round, date.
+- `declarations`: replication x member x candidate first declared for: run, point,
+  member, candidate, round, date.
+- `support`: replication x round x candidate, up to the last round any replication of the
+  batch played; a replication that ended keeps its final position (`ended` is true on
+  those rows), so a plain groupby by date gives the fan chart's numbers.
+"""
+
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.engine.history import History
+from sim.engine.holdouts import holdout_order
+from sim.engine.rules import NEVER, NOT_APPOINTED, UNDECIDED, support_shares
+from sim.results.files import npz_bytes
+from sim.results.outcomes import DEADLOCK, date_quantiles, wilson
+
+EVENT_TABLES = ("withdrawals", "concessions", "holdouts", "declarations")
+CUBE = ("supporters", "capability_share", "objectors", "undecided")
+_EVENT_COLUMNS = {
+    "withdrawals": ("run", "candidate", "round"),
+    "concessions": ("run", "member", "candidate", "round"),
+    "holdouts": ("run", "member", "rank", "round"),
+    "declarations": ("run", "member", "candidate", "round"),
+}
+
+
+@dataclass
+class Results:
+    """Replications of one scenario (and its sweep points): tables, trajectories, metadata.
+
+    Build one with `Results.from_history` (the engine's output), `Results.concat` (chunks of
+    a batch) or `Results.load` (a results folder). Read it through the DataFrame properties
+    (`runs`, `support`, ...), `probabilities()`, `appointment_dates()` and `supporters()`.
+    """
+
+    scenario: str
+    members: list[str]
+    candidates: list[str]
+    dates: dict[int, list[date]]  # point -> date of each round (round 0 = calendar start)
+    points: list[dict] = field(default_factory=lambda: [{}])  # swept values of each point
+    swept: list[str] = field(default_factory=list)
+    seed: int | None = None
+    runs_per_point: int | None = None
+    columns: dict[str, np.ndarray] = field(default_factory=dict)  # runs, one value per row
+    events: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    cube: dict[str, np.ndarray] = field(default_factory=dict)  # (R, T+1, C); undecided (R, T+1)
+    errors: dict[int, str] = field(default_factory=dict)  # run -> error of a failed replication
+
+    # --- building -------------------------------------------------------------------------
+
+    @classmethod
+    def from_history(
+        cls,
+        history: History,
+        runs=None,
+        seeds=None,
+        point: int = 0,
+        *,
+        points: list[dict] | None = None,
+        swept: list[str] | None = None,
+        seed: int | None = None,
+        runs_per_point: int | None = None,
+    ) -> "Results":
+        """The results of the replications in `history`.
+
+        Args:
+            history: what the engine recorded (`sim.engine.loop.simulate` or a Mesa model).
+            runs: run number of each replication (default 0, 1, ...).
+            seeds: seed of each replication (default: unknown, recorded as 0).
+            point: the sweep point these replications belong to.
+            points, swept, seed, runs_per_point: the batch's description, if any.
+
+        Returns:
+            A `Results` holding every table of these replications.
+        """
+        world, f = history.world, history.final
+        reps = len(f.appointed)
+        runs = np.arange(reps, dtype=np.int64) if runs is None else np.asarray(runs, np.int64)
+        seeds = np.zeros(reps, np.uint64) if seeds is None else np.asarray(seeds, np.uint64)
+        columns = {
+            "run": runs,
+            "seed": seeds,
+            "point": np.full(reps, point, dtype=np.int32),
+            "winner": f.appointed.astype(np.int16),
+            "appointed_round": f.appointed_round.astype(np.int32),
+            "rounds": history.last_round.astype(np.int32),
+        }
+        events = {
+            "withdrawals": _found(runs, f.withdrawn_round, ("candidate",)),
+            "concessions": _found(runs, f.conceded_round, ("member", "candidate")),
+            "declarations": _found(runs, f.first_declared, ("member", "candidate")),
+            "holdouts": _holdouts(history, runs),
+        }
+        return cls(
+            scenario=world.scenario.name,
+            members=list(world.members),
+            candidates=list(world.candidates),
+            dates={point: list(world.dates)},
+            points=points if points is not None else [{}],
+            swept=list(swept or []),
+            seed=seed,
+            runs_per_point=runs_per_point,
+            columns=columns,
+            events=events,
+            cube=_support_cube(history),
+        )
+
+    @classmethod
+    def failed(cls, world, runs, seeds, point: int, error: str, **describe) -> "Results":
+        """Rows for replications of `world` that raised `error`: no outcome, trajectories -1.
+
+        `describe` takes the batch's points, swept, seed and runs_per_point."""
+        reps, rounds, c = len(runs), world.n_rounds + 1, len(world.candidates)
+        none = np.zeros(0, np.int32)
+        return cls(
+            scenario=world.scenario.name,
+            members=list(world.members),
+            candidates=list(world.candidates),
+            dates={point: list(world.dates)},
+            points=describe.get("points") or [{}],
+            swept=list(describe.get("swept") or []),
+            seed=describe.get("seed"),
+            runs_per_point=describe.get("runs_per_point"),
+            columns={
+                "run": np.asarray(runs, np.int64),
+                "seed": np.asarray(seeds, np.uint64),
+                "point": np.full(reps, point, dtype=np.int32),
+                "winner": np.full(reps, NOT_APPOINTED, dtype=np.int16),
+                "appointed_round": np.full(reps, NEVER, dtype=np.int32),
+                "rounds": np.full(reps, -1, dtype=np.int32),
+            },
+            events={
+                t: {k: (np.zeros(0, np.int64) if k == "run" else none) for k in cols}
+                for t, cols in _EVENT_COLUMNS.items()
+            },  # fmt: skip
+            cube={
+                "supporters": np.full((reps, rounds, c), -1, dtype=np.int16),
+                "capability_share": np.full((reps, rounds, c), np.nan),
+                "objectors": np.full((reps, rounds, c), -1, dtype=np.int16),
+                "undecided": np.full((reps, rounds), -1, dtype=np.int16),
+            },
+            errors={int(r): error for r in runs},
+        )
+
+    @classmethod
+    def concat(cls, parts: list["Results"]) -> "Results":
+        """The replications of `parts`, one after the other (trajectories padded to the
+        longest calendar, each replication keeping its last position)."""
+        first = parts[0]
+        dates: dict[int, list[date]] = {}
+        for p in parts:
+            dates.update(p.dates)
+        rounds = max(p.cube["supporters"].shape[1] for p in parts)
+        cube = {k: np.concatenate([_pad(p.cube[k], rounds) for p in parts]) for k in CUBE}
+        return cls(
+            scenario=first.scenario,
+            members=first.members,
+            candidates=first.candidates,
+            dates=dict(sorted(dates.items())),
+            points=first.points,
+            swept=first.swept,
+            seed=first.seed,
+            runs_per_point=first.runs_per_point,
+            columns={k: np.concatenate([p.columns[k] for p in parts]) for k in first.columns},
+            events={
+                t: {k: np.concatenate([p.events[t][k] for p in parts]) for k in cols}
+                for t, cols in first.events.items()
+            },
+            cube=cube,
+            errors={r: e for p in parts for r, e in p.errors.items()},
+        )
+
+    # --- sizes and masks ------------------------------------------------------------------
+
+    @property
+    def n_runs(self) -> int:
+        """Replications held, failed ones included."""
+        return len(self.columns["run"])
+
+    @property
+    def n_points(self) -> int:
+        return len(self.points)
+
+    def ok(self, point: int | None = None) -> np.ndarray:
+        """(R,) replications that did not fail (of one point, if given)."""
+        mask = self.columns["rounds"] >= 0
+        return mask if point is None else mask & (self.columns["point"] == point)
+
+    @property
+    def labels(self) -> list[str]:
+        """Outcome labels: each candidate, then deadlock."""
+        return [*self.candidates, DEADLOCK]
+
+    # --- outcomes -------------------------------------------------------------------------
+
+    def outcome_codes(self) -> np.ndarray:
+        """(R,) outcome of each replication: candidate index, len(candidates) for deadlock,
+        -1 for a failed replication."""
+        winner = self.columns["winner"].astype(np.int32)
+        code = np.where(winner == NOT_APPOINTED, len(self.candidates), winner)
+        return np.where(self.ok(), code, -1)
+
+    def counts(self) -> np.ndarray:
+        """(points, outcomes) replications per point and outcome, failed ones left out."""
+        code, point = self.outcome_codes(), self.columns["point"].astype(np.int64)
+        k = len(self.labels)
+        keep = code >= 0
+        flat = point[keep] * k + code[keep]
+        return np.bincount(flat, minlength=self.n_points * k).reshape(self.n_points, k)
+
+    def probabilities(self, by_point: bool = False) -> pd.DataFrame:
+        """Share of replications ending in each outcome, with 95% Wilson intervals.
+
+        Args:
+            by_point: one block of rows per sweep point instead of all points pooled.
+
+        Returns:
+            DataFrame with columns point (absent when pooled), outcome, probability, low,
+            high, replications (of that outcome), n (replications that did not fail).
+        """
+        counts = self.counts()
+        blocks = (
+            [(p, counts[p]) for p in range(self.n_points)] if by_point else [(None, counts.sum(0))]
+        )
+        rows = []
+        for p, row in blocks:
+            n = int(row.sum())
+            lo, hi = wilson(row, n)
+            for k, label in enumerate(self.labels):
+                entry = {"point": p} if by_point else {}
+                entry.update(outcome=label, probability=row[k] / n if n else float("nan"),
+                             low=float(lo[k]), high=float(hi[k]), replications=int(row[k]), n=n)  # fmt: skip
+                rows.append(entry)
+        return pd.DataFrame(rows)
+
+    def appointment_days(self, outcome: str | None = None, point: int | None = None) -> np.ndarray:
+        """Date ordinals of the appointments (of one candidate, of one point, if given)."""
+        code = self.outcome_codes()
+        keep = (code >= 0) & (code < len(self.candidates))
+        if outcome is not None:
+            keep &= code == self.candidates.index(outcome)
+        if point is not None:
+            keep &= self.columns["point"] == point
+        days = self._round_days()
+        at = self.columns["appointed_round"]
+        return np.array(
+            [days[p][t] for p, t in zip(self.columns["point"][keep], at[keep], strict=True)],
+            dtype=np.int64,
+        )
+
+    def appointment_dates(
+        self, outcome: str | None = None, point: int | None = None
+    ) -> list[date] | None:
+        """5/25/50/75/95% appointment dates (the project's one quantile rule), or None."""
+        return date_quantiles(self.appointment_days(outcome, point))
+
+    def supporters(self, point: int = 0, ok: bool = True) -> np.ndarray:
+        """(R, T+1, C) supporters of each candidate by round, replications of one point."""
+        keep = self.ok(point) if ok else self.columns["point"] == point
+        rounds = len(self.dates[point])
+        return self.cube["supporters"][keep, :rounds]
+
+    def trajectory(self, name: str, point: int = 0) -> np.ndarray:
+        """Any of supporters, capability_share, objectors, undecided for one point."""
+        keep = self.ok(point)
+        return self.cube[name][keep, : len(self.dates[point])]
+
+    def modal(self, point: int = 0) -> tuple[str | None, int | None, int, int] | None:
+        """The point's most frequent (winner, appointment round), with its first run and seed.
+
+        Ties go to the outcome whose first replication came first."""
+        keep = np.flatnonzero(self.ok(point))
+        if not len(keep):
+            return None
+        w = self.columns["winner"][keep].astype(np.int64)
+        a = self.columns["appointed_round"][keep].astype(np.int64)
+        key = (w + 1) * (len(self.dates[point]) + 2) + (a + 1)
+        values, first, counts = np.unique(key, return_index=True, return_counts=True)
+        best = max(range(len(values)), key=lambda j: (counts[j], -first[j]))
+        row = keep[first[best]]
+        winner = int(self.columns["winner"][row])
+        at = int(self.columns["appointed_round"][row])
+        return (
+            self.candidates[winner] if winner != NOT_APPOINTED else None,
+            at if at != NEVER else None,
+            int(self.columns["run"][row]),
+            int(self.columns["seed"][row]),
+        )
+
+    def share_of_modal(self, point: int = 0) -> float:
+        m = self.modal(point)
+        if m is None:
+            return 0.0
+        keep = self.ok(point)
+        winner = self.candidates.index(m[0]) if m[0] else NOT_APPOINTED
+        at = m[1] if m[1] is not None else NEVER
+        same = (self.columns["winner"][keep] == winner) & (
+            self.columns["appointed_round"][keep] == at
+        )
+        return float(same.mean())
+
+    def _round_days(self) -> dict[int, np.ndarray]:
+        return {p: np.array([d.toordinal() for d in ds]) for p, ds in self.dates.items()}
+
+    def _dates_text(self, point: np.ndarray, rounds: np.ndarray) -> list[str]:
+        """ISO dates of (point, round) pairs; '' where the round is NEVER."""
+        text = {p: [d.isoformat() for d in ds] for p, ds in self.dates.items()}
+        return [
+            text[p][t] if t >= 0 else ""
+            for p, t in zip(point.tolist(), rounds.tolist(), strict=True)
+        ]
+
+    # --- the public tables ----------------------------------------------------------------
+
+    @cached_property
+    def runs(self) -> pd.DataFrame:
+        """One row per replication (see the module docstring)."""
+        c = self.columns
+        df = pd.DataFrame({"run": c["run"], "seed": c["seed"], "point": c["point"]})
+        values = [self.points[p] for p in c["point"].tolist()]
+        for key in self.swept:
+            df[key] = [v[key] for v in values]
+        winner = c["winner"].astype(np.int64)
+        names = np.array([*self.candidates, None], dtype=object)
+        df["winner"] = names[np.where(winner == NOT_APPOINTED, len(self.candidates), winner)]
+        at = c["appointed_round"]
+        df["appointed_round"] = pd.array(np.where(at >= 0, at, 0), dtype="Int64")
+        df.loc[at < 0, "appointed_round"] = pd.NA
+        dates = self._dates_text(c["point"], at)
+        df["appointed_date"] = [d or None for d in dates]
+        df["rounds"] = pd.array(c["rounds"], dtype="Int64")
+        df.loc[c["rounds"] < 0, "rounds"] = pd.NA
+        df["error"] = [self.errors.get(r) for r in c["run"].tolist()]
+        return df
+
+    @cached_property
+    def withdrawals(self) -> pd.DataFrame:
+        """One row per withdrawal."""
+        return self._event_frame("withdrawals")
+
+    @cached_property
+    def concessions(self) -> pd.DataFrame:
+        """One row per concession offered."""
+        return self._event_frame("concessions")
+
+    @cached_property
+    def declarations(self) -> pd.DataFrame:
+        """One row per member x candidate it first declared for."""
+        return self._event_frame("declarations")
+
+    @cached_property
+    def holdouts(self) -> pd.DataFrame:
+        """The last holdouts of each replication with an appointment, rank 1 the very last."""
+        return self._event_frame("holdouts")
+
+    def _event_frame(self, table: str) -> pd.DataFrame:
+        cols = self.events[table]
+        point = self._point_of(cols["run"])
+        df = pd.DataFrame({"run": cols["run"], "point": point})
+        if "member" in cols:
+            df["member"] = np.array(self.members, dtype=object)[cols["member"]]
+        if "candidate" in cols:
+            df["candidate"] = np.array(self.candidates, dtype=object)[cols["candidate"]]
+        if "rank" in cols:
+            df["rank"] = cols["rank"]
+        rounds = cols["round"]
+        df["round"] = pd.array(np.where(rounds >= 0, rounds, 0), dtype="Int64")
+        df.loc[rounds < 0, "round"] = pd.NA
+        df["date"] = [d or None for d in self._dates_text(point, rounds)]
+        return df
+
+    def _point_of(self, runs: np.ndarray) -> np.ndarray:
+        order = np.argsort(self.columns["run"], kind="stable")
+        at = np.searchsorted(self.columns["run"][order], runs)
+        return self.columns["point"][order][at] if len(runs) else np.zeros(0, np.int32)
+
+    @cached_property
+    def support(self) -> pd.DataFrame:
+        """One row per replication x round x candidate (see the module docstring)."""
+        s = self.support_columns()
+        df = pd.DataFrame({"run": s["run"], "point": s["point"], "round": s["round"]})
+        df["date"] = self._dates_text(s["point"], s["round"])
+        df["candidate"] = np.array(self.candidates, dtype=object)[s["candidate"]]
+        for k in ("supporters", "capability_share", "objectors", "undecided", "ended"):
+            df[k] = s[k]
+        return df
+
+    def support_columns(self) -> dict[str, np.ndarray]:
+        """support's columns as arrays, rows ordered by run, round, then candidate; failed
+        replications left out."""
+        keep = np.flatnonzero(self.ok())
+        c_count = len(self.candidates)
+        last = int(self.columns["rounds"][keep].max()) if len(keep) else -1
+        rounds = last + 1
+        point = self.columns["point"][keep]
+        # Each point has its own calendar; rows stop at its last round.
+        limit = np.array([len(self.dates[p]) for p in point.tolist()], dtype=np.int64)
+        t = np.arange(rounds)
+        live = t[None, :] < np.minimum(limit, rounds)[:, None]  # (R', rounds)
+        r_idx, t_idx = np.nonzero(live)
+        r_idx, t_idx = np.repeat(r_idx, c_count), np.repeat(t_idx, c_count)
+        c_idx = np.tile(np.arange(c_count), len(r_idx) // max(c_count, 1))
+        rows = keep[r_idx]
+        return {
+            "run": self.columns["run"][rows],
+            "point": self.columns["point"][rows],
+            "round": t_idx,
+            "candidate": c_idx,
+            "supporters": self.cube["supporters"][rows, t_idx, c_idx],
+            "capability_share": np.round(self.cube["capability_share"][rows, t_idx, c_idx], 6),
+            "objectors": self.cube["objectors"][rows, t_idx, c_idx],
+            "undecided": self.cube["undecided"][rows, t_idx],
+            "ended": t_idx > self.columns["rounds"][rows],
+        }
+
+    # --- files ----------------------------------------------------------------------------
+
+    def meta(self) -> dict:
+        """What `save` writes to results.json: everything but the arrays."""
+        return {
+            "scenario": self.scenario,
+            "members": self.members,
+            "candidates": self.candidates,
+            "dates": {str(p): [d.isoformat() for d in ds] for p, ds in self.dates.items()},
+            "points": self.points,
+            "swept": self.swept,
+            "seed": self.seed,
+            "runs_per_point": self.runs_per_point,
+            "errors": {str(r): e for r, e in self.errors.items()},
+        }
+
+    def to_bytes(self, cube: bool = True, level: int | None = None) -> bytes:
+        """Every array and the metadata in one .npz (a zip with a CRC per member).
+
+        Args:
+            cube: include the trajectories (a results folder keeps them in trajectories.npz).
+            level: zlib level to deflate at, or None to store (fastest).
+        """
+        arrays = {f"runs.{k}": v for k, v in self.columns.items()}
+        for table, cols in self.events.items():
+            arrays.update({f"{table}.{k}": v for k, v in cols.items()})
+        if cube:
+            arrays.update({f"cube.{k}": v for k, v in self.cube.items()})
+        arrays["meta"] = np.frombuffer(json.dumps(self.meta()).encode(), dtype=np.uint8)
+        return npz_bytes(arrays, level)
+
+    @classmethod
+    def from_bytes(cls, data: bytes | Path) -> "Results":
+        """The inverse of `to_bytes` (from bytes or a file path)."""
+        source = io.BytesIO(data) if isinstance(data, bytes) else data
+        with np.load(source, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        meta = json.loads(arrays.pop("meta").tobytes())
+        out = cls(
+            scenario=meta["scenario"],
+            members=meta["members"],
+            candidates=meta["candidates"],
+            dates={int(p): [date.fromisoformat(d) for d in ds] for p, ds in meta["dates"].items()},
+            points=meta["points"],
+            swept=meta["swept"],
+            seed=meta["seed"],
+            runs_per_point=meta["runs_per_point"],
+            errors={int(r): e for r, e in meta["errors"].items()},
+        )
+        for key, value in arrays.items():
+            table, name = key.split(".", 1)
+            if table == "runs":
+                out.columns[name] = value
+            elif table == "cube":
+                out.cube[name] = value
+            else:
+                out.events.setdefault(table, {})[name] = value
+        return out
+
+    def save(self, out: str | Path, format: str = "csv") -> Path:
+        """Write the tables (`*.csv.gz`, or `*.parquet` with format="parquet"), the
+        trajectories (trajectories.npz) and results.npz, from which `load` reads it back.
+
+        Args:
+            out: the results folder (created if missing).
+            format: "csv" (gzip-compressed CSV) or "parquet" (needs the `parquet` extra).
+
+        Returns:
+            The folder.
+        """
+        from sim.results.tables import write_tables
+
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        write_tables(self, out, format)
+        return out
+
+    @classmethod
+    def load(cls, out: str | Path) -> "Results":
+        """The results saved in a folder by `save` (or by a batch)."""
+        out = Path(out)
+        results = cls.from_bytes(out / "results.npz")
+        with np.load(out / "trajectories.npz", allow_pickle=False) as z:
+            results.cube = {k: z[k] for k in CUBE}
+        return results
+
+
+def _found(runs: np.ndarray, marks: np.ndarray, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Columns of the events marked in `marks` ((R, ...) rounds, NEVER where none), ordered
+    by replication, then round, then index."""
+    found = np.argwhere(marks != NEVER)
+    when = marks[tuple(found.T)] if len(found) else np.zeros(0, np.int32)
+    order = np.lexsort((when, found[:, 0])) if len(found) else np.zeros(0, np.int64)
+    found, when = found[order], when[order]
+    cols = {"run": runs[found[:, 0]] if len(found) else np.zeros(0, np.int64)}
+    for k, name in enumerate(names, start=1):
+        cols[name] = found[:, k].astype(np.int32) if len(found) else np.zeros(0, np.int32)
+    cols["round"] = when.astype(np.int32)
+    return cols
+
+
+def _holdouts(history: History, runs: np.ndarray) -> dict[str, np.ndarray]:
+    """The last holdouts (see `sim.engine.holdouts`), rank 1 the last to come round."""
+    order = holdout_order(history)  # (R, k) in the order they came round, -1 padded
+    f = history.final
+    r, j = np.nonzero(order >= 0)
+    member = order[r, j]
+    shown = (order >= 0).sum(axis=1)
+    backs = f.stance[r, member] == f.appointed[r]
+    came = np.where(backs, f.since[r, member], NEVER)
+    return {
+        "run": runs[r],
+        "member": member.astype(np.int32),
+        "rank": (shown[r] - j).astype(np.int32),
+        "round": came.astype(np.int32),
+    }
+
+
+def _support_cube(history: History) -> dict[str, np.ndarray]:
+    """Per replication, round and candidate: supporters, capability share, objectors, and
+    per round the undecided; a replication's last position carries on after it ended."""
+    world = history.world
+    reps, c_count = history.final.stance.shape[0], len(world.candidates)
+    rounds = world.n_rounds + 1
+    supporters = np.zeros((reps, rounds, c_count), dtype=np.int16)
+    share = np.zeros((reps, rounds, c_count))
+    objectors = np.zeros((reps, rounds, c_count), dtype=np.int16)
+    undecided = np.zeros((reps, rounds), dtype=np.int16)
+    for t in range(rounds):
+        k = min(t, len(history.stance) - 1)  # the loop stops once every replication ended
+        stance, objecting = history.stance[k], history.objecting[k]
+        active = world.rounds[k].active
+        share[:, t] = support_shares(stance, world, active, weighted=True)
+        for c in range(c_count):
+            supporters[:, t, c] = (stance == c).sum(axis=1)
+            objectors[:, t, c] = (objecting[:, :, c] & active).sum(axis=1)
+        undecided[:, t] = ((stance == UNDECIDED) & active).sum(axis=1)
+    return {"supporters": supporters, "capability_share": share, "objectors": objectors,
+            "undecided": undecided}  # fmt: skip
+
+
+def _pad(a: np.ndarray, rounds: int) -> np.ndarray:
+    """Extend axis 1 to `rounds` by repeating the last round."""
+    if a.shape[1] >= rounds:
+        return a
+    extra = np.repeat(a[:, -1:], rounds - a.shape[1], axis=1)
+    return np.concatenate([a, extra], axis=1)
