@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 import yaml
 from failing import fail_for
+from folders import rows as read_rows
+from folders import tables
 
 from sim import batching as batch
 from sim.batching import InlineExecutor, plan_batch, replication_seed, run_batch
@@ -19,17 +21,12 @@ from sim.cli.main import main
 from sim.engine.loop import simulate
 from sim.engine.model import ConsensusModel
 from sim.engine.world import build_world
-from sim.results.files import read_csv
-from sim.results.tables import RUNS_COLUMNS, run_rows
+from sim.results.results import Results
+from sim.results.tables import TABLES, table_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").rglob("*.yaml"))
 BASE = ROOT / "scenarios" / "nato-2024.yaml"
-TABLES = ("runs.csv", "support.csv", "declarations.csv")
-
-
-def tables(out: Path) -> dict[str, str]:
-    return {name: (out / name).read_text() for name in TABLES}
 
 
 def inline_batch(path, out, **kw):
@@ -49,7 +46,7 @@ def test_replication_seeds_are_fixed_distinct_and_independent_of_batch_size():
 
 def test_runs_csv_records_each_replications_seed(tmp_path):
     plan, _ = inline_batch(BASE, tmp_path, runs=30)
-    rows = read_csv(tmp_path / "runs.csv")
+    rows = read_rows(tmp_path, "runs")
     assert [int(r["seed"]) for r in rows] == [replication_seed(plan.seed, 0, k) for k in range(30)]
 
 
@@ -57,28 +54,30 @@ def test_runs_csv_records_each_replications_seed(tmp_path):
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
-def test_batch_replications_equal_single_mesa_runs_on_200_seeds(path, tmp_path):
-    plan, _ = inline_batch(path, tmp_path, runs=200, chunk=64)
-    rows = read_csv(tmp_path / "runs.csv")
+def test_batch_replications_equal_single_mesa_runs_on_200_seeds(path):
+    plan = plan_batch(path, runs=200, chunk=64)
+    results = run_batch(plan, None, InlineExecutor()).results
     world = build_world(plan.points[0].scenario)
-    seeds = [int(r["seed"]) for r in rows]
+    seeds = results.columns["seed"].tolist()
     together = simulate(world, seeds)
-    for r, row in enumerate(rows):
-        model = ConsensusModel(world, rng=seeds[r]).run()
+    batch_tables = {t: table_text(results, t).splitlines() for t in TABLES}
+    for r, seed in enumerate(seeds):
+        model = ConsensusModel(world, rng=seed).run()
         alone = np.stack([s[0] for s in model.history.stance])
         batched = np.stack([s[r] for s in together.stance[: len(alone)]])
-        assert np.array_equal(alone, batched), f"seed {seeds[r]}"
-        single = dict(zip(RUNS_COLUMNS, run_rows(model.history, [0], [seeds[r]])[0], strict=True))
-        for column in RUNS_COLUMNS[1:]:
-            assert str(single[column]) == row[column], (column, seeds[r])
+        assert np.array_equal(alone, batched), f"seed {seed}"
+        single = Results.from_history(model.history, [r], [seed])
+        for t in ("runs", "withdrawals", "holdouts", "concessions", "declarations"):
+            mine = [line for line in batch_tables[t][1:] if line.split(",", 1)[0] == str(r)]
+            assert table_text(single, t).splitlines()[1:] == mine, (t, seed)
 
 
 def test_a_replication_reruns_alone_from_the_command_line(tmp_path, capsys):
     inline_batch(BASE, tmp_path / "b", runs=5)
-    row = read_csv(tmp_path / "b" / "runs.csv")[3]
+    row = read_rows(tmp_path / "b", "runs")[3]
     assert main(["run", str(BASE), "--seed", row["seed"], "--out", str(tmp_path / "r")]) == 0
-    alone = read_csv(tmp_path / "r" / "runs.csv")[0]
-    for column in RUNS_COLUMNS[1:]:
+    alone = read_rows(tmp_path / "r", "runs")[0]
+    for column in ("seed", "winner", "appointed_round", "appointed_date", "rounds"):
         assert alone[column] == row[column]
 
 
@@ -154,11 +153,12 @@ def test_rerunning_an_unchanged_batch_recomputes_nothing(tmp_path, capsys):
     ]
     assert main(args) == 0
     first = tables(tmp_path)
-    stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "chunks").iterdir()}
+    assert not (tmp_path / "chunks").exists()  # merged, then removed
+    stamps = {p: p.stat().st_mtime_ns for p in tmp_path.glob("*.gz")}
     capsys.readouterr()
     assert main(args) == 0
     assert "0 computed, 500 reused" in capsys.readouterr().out
-    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "chunks").iterdir()} == stamps
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.glob("*.gz")} == stamps
     assert tables(tmp_path) == first
 
 
@@ -171,15 +171,78 @@ def test_a_different_batch_is_refused_in_the_same_folder(tmp_path, capsys):
 
 def test_resume_finds_the_unfinished_batch_of_this_scenario(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    plan = plan_batch(BASE, runs=300, chunk=100)
+    plan = plan_batch(BASE, runs=300, chunk=100, sweeps=["parameters.noise=0.1,0.2"])
     out = tmp_path / "results" / "nato-2024" / "20240101-000000"
     batch.prepare_folder(out, plan)  # a batch that died before finishing any chunk
-    assert (
-        main(["batch", str(BASE), "--runs", "300", "--chunk", "100", "--resume", "--no-report"])
-        == 0
-    )
+    # A bare --resume: runs, chunk, seed and sweep come from the folder.
+    assert main(["batch", str(BASE), "--resume", "--no-report"]) == 0
+    captured = capsys.readouterr()
+    assert f"resuming {out.relative_to(tmp_path)}: 0 of 600 runs done" in captured.err
+    assert "600 runs in" in captured.out
     assert (out / "manifest.json").exists()
     assert len(list((tmp_path / "results" / "nato-2024").iterdir())) == 1
+    assert len(read_rows(out, "runs")) == 600
+
+
+def test_resume_with_out_reads_the_batch_settings_from_the_folder(tmp_path, capsys):
+    plan = plan_batch(BASE, runs=250, chunk=50, seed=4)
+    batch.prepare_folder(tmp_path, plan)
+    assert main(["batch", str(BASE), "--resume", "--out", str(tmp_path), "--no-report"]) == 0
+    assert "250 runs in" in capsys.readouterr().out
+    assert int(read_rows(tmp_path, "runs")[0]["seed"]) == replication_seed(4, 0, 0)
+
+
+def test_resume_without_an_unfinished_batch_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["batch", str(BASE), "--resume", "--no-report"]) == 2
+    assert "no unfinished batch of this scenario to resume" in capsys.readouterr().err
+
+
+def test_a_damaged_chunk_is_computed_again_never_merged(tmp_path, capsys):
+    plan = plan_batch(BASE, runs=300, chunk=100)
+    from sim.batching.folder import write_chunk
+    from sim.batching.runner import _task
+    from sim.batching.worker import run_chunk
+
+    batch.prepare_folder(tmp_path, plan)
+    for chunk in plan.chunks:
+        write_chunk(tmp_path, plan, run_chunk(_task(plan, chunk)))
+    first, second, third = sorted((tmp_path / "chunks").glob("*.npz"))
+    first.write_bytes(first.read_bytes()[: first.stat().st_size // 2])  # truncated
+    second.write_bytes(b"")  # empty
+    third.unlink()  # missing
+    outcome = run_batch(plan, tmp_path, InlineExecutor())
+    assert outcome.computed == 300 and outcome.reused == 0
+    assert capsys.readouterr().err.count("computing it again") == 3
+    whole = run_batch(plan, None, InlineExecutor()).results
+    assert table_text(outcome.results, "runs") == table_text(whole, "runs")
+
+
+def test_two_batches_cannot_write_one_folder(tmp_path, capsys):
+    from sim.batching.folder import FolderLock
+
+    with FolderLock(tmp_path):
+        assert (
+            main(["batch", str(BASE), "--runs", "20", "--out", str(tmp_path), "--no-report"]) == 2
+        )
+    assert "another batch" in capsys.readouterr().err
+    (tmp_path / ".lock").write_text("999999999")  # left by a process that is gone
+    assert main(["batch", str(BASE), "--runs", "20", "--out", str(tmp_path), "--no-report"]) == 0
+
+
+def test_the_inline_batch_writes_each_chunk_as_soon_as_it_is_done(tmp_path, monkeypatch):
+    from sim.batching import runner
+
+    seen = []
+    real = runner.write_chunk
+
+    def spy(out, plan, result):
+        seen.append(len(list((out / "chunks").glob("*.npz"))))
+        real(out, plan, result)
+
+    monkeypatch.setattr(runner, "write_chunk", spy)
+    run_batch(plan_batch(BASE, runs=400, chunk=100), tmp_path, InlineExecutor())
+    assert seen == [0, 1, 2, 3]
 
 
 def test_a_replication_that_raises_is_recorded_and_the_batch_goes_on(tmp_path, monkeypatch):
@@ -187,8 +250,8 @@ def test_a_replication_that_raises_is_recorded_and_the_batch_goes_on(tmp_path, m
     fail_for(monkeypatch, {replication_seed(clean_plan.seed, 0, k) for k in (3, 27)})
     _, outcome = inline_batch(BASE, tmp_path / "flaky", runs=40, chunk=20)
     assert outcome.errors == 2
-    clean = read_csv(tmp_path / "clean" / "runs.csv")
-    flaky_rows = read_csv(tmp_path / "flaky" / "runs.csv")
+    clean = read_rows(tmp_path / "clean", "runs")
+    flaky_rows = read_rows(tmp_path / "flaky", "runs")
     for k, (a, b) in enumerate(zip(clean, flaky_rows, strict=True)):
         if k in (3, 27):
             assert b["error"] == "FloatingPointError: injected failure" and b["winner"] == ""
@@ -211,7 +274,7 @@ def test_grid_sweep_runs_every_point_with_its_values(tmp_path):
     path = write_variant(tmp_path, {"replications": 20, "sweep": {"params": spec}})
     plan, _ = inline_batch(path, tmp_path / "out")
     assert len(plan.points) == 6
-    rows = read_csv(tmp_path / "out" / "runs.csv")
+    rows = read_rows(tmp_path / "out", "runs")
     assert len(rows) == 120
     seen = {(r["point"], r["parameters.noise"], r["parameters.w_ties"]) for r in rows}
     assert len(seen) == 6
@@ -251,7 +314,7 @@ def test_a_bad_sweep_value_is_one_line_pointing_at_the_sweep(tmp_path, capsys):
 def test_batch_block_sets_the_defaults_and_the_command_line_overrides_them(tmp_path, capsys):
     path = write_variant(tmp_path, {"replications": 12, "seed": 7})
     assert main(["batch", str(path), "--out", str(tmp_path / "a"), "--no-report"]) == 0
-    rows = read_csv(tmp_path / "a" / "runs.csv")
+    rows = read_rows(tmp_path / "a", "runs")
     assert len(rows) == 12 and int(rows[0]["seed"]) == replication_seed(7, 0, 0)
     assert (
         main(
@@ -269,7 +332,7 @@ def test_batch_block_sets_the_defaults_and_the_command_line_overrides_them(tmp_p
         )
         == 0
     )
-    rows = read_csv(tmp_path / "b" / "runs.csv")
+    rows = read_rows(tmp_path / "b", "runs")
     assert len(rows) == 4 and int(rows[0]["seed"]) == replication_seed(8, 0, 0)
     manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
     assert manifest["runs"] == 4 and manifest["seed"] == 8
@@ -278,20 +341,20 @@ def test_batch_block_sets_the_defaults_and_the_command_line_overrides_them(tmp_p
 # --- progress ------------------------------------------------------------------------------
 
 
-def test_progress_bar_shows_on_a_terminal_and_stays_quiet_otherwise():
+def test_progress_bar_shows_when_wanted_and_stays_quiet_otherwise():
     import io
 
-    from sim.batching.progress import Progress
+    from sim.batching import progress
 
     shown = io.StringIO()
-    bar = Progress(shown, enabled=True)
-    bar.start(1000)
-    bar.update(500)
-    bar.update(1000)
-    text = shown.getvalue()
-    assert "500/1,000 runs" in text and "left" in text and text.endswith("\n")
+    with progress.bar(1000, enabled=True, stream=shown) as bar:
+        bar.update(500)
+        bar.refresh()
+    assert "50%" in shown.getvalue() and "runs" in shown.getvalue()
     quiet = io.StringIO()
-    Progress(quiet).start(10)  # a StringIO is not a terminal
+    assert not progress.wanted(None, quiet)  # a StringIO is not a terminal
+    with progress.bar(10, stream=quiet) as bar:
+        bar.update(10)
     assert quiet.getvalue() == ""
 
 

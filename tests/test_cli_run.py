@@ -1,15 +1,17 @@
 """`coalition-sim run`, `explain` and `validate` on the shipped scenarios, end to end."""
 
 import csv
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from folders import text
 
 from sim.cli.main import main
-from sim.results.tables import DECLARATIONS_COLUMNS, RUNS_COLUMNS, SUPPORT_COLUMNS
+from sim.results.tables import EVENT_COLUMNS, SUPPORT_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").rglob("*.yaml"))
@@ -17,9 +19,13 @@ BASE = ROOT / "scenarios" / "nato-2024.yaml"
 
 
 def read(path: Path) -> tuple[list[str], list[dict]]:
-    with path.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        return list(reader.fieldnames or []), list(reader)
+    """A CSV file's header and rows; `x.csv` of a results folder is read as `x.csv.gz`."""
+    if path.suffix == ".csv" and not path.exists():
+        content = text(path.parent, path.stem)
+    else:
+        content = path.read_text()
+    reader = csv.DictReader(io.StringIO(content))
+    return list(reader.fieldnames or []), list(reader)
 
 
 def test_there_are_shipped_scenarios():
@@ -47,10 +53,23 @@ def test_every_shipped_scenario_runs_to_a_result(path, tmp_path, capsys):
 def test_run_writes_the_four_tables_with_the_design_columns_and_both_plots(tmp_path, capsys):
     assert main(["run", str(BASE), "--seed", "1", "--out", str(tmp_path)]) == 0
     summary = capsys.readouterr().out
+    runs_header = [
+        "run",
+        "seed",
+        "point",
+        "winner",
+        "appointed_round",
+        "appointed_date",
+        "rounds",
+        "error",
+    ]
     for table, columns in (
-        ("runs.csv", RUNS_COLUMNS),
+        ("runs.csv", runs_header),
         ("support.csv", SUPPORT_COLUMNS),
-        ("declarations.csv", DECLARATIONS_COLUMNS),
+        ("declarations.csv", EVENT_COLUMNS["declarations"]),
+        ("withdrawals.csv", EVENT_COLUMNS["withdrawals"]),
+        ("holdouts.csv", EVENT_COLUMNS["holdouts"]),
+        ("concessions.csv", EVENT_COLUMNS["concessions"]),
     ):
         header, rows = read(tmp_path / table)
         assert header == columns
@@ -91,8 +110,8 @@ def test_support_rows_agree_with_the_outcome(tmp_path):
 def test_same_seed_writes_the_same_tables(tmp_path):
     for name in ("a", "b"):
         main(["run", str(BASE), "--seed", "4", "--out", str(tmp_path / name)])
-    for table in ("runs.csv", "support.csv", "declarations.csv"):
-        assert (tmp_path / "a" / table).read_text() == (tmp_path / "b" / table).read_text()
+    for table in ("runs", "support", "declarations", "withdrawals", "holdouts", "concessions"):
+        assert text(tmp_path / "a", table) == text(tmp_path / "b", table)
 
 
 def test_set_override_changes_the_run(tmp_path):
@@ -118,7 +137,7 @@ def test_default_out_is_a_stamped_folder_under_results(tmp_path, monkeypatch, ca
     monkeypatch.chdir(tmp_path)
     assert main(["run", str(BASE)]) == 0
     folders = list((tmp_path / "results" / "nato-2024").iterdir())
-    assert len(folders) == 1 and (folders[0] / "runs.csv").exists()
+    assert len(folders) == 1 and (folders[0] / "runs.csv.gz").exists()
 
 
 def test_explain_splits_utility_into_named_terms_with_rules_and_sources(capsys):
@@ -147,7 +166,7 @@ def test_python_dash_m_sim_works_like_the_console_script(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert "nato-2024 (seed 1)" in out.stdout
-    assert (tmp_path / "runs.csv").exists()
+    assert (tmp_path / "runs.csv.gz").exists()
 
 
 def test_shipped_records_validate_against_their_scenario(capsys):
@@ -214,5 +233,13 @@ def test_compare_puts_variants_side_by_side(tmp_path, capsys):
     assert "nato-2024" in out and "us-backs-iohannis" in out and "median appointment" in out
     header, rows = read(tmp_path / "compare.csv")
     assert [r["scenario"] for r in rows] == ["nato-2024", "us-backs-iohannis"]
-    assert {"p_rutte", "p_iohannis", "p_deadlock"} <= set(header)
+    assert {"p_rutte", "p_iohannis", "p_deadlock", "p_rutte_low", "p_rutte_high"} <= set(header)
+    assert (
+        0
+        <= float(rows[0]["p_rutte_low"])
+        <= float(rows[0]["p_rutte"])
+        <= float(rows[0]["p_rutte_high"])
+    )
+    md = (tmp_path / "compare.md").read_text()
+    assert "| scenario | runs |" in md and "```" not in md  # a real Markdown table
     assert (tmp_path / "compare.png").stat().st_size > 10_000

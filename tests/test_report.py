@@ -1,26 +1,22 @@
 """The batch report: figures, report.md numbers against runs.csv, Wilson intervals, modal run."""
 
-import csv
+import json
 import math
 from collections import Counter
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from failing import fail_for
+from folders import rows as read_rows
 
-from sim.batching import (
-    InlineExecutor,
-    batch_manifest,
-    plan_batch,
-    replication_seed,
-    run_batch,
-    worker,
-)
+from sim import api
+from sim.batching import plan_batch, replication_seed, worker
 from sim.report import batch_report as report
-from sim.results.files import write_json
-from sim.results.outcomes import Runs, read_runs, wilson
+from sim.results.outcomes import wilson
+from sim.results.results import Results
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = ROOT / "scenarios" / "nato-2024.yaml"
@@ -56,19 +52,13 @@ def tiny_scenario(path: Path, noise: float = 0.3) -> Path:
 
 
 def make_batch(scenario: Path, out: Path, runs: int, sweeps=None) -> list[str]:
-    """Run a batch inline, write its manifest as `coalition-sim batch` does, then the report."""
+    """Run a batch inline as `coalition-sim batch` does, with its report."""
     plan = plan_batch(scenario, runs=runs, chunk=100, sweeps=sweeps)
-    outcome = run_batch(plan, out, InlineExecutor())
-    command = f"coalition-sim batch {scenario} --runs {runs}"
-    write_json(
-        out / "manifest.json", batch_manifest(plan, outcome, command, "2024-06-26T12:00:00+00:00")
-    )
-    return report.write_report(out)
+    return api.batch_report(plan, api.execute(plan, out))
 
 
 def rows_of(out: Path) -> list[dict]:
-    with (out / "runs.csv").open(newline="") as fh:
-        return list(csv.DictReader(fh))
+    return read_rows(out, "runs")
 
 
 def table(md: str, header: str) -> dict[str, list[str]]:
@@ -127,49 +117,48 @@ def test_wilson_works_on_arrays_and_knows_nothing_from_no_runs():
 
 # --- the modal run -------------------------------------------------------------------------
 
-HEADER = "run,seed,point,winner,appointed_round,appointed_date,rounds,withdrawn,last_holdouts,concessions,error"
-HAND_MADE = [
-    "0,100,0,x,3,2024-01-22,3,y@2,C;D;E,C@1,",
-    "1,101,0,y,2,2024-01-15,2,,D;E;C,,",
-    "2,102,0,x,4,2024-01-29,4,y@3,C;D;E,C@1;D@2,",
-    "3,103,0,y,2,2024-01-15,2,,E;C;D,,",
-    "4,104,0,x,3,2024-01-22,3,y@2,A;B;C,,",
-    "5,105,0,,,,9,,,D@4,",
-    "6,106,0,,,,,,,,FloatingPointError: injected",
-    "7,107,0,,,,9,,,,",
-    "8,108,0,y,2,2024-01-15,2,x@1,C;D;E,,",
-    *(f"{9 + k},{109 + k},1,x,4,2024-01-29,4,,C;D;E,," for k in range(5)),  # another point
-]
+# (point, winner, appointed round): x and y are candidates 0 and 1, None a deadlock.
+HAND_MADE = [(0, "x", 3), (0, "y", 2), (0, "x", 4), (0, "y", 2), (0, "x", 3), (0, None, None),
+             (0, None, None), (0, "y", 2), *[(1, "x", 4)] * 5]  # fmt: skip
 
 
-def hand_made(tmp_path: Path, rows: list[str]) -> Runs:
-    path = tmp_path / "runs.csv"
-    path.write_text("\n".join([HEADER, *rows]) + "\n")
-    return read_runs(path, ["x", "y"])
+def hand_made(outcomes) -> Results:
+    """Results of replications with the given outcomes (runs 0, 1, ..., seeds 100, 101, ...)."""
+    n = len(outcomes)
+    code = {"x": 0, "y": 1, None: -1}
+    return Results(
+        scenario="hand", members=["A"], candidates=["x", "y"],
+        dates={0: [date(2024, 1, 1)] * 10, 1: [date(2024, 1, 1)] * 10},
+        points=[{}, {}],
+        columns={
+            "run": np.arange(n, dtype=np.int64),
+            "seed": np.arange(100, 100 + n, dtype=np.uint64),
+            "point": np.array([o[0] for o in outcomes], dtype=np.int32),
+            "winner": np.array([code[o[1]] for o in outcomes], dtype=np.int16),
+            "appointed_round": np.array([-1 if o[2] is None else o[2] for o in outcomes], dtype=np.int32),
+            "rounds": np.array([9 if o[2] is None else o[2] for o in outcomes], dtype=np.int32),
+        },
+    )  # fmt: skip
 
 
-def test_modal_run_is_point_0s_most_frequent_winner_and_round_first_replication(tmp_path):
-    runs = hand_made(tmp_path, HAND_MADE)
-    # y in round 2: runs 1, 3, 8; x in round 4 is more frequent only with point 1's runs.
-    assert runs.modal() == ("y", 2, 1, 101)
+def test_modal_run_is_point_0s_most_frequent_winner_and_round_first_replication():
+    # y in round 2: runs 1, 3, 7; x in round 4 is more frequent only with point 1's runs.
+    assert hand_made(HAND_MADE).modal() == ("y", 2, 1, 101)
 
 
-def test_modal_run_ties_go_to_the_outcome_seen_first(tmp_path):
-    runs = hand_made(tmp_path, HAND_MADE[:8])  # x@3, y@2 and deadlock twice each
-    assert runs.modal() == ("x", 3, 0, 100)
-    deadlocks = hand_made(tmp_path, [HAND_MADE[5], HAND_MADE[7], HAND_MADE[0]])
-    assert deadlocks.modal() == ("", None, 5, 105)
+def test_modal_run_ties_go_to_the_outcome_seen_first():
+    assert hand_made(HAND_MADE[:7] + [(0, "x", 4)]).modal() == (
+        "x",
+        3,
+        0,
+        100,
+    )  # x@3, y@2, deadlock twice
+    deadlocks = hand_made([HAND_MADE[5], HAND_MADE[6], HAND_MADE[0]])
+    assert deadlocks.modal() == (None, None, 0, 100)
 
 
-def test_read_runs_counts_outcomes_events_and_failures(tmp_path):
-    runs = hand_made(tmp_path, HAND_MADE)
-    assert runs.n == 13 and runs.errors == Counter({"FloatingPointError: injected": 1})
-    assert runs.counts(2).tolist() == [[3, 3, 2], [5, 0, 0]]  # x, y, deadlock by point
-    assert runs.appointed == 11
-    assert sum(k for (c, _, _), k in runs.withdrawals.items() if c == "y") == 3
-    assert runs.holdouts["C"] == 11 and runs.holdouts["A"] == 1
-    assert runs.groups[("C", "D", "E")] == 10  # the same three in any order
-    assert runs.conceded == 3 and runs.courted == Counter({"C": 2, "D": 2})
+def test_counts_are_by_point_and_outcome():
+    assert hand_made(HAND_MADE).counts().tolist() == [[3, 3, 2], [5, 0, 0]]  # x, y, deadlock
 
 
 # --- a whole report ------------------------------------------------------------------------
@@ -185,7 +174,7 @@ def test_report_draws_every_figure_and_no_sweep_figure_without_a_sweep(tiny):
     for name in FIGURES:
         assert f"](plots/{name})" in md
     assert md.startswith("# Batch report: tiny\n")
-    assert "coalition-sim batch" in md and "2024-06-26 12:00 UTC" in md
+    assert "Command: `coalition-sim" in md and " UTC with coalition-sim " in md
     assert "Sweep points" not in md and "failed" not in md
 
 
@@ -214,19 +203,20 @@ def test_report_probabilities_and_dates_match_runs_csv(tiny):
     assert lines[-1] == f"  report: {out}/report.md"
 
 
-def test_report_withdrawals_holdouts_and_concessions_match_runs_csv(tiny):
+def test_report_withdrawals_holdouts_and_concessions_match_the_tables(tiny):
     out, _ = tiny
     rows = rows_of(out)
     md = (out / "report.md").read_text()
     withdrawn = table(md, "| candidate |")
+    wd = read_rows(out, "withdrawals")
     for cand in ("x", "y"):
-        k = sum(1 for r in rows if f"{cand}@" in r["withdrawn"])
+        k = len({r["run"] for r in wd if r["candidate"] == cand})
         assert withdrawn[cand][0] == f"{100 * k / len(rows):.1f}% ({k:,})"
     appointed = [r for r in rows if r["winner"]]
-    held = Counter(m for r in appointed for m in r["last_holdouts"].split(";"))
+    held = Counter(r["member"] for r in read_rows(out, "holdouts"))
     top, k = held.most_common(1)[0]
     assert table(md, "| member |")[top] == [f"{100 * k / len(appointed):.1f}%", f"{k:,}"]
-    any_concession = sum(1 for r in rows if r["concessions"])
+    any_concession = len({r["run"] for r in read_rows(out, "concessions")})
     assert f"{100 * any_concession / len(rows):.1f}% of replications ({any_concession:,})" in md
 
 
@@ -291,7 +281,7 @@ def test_failed_replications_are_counted_and_left_out(tmp_path, monkeypatch):
     md = (out / "report.md").read_text()
     assert "2 of 40 replications failed" in md and "`FloatingPointError: injected failure`" in md
     assert sum(int(c[2].split(" of ")[0]) for c in table(md, "| outcome |").values()) == 38
-    assert "  2 replications failed (error column of runs.csv)" in lines
+    assert "  2 replications failed (error column of runs.csv.gz)" in lines
     for name in FIGURES:
         assert_figure(out / "plots" / name)
 
@@ -313,6 +303,11 @@ def test_a_changed_scenario_file_is_pointed_out(tmp_path):
     make_batch(scenario, out, runs=20)
     assert "has changed since this batch ran" not in (out / "report.md").read_text()
     tiny_scenario(scenario, noise=0.9)
-    lines = report.write_report(out)
+    plan = plan_batch(tmp_path / "tiny.yaml", runs=20, chunk=100)
+    results = Results.load(out)
+    info = json.loads((out / "batch.json").read_text())
+    meta = json.loads((out / "manifest.json").read_text())
+    lines = report.write_report(out, results, info, meta)
+    assert plan.key != info["key"]
     assert "has changed since this batch ran" in (out / "report.md").read_text()
     assert f"  note: {scenario} has changed since this batch ran" in lines

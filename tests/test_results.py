@@ -1,49 +1,116 @@
-"""The tables written from pieces read back as the rows they stand for."""
+"""`Results`: built from a History, its tables read back as the rows they stand for, saved
+and loaded whole, joined from chunks exactly as if computed at once."""
 
 import csv
+import io
 
+import numpy as np
+import pandas as pd
 from toy import toy
 
 from sim.batching.plan import replication_seeds
+from sim.engine.holdouts import holdout_order
 from sim.engine.loop import simulate
 from sim.engine.rules import NEVER
-from sim.results.tables import declarations_text, support_counts, support_text
+from sim.results.results import Results
+from sim.results.tables import TABLES, table_text
 
 
-def noisy_history():
+def noisy():
     world = toy(members=("A", "B", "C", "D", "E"), noise=1.5, weeks=8)
-    return world, simulate(world, replication_seeds(4, 0, 0, 30))
+    seeds = replication_seeds(4, 0, 0, 30)
+    history = simulate(world, seeds)
+    return world, history, Results.from_history(history, list(range(100, 130)), seeds)
 
 
-def test_declarations_text_has_one_row_per_first_declaration():
-    world, history = noisy_history()
-    runs = list(range(100, 130))
-    rows = list(csv.reader(declarations_text(history, runs).splitlines()))
+def rows(results, table):
+    return list(csv.DictReader(io.StringIO(table_text(results, table))))
+
+
+def test_declarations_have_one_row_per_first_declaration_in_order():
+    world, history, results = noisy()
     first = history.final.first_declared
-    assert len(rows) == int((first != NEVER).sum())
-    for run, member, cand, t, day in rows:
-        r, i, c = runs.index(int(run)), world.members.index(member), world.candidates.index(cand)
-        assert first[r, i, c] == int(t) and world.dates[int(t)].isoformat() == day
-    keys = [(int(run), int(t)) for run, _, _, t, _ in rows]
+    got = rows(results, "declarations")
+    assert len(got) == int((first != NEVER).sum())
+    for row in got:
+        r = int(row["run"]) - 100
+        i, c = world.members.index(row["member"]), world.candidates.index(row["candidate"])
+        assert first[r, i, c] == int(row["round"])
+        assert world.dates[int(row["round"])].isoformat() == row["date"]
+    keys = [(int(r["run"]), int(r["round"])) for r in got]
     assert keys == sorted(keys)  # by replication, then round
 
 
-def test_support_text_has_every_round_played_and_its_counts():
-    world, history = noisy_history()
-    counts = support_counts(history)
-    rows = list(csv.reader(support_text(history, range(30), counts).splitlines()))
-    assert len(rows) == int((history.last_round + 1).sum()) * len(world.candidates)
-    for run, t, day, cand, sup, share, obj, und in rows:
-        r, t, c = int(run), int(t), world.candidates.index(cand)
-        assert day == world.dates[t].isoformat()
-        assert (
-            int(sup) == counts["supporters"][r, t, c] and int(obj) == counts["objectors"][r, t, c]
-        )
-        assert float(share) == round(float(counts["capability_share"][r, t, c]), 6)
-        assert int(und) == counts["undecided"][r, t]
+def test_withdrawals_and_concessions_are_tidy_rows_with_dates():
+    world, history, results = noisy()
+    f = history.final
+    w = rows(results, "withdrawals")
+    assert len(w) == int((f.withdrawn_round != NEVER).sum())
+    for row in w:
+        c = world.candidates.index(row["candidate"])
+        assert f.withdrawn_round[int(row["run"]) - 100, c] == int(row["round"])
+    conc = rows(results, "concessions")
+    assert len(conc) == int((f.conceded_round != NEVER).sum())
+    assert all(r["date"] == world.dates[int(r["round"])].isoformat() for r in conc)
 
 
-def test_no_declarations_no_text():
-    _, history = noisy_history()
-    history.final.first_declared[:] = NEVER
-    assert declarations_text(history, range(30)) == ""
+def test_holdouts_rank_1_is_the_last_to_come_round():
+    world, history, results = noisy()
+    order = holdout_order(history)
+    got = results.holdouts
+    for r in range(30):
+        mine = got[got["run"] == 100 + r].sort_values("rank", ascending=False)
+        assert mine["member"].tolist() == [world.members[i] for i in order[r] if i >= 0]
+    assert set(got["rank"]) <= {1, 2, 3}
+
+
+def test_support_carries_an_ended_replication_forward_so_a_groupby_gives_the_fan():
+    world, history, results = noisy()
+    sup = results.support
+    last = int(history.last_round.max())
+    assert sup["round"].max() == last
+    assert len(sup) == 30 * (last + 1) * len(world.candidates)
+    cube = results.supporters()
+    for t in range(last + 1):
+        mine = sup[(sup["round"] == t) & (sup["candidate"] == world.candidates[0])]
+        assert mine["supporters"].median() == np.median(cube[:, t, 0])
+    ended = sup[sup["ended"]]
+    assert (
+        len(ended)
+        and (
+            ended["round"]
+            > ended["run"].map(dict(zip(range(100, 130), history.last_round.tolist(), strict=True)))
+        ).all()
+    )
+
+
+def test_save_and_load_give_back_the_same_results(tmp_path):
+    _, _, results = noisy()
+    results.save(tmp_path)
+    back = Results.load(tmp_path)
+    for t in TABLES:
+        assert table_text(back, t) == table_text(results, t)
+    pd.testing.assert_frame_equal(back.probabilities(), results.probabilities())
+    assert pd.read_csv(tmp_path / "runs.csv.gz")["run"].tolist() == list(range(100, 130))
+
+
+def test_chunks_joined_equal_one_block():
+    world = toy(members=("A", "B", "C", "D", "E"), noise=1.5, weeks=8)
+    seeds = replication_seeds(4, 0, 0, 30)
+    whole = Results.from_history(simulate(world, seeds), range(30), seeds)
+    parts = [Results.from_history(simulate(world, seeds[k : k + 7]), range(k, min(k + 7, 30)), seeds[k : k + 7])
+             for k in range(0, 30, 7)]  # fmt: skip
+    joined = Results.concat(parts)
+    for t in TABLES:
+        assert table_text(joined, t) == table_text(whole, t)
+
+
+def test_probabilities_have_wilson_intervals_and_failed_runs_are_left_out():
+    world, history, results = noisy()
+    failed = Results.failed(world, [999], [1], 0, "ValueError: boom")
+    both = Results.concat([results, failed])
+    p = both.probabilities()
+    assert p["n"].iloc[0] == 30 and p["replications"].sum() == 30
+    assert ((p["low"] <= p["probability"]) & (p["probability"] <= p["high"])).all()
+    assert both.runs.set_index("run").loc[999, "error"] == "ValueError: boom"
+    assert len(both.supporters()) == 30

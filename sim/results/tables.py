@@ -118,7 +118,9 @@ def _event_text(results: Results, table: str) -> str:
         parts += [str(t), dates[p][t]] if t >= 0 else ["", ""]
         tails.append("," + ",".join(parts) + "\n")
     run = [str(x) for x in cols["run"].tolist()]
-    return header + "".join([run[a] + tails[b] for a, b in zip(range(len(run)), which.ravel().tolist(), strict=True)])
+    return header + "".join(
+        [run[a] + tails[b] for a, b in zip(range(len(run)), which.ravel().tolist(), strict=True)]
+    )
 
 
 def _support_text(results: Results) -> str:
