@@ -7,7 +7,6 @@ in which the bands move; labels against each other.
 
 from datetime import date, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
@@ -22,6 +21,7 @@ from sim.engine.rules import NEVER
 from sim.engine.world import build_world
 from sim.report import plots
 from sim.report.batch_report import informative_points
+from sim.results.results import Results
 from sim.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -323,13 +323,19 @@ def test_sweep_figure_shows_the_median_date_when_the_winner_never_changes():
 def test_the_fan_of_a_long_sweep_shows_its_most_different_points():
     # Point 3 has the fewest wins for the leader, point 5 the most; point 1 appoints latest.
     share = {0: 8, 1: 8, 2: 8, 3: 2, 4: 8, 5: 10}
-    outcome, point, day = [], [], []
+    winner, point, at = [], [], []
     for p, wins in share.items():
-        outcome += [0] * wins + [2] * (10 - wins)
+        winner += [0] * wins + [-1] * (10 - wins)
         point += [p] * 10
-        day += [DATES[9 if p == 1 else 3].toordinal()] * wins + [0] * (10 - wins)
-    runs = SimpleNamespace(outcome=np.array(outcome), point=np.array(point), day=np.array(day),
-                           candidates=["a", "b"])  # fmt: skip
+        at += [9 if p == 1 else 3] * wins + [-1] * (10 - wins)
+    n = len(winner)
+    runs = Results(
+        scenario="s", members=["A"], candidates=["a", "b"], dates=dict.fromkeys(share, DATES),
+        points=[{}] * len(share),
+        columns={"run": np.arange(n), "seed": np.arange(n, dtype=np.uint64),
+                 "point": np.array(point, dtype=np.int32), "winner": np.array(winner, dtype=np.int16),
+                 "appointed_round": np.array(at, dtype=np.int32), "rounds": np.full(n, 9, dtype=np.int32)},
+    )  # fmt: skip
     counts = np.array([[share[p], 0, 10 - share[p]] for p in share])
     assert informative_points(runs, counts, 2) == [3, 5]
     assert informative_points(runs, counts, 4) == [0, 1, 3, 5]  # 0: earliest (tied, first)

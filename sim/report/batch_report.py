@@ -30,6 +30,7 @@ def write_report(
     meta: dict,
     modal=None,
     sections: list[str] | None = None,
+    deadline_of=None,
 ) -> list[str]:
     """Write plots/*.png and report.md into a batch folder; return the terminal's lines.
 
@@ -255,7 +256,7 @@ def _value(v) -> str:
 
 
 def _figures(
-    out: Path, info: dict, results: Results, counts, moving: bool, modal_history
+    out: Path, info: dict, results: Results, counts, moving: bool, modal_history, deadline_of
 ) -> list[str]:
     """Draw every figure; return the markdown that shows them."""
     folder, name = out / "plots", results.scenario
