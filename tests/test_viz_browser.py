@@ -35,7 +35,8 @@ BROWSER = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 # What Solara's page loads from its CDN; fetched with npm into Solara's cache on machines
 # that cannot reach the CDN (as here), so that the test needs no internet.
-CDN_PACKAGES = ["@widgetti/solara-vuetify-app@10.1.1", "requirejs@2.3.6", "font-awesome@4.5.0"]
+CDN_PACKAGES = ["@widgetti/solara-vuetify-app@10.1.1", "requirejs@2.3.6", "font-awesome@4.5.0",
+                "vega@5", "vega-lite@5", "vega-embed@6", "katex@0.16.9"]  # fmt: skip
 
 
 def _browser_or_skip():
@@ -60,23 +61,17 @@ def _assets() -> None:
         pass
     if not shutil.which("npm"):
         pytest.fail("Solara's CDN is unreachable and npm is missing to fetch its files")
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["npm", "pack", "--silent", *missing], cwd=tmp, check=True,
-                       capture_output=True, timeout=180)  # fmt: skip
-        for package, tgz in zip(
-            missing, sorted(Path(tmp).glob("*.tgz"), key=_order(missing)), strict=True
-        ):
+    for package in missing:
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(["npm", "pack", "--silent", package], cwd=tmp, check=True,
+                           capture_output=True, timeout=180)  # fmt: skip
+            (tgz,) = Path(tmp).glob("*.tgz")
             target = cache / package
             target.mkdir(parents=True, exist_ok=True)
             with tarfile.open(tgz) as tar:
                 for member in tar.getmembers():
-                    member.name = member.name.split("/", 1)[-1]
+                    member.name = member.name.split("/", 1)[-1]  # package/dist/x -> dist/x
                 tar.extractall(target, filter="data")
-
-
-def _order(packages):
-    names = [p.rsplit("@", 1)[0].lstrip("@").replace("/", "-") for p in packages]
-    return lambda tgz: next(k for k, n in enumerate(names) if tgz.name.startswith(n + "-"))
 
 
 def _free_port() -> int:
@@ -192,6 +187,7 @@ def _type(driver, element, text):
 def test_page_in_a_real_browser(page, tmp_path):
     grid = _wait(page, lambda d: d.find_elements(By.ID, "stance-grid"))[0]
     assert "AL" in grid.text and page.find_elements(By.CSS_SELECTOR, ".settings-ok")
+    _wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, ".vega-embed canvas, .vega-embed svg"))
     before = page.find_element(By.ID, "stance-grid").get_attribute("innerHTML")
 
     # Stepping changes the stance grid (a round more, and stances moved).
