@@ -1,7 +1,6 @@
 """The page's batch: the replications `coalition-sim batch` would run, held in memory.
 
-One function, `run_batch`, stands between the page and the batch engine, so that the
-page switches to the Python API (`sim.batch`) in one place once it lands.
+One function, `run_batch`, stands between the page and the Python API (`sim.batch`).
 """
 
 import time
@@ -10,12 +9,9 @@ from datetime import date
 
 import numpy as np
 
-from sim.batching.plan import replication_seeds
-from sim.engine.loop import simulate
-from sim.engine.rules import UNDECIDED
+from sim.api import batch
 from sim.engine.world import World
 from sim.results.outcomes import QUANTILES, date_quantiles, wilson
-from sim.results.tables import support_counts
 
 
 @dataclass
@@ -68,21 +64,22 @@ class BatchView:
 
 
 def run_batch(world: World, runs: int, seed: int) -> BatchView:
-    """Run replications 0..runs-1 of point 0 with the seeds `coalition-sim batch` gives them.
+    """Run replications 0..runs-1 of the world's scenario through `sim.batch`, in memory.
 
     Args:
         world: the compiled scenario (with the page's overrides).
         runs: replications.
-        seed: the batch seed (`--seed`).
+        seed: the batch seed (`--seed`); the replications get the seeds `coalition-sim
+            batch` gives them.
     Returns:
         the batch, in memory.
     """
     began = time.perf_counter()
-    history = simulate(world, replication_seeds(seed, 0, 0, runs))
-    final = history.final
-    c = len(world.candidates)
-    outcome = np.where(final.appointed == UNDECIDED, c, final.appointed).astype(int)
+    results = batch(world.scenario, runs=runs, seed=seed, progress=False)
+    ok = results.ok(0)
+    outcome = results.outcome_codes()[ok]
+    rounds = results.columns["appointed_round"][ok].astype(int)
     ordinals = np.array([d.toordinal() for d in world.dates])
-    day = np.where(final.appointed_round >= 0, ordinals[np.maximum(final.appointed_round, 0)], 0)
-    supporters = support_counts(history)["supporters"]
+    day = np.where(outcome < len(world.candidates), ordinals[np.maximum(rounds, 0)], 0)
+    supporters = results.supporters(0)
     return BatchView(world, seed, outcome, day, supporters, time.perf_counter() - began)
