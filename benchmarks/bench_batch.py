@@ -32,10 +32,11 @@ from mesa.batchrunner import batch_run
 
 from sim.batching import InlineExecutor, make_executor, plan_batch, run_chunk
 from sim.batching.plan import replication_seeds
+from sim.batching.runner import _task
 from sim.engine.loop import simulate
 from sim.engine.model import ConsensusModel
 from sim.engine.world import World, build_world
-from sim.scenario.loader import load_scenario, scenario_digest
+from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,8 +78,7 @@ def core(n: int) -> float:
     timed("core", f"simulate(world, {n:,} seeds), 1 process", wall, n)
     row("core", "  CPU time / wall time of that call (>1: BLAS threads)", f"{cpu / wall:.2f}")
     plan = plan_batch(ROOT / SCENARIO, runs=n)
-    sc = plan.points[0].scenario  # the task tuple as run_batch builds it (one point, no sweep)
-    tasks = [(c, sc, scenario_digest(sc), plan.seed, plan.runs, []) for c in plan.chunks]
+    tasks = [_task(plan, c) for c in plan.chunks]  # as run_batch builds them
 
     def run_all(executor):
         for future in as_completed([executor.submit(run_chunk, t) for t in tasks]):

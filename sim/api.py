@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 
 from sim.batching.executors import InlineExecutor, make_executor
-from sim.batching.folder import point_world
 from sim.batching.plan import Plan, plan_batch
 from sim.batching.runner import BatchOutcome, run_batch
+from sim.batching.worker import world_for
 from sim.engine.loop import simulate
 from sim.engine.world import build_world
 from sim.evaluate.forecast import Forecast
@@ -171,11 +171,13 @@ def batch_report(plan: Plan, outcome: BatchOutcome, sections: list[str] | None =
     history = None
     if modal is not None:
         # The stances of the most frequent outcome's first replication, replayed exactly.
-        history = simulate(point_world(out, 0), [modal[3]])
+        point = plan.points[0]
+        history = simulate(world_for(point.scenario, point.digest), [modal[3]])
     meta = json.loads((out / "manifest.json").read_text())
 
-    def deadline_of(point: int):
-        return build_world(plan.points[point].scenario).rounds[-1].deadline
+    def deadline_of(p: int):
+        point = plan.points[p]
+        return world_for(point.scenario, point.digest).rounds[-1].deadline
 
     return write_report(out, results, plan.describe(), meta, history, sections or [], deadline_of)
 
@@ -228,7 +230,7 @@ def score(
     sc = the_plan.points[0].scenario
     rec = load_record(record, sc)  # checked before anything runs
     outcome = execute(the_plan, Path(out) if out else None, workers, progress=progress)
-    world = build_world(sc)
+    world = world_for(sc, the_plan.points[0].digest)  # the world the batch ran on
     forecast = Forecast.from_results(outcome.results, world)
     rows = [("agent-based model", "this scenario's batch", score_forecast(forecast, rec))]
     for b in baselines(world):

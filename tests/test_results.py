@@ -6,6 +6,7 @@ import io
 
 import numpy as np
 import pandas as pd
+import pytest
 from toy import toy
 
 from sim.batching.plan import replication_seeds
@@ -114,3 +115,13 @@ def test_probabilities_have_wilson_intervals_and_failed_runs_are_left_out():
     assert ((p["low"] <= p["probability"]) & (p["probability"] <= p["high"])).all()
     assert both.runs.set_index("run").loc[999, "error"] == "ValueError: boom"
     assert len(both.supporters()) == 30
+
+
+def test_parquet_tables_hold_the_same_frames(tmp_path):
+    pytest.importorskip("pyarrow", reason="the parquet extra is not installed")
+    _, _, results = noisy()
+    results.save(tmp_path, format="parquet")
+    for t in TABLES:
+        back = pd.read_parquet(tmp_path / f"{t}.parquet")
+        pd.testing.assert_frame_equal(back, getattr(results, t), check_dtype=False)
+    assert table_text(Results.load(tmp_path), "runs") == table_text(results, "runs")

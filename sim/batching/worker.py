@@ -36,8 +36,8 @@ class ChunkResult:
 _WORLDS: dict[str, World] = {}
 
 
-def _world(scenario: Scenario, key: str) -> World:
-    """The compiled scenario, built once per worker process (`key` is its digest)."""
+def world_for(scenario: Scenario, key: str) -> World:
+    """The compiled scenario, built once per process (`key` is its digest)."""
     if key not in _WORLDS:
         _WORLDS.clear()  # a worker serves one point at a time, mostly
         _WORLDS[key] = build_world(scenario)
@@ -48,7 +48,7 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     """Simulate one chunk's replications together; isolate any that raise and go on."""
     chunk = task.chunk
     began = time.perf_counter()
-    world = _world(task.scenario, task.digest)
+    world = world_for(task.scenario, task.digest)
     seeds = replication_seeds(task.seed, chunk.point, chunk.start, chunk.stop)
     runs = [chunk.point * task.runs_per_point + k for k in range(chunk.start, chunk.stop)]
     describe = {"points": task.points, "swept": task.swept, "seed": task.seed,
