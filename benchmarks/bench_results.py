@@ -10,6 +10,7 @@ median and the after/before ratio of medians. Prints Markdown rows for benchmark
 
 import argparse
 import re
+import resource
 import statistics
 import subprocess
 import tempfile
@@ -37,9 +38,10 @@ def batch(checkout: Path, runs: int) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [str(checkout / ".venv/bin/coalition-sim"), "batch", "scenarios/nato-2024.yaml",
                "--runs", str(runs), "--no-report", "--out", f"{tmp}/out"]  # fmt: skip
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), _children_cpu()
         done = subprocess.run(cmd, cwd=checkout, capture_output=True, text=True, check=True)
         wall = time.perf_counter() - began
+        batch.cpu[(checkout, runs)] = batch.cpu.get((checkout, runs), []) + [_children_cpu() - cpu]
         closing = float(CLOSING.search(done.stdout).group(2))
         size = sum(p.stat().st_size for p in Path(tmp, "out").rglob("*") if p.is_file())
         batch.sizes[(checkout, runs)] = size
@@ -47,6 +49,13 @@ def batch(checkout: Path, runs: int) -> tuple[float, float]:
 
 
 batch.sizes = {}
+batch.cpu = {}  # CPU seconds (user + sys) of each run, workers included: steadier than wall
+# time on a machine that other jobs share
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def core(checkout: Path, n: int) -> float:
@@ -75,6 +84,12 @@ def main() -> None:
                 got[side].append(fn(sides[side]))
         b, a = statistics.median(got["before"]), statistics.median(got["after"])
         print(f"| {label} | {b:.3f} s | {a:.3f} s | x{a / b:.2f} |", flush=True)
+    for runs in (10_000, 100_000):
+        b = statistics.median(batch.cpu[(sides["before"], runs)])
+        a = statistics.median(batch.cpu[(ROOT, runs)])
+        print(
+            f"| batch --runs {runs:,} --no-report: CPU (user + sys) | {b:.3f} s | {a:.3f} s | x{a / b:.2f} |"
+        )
     for runs in (10_000, 100_000):
         b, a = batch.sizes[(sides["before"], runs)], batch.sizes[(ROOT, runs)]
         print(

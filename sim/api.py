@@ -8,11 +8,13 @@ The command line is a thin layer over these functions; a notebook calls them dir
     >>> r.support.groupby(["date", "candidate"])["supporters"].median()
 """
 
+from __future__ import annotations
+
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sim.batching.executors import InlineExecutor, make_executor
 from sim.batching.plan import Plan, plan_batch
@@ -20,18 +22,17 @@ from sim.batching.runner import BatchOutcome, run_batch
 from sim.batching.worker import world_for
 from sim.engine.loop import simulate
 from sim.engine.world import build_world
-from sim.evaluate.forecast import Forecast
-from sim.evaluate.record import Record, load_record
-from sim.evaluate.score import SCORES, baselines, outcome_scores
-from sim.evaluate.score import score as score_forecast
-from sim.report import comparison
-from sim.report import scores as score_report
-from sim.report.batch_report import write_report
 from sim.results.files import write_atomic
 from sim.results.outcomes import DEADLOCK, date_quantiles
 from sim.results.results import Results
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
+
+if TYPE_CHECKING:  # imported where used: `coalition-sim batch` need not load pandas or scipy
+    import pandas as pd
+
+    from sim.evaluate.forecast import Forecast
+    from sim.evaluate.record import Record
 
 __all__ = ["Comparison", "Score", "batch", "compare", "load", "run", "score"]
 
@@ -89,7 +90,8 @@ def plan(
     `sweep` is a dict of {key: [values]} (a grid), a DataFrame with one row per point and
     one column per swept key, a list of `--sweep` texts, or None for the scenario's own."""
     overrides = overrides_of(set)
-    if isinstance(sweep, pd.DataFrame):
+    pd = sys.modules.get("pandas")  # a DataFrame sweep means pandas is already imported
+    if pd is not None and isinstance(sweep, pd.DataFrame):
         design = [{k: _plain(v) for k, v in row.items()} for row in sweep.to_dict("records")]
         return plan_batch(scenario, overrides, runs, seed, chunk, design=design)
     if isinstance(sweep, dict):
@@ -166,6 +168,8 @@ def batch(
 
 def batch_report(plan: Plan, outcome: BatchOutcome, sections: list[str] | None = None) -> list[str]:
     """Write a batch folder's plots and report.md (with extra `sections`); return its lines."""
+    from sim.report.batch_report import write_report
+
     results, out = outcome.results, outcome.out
     modal = results.modal(0)
     history = None
@@ -197,6 +201,8 @@ class Score:
     @property
     def table(self) -> pd.DataFrame:
         """One row per forecast (the model, then each baseline), a column per score."""
+        import pandas as pd
+
         return pd.DataFrame(
             [
                 {"forecast": n, "description": d, **{k: s.get(k) for k in self.keys}}
@@ -226,6 +232,12 @@ def score(
     Returns:
         A `Score`: `.table` (DataFrame), `.verdict` (plain words), `.results`.
     """
+    from sim.evaluate.forecast import Forecast
+    from sim.evaluate.record import load_record
+    from sim.evaluate.score import baselines, outcome_scores
+    from sim.evaluate.score import score as score_forecast
+    from sim.report import scores as score_report
+
     the_plan = plan(scenario, runs, seed, None, set)
     sc = the_plan.points[0].scenario
     rec = load_record(record, sc)  # checked before anything runs
@@ -235,6 +247,8 @@ def score(
     rows = [("agent-based model", "this scenario's batch", score_forecast(forecast, rec))]
     for b in baselines(world):
         rows.append((b.name, b.description, outcome_scores(b.probabilities, rec)))
+    from sim.evaluate.score import SCORES
+
     keys = [k for k, _ in SCORES if any(k in r[2] for r in rows)]
     result = Score(outcome.results, forecast, rec, rows, keys, score_report.verdict(rows, keys))
     if out:
@@ -256,6 +270,8 @@ class Comparison:
     results: dict[str, Results]
 
     def lines(self) -> list[str]:
+        from sim.report import comparison
+
         return comparison.lines(self.table, self.outcomes)
 
 
@@ -278,6 +294,10 @@ def compare(
     Returns:
         A `Comparison` with `.table`, a DataFrame of one row per scenario.
     """
+    import pandas as pd
+
+    from sim.report import comparison
+
     plans = [plan(s, runs, seed, None, set) for s in scenarios]  # every problem before any run
     rows, outcomes, all_results = [], [], {}
     for s, p in zip(scenarios, plans, strict=True):

@@ -21,21 +21,26 @@ Tables (one row per ...):
   those rows), so a plain groupby by date gives the fan chart's numbers.
 """
 
+from __future__ import annotations
+
 import io
 import json
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from sim.engine.history import History
 from sim.engine.holdouts import holdout_order
 from sim.engine.rules import NEVER, NOT_APPOINTED, UNDECIDED, support_shares
 from sim.results.files import npz_bytes
 from sim.results.outcomes import DEADLOCK, date_quantiles, wilson
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EVENT_TABLES = ("withdrawals", "concessions", "holdouts", "declarations")
 CUBE = ("supporters", "capability_share", "objectors", "undecided")
@@ -83,7 +88,7 @@ class Results:
         swept: list[str] | None = None,
         seed: int | None = None,
         runs_per_point: int | None = None,
-    ) -> "Results":
+    ) -> Results:
         """The results of the replications in `history`.
 
         Args:
@@ -129,7 +134,7 @@ class Results:
         )
 
     @classmethod
-    def failed(cls, world, runs, seeds, point: int, error: str, **describe) -> "Results":
+    def failed(cls, world, runs, seeds, point: int, error: str, **describe) -> Results:
         """Rows for replications of `world` that raised `error`: no outcome, trajectories -1.
 
         `describe` takes the batch's points, swept, seed and runs_per_point."""
@@ -166,7 +171,7 @@ class Results:
         )
 
     @classmethod
-    def concat(cls, parts: list["Results"]) -> "Results":
+    def concat(cls, parts: list[Results]) -> Results:
         """The replications of `parts`, one after the other (trajectories padded to the
         longest calendar, each replication keeping its last position)."""
         first = parts[0]
@@ -241,6 +246,8 @@ class Results:
             DataFrame with columns point (absent when pooled), outcome, probability, low,
             high, replications (of that outcome), n (replications that did not fail).
         """
+        import pandas as pd
+
         counts = self.counts()
         blocks = (
             [(p, counts[p]) for p in range(self.n_points)] if by_point else [(None, counts.sum(0))]
@@ -338,6 +345,8 @@ class Results:
     @cached_property
     def runs(self) -> pd.DataFrame:
         """One row per replication (see the module docstring)."""
+        import pandas as pd
+
         c = self.columns
         df = pd.DataFrame({"run": c["run"], "seed": c["seed"], "point": c["point"]})
         values = [self.points[p] for p in c["point"].tolist()]
@@ -377,6 +386,8 @@ class Results:
         return self._event_frame("holdouts")
 
     def _event_frame(self, table: str) -> pd.DataFrame:
+        import pandas as pd
+
         cols = self.events[table]
         point = self._point_of(cols["run"])
         df = pd.DataFrame({"run": cols["run"], "point": point})
@@ -400,6 +411,8 @@ class Results:
     @cached_property
     def support(self) -> pd.DataFrame:
         """One row per replication x round x candidate (see the module docstring)."""
+        import pandas as pd
+
         s = self.support_columns()
         df = pd.DataFrame({"run": s["run"], "point": s["point"], "round": s["round"]})
         df["date"] = self._dates_text(s["point"], s["round"])
@@ -468,7 +481,7 @@ class Results:
         return npz_bytes(arrays, level)
 
     @classmethod
-    def from_bytes(cls, data: bytes | Path) -> "Results":
+    def from_bytes(cls, data: bytes | Path) -> Results:
         """The inverse of `to_bytes` (from bytes or a file path)."""
         source = io.BytesIO(data) if isinstance(data, bytes) else data
         with np.load(source, allow_pickle=False) as z:
@@ -514,7 +527,7 @@ class Results:
         return out
 
     @classmethod
-    def load(cls, out: str | Path) -> "Results":
+    def load(cls, out: str | Path) -> Results:
         """The results saved in a folder by `save` (or by a batch)."""
         out = Path(out)
         results = cls.from_bytes(out / "results.npz")
