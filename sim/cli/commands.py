@@ -66,3 +66,38 @@ def _relative(target: Path, base: Path) -> str:
     import os
 
     return Path(os.path.relpath(target.resolve(), base.resolve())).as_posix()
+
+
+def calibrate_cases_command(texts, params, budget, runs, seed, overrides, out) -> list[str]:
+    """Fit one parameter set to several cases; print the per-case losses, write the set."""
+    from sim.evaluate.calibrate import Case, calibrate_cases, case_paths
+
+    cases = []
+    for scenario_path, record_path in case_paths(texts):
+        scenario = load_scenario(scenario_path, overrides)
+        cases.append(Case(scenario.name, scenario, load_record(record_path, scenario)))
+    ranges = parse_params(params)
+    fit = calibrate_cases(cases, ranges, budget, runs, seed)
+    lines = [
+        f"fitted on {len(cases)} cases (equal weight, {runs} replications each, common random "
+        f"numbers, {len(fit.trace)} evaluations): summed loss {fit.loss_start:.4f} -> "
+        f"{fit.loss_best:.4f}"
+    ]
+    for name in ranges:
+        lo, hi = ranges[name]
+        lines.append(
+            f"  {name}: {fit.start[name]:.4g} -> {fit.best[name]:.4g}  (range {lo:g} to {hi:g})"
+        )
+    lines.append("  per case (loss with the first case's values -> fitted):")
+    for name, (before, after) in fit.case_losses.items():
+        lines.append(f"    {name}: {before:.4f} -> {after:.4f}")
+    if out:
+        text = ["# Fitted by: coalition-sim calibrate " + " ".join(texts)
+                + f" --params {' '.join(params)} --budget {budget} --runs {runs} --seed {seed}",
+                "parameters:"]  # fmt: skip
+        text += [f"  {k}: {v if isinstance(v, int) else round(v, 4)}" for k, v in fit.best.items()]
+        text += ["  assumption: true", "  note: fitted across cases by coalition-sim calibrate", ""]
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(Path(out), "\n".join(text))
+        lines.append(f"parameters: {out}")
+    return lines

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sim.engine.world import build_world
-from sim.errors import ScenarioError
+from sim.errors import Problem, ScenarioError
 from sim.report.explain import ExplainError, explain
 from sim.results.files import write_json
 from sim.scenario.loader import load_scenario
@@ -90,9 +90,14 @@ def _parser() -> argparse.ArgumentParser:
     _add_set(sco)
     sco.set_defaults(handler=_score)
 
-    cal = sub.add_parser("calibrate", help="fit behavioural parameters to part of a record")
-    cal.add_argument("scenario", help="scenario YAML file")
-    cal.add_argument("--record", required=True, type=Path, help="observed record YAML file")
+    cal = sub.add_parser(
+        "calibrate", help="fit behavioural parameters to part of a record, or to several cases"
+    )
+    cal.add_argument(
+        "scenario", nargs="+",
+        help="scenario YAML file (with --record); or cases: SCENARIO:RECORD pairs or case list files",
+    )  # fmt: skip
+    cal.add_argument("--record", type=Path, help="observed record YAML file (one scenario)")
     cal.add_argument(
         "--params", nargs="+", required=True, metavar="NAME[=LOW:HIGH]",
         help="behavioural parameters to fit, e.g. noise w_ties=0:3",
@@ -321,10 +326,20 @@ def _score(args) -> int:
 
 
 def _calibrate(args) -> int:
-    from sim.cli.commands import calibrate_command
+    from sim.cli.commands import calibrate_cases_command, calibrate_command
 
+    if args.record is None:
+        lines = calibrate_cases_command(
+            args.scenario, args.params, args.budget, args.runs, args.seed, args.overrides, args.out
+        )
+        print("\n".join(lines))
+        return 0
+    if len(args.scenario) != 1:
+        raise ScenarioError(
+            [Problem("calibrate", None, "", "with --record give one scenario; without, give cases")]
+        )
     lines = calibrate_command(
-        args.scenario, args.record, args.params, args.budget, args.split, args.runs, args.seed,
+        args.scenario[0], args.record, args.params, args.budget, args.split, args.runs, args.seed,
         args.overrides, args.out,
     )  # fmt: skip
     print("\n".join(lines))

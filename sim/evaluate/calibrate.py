@@ -122,39 +122,8 @@ def calibrate(
         )
     objective = Objective(scenario, fit_part, runs, seed)
     names = list(ranges)
-    lo = np.array([ranges[n][0] for n in names])
-    hi = np.array([ranges[n][1] for n in names])
     start = {n: float(getattr(scenario.parameters, n)) for n in names}
-    loss_start = objective(start)
-    best, best_loss = start, loss_start
-
-    # A space-filling start: half the budget on a Latin hypercube over the ranges.
-    sampler = qmc.LatinHypercube(d=len(names), rng=np.random.default_rng(seed))
-    for row in qmc.scale(sampler.random(max(1, budget // 2)), lo, hi):
-        values = dict(zip(names, map(float, row), strict=True))
-        loss = objective(values)
-        if loss < best_loss:
-            best, best_loss = values, loss
-
-    # Then a pattern search around the best point, halving the step when nothing improves.
-    step = (hi - lo) / 4
-    while len(objective.trace) < budget and step.max() > (hi - lo).max() * 1e-3:
-        improved = False
-        for k, name in enumerate(names):
-            for sign in (1, -1):
-                if len(objective.trace) >= budget:
-                    break
-                trial = dict(best)
-                trial[name] = float(np.clip(best[name] + sign * step[k], lo[k], hi[k]))
-                if trial[name] == best[name]:
-                    continue
-                loss = objective(trial)
-                if loss < best_loss:
-                    best, best_loss, improved = trial, loss, True
-        if not improved:
-            step = step / 2
-
-    best = {k: (round(v) if k in INTEGER else v) for k, v in best.items()}
+    best, loss_start, best_loss = search(objective, ranges, start, budget, seed)
     scores = {}
     for label, values in (("default", start), ("fitted", best)):
         forecast = objective.forecast(values)
@@ -167,6 +136,52 @@ def calibrate(
             **score(forecast, check_part),
         }
     return Fit(start, best, loss_start, best_loss, scores, objective.trace)
+
+
+def search(objective, ranges, start, budget, seed, progress=None):
+    """Minimise `objective` over `ranges` from `start`: a Latin hypercube on half the budget,
+    then a pattern search around the best point, halving the step when nothing improves.
+
+    Returns (best values, loss at start, best loss). `progress` is told of each evaluation.
+    """
+    names = list(ranges)
+    lo = np.array([ranges[n][0] for n in names])
+    hi = np.array([ranges[n][1] for n in names])
+    used = 0
+
+    def evaluate(values):
+        nonlocal used
+        used += 1
+        if progress is not None:
+            progress.update(1)
+        return objective(values)
+
+    loss_start = evaluate(start)
+    best, best_loss = start, loss_start
+    sampler = qmc.LatinHypercube(d=len(names), rng=np.random.default_rng(seed))
+    for row in qmc.scale(sampler.random(max(1, budget // 2)), lo, hi):
+        values = dict(zip(names, map(float, row), strict=True))
+        loss = evaluate(values)
+        if loss < best_loss:
+            best, best_loss = values, loss
+    step = (hi - lo) / 4
+    while used < budget and step.max() > (hi - lo).max() * 1e-3:
+        improved = False
+        for k, name in enumerate(names):
+            for sign in (1, -1):
+                if used >= budget:
+                    break
+                trial = dict(best)
+                trial[name] = float(np.clip(best[name] + sign * step[k], lo[k], hi[k]))
+                if trial[name] == best[name]:
+                    continue
+                loss = evaluate(trial)
+                if loss < best_loss:
+                    best, best_loss, improved = trial, loss, True
+        if not improved:
+            step = step / 2
+    best = {k: (round(v) if k in INTEGER else v) for k, v in best.items()}
+    return best, loss_start, best_loss
 
 
 def variant_text(fit: Fit, extends: str, header: list[str]) -> str:
@@ -187,3 +202,105 @@ def variant_text(fit: Fit, extends: str, header: list[str]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+# --- several cases at once -----------------------------------------------------------------
+
+
+@dataclass
+class Case:
+    """A contest to fit or check on: a scenario with the record of what happened."""
+
+    name: str
+    scenario: Scenario
+    record: Record
+
+
+def case_paths(texts: list[str]) -> list[tuple[str, str]]:
+    """`scenario.yaml:record.yaml` pairs, or files listing one pair a line (`#` comments,
+    paths relative to the list file), into (scenario, record) paths."""
+    from pathlib import Path
+
+    pairs = []
+    for text in texts:
+        if ":" in text:
+            scenario, _, record = text.partition(":")
+            pairs.append((scenario, record))
+            continue
+        path = Path(text)
+        if not path.is_file():
+            raise ScenarioError(
+                [Problem(text, None, "", "expected SCENARIO:RECORD or a case list file")]
+            )
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            if ":" not in line:
+                raise ScenarioError([Problem(text, n, "", "expected SCENARIO:RECORD")])
+            scenario, _, record = line.partition(":")
+            pairs.append((str(path.parent / scenario.strip()), str(path.parent / record.strip())))
+    if not pairs:
+        raise ScenarioError([Problem("cases", None, "", "no cases given")])
+    return pairs
+
+
+class CasesObjective:
+    """Sum of the per-case losses, each case weighing the same, on fixed seeds per case."""
+
+    def __init__(self, cases: list[Case], runs: int, seed: int):
+        self.objectives = [Objective(c.scenario, c.record, runs, seed) for c in cases]
+        self.trace: list[Evaluation] = []
+
+    def losses(self, values: dict[str, float]) -> list[float]:
+        return [objective(values) for objective in self.objectives]
+
+    def __call__(self, values: dict[str, float]) -> float:
+        loss = float(sum(self.losses(values)))
+        self.trace.append(Evaluation(dict(values), loss))
+        return loss
+
+
+@dataclass
+class CasesFit:
+    """One shared parameter set fitted across cases, with each case's loss before and after."""
+
+    start: dict[str, float]
+    best: dict[str, float]
+    loss_start: float
+    loss_best: float
+    case_losses: dict[str, tuple[float, float]]  # case -> (start, fitted)
+    trace: list[Evaluation] = field(default_factory=list)
+
+
+def calibrate_cases(
+    cases: list[Case],
+    ranges: dict[str, tuple[float, float]],
+    budget: int = 60,
+    runs: int = 200,
+    seed: int = 1,
+    progress: bool | None = None,
+) -> CasesFit:
+    """Fit one set of behavioural parameters to the whole records of several cases.
+
+    Args:
+        cases: the contests; each keeps its own facts, only `ranges`' parameters are shared.
+        ranges: parameter -> (low, high).
+        budget: evaluations of the summed loss.
+        runs: replications per case and evaluation (common random numbers: the same seeds
+            for every evaluation).
+        seed: seed of those replications.
+        progress: show a bar (None: on a terminal or in a notebook).
+
+    Returns:
+        A CasesFit; its start is the first case's parameter values.
+    """
+    from sim.batching.progress import bar
+
+    objective = CasesObjective(cases, runs, seed)
+    start = {n: float(getattr(cases[0].scenario.parameters, n)) for n in ranges}
+    with bar(budget, desc="evaluations", enabled=progress) as shown:
+        best, loss_start, best_loss = search(objective, ranges, start, budget, seed, shown)
+    before, after = objective.losses(start), objective.losses(best)
+    per_case = {c.name: (b, a) for c, b, a in zip(cases, before, after, strict=True)}
+    return CasesFit(start, best, loss_start, best_loss, per_case, objective.trace)

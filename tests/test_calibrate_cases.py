@@ -1,0 +1,114 @@
+"""Calibration over several cases: one shared parameter set, losses summed per case.
+
+Two synthetic contests are simulated with a known `declare_threshold`; their "records" are
+what those runs show (winner, median appointment date, members' median first declaration).
+Fitting both at once recovers the threshold; a case list file and SCENARIO:RECORD pairs name
+the same cases; the per-case losses add up to the loss that is minimised.
+"""
+
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+
+from sim.batching.plan import replication_seeds
+from sim.engine.loop import simulate
+from sim.engine.world import build_world
+from sim.errors import ScenarioError
+from sim.evaluate.calibrate import Case, CasesObjective, calibrate_cases, case_paths
+from sim.evaluate.forecast import Forecast
+from sim.evaluate.record import Appointment, Declaration, Record
+from sim.scenario.schema import Scenario, Source
+
+START = date(2024, 1, 1)
+TRUE_THRESHOLD = 0.55
+
+
+def contest(name: str, members: int, affinity: float, **params) -> Scenario:
+    codes = [f"M{i}" for i in range(members)]
+    return Scenario.model_validate(
+        {
+            "name": name,
+            "calendar": {
+                "start": START, "deadline": START + timedelta(weeks=20),
+                "last_round": START + timedelta(weeks=30), "assumption": True,
+            },
+            "decision": {"rule": "consensus", "quorum": 1.0, "assumption": True},
+            "candidates": [
+                {"id": "x", "name": "X", "home": codes[0], "assumption": True},
+                {"id": "y", "name": "Y", "home": codes[1], "assumption": True},
+            ],
+            "members": [
+                {"code": c, "name": c, "capability": 0.5, "salience": 1.0, "assumption": True}
+                for c in codes
+            ],
+            "preferences": [
+                {"id": "all-x", "members": {}, "candidate": "x", "affinity": affinity,
+                 "assumption": True},
+            ],
+            "parameters": {"noise": 0.3, "w_ties": 0.0, "w_band": 0.0, "assumption": True,
+                           **params},
+        }
+    )  # fmt: skip
+
+
+def observed(scenario: Scenario, threshold: float) -> Record:
+    """What a contest run with `threshold` shows, written as a record."""
+    params = scenario.parameters.model_copy(update={"declare_threshold": threshold})
+    world = build_world(scenario.model_copy(update={"parameters": params}))
+    forecast = Forecast.from_history(simulate(world, replication_seeds(99, 0, 0, 300)))
+    days = np.median(forecast.appointment_dates())
+    winner = max(set(forecast.outcomes), key=forecast.outcomes.count)
+    declarations = [
+        Declaration(member=m, candidate="x", date=world.dates[min(int(r), world.n_rounds)],
+                    source="synthetic")
+        for (m, c), r in forecast.first_round.items()
+        if c == "x"
+    ]  # fmt: skip
+    return Record(
+        name=f"{scenario.name}-record",
+        sources=[Source(id="synthetic", title="simulated with a known parameter")],
+        appointment=Appointment(
+            date=date.fromordinal(int(days)), winner=winner, source="synthetic"
+        ),
+        declarations=declarations,
+    )
+
+
+@pytest.fixture(scope="module")
+def cases() -> list[Case]:
+    small, large = contest("small", 5, 0.4), contest("large", 12, 0.5)
+    return [Case(s.name, s, observed(s, TRUE_THRESHOLD)) for s in (small, large)]
+
+
+def test_two_cases_fitted_together_recover_the_parameter(cases):
+    fit = calibrate_cases(
+        cases, {"declare_threshold": (0.0, 1.2)}, budget=30, runs=150, seed=3, progress=False
+    )
+    assert abs(fit.best["declare_threshold"] - TRUE_THRESHOLD) < 0.15, fit.best
+    assert fit.loss_best < fit.loss_start
+    assert set(fit.case_losses) == {"small", "large"}
+
+
+def test_a_wrong_parameter_costs_more_on_every_case(cases):
+    objective = CasesObjective(cases, runs=150, seed=3)
+    right = objective.losses({"declare_threshold": TRUE_THRESHOLD})
+    wrong = objective.losses({"declare_threshold": 1.1})
+    assert all(w > r for w, r in zip(wrong, right, strict=True)), (right, wrong)
+    # The loss minimised is the plain sum: each case weighs the same.
+    assert objective({"declare_threshold": 1.1}) == pytest.approx(sum(wrong))
+
+
+def test_cases_are_named_by_pairs_or_a_list_file(tmp_path):
+    listing = tmp_path / "cases.txt"
+    listing.write_text("# the library\nscenarios/a.yaml:records/a.yaml\n\nb.yaml : b-rec.yaml\n")
+    assert case_paths(["s.yaml:r.yaml"]) == [("s.yaml", "r.yaml")]
+    assert case_paths([str(listing)]) == [
+        (str(tmp_path / "scenarios/a.yaml"), str(tmp_path / "records/a.yaml")),
+        (str(tmp_path / "b.yaml"), str(tmp_path / "b-rec.yaml")),
+    ]
+    with pytest.raises(ScenarioError, match="SCENARIO:RECORD"):
+        case_paths([str(tmp_path / "missing.txt")])
+    listing.write_text("only-a-scenario.yaml\n")
+    with pytest.raises(ScenarioError, match=r"cases.txt:1: expected SCENARIO:RECORD"):
+        case_paths([str(listing)])
