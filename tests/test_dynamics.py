@@ -95,9 +95,12 @@ def test_objection_is_kept_between_the_thresholds_and_lifted_above():
 
 # --- withdrawal ----------------------------------------------------------------------------
 
+# The fixed trailing count, an option since strategic withdrawal (off: leader share 1.0 only).
+TRAILING = {"withdraw_patience": 3, "withdraw_share": 1.0}
+
 
 def test_trailing_candidate_withdraws_after_its_patience_runs_out():
-    w = toy(initial={"C": "x", "D": "x"})  # x 0.75 of capability vs y 0.25: gap 0.5
+    w = toy(initial={"C": "x", "D": "x"}, **TRAILING)  # x 0.75 of capability vs y 0.25: gap 0.5
     h = run(w)
     assert in_race(w, h, "y", 2)
     assert not in_race(w, h, "y", 3)
@@ -106,21 +109,21 @@ def test_trailing_candidate_withdraws_after_its_patience_runs_out():
 
 
 def test_patience_delays_withdrawal():
-    w = toy(initial={"C": "x", "D": "x"}, withdraw_patience=5)
+    w = toy(initial={"C": "x", "D": "x"}, **{**TRAILING, "withdraw_patience": 5})
     h = run(w)
     assert in_race(w, h, "y", 4)
     assert int(h.final.withdrawn_round[0, 1]) == 5
 
 
 def test_candidate_within_the_gap_does_not_withdraw():
-    w = toy(initial={"C": "x", "D": "x"}, withdraw_gap=0.6)
+    w = toy(initial={"C": "x", "D": "x"}, withdraw_gap=0.6, **TRAILING)
     h = run(w)
     assert in_race(w, h, "y", len(h.stance) - 1)
     assert winner(w, h) == (None, None)
 
 
 def test_withdrawal_under_consensus_opens_the_way_to_appointment():
-    w = toy(initial={"C": "x", "D": "x"})
+    w = toy(initial={"C": "x", "D": "x"}, **TRAILING)
     assert winner(w, run(w)) == ("x", 3)
 
 
@@ -305,7 +308,7 @@ def test_consensus_waits_for_its_quorum():
 
 
 def test_consensus_never_appoints_while_two_candidates_run():
-    w = toy(initial={"C": "x", "D": "x"}, withdraw_gap=1.0)
+    w = toy(initial={"C": "x", "D": "x"}, withdraw_gap=1.0, withdraw_share=1.0)
     assert winner(w, run(w)) == (None, None)
 
 

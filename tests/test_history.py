@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_groups_of_replications_join_into_one_history(monkeypatch):
     # Noisy enough that replications end in different rounds, some groups before others.
-    scenario = load_scenario(ROOT / "scenarios/nato-2024.yaml", overrides=["parameters.noise=2.5"])
+    scenario = load_scenario(ROOT / "scenarios/nato-2024.yaml", overrides=["parameters.noise=1.0"])
     world = build_world(scenario)
     seeds = replication_seeds(3, 0, 0, 40)
     whole = loop.simulate(world, seeds)

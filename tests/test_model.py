@@ -93,7 +93,7 @@ def test_rules_read_a_frozen_typed_parameters_object_with_the_schema_names():
                      "parameter": "withdraw_patience", "value": 2.0}])  # fmt: skip
     p0, p3 = w.rounds[0].params, w.rounds[3].params
     assert isinstance(p0, Params) and p0.noise == 0.0
-    assert (p0.withdraw_patience, p3.withdraw_patience) == (3, 2)
+    assert (p0.withdraw_patience, p3.withdraw_patience) == (0, 2)
     assert type(p3.withdraw_patience) is int
     with pytest.raises(dataclasses.FrozenInstanceError):
         p0.noise = 1.0

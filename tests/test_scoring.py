@@ -198,7 +198,7 @@ PEERS = [{"id": "peers", "from": {}, "to": {}, "weight": 1.0}]
 
 def synthetic(**params):
     return toy(members=MEMBERS, preferences=PREFS, ties=PEERS, weeks=16, decision={"quorum": 1.0},
-               withdraw_gap=1.0, noise=0.1, **params)  # fmt: skip
+               withdraw_gap=1.0, withdraw_share=1.0, noise=0.1, **params)  # fmt: skip
 
 
 def synthetic_record(world) -> Record:

@@ -28,24 +28,39 @@ def toy(
     events=(),
     decision=None,
     weeks=10,
+    sessions=(),
+    brokers=(),
+    objects=None,
+    weekly=True,
+    candidate_fields=None,
+    deadline=None,
     **params,
 ) -> World:
     """Build a World; parameters default to a quiet model: no noise, ties, bandwagon or offers."""
     initial = initial or {}
     capability = capability or {}
+    objects = objects or {}
+    candidate_fields = candidate_fields or {}
     quiet = {"noise": 0.0, "w_ties": 0.0, "w_band": 0.0, "concessions_per_round": 0}
     data = {
         "name": "toy",
         "calendar": {
             "start": START,
             "round_days": 7,
-            "deadline": week(weeks),
+            "deadline": deadline or week(weeks),
             "last_round": week(weeks),
+            "weekly": weekly,
             "assumption": True,
         },
         "decision": {"rule": "consensus", "assumption": True, **(decision or {})},
         "candidates": [
-            {"id": cid, "name": cid.upper(), "home": home, "assumption": True}
+            {
+                "id": cid,
+                "name": cid.upper(),
+                "home": home,
+                "assumption": True,
+                **candidate_fields.get(cid, {}),
+            }
             for cid, home in candidates
         ],
         "members": [
@@ -55,6 +70,7 @@ def toy(
                 "capability": capability.get(code, 0.5),
                 "salience": 1.0,
                 "initial": initial.get(code),
+                "objects": list(objects.get(code, ())),
                 "attributes": {"bloc": "east" if code in ("C", "D") else "west"},
                 "assumption": True,
             }
@@ -64,6 +80,8 @@ def toy(
         "grievances": [{"assumption": True, **g} for g in grievances],
         "ties": [{"assumption": True, **t} for t in (ties or [])],
         "events": [{"assumption": True, **e} for e in events],
+        "sessions": [{"assumption": True, **x} for x in sessions],
+        "brokers": [{"assumption": True, **b} for b in brokers],
         "parameters": {"assumption": True, **quiet, **params},
     }
     return build_world(Scenario.model_validate(data))

@@ -24,7 +24,7 @@ def simulate(world: World, seeds: list[int]) -> History:
 def _simulate(world: World, seeds: list[int]) -> History:
     """Play one group of replications; only those still open are played each round."""
     shocks = Shocks(world, seeds)
-    state = initial_state(world, len(seeds))
+    state = initial_state(world, len(seeds), shocks.event_draws)
     history = History(world)
     history.record(state)
     live, rows = state, np.arange(len(seeds))  # the open replications, and which they are

@@ -10,7 +10,7 @@ import numpy as np
 
 from sim.engine.agents import CandidateAgent, MemberAgent
 from sim.engine.history import History
-from sim.engine.rules import NOT_APPOINTED, UNDECIDED, draw_noise, initial_state, step
+from sim.engine.rules import NOT_APPOINTED, UNDECIDED, draw_events, draw_noise, initial_state, step
 from sim.engine.world import World, build_world
 from sim.scenario.schema import Scenario
 
@@ -21,12 +21,13 @@ class ConsensusModel(mesa.Model):
     def __init__(self, scenario: Scenario | World, rng: int | None = None):
         super().__init__(rng=rng)
         self.world = scenario if isinstance(scenario, World) else build_world(scenario)
-        # All shocks are drawn first, from this model's generator; a batch replication
-        # with the same seed draws the same numbers round by round.
+        # The uncertain events' draws, then all shocks, from this model's generator; a batch
+        # replication with the same seed draws the same numbers (shocks round by round).
+        self.event_draws = draw_events(self.rng, self.world)
         self.noise = draw_noise(self.rng, self.world)
         self.members = [MemberAgent(self, i) for i in range(len(self.world.members))]
         self.candidates = [CandidateAgent(self, c) for c in range(len(self.world.candidates))]
-        self.state = initial_state(self.world, 1)
+        self.state = initial_state(self.world, 1, self.event_draws[None])
         self.history = History(self.world)
         self.history.record(self.state)
         self.datacollector = mesa.DataCollector(

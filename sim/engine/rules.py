@@ -3,13 +3,14 @@
 Shapes: R replications, N members, C candidates. A member's stance is the index
 of the candidate it supports, or UNDECIDED. Everything here is pure numpy: no
 Mesa, no I/O, no random draws (each replication's shocks come from its own
-generator, see `draw_noise`), so that one Mesa model
+generator, see `draw_events` and `draw_noise`), so that one Mesa model
 (R = 1) and a batch of thousands run exactly the same rules.
 """
 
 from dataclasses import dataclass, fields
 
 import numpy as np
+from scipy.special import ndtr
 
 from sim.engine.world import World
 
@@ -19,17 +20,30 @@ NOT_APPOINTED = -1  # `appointed`: no candidate appointed (yet)
 ROUND = np.int32  # round markers: 4 bytes, not 8, in the largest arrays
 STANCE = np.int16  # candidate indices: compared many times a round, so kept small
 
+# Why a candidate left the race (State.withdrawn_reason).
+STAYED, TRAILING, STRATEGIC, ELIMINATED, EVENT = 0, 1, 2, 3, 4
+WITHDRAWAL_REASONS = {TRAILING: "trailing", STRATEGIC: "strategic", ELIMINATED: "eliminated",
+                      EVENT: "event"}  # fmt: skip
+LEADING_CAMP = -1  # State.offer_by: the leading camp; a broker is its index in World.brokers
+
 
 def noise_shape(world: World) -> tuple[int, int, int]:
-    """(T, N, C): one shock per simulated round (1..T), member and candidate."""
-    return (world.n_rounds, len(world.members), len(world.candidates))
+    """(T, N, C + O): one shock per simulated round (1..T), member and candidate, and with
+    bargaining one per member and offerer (the leading camp, then each broker)."""
+    return (world.n_rounds, len(world.members), len(world.candidates) + world.offerers)
+
+
+def draw_events(rng: np.random.Generator, world: World) -> np.ndarray:
+    """(K,) one uniform per uncertain event, drawn from the replication's generator before
+    any shock (so a scenario without uncertain events draws exactly what it drew before)."""
+    return rng.random(len(world.uncertain)) if world.uncertain else np.zeros(0)
 
 
 def draw_noise(rng: np.random.Generator, world: World) -> np.ndarray:
-    """All of one replication's shocks, (T, N, C); row t-1 is round t.
+    """All of one replication's shocks, (T, N, C + O); row t-1 is round t.
 
     Drawing round by round from the same generator gives the same numbers, which is
-    how a batch draws them (only for the rounds it plays).
+    how a batch draws them (only for the rounds it plays). Call `draw_events` first.
     """
     return rng.standard_normal(noise_shape(world))
 
@@ -43,12 +57,24 @@ class State:
     objecting: np.ndarray  # (R, N, C) bool
     first_declared: np.ndarray  # (R, N, C) round of first declaration, NEVER if none
     concession: np.ndarray  # (R, N, C) utility offered to member by candidate's camp
-    conceded_round: np.ndarray  # (R, N, C) round of the offer, NEVER if none
+    conceded_round: np.ndarray  # (R, N, C) round of the last offer, NEVER if none
     in_race: np.ndarray  # (R, C) bool
     withdrawn_round: np.ndarray  # (R, C)
     trailing: np.ndarray  # (R, C) consecutive rounds far behind the leader
     appointed: np.ndarray  # (R,) candidate index, NOT_APPOINTED while open
     appointed_round: np.ndarray  # (R,)
+    held: np.ndarray  # (R, N, C) bool: standing objections (`objects:`, `object` events)
+    withdrawn_reason: np.ndarray  # (R, C) int8: STAYED, TRAILING, STRATEGIC, ELIMINATED, EVENT
+    happens: np.ndarray  # (R, K) bool: uncertain event k happens in this replication
+    spent: np.ndarray  # (R, O) concession utility each offerer has given (O >= 1)
+    offers: np.ndarray  # (R,) number of offers logged
+    offer_round: np.ndarray  # (R, M) round of each offer, NEVER past `offers`
+    offer_by: np.ndarray  # (R, M) LEADING_CAMP or broker index
+    offer_to: np.ndarray  # (R, M) member index, -1 past `offers`
+    offer_for: np.ndarray  # (R, M) candidate index, -1 past `offers`
+    offer_size: np.ndarray  # (R, M) utility offered
+    approval: np.ndarray  # (R, N, C) int8: +1 encourage, -1 discourage, 0 no opinion
+    approval_round: np.ndarray  # (R,) round of the last approval session, NEVER if none
 
     def copy(self) -> "State":
         return State(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
@@ -81,9 +107,13 @@ class State:
         return self.appointed == NOT_APPOINTED
 
 
-def initial_state(world: World, reps: int) -> State:
-    """Round 0: declared positions from the scenario, home states behind their candidates."""
+def initial_state(world: World, reps: int, draws: np.ndarray | None = None) -> State:
+    """Round 0: declared positions and objections from the scenario, home states behind
+    their candidates. `draws` (reps, K) are the uncertain events' uniforms (`draw_events`)."""
     n, c = len(world.members), len(world.candidates)
+    k, m, o = len(world.uncertain), world.max_offers, max(world.offerers, 1)
+    draws = np.ones((reps, k)) if draws is None else np.asarray(draws).reshape(reps, k)
+    chance = np.array([q for _, q in world.uncertain], dtype=float)
     in_race = np.broadcast_to(world.in_race0, (reps, c)).copy()
     active = world.rounds[0].active
     stance = np.where(active, world.initial, UNDECIDED).astype(STANCE)
@@ -100,9 +130,26 @@ def initial_state(world: World, reps: int) -> State:
         trailing=np.zeros((reps, c), dtype=np.int64),
         appointed=np.full(reps, NOT_APPOINTED, dtype=np.int64),
         appointed_round=np.full(reps, NEVER, dtype=np.int64),
+        held=np.broadcast_to(world.objects0, (reps, n, c)).copy(),
+        withdrawn_reason=np.zeros((reps, c), dtype=np.int8),
+        happens=draws < chance[None, :],
+        spent=np.zeros((reps, o)),
+        offers=np.zeros(reps, dtype=np.int64),
+        offer_round=np.full((reps, m), NEVER, dtype=ROUND),
+        offer_by=np.full((reps, m), LEADING_CAMP, dtype=np.int16),
+        offer_to=np.full((reps, m), -1, dtype=np.int16),
+        offer_for=np.full((reps, m), -1, dtype=np.int16),
+        offer_size=np.zeros((reps, m)),
+        approval=np.zeros((reps, n, c), dtype=np.int8),
+        approval_round=np.full(reps, NEVER, dtype=np.int64),
     )
+    _dated_race_changes(state, world, 0)
     _home_states_back_their_candidates(state, world, active, 0)
-    _record_first_declarations(state, 0, backing(state.stance, c))
+    backs = backing(state.stance, c)
+    allowed = _may_object(state, world, active, backs)
+    state.held &= allowed
+    state.objecting = state.held.copy()
+    _record_first_declarations(state, 0, backs)
     return state
 
 
@@ -121,11 +168,42 @@ def support_shares(
     return np.stack(shares, axis=1) if shares else np.zeros((len(stance), 0))
 
 
+def flag_shares(flags: np.ndarray, world: World, active: np.ndarray, weighted: bool):
+    """(R, C) share of the members present raising a flag (R, N, C), e.g. an encourage."""
+    weight = world.capability_units * active if weighted else active.astype(float)
+    total = weight.sum()
+    total = total if total > 0 else 1.0
+    return np.stack([(flags[:, :, c] @ weight) / total for c in range(flags.shape[2])], axis=1)
+
+
 def deadline_pressure(world: World, t: int) -> float:
-    """Bandwagon pressure in (0, 1]: 1/2 at `pressure_days` before the deadline, 1 at it."""
+    """Bandwagon pressure in (0, 1]: 1/2 at `pressure_days` before the deadline, 1 at it.
+
+    The deadline is the last formal session on or before the hard date (the hard date
+    itself without sessions)."""
     setup = world.rounds[t]
-    days_left = max((setup.deadline - world.dates[t]).days, 0)
+    days_left = max((setup.pressure_date - world.dates[t]).days, 0)
     return 1.0 / (1.0 + days_left / setup.params.pressure_days)
+
+
+def leverage(state: State, world: World, t: int) -> np.ndarray:
+    """(R, N, C) bool: the member can block (7.9) and objects to c or holds a grievance."""
+    _, grievance, _ = world.matrices(t)
+    blocker = world.can_block(t)[None, :, None]
+    return blocker & (state.objecting | (grievance > 0)[None])
+
+
+def price(world: World, t: int) -> np.ndarray:
+    """(N, C) concessions a holdout needs from c's camp before it lifts a standing objection:
+    price_base + price_grievance x salience x grievance + price_leverage x [can block]."""
+    p = world.rounds[t].params
+    _, grievance, _ = world.matrices(t)
+    blocker = world.can_block(t).astype(float)[:, None]
+    return (
+        p.price_base
+        + p.price_grievance * world.salience[:, None] * grievance
+        + p.price_leverage * blocker
+    )
 
 
 def utility_terms(state: State, world: World, t: int, eps: np.ndarray) -> dict[str, np.ndarray]:
@@ -134,15 +212,27 @@ def utility_terms(state: State, world: World, t: int, eps: np.ndarray) -> dict[s
     active = world.rounds[t].active
     affinity, grievance, _ = world.matrices(t)
     momentum = support_shares(state.stance, world, active, weighted=True)
-    n = len(world.members)
-    return {
+    n, c = len(world.members), len(world.candidates)
+    if eps.shape[2] != c:  # the offer shocks are not part of utility
+        eps = eps[:, :, :c]
+    pressure = deadline_pressure(world, t)
+    ties = _listen(*world.tie_units(t), p.w_ties, state)
+    band = _for_every_member(p.w_band * pressure * momentum, n)
+    terms = {
         "affinity": np.broadcast_to(p.w_pref * world.salience[:, None] * affinity, eps.shape),
-        "ties": _listen(*world.tie_units(t), p.w_ties, state),
-        "bandwagon": _for_every_member(p.w_band * deadline_pressure(world, t) * momentum, n),
+        "ties": ties,
+        "bandwagon": band,
         "grievance": np.broadcast_to(-p.w_griev * world.salience[:, None] * grievance, eps.shape),
         "concession": p.w_conc * state.concession,
         "noise": p.noise * eps,
     }
+    # A holdout with leverage resists the pull of peers and momentum more as the deadline
+    # nears: the positive part of that pull is divided by 1 + leverage_gain x pressure.
+    resist = 1.0 - 1.0 / (1.0 + p.leverage_gain * pressure)
+    if world.bargaining and resist > 0:
+        pull = np.maximum(ties + band, 0.0)
+        terms["leverage"] = np.where(leverage(state, world, t), -resist * pull, 0.0)
+    return terms
 
 
 def _for_every_member(values: np.ndarray, n: int) -> np.ndarray:
@@ -188,14 +278,15 @@ def backing(stance: np.ndarray, c: int) -> np.ndarray:
 
 
 def step(state: State, world: World, t: int, eps: np.ndarray) -> State:
-    """Play round t for every open replication; `eps` is that round's noise, (R, N, C)."""
+    """Play round t for every open replication; `eps` is that round's noise, (R, N, C + O)."""
     new = state.copy()
     _dated_race_changes(new, world, t)
     utility = total_utility(utility_terms(state, world, t, eps))
     _decide(new, state, world, t, utility)
     shares = _withdrawals(new, world, t)
+    _approval(new, world, t, utility)
     _apply_decision_rule(new, world, t)  # changes neither stances nor the race
-    _concessions(new, world, t, shares)
+    _concessions(new, world, t, shares, eps)
     # An appointed replication is over: it keeps the position it had when appointed.
     closed = ~state.open
     if closed.any():
@@ -205,15 +296,51 @@ def step(state: State, world: World, t: int, eps: np.ndarray) -> State:
 
 
 def _dated_race_changes(state: State, world: World, t: int) -> None:
+    """This round's state events in date order (an uncertain one only where it happens),
+    then members not (yet) in the organisation lose any stance and objection."""
     setup = world.rounds[t]
-    for c in setup.enter:
-        state.in_race[:, c] = state.withdrawn_round[:, c] == NEVER
-    for c in setup.withdraw:
-        _withdraw(state, world, np.ones(len(state.appointed), dtype=bool), c, t)
-    # Members not (yet) in the organisation hold no stance.
+    everyone = np.ones(len(state.appointed), dtype=bool)
+    for act in setup.acts:
+        where = everyone if act.uncertain < 0 else state.happens[:, act.uncertain]
+        i, c = act.member, act.candidate
+        match act.kind:
+            case "enter":
+                state.in_race[where, c] = state.withdrawn_round[where, c] == NEVER
+            case "withdraw":
+                _withdraw(state, world, where, c, t, EVENT)
+            case "declare":
+                ok = where & state.in_race[:, c] & setup.active[i]
+                state.since[ok & (state.stance[:, i] != c), i] = t
+                state.stance[ok, i] = c
+                state.held[ok, i, c] = False
+                state.objecting[ok, i, c] = False
+            case "object":
+                ok = where & setup.active[i] & ~world.home_mask[i, c]
+                state.held[ok, i, c] = True
+                drops = ok & (state.stance[:, i] == c)
+                state.stance[drops, i] = UNDECIDED
+                state.since[drops, i] = t
+            case "lift":
+                state.held[where, i, c] = False
+                state.objecting[where, i, c] = False
+            case "abstain" | "reset":
+                drops = where & (state.stance[:, i] != UNDECIDED)
+                state.stance[drops, i] = UNDECIDED
+                state.since[drops, i] = t
+                if act.kind == "reset":
+                    state.held[where, i, :] = False
+                    state.objecting[where, i, :] = False
     gone = ~setup.active
     state.stance[:, gone] = UNDECIDED
     state.objecting[:, gone, :] = False
+
+
+def _may_object(state: State, world: World, active: np.ndarray, backs: np.ndarray):
+    """(R, N, C) where a member may object: present, not backing it, not its home, running."""
+    allowed = ~backs & (active[:, None] & ~world.home_mask)[None]
+    if not state.in_race.all():  # the broadcast over members is slow, and rarely needed
+        allowed &= state.in_race[:, None, :]
+    return allowed
 
 
 def _decide(new: State, old: State, world: World, t: int, utility: np.ndarray) -> None:
@@ -223,9 +350,12 @@ def _decide(new: State, old: State, world: World, t: int, utility: np.ndarray) -
     c = utility.shape[2]
     stance = new.stance
     undecided = stance == UNDECIDED
-    best, u_best, u_second, current, objects_best = _top_two(utility, new.in_race, stance, old)
+    # A standing objection set this round bars declaring for that candidate at once.
+    barred = old.objecting | new.held if world.may_hold_out else old.objecting
+    best, u_best, u_second, current, objects_best = _top_two(utility, new.in_race, stance, barred)
     strong = (u_best >= p.declare_threshold) & ~objects_best
-    declare = undecided & strong & (u_best - u_second >= p.declare_margin)
+    with np.errstate(invalid="ignore"):  # nobody in the race: -inf - -inf, never declares
+        declare = undecided & strong & (u_best - u_second >= p.declare_margin)
     switch = ~undecided & strong & (best != stance) & (u_best - current >= p.switch_margin)
     move = (declare | switch) & active[None, :] & new.in_race.any(axis=1)[:, None]
     new.stance = np.where(move, best, stance)
@@ -235,24 +365,27 @@ def _decide(new: State, old: State, world: World, t: int, utility: np.ndarray) -
     # Objections: a threat to block, with hysteresis between objecting and lifting.
     threshold = np.where(old.objecting, p.lift_threshold, p.object_threshold)
     backs = backing(new.stance, c)
-    allowed = ~backs & (active[:, None] & ~world.home_mask)[None]
-    if not new.in_race.all():  # the broadcast over members is slow, and rarely needed
-        allowed &= new.in_race[:, None, :]
-    new.objecting = (utility < threshold) & allowed
+    allowed = _may_object(new, world, active, backs)
+    objecting = utility < threshold
+    if world.may_hold_out:
+        # A standing objection is lifted once the concessions received reach the price.
+        new.held &= allowed & (new.concession < price(world, t)[None])
+        objecting |= new.held
+    new.objecting = objecting & allowed
     _record_first_declarations(new, t, backs)
 
 
-def _top_two(utility: np.ndarray, in_race: np.ndarray, stance: np.ndarray, old: State):
+def _top_two(utility: np.ndarray, in_race: np.ndarray, stance: np.ndarray, barred: np.ndarray):
     """Per (replication, member), among the candidates in the race: the best (the first of
     equals), its utility, the runner-up's utility, the utility of the current stance (0 when
-    undecided), and whether the member objected to the best last round.
+    undecided), and whether the member is barred from the best (it objected last round).
 
     A loop over the few candidates, in place: numpy reduces a short last axis slowly.
     """
     shape = stance.shape
     best_i, best_v = np.zeros(shape, dtype=STANCE), np.full(shape, -np.inf)
     second, current = np.full(shape, -np.inf), np.zeros(shape)
-    objects_best, lower = old.objecting[:, :, 0].copy(), np.empty(shape)
+    objects_best, lower = barred[:, :, 0].copy(), np.empty(shape)
     for k in range(utility.shape[2]):
         x = utility[:, :, k]
         if not in_race[:, k].all():
@@ -262,14 +395,20 @@ def _top_two(utility: np.ndarray, in_race: np.ndarray, stance: np.ndarray, old: 
         np.maximum(second, np.minimum(best_v, x, out=lower), out=second)
         np.maximum(best_v, x, out=best_v)
         best_i[better] = k
-        np.copyto(objects_best, old.objecting[:, :, k], where=better)
+        np.copyto(objects_best, barred[:, :, k], where=better)
         np.copyto(current, x, where=stance == k)
     return best_i, best_v, second, current, objects_best
 
 
 def _home_states_back_their_candidates(state: State, world: World, active, t: int) -> None:
+    """A home state backs its candidate while it runs, unless another candidate of the same
+    home also runs (then the home state chooses among them like any member)."""
     for c, i in enumerate(world.home):
-        running = state.in_race[:, c] & active[i]
+        if i < 0 or not active[i]:
+            continue
+        running = state.in_race[:, c].copy()
+        for other in world.home_siblings[c]:
+            running &= ~state.in_race[:, other]
         state.since[running & (state.stance[:, i] != c), i] = t
         state.stance[running, i] = c
 
@@ -281,7 +420,7 @@ def _record_first_declarations(state: State, t: int, backs: np.ndarray) -> None:
 
 
 def _withdrawals(state: State, world: World, t: int) -> np.ndarray:
-    """A candidate far behind the leader for `withdraw_patience` rounds leaves the race.
+    """Trailing (optional), strategic and scheduled withdrawals, in that order.
 
     Returns the race shares (see `_race_shares`) as they stand afterwards.
     """
@@ -290,31 +429,106 @@ def _withdrawals(state: State, world: World, t: int) -> np.ndarray:
     leader, lead = _leader(shares)
     c_count = len(world.candidates)
     contested = state.in_race.sum(axis=1) > 1
-    far_behind = (
+    rival = (
         state.in_race
         & contested[:, None]
         & (np.arange(c_count)[None, :] != leader[:, None])
-        & (lead[:, None] - shares >= p.withdraw_gap)
+        & state.open[:, None]
     )
-    state.trailing = np.where(far_behind & state.open[:, None], state.trailing + 1, 0)
     withdrew = False
-    for c in range(c_count):
-        quits = state.open & (state.trailing[:, c] >= p.withdraw_patience)
-        if quits.any():
-            _withdraw(state, world, quits, c, t)
+    vetoed = None
+    if p.withdraw_patience > 0:  # the fixed trailing count (7.7)
+        with np.errstate(invalid="ignore"):  # an empty race: -inf - -inf
+            far_behind = rival & (lead[:, None] - shares >= p.withdraw_gap)
+        state.trailing = np.where(far_behind, state.trailing + 1, 0)
+        vetoed = _backed_by_a_veto_player(state, world, t)
+        for c in range(c_count):
+            quits = (state.trailing[:, c] >= p.withdraw_patience) & ~vetoed[:, c]
+            if quits.any():
+                _withdraw(state, world, quits, c, t, TRAILING)
+                withdrew = True
+    if world.rounds[t].days_to_formal <= p.withdraw_notice_days:  # strategic (7.7)
+        vetoed = _backed_by_a_veto_player(state, world, t) if vetoed is None else vetoed
+        hopeless = _majors_back(state, world, t, leader) | (lead >= p.withdraw_share - 1e-12)
+        quits_all = rival & state.in_race & hopeless[:, None] & ~vetoed
+        for c in np.flatnonzero(quits_all.any(axis=0)):
+            _withdraw(state, world, quits_all[:, c], c, t, STRATEGIC)
             withdrew = True
-    return _race_shares(state, world, t) if withdrew else shares
+    session = world.rounds[t].session
+    if session is not None and session.eliminate:
+        shares = _race_shares(state, world, t) if withdrew else shares
+        _eliminate(state, world, t, shares, session.eliminate)
+        withdrew = True
+    if not withdrew:
+        return shares
+    if any(world.home_siblings):  # a home state left with one candidate backs it now
+        _home_states_back_their_candidates(state, world, world.rounds[t].active, t)
+    return _race_shares(state, world, t)
 
 
-def _concessions(state: State, world: World, t: int, shares: np.ndarray) -> None:
-    """Where the race is still open, the leading camp courts holdouts for next round.
+def _backed_by_a_veto_player(state: State, world: World, t: int) -> np.ndarray:
+    """(R, C) some member that can block, other than the candidate's home and sponsor,
+    backs it."""
+    blocker = world.can_block(t)
+    out = np.zeros(state.in_race.shape, dtype=bool)
+    for c in range(out.shape[1]):
+        who = blocker.copy()
+        for own in (world.home[c], world.sponsor[c]):
+            if own >= 0:
+                who[own] = False
+        out[:, c] = ((state.stance == c) & who[None, :]).any(axis=1)
+    return out
 
-    `shares` are the race shares of `state` (stances and race as they stand now).
-    """
+
+def _majors_back(state: State, world: World, t: int, leader: np.ndarray) -> np.ndarray:
+    """(R,) every major power present (capability >= major_capability x the largest present)
+    backs the leader."""
+    p, active = world.rounds[t].params, world.rounds[t].active
+    cap = np.where(active, world.capability, 0.0)
+    major = active & (cap >= p.major_capability * cap.max())
+    return (state.stance[:, major] == leader[:, None]).all(axis=1)
+
+
+def _eliminate(state: State, world: World, t: int, shares: np.ndarray, k: int) -> None:
+    """The k candidates in the race with the least capability share withdraw (the first
+    listed of equals first), leaving at least one."""
+    order = np.argsort(np.where(state.in_race, shares, np.inf), axis=1, kind="stable")
+    out = np.minimum(k, state.in_race.sum(axis=1) - 1)
+    for rank in range(min(k, order.shape[1])):
+        for c in range(order.shape[1]):
+            which = state.open & (rank < out) & (order[:, rank] == c)
+            if which.any():
+                _withdraw(state, world, which, c, t, ELIMINATED)
+
+
+def _approval(state: State, world: World, t: int, utility: np.ndarray) -> None:
+    """At an indicative session with approval positions, each present member encourages
+    (backs it, or U >= declare_threshold), discourages (objects, or U < object_threshold)
+    or gives no opinion on each candidate in the race."""
+    session = world.rounds[t].session
+    if session is None or not session.approval:
+        return
+    p, active = world.rounds[t].params, world.rounds[t].active
+    backs = backing(state.stance, len(world.candidates))
+    encourage = backs | (utility >= p.declare_threshold) & ~state.objecting
+    discourage = ~encourage & (state.objecting | (utility < p.object_threshold))
+    present = active[None, :, None] & state.in_race[:, None, :] & state.open[:, None, None]
+    value = np.where(encourage, 1, np.where(discourage, -1, 0)).astype(np.int8)
+    state.approval = np.where(present, value, 0).astype(np.int8)
+    state.approval_round = np.where(state.open, t, state.approval_round)
+
+
+def _concessions(state: State, world: World, t: int, shares: np.ndarray, eps) -> None:
+    """Where the race is still open, the leading camp (and brokers) court holdouts for next
+    round. `shares` are the race shares of `state` (stances and race as they stand now)."""
     p = world.rounds[t].params
     if p.concessions_per_round <= 0:
         return
     leader, lead = _leader(shares)
+    if world.bargaining:
+        if world.rounds[t].session is not None:
+            _session_offers(state, world, t, leader, lead, eps)
+        return
     offering = state.open & state.in_race.any(axis=1) & (lead >= p.concede_share)
     _offer_concessions(state, world, t, leader, offering, int(p.concessions_per_round))
 
@@ -355,27 +569,92 @@ def _offer_concessions(state, world, t, leader, offering, per_round) -> None:
         r, i, c = rows[chosen], pick[chosen], lead[chosen]
         state.concession[r, i, c] += p.concession_size
         state.conceded_round[r, i, c] = t
+        _log_offer(state, r, t, LEADING_CAMP, i, c, p.concession_size)
         priority[at[chosen], i] = -np.inf
 
 
-def _withdraw(state: State, world: World, which: np.ndarray, c: int, t: int) -> None:
+def _session_offers(state, world, t, leader, lead, eps) -> None:
+    """At a session, the leading camp (if its share reaches `concede_share`) and each broker
+    court holdouts of their candidate: objectors first, then the weightiest undecided. An
+    offer is made with probability min(1, offer_rate x pressure x (offer_pivotal if the
+    holdout's objection alone blocks, else 1)), drawn from the round's offer shock for that
+    member and offerer, and only while the offerer's spending stays within `offer_budget`."""
+    p = world.rounds[t].params
+    active, n_c = world.rounds[t].active, len(world.candidates)
+    blocker = world.can_block(t)
+    chance = p.offer_rate * deadline_pressure(world, t)
+    live = state.open & state.in_race.any(axis=1)
+    reps = np.arange(len(leader))
+    offerers = [(LEADING_CAMP, leader, live & (lead >= p.concede_share), np.ones_like(active))]
+    for b, broker in enumerate(world.brokers):
+        cand = leader if broker.candidate < 0 else np.full_like(leader, broker.candidate)
+        here = live & state.in_race[reps, cand] & (broker.members & active).any()
+        offerers.append((b, cand, here, broker.targets & ~broker.members))
+    for o, (by, cand, offering, targets) in enumerate(offerers):
+        if not offering.any():
+            continue
+        rows = np.flatnonzero(offering)
+        cnd, at = cand[rows], np.arange(len(rows))
+        objects = state.objecting[rows, :, cnd]
+        others = (objects & blocker[None, :]).sum(axis=1, keepdims=True)
+        pivotal = objects & blocker[None, :] & (others == 1)
+        eligible = (
+            (active & targets)[None, :]
+            & ((state.stance[rows] == UNDECIDED) | objects)
+            & ~world.home_mask[:, cnd].T
+            & (state.spent[rows, o, None] + p.concession_size <= p.offer_budget + 1e-12)
+        )
+        odds = np.minimum(1.0, chance * np.where(pivotal, p.offer_pivotal, 1.0))
+        drawn = ndtr(eps[rows, :, n_c + o]) < odds
+        priority = np.where(eligible, objects * 10.0 + world.capability[None, :], -np.inf)
+        for _ in range(int(p.concessions_per_round)):
+            pick = np.argmax(priority, axis=1)
+            chosen = np.isfinite(priority[at, pick])
+            chosen &= state.spent[rows, o] + p.concession_size <= p.offer_budget + 1e-12
+            if not chosen.any():
+                break
+            priority[at[chosen], pick[chosen]] = -np.inf
+            made = chosen & drawn[at, pick]
+            r, i, c = rows[made], pick[made], cnd[made]
+            state.concession[r, i, c] += p.concession_size
+            state.conceded_round[r, i, c] = t
+            state.spent[r, o] += p.concession_size
+            _log_offer(state, r, t, by, i, c, p.concession_size)
+
+
+def _log_offer(state: State, r, t: int, by: int, i, c, size: float) -> None:
+    """Append offers (one per replication in `r`) to each replication's offer log."""
+    at = state.offers[r]
+    state.offer_round[r, at] = t
+    state.offer_by[r, at] = by
+    state.offer_to[r, at] = i
+    state.offer_for[r, at] = c
+    state.offer_size[r, at] = size
+    state.offers[r] += 1
+
+
+def _withdraw(state: State, world: World, which: np.ndarray, c: int, t: int, why: int) -> None:
     which = which & state.in_race[:, c]
     state.in_race[which, c] = False
     state.withdrawn_round[which, c] = t
+    state.withdrawn_reason[which, c] = why
     state.trailing[which, c] = 0
     backers = which[:, None] & (state.stance == c)
     state.stance[backers] = UNDECIDED
     state.since[backers] = t
     state.objecting[which, :, c] = False
+    state.held[which, :, c] = False
 
 
 def _apply_decision_rule(state: State, world: World, t: int) -> None:
-    """Appoint where the scenario's decision rule is met this round."""
-    rule = world.scenario.decision
-    active = world.rounds[t].active
+    """Appoint where the round's decision rule is met; tested only at formal sessions (every
+    round when the scenario lists no sessions)."""
+    setup = world.rounds[t]
+    if not setup.formal:
+        return
+    rule, active = setup.decision, setup.active
     objected = _anyone(state.objecting, active)
     heads = support_shares(state.stance, world, active, weighted=False)
-    shares = support_shares(state.stance, world, active, weighted=True) if rule.weighted else heads
     if rule.rule == "consensus":
         sole = state.in_race.sum(axis=1) == 1
         cand = np.argmax(state.in_race, axis=1)
@@ -386,10 +665,16 @@ def _apply_decision_rule(state: State, world: World, t: int) -> None:
         reps = np.arange(len(cand))
         ok = heads[reps, cand] >= 1.0 - 1e-12
     else:  # qualified majority, with optional veto players
+        if getattr(rule, "count", None) == "encourage":
+            counted = flag_shares(state.approval > 0, world, active, rule.weighted)
+        elif rule.weighted:
+            counted = support_shares(state.stance, world, active, weighted=True)
+        else:
+            counted = heads
         veto = np.isin(world.members, rule.veto) & active
         vetoed = _anyone(state.objecting, veto)
-        passing = state.in_race & (shares >= rule.threshold - 1e-12) & ~vetoed
-        cand = np.argmax(np.where(passing, shares, -np.inf), axis=1)
+        passing = state.in_race & (counted >= rule.threshold - 1e-12) & ~vetoed
+        cand = np.argmax(np.where(passing, counted, -np.inf), axis=1)
         reps = np.arange(len(cand))
         ok = passing[reps, cand]
     ok &= state.open

@@ -18,6 +18,8 @@ class Shocks:
 
     def __init__(self, world: World, seeds: list[int]):
         self.streams = NormalStreams(seeds)
+        # Each stream's first draws decide the uncertain events (`rules.draw_events`).
+        self.event_draws = self.streams.uniforms(len(world.uncertain))
         t, n, c = noise_shape(world)
         self.block = max(1, min(t, BLOCK_DRAWS // max(n * c, 1)))
         self.buffer = np.zeros((len(seeds), self.block, n, c))

@@ -146,6 +146,10 @@ class NormalStreams:
         words = seed_sequence_words(seeds, n_uint64=4)
         self.generators = [np.random.Generator(np.random.PCG64(_Words(w))) for w in words]
 
+    def uniforms(self, k: int) -> np.ndarray:
+        """(R, k) the next k uniforms of every stream (`Generator.random(k)`)."""
+        return np.array([g.random(k) for g in self.generators]).reshape(len(self.generators), k)
+
     def fill(self, out: np.ndarray, which) -> None:
         """Draw the next `out[r].size` normals of stream r into `out[r]`, for r in `which`."""
         for r in which:

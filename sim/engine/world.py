@@ -11,7 +11,15 @@ from functools import cached_property
 
 import numpy as np
 
-from sim.scenario.schema import PARAMETER_NAMES, Event, Parameters, Scenario
+from sim.scenario.schema import (
+    PARAMETER_NAMES,
+    STATE_EVENTS,
+    Decision,
+    DecisionChange,
+    Event,
+    Parameters,
+    Scenario,
+)
 
 
 def select_members(selector: dict, scenario: Scenario) -> np.ndarray:
@@ -92,6 +100,16 @@ class Params:
     pressure_days: float
     withdraw_gap: float
     withdraw_patience: int
+    withdraw_share: float
+    major_capability: float
+    withdraw_notice_days: float
+    leverage_gain: float
+    price_base: float
+    price_grievance: float
+    price_leverage: float
+    offer_rate: float
+    offer_pivotal: float
+    offer_budget: float
     concede_share: float
     concession_size: float
     concessions_per_round: int
@@ -114,16 +132,51 @@ PARAM_FIELDS = tuple(f.name for f in fields(Params))
 
 
 @dataclass(frozen=True)
+class Act:
+    """A dated event that acts on each replication's state (`STATE_EVENTS`)."""
+
+    kind: str  # enter, withdraw, declare, object, lift, abstain, reset
+    member: int  # member index, -1 if none
+    candidate: int  # candidate index, -1 if none
+    uncertain: int  # index into World.uncertain, -1 if certain
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A meeting of the organisation held in this round."""
+
+    id: str
+    name: str
+    kind: str  # formal or indicative
+    eliminate: int  # candidates asked to withdraw at it, 0 if none
+    approval: bool  # members give approval positions at it
+
+
+@dataclass(frozen=True)
+class BrokerInfo:
+    """A third party that offers concessions (`brokers:`), as masks."""
+
+    id: str
+    members: np.ndarray  # (N,) the broker's members
+    candidate: int  # candidate index it courts for, -1 = whoever leads
+    targets: np.ndarray  # (N,) members it may court
+
+
+@dataclass(frozen=True)
 class RoundSetup:
-    """What holds in one round: rule values, members present, parameters, deadline."""
+    """What holds in one round: rule values, members present, parameters, deadline, rule."""
 
     values: dict[str, float]  # rule id -> affinity, grievance weight or tie weight
     active: np.ndarray  # (N,) members of the organisation this round
     params: Params
-    deadline: date
-    enter: tuple[int, ...] = ()  # candidates entering the race this round
-    withdraw: tuple[int, ...] = ()  # candidates forced out this round
+    deadline: date  # the hard date (calendar.deadline, or a `deadline` event)
+    decision: Decision  # the rule in force (a `rule` event changes it; a session overrides)
+    acts: tuple[Act, ...] = ()  # state events this round, in date order
     events: tuple[str, ...] = ()  # ids of the events applied this round
+    session: SessionInfo | None = None
+    formal: bool = True  # the decision rule is tested this round
+    pressure_date: date | None = None  # the deadline for pressure: the last formal session
+    days_to_formal: float = 0.0  # days to the next formal session (this one: 0)
 
 
 @dataclass
@@ -135,20 +188,66 @@ class World:
     candidates: list[str]
     capability: np.ndarray  # (N,)
     salience: np.ndarray  # (N,)
-    home: np.ndarray  # (C,) member index of each candidate's home state
+    home: np.ndarray  # (C,) member index of each candidate's home state, -1 if none
+    sponsor: np.ndarray  # (C,) member index of the member that nominates it, -1 if a non-member
     initial: np.ndarray  # (N,) candidate index declared at the start, -1 if none
     in_race0: np.ndarray  # (C,) in the race at the start
+    objects0: np.ndarray  # (N, C) objections held at the start (`objects:`)
     rules: dict[str, Rule]
     dates: list[date]  # date of each round, round 0 = calendar start
     rounds: list[RoundSetup] = field(default_factory=list)
+    brokers: list[BrokerInfo] = field(default_factory=list)
+    uncertain: list[tuple[str, float]] = field(default_factory=list)  # (event id, probability)
+    bargaining: bool = False  # sessions or brokers: offers at sessions, drawn by chance
     _matrices: dict = field(default_factory=dict, repr=False)
 
     @cached_property
     def home_mask(self) -> np.ndarray:
         """(N, C) True where the member is the candidate's home state."""
         mask = np.zeros((len(self.members), len(self.candidates)), dtype=bool)
-        mask[self.home, np.arange(len(self.candidates))] = True
+        has = self.home >= 0
+        mask[self.home[has], np.flatnonzero(has)] = True
         return mask
+
+    @cached_property
+    def home_siblings(self) -> list[tuple[int, ...]]:
+        """Per candidate, the other candidates with the same home state."""
+        return [
+            tuple(k for k, j in enumerate(self.home) if k != c and j == i and i >= 0)
+            for c, i in enumerate(self.home)
+        ]
+
+    @cached_property
+    def may_hold_out(self) -> bool:
+        """Standing objections can exist (`objects:` or `object` events), or bargaining."""
+        acts = any(a.kind == "object" for r in self.rounds for a in r.acts)
+        return self.bargaining or acts or bool(self.objects0.any())
+
+    @property
+    def session(self) -> list[SessionInfo | None]:
+        """Per round, the session held in it (name, kind) or None."""
+        return [r.session for r in self.rounds]
+
+    @cached_property
+    def offerers(self) -> int:
+        """Who can offer concessions: the leading camp and each broker (0 without bargaining)."""
+        return 1 + len(self.brokers) if self.bargaining else 0
+
+    @cached_property
+    def max_offers(self) -> int:
+        """An upper bound on the offers one replication can make (the offer log's length)."""
+        per = [r.params.concessions_per_round for r in self.rounds[1:]]
+        if not self.bargaining:
+            return min(sum(per), len(self.members) * len(self.candidates))
+        held = [p for p, r in zip(per, self.rounds[1:], strict=True) if r.session is not None]
+        return sum(held) * self.offerers
+
+    def can_block(self, t: int) -> np.ndarray:
+        """(N,) members whose objection alone blocks an appointment in round t."""
+        rule, active = self.rounds[t].decision, self.rounds[t].active
+        if rule.rule == "qualified_majority":
+            return np.isin(self.members, rule.veto) & active
+        return active.copy()
 
     @cached_property
     def capability_units(self) -> np.ndarray:
@@ -220,34 +319,82 @@ def build_world(scenario: Scenario) -> World:
             t.id, "tie", mask.astype(float), tuple(t.source_ids()), bool(t.assumption)
         )
 
-    cal = scenario.calendar
-    # The last round is the first round date on or after `last_round`, so that every
-    # event the calendar admits falls in some round.
-    dates, d = [cal.start], cal.start
-    while d < cal.last_round:
-        d += timedelta(days=cal.round_days)
-        dates.append(d)
-
+    dates = _round_dates(scenario)
     joining = {e.member for e in scenario.events if e.kind == "join"}
     start = scenario.calendar.start
-    entering = {e.candidate for e in scenario.events if e.kind == "enter" and e.date > start}
-    out_at_start = {
-        e.candidate for e in scenario.events if e.kind == "withdraw" and e.date <= start
+    entering = {
+        e.candidate
+        for e in scenario.events
+        if e.kind == "enter" and (e.date > start or e.probability is not None)
     }
+    out_at_start = {
+        e.candidate
+        for e in scenario.events
+        if e.kind == "withdraw" and e.date <= start and e.probability is None
+    }
+    floated = {c.id for c in scenario.candidates if not c.declared}
+    objects0 = np.zeros((len(members), len(candidates)), dtype=bool)
+    for i, m in enumerate(scenario.members):
+        for cid in m.objects:
+            objects0[i, c_index[cid]] = True
     world = World(
         scenario=scenario,
         members=members,
         candidates=candidates,
         capability=np.array([m.capability for m in scenario.members]),
         salience=np.array([m.salience for m in scenario.members]),
-        home=np.array([m_index[c.home] for c in scenario.candidates]),
+        home=np.array([m_index.get(c.home, -1) for c in scenario.candidates], dtype=np.int64),
+        sponsor=np.array(
+            [
+                m_index.get(c.sponsor or (c.home if c.nominated_by is None else None), -1)
+                for c in scenario.candidates
+            ],
+            dtype=np.int64,
+        ),  # fmt: skip
         initial=np.array([c_index[m.initial] if m.initial else -1 for m in scenario.members]),
-        in_race0=np.array([cid not in entering | out_at_start for cid in candidates]),
+        in_race0=np.array([cid not in entering | out_at_start | floated for cid in candidates]),
+        objects0=objects0,
         rules=rules,
         dates=dates,
+        brokers=[_broker(b, scenario, m_index, c_index) for b in scenario.brokers],
+        bargaining=bool(scenario.sessions or scenario.brokers),
     )
     world.rounds = _timeline(world, scenario, joining, m_index, c_index)
     return world
+
+
+def _round_dates(scenario: Scenario) -> list[date]:
+    """Round dates: weekly (every `round_days`) from the start, and every session date.
+
+    Without sessions, or with `weekly: true`, the last round is the first weekly date on or
+    after `last_round`, so that every event the calendar admits falls in some round. With
+    `weekly: false`, rounds fall only on session dates.
+    """
+    cal = scenario.calendar
+    weekly = [cal.start]
+    if cal.weekly or not scenario.sessions:
+        d = cal.start
+        while d < cal.last_round:
+            d += timedelta(days=cal.round_days)
+            weekly.append(d)
+    return sorted(set(weekly) | {s.date for s in scenario.sessions})
+
+
+def _broker(b, scenario: Scenario, m_index, c_index) -> BrokerInfo:
+    if b.member is not None:
+        who = np.zeros(len(m_index), dtype=bool)
+        who[m_index[b.member]] = True
+    else:
+        who = select_members(b.members, scenario)
+    cand = c_index[b.for_] if b.for_ is not None else -1
+    return BrokerInfo(b.id, who, cand, select_members(b.targets, scenario))
+
+
+def changed(rule: Decision, change: DecisionChange | None) -> Decision:
+    """The decision rule with the fields a session or `rule` event sets."""
+    if change is None:
+        return rule
+    return rule.model_copy(update=change.model_dump(exclude_none=True))
 
 
 def _timeline(world: World, scenario: Scenario, joining, m_index, c_index) -> list[RoundSetup]:
@@ -261,37 +408,75 @@ def _timeline(world: World, scenario: Scenario, joining, m_index, c_index) -> li
         active=np.array([code not in joining for code in world.members]),
         params=Params.of(scenario.parameters),
         deadline=scenario.calendar.deadline,
+        decision=scenario.decision,
     )
+    # Events in date order (the file's order among equal dates); uncertain ones numbered.
     events = sorted(scenario.events, key=lambda e: e.date)
+    for e in events:
+        if e.probability is not None:
+            world.uncertain.append((e.id, e.probability))
+    uncertain = {e_id: k for k, (e_id, _) in enumerate(world.uncertain)}
+    sessions = {s.date: s for s in scenario.sessions}
     rounds, pending = [], list(events)
     for t, day in enumerate(world.dates):
         # Round 0 is the starting position; events on the start date are part of it.
         due = [e for e in pending if e.date <= day]
         pending = [e for e in pending if e.date > day]
-        setup = _apply(setup, due, m_index, c_index)
-        if t == 0:
-            setup = replace(setup, enter=(), withdraw=())
-        rounds.append(setup)
-    return rounds
+        setup = _apply(setup, due, m_index, c_index, uncertain)
+        if t == 0:  # a certain entry or withdrawal at the start is in `in_race0`
+            acts = tuple(a for a in setup.acts
+                         if a.kind not in ("enter", "withdraw") or a.uncertain >= 0)  # fmt: skip
+            setup = replace(setup, acts=acts)
+        rounds.append(_with_session(setup, sessions.get(day) if t else None, scenario))
+    return _with_formal_dates(rounds, world.dates, bool(scenario.sessions))
 
 
-def _apply(setup: RoundSetup, events: list[Event], m_index, c_index) -> RoundSetup:
+def _with_session(setup: RoundSetup, ses, scenario: Scenario) -> RoundSetup:
+    if ses is None:
+        return replace(setup, session=None, formal=not scenario.sessions)
+    info = SessionInfo(ses.id, ses.name, ses.kind, ses.eliminate or 0, ses.approval)
+    rule = changed(setup.decision, ses.decision)
+    return replace(setup, session=info, formal=ses.kind == "formal", decision=rule)
+
+
+def _with_formal_dates(rounds: list[RoundSetup], dates: list[date], sessions: bool):
+    """Each round's pressure deadline (the last formal session on or before the hard date)
+    and the days to the next formal session. Without sessions every round is formal and the
+    pressure deadline is the hard date."""
+    formal = [d for d, r in zip(dates, rounds, strict=True) if r.formal and r.session]
+    out = []
+    for day, r in zip(dates, rounds, strict=True):
+        if not sessions:
+            out.append(replace(r, pressure_date=r.deadline, days_to_formal=0.0))
+            continue
+        before = [d for d in formal if d <= r.deadline]
+        ahead = [d for d in formal if d >= day]
+        days = float((ahead[0] - day).days) if ahead else float("inf")
+        out.append(replace(r, pressure_date=before[-1] if before else r.deadline,
+                           days_to_formal=days))  # fmt: skip
+    return out
+
+
+def _apply(setup: RoundSetup, events: list[Event], m_index, c_index, uncertain) -> RoundSetup:
     values, active, params = dict(setup.values), setup.active.copy(), setup.params
-    deadline, enter, withdraw = setup.deadline, [], []
+    deadline, decision, acts = setup.deadline, setup.decision, []
     for e in events:
+        if e.kind in STATE_EVENTS:
+            member = m_index[e.member] if e.member is not None else -1
+            cand = c_index[e.candidate] if e.candidate is not None else -1
+            acts.append(Act(e.kind, member, cand, uncertain.get(e.id, -1)))
+            continue
         match e.kind:
             case "join":
                 active[m_index[e.member]] = True
-            case "enter":
-                enter.append(c_index[e.candidate])
-            case "withdraw":
-                withdraw.append(c_index[e.candidate])
             case "grievance" | "tie" | "preference":
                 values[getattr(e, e.kind)] = e.value
             case "parameter":
                 params = params.with_value(e.parameter, e.value)
             case "deadline":
                 deadline = e.deadline
+            case "rule":
+                decision = changed(decision, e.decision)
     return RoundSetup(
-        values, active, params, deadline, tuple(enter), tuple(withdraw), tuple(e.id for e in events)
+        values, active, params, deadline, decision, tuple(acts), tuple(e.id for e in events)
     )

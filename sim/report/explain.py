@@ -2,10 +2,22 @@
 
 import numpy as np
 
-from sim.engine.rules import UNDECIDED, draw_noise, initial_state, step, utility_terms
+from sim.engine.rules import (
+    UNDECIDED,
+    WITHDRAWAL_REASONS,
+    deadline_pressure,
+    draw_events,
+    draw_noise,
+    initial_state,
+    leverage,
+    price,
+    step,
+    support_shares,
+    utility_terms,
+)
 from sim.engine.world import World
 
-TERMS = ("affinity", "ties", "bandwagon", "grievance", "concession", "noise")
+TERMS = ("affinity", "ties", "bandwagon", "leverage", "grievance", "concession", "noise")
 TOP_TIES = 5
 
 
@@ -21,8 +33,10 @@ def explain(world: World, member: str, round_: int, seed: int) -> str:
         )
     if not 1 <= round_ <= world.n_rounds:
         raise ExplainError(f"--round: must be between 1 and {world.n_rounds}")
-    noise = draw_noise(np.random.default_rng(seed), world)
-    state = initial_state(world, 1)
+    rng = np.random.default_rng(seed)
+    draws = draw_events(rng, world)  # as the model draws them: events first, then shocks
+    noise = draw_noise(rng, world)
+    state = initial_state(world, 1, draws[None])
     for t in range(1, round_):
         state = step(state, world, t, noise[t - 1][None])
         if not state.open[0]:
@@ -31,6 +45,8 @@ def explain(world: World, member: str, round_: int, seed: int) -> str:
     terms = {
         k: v[0] for k, v in utility_terms(state, world, round_, noise[round_ - 1][None]).items()
     }
+    c = len(world.candidates)
+    terms.setdefault("leverage", np.zeros((len(world.members), c)))
     return _report(world, state, terms, world.members.index(member), round_, seed)
 
 
@@ -46,7 +62,27 @@ def _report(world: World, state, terms: dict, i: int, t: int, seed: int) -> str:
         + (f"; objecting to {', '.join(objecting)}" if objecting else ""),
         f"  salience {spec.salience}, capability {spec.capability}; "
         f"member {'present' if setup.active[i] else 'not yet a member'}",
+        "  " + _session_text(world, t),
     ]
+    held = [world.candidates[c] for c in np.flatnonzero(state.held[0, i])]
+    if held:
+        prices = price(world, t)[i]
+        parts = [
+            f"{world.candidates[c]} (received {state.concession[0, i, c]:.2f} of price "
+            f"{prices[c]:.2f} = price_base {p.price_base:g} + price_grievance "
+            f"{p.price_grievance:g} x salience x grievance + price_leverage {p.price_leverage:g}"
+            f" x can block {int(world.can_block(t)[i])})"
+            for c in np.flatnonzero(state.held[0, i])
+        ]
+        lines.append("  standing objections (lifted when received >= price): " + "; ".join(parts))
+    gone = [
+        f"{world.candidates[c]} ({WITHDRAWAL_REASONS[int(state.withdrawn_reason[0, c])]}, "
+        f"round {int(state.withdrawn_round[0, c])})"
+        for c in np.flatnonzero(state.withdrawn_reason[0])
+    ]
+    if gone:
+        lines.append("  withdrawn: " + ", ".join(gone))
+
     affinity, grievance, ties = world.matrices(t)
     for c, cid in enumerate(world.candidates):
         status = "in the race" if state.in_race[0, c] else "not in the race"
@@ -86,13 +122,19 @@ def _why(world: World, state, term: str, i: int, c: int, t: int, ties) -> str:
             act = "backs" if signal[j] > 0 else "objects to"
             parts.append(f"{world.members[j]} {act} it {contrib[j]:+.3f} via {why}")
         return "; ".join(parts) if parts else "no tied member backs or objects to it"
+    if term == "leverage":
+        lev = bool(leverage(state, world, t)[0, i, c]) if world.bargaining else False
+        if not lev:
+            return "no leverage (cannot block, or no objection or grievance against it)"
+        return (
+            f"holdout: positive pull of ties + bandwagon divided by 1 + leverage_gain "
+            f"{p.leverage_gain:g} x pressure {deadline_pressure(world, t):.3f}"
+        )
     if term == "bandwagon":
-        from sim.engine.rules import deadline_pressure, support_shares
-
         share = support_shares(state.stance, world, setup.active, weighted=True)[0, c]
         return (
             f"w_band {p.w_band:g} x capability share backing it {share:.3f} x deadline "
-            f"pressure {deadline_pressure(world, t):.3f} (deadline {setup.deadline.isoformat()}, "
+            f"pressure {deadline_pressure(world, t):.3f} (deadline {setup.pressure_date.isoformat()}, "
             "rule: parameters.pressure_days [docs/ODD.md])"
         )
     if term == "concession":
@@ -101,6 +143,15 @@ def _why(world: World, state, term: str, i: int, c: int, t: int, ties) -> str:
             return "no concession offered by this camp"
         return f"w_conc {p.w_conc:g} x offer made in round {r} ({world.dates[r].isoformat()})"
     return f"noise {p.noise:g} x standard normal shock (seeded draw)"
+
+
+def _session_text(world: World, t: int) -> str:
+    setup = world.rounds[t]
+    ses = setup.session
+    here = "no session this round" if ses is None else f"session {ses.name} ({ses.kind})"
+    rule = setup.decision
+    tested = "decision rule tested" if setup.formal else "decision rule not tested"
+    return f"{here}; {tested} ({rule.rule}); hard date {setup.deadline.isoformat()}"
 
 
 def _cite(rule) -> str:

@@ -26,6 +26,8 @@ KEYED_SECTIONS = {
     "ties": "id",
     "grievances": "id",
     "events": "id",
+    "sessions": "id",
+    "brokers": "id",
 }
 MAPPING_SECTIONS = ("calendar", "decision", "parameters", "batch")
 ITEM_MODELS = {
@@ -36,6 +38,8 @@ ITEM_MODELS = {
     "ties": schema.Tie,
     "grievances": schema.Grievance,
     "events": schema.Event,
+    "sessions": schema.Session,
+    "brokers": schema.Broker,
 }
 
 
@@ -104,10 +108,6 @@ def cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> l
         for i, rule in valid(section):
             if rule_ids.setdefault(rule.id, section) != section:
                 ck.add((section, i, "id"), f"id {rule.id!r} is already used in {rule_ids[rule.id]}")
-    homes: dict[str, str] = {}
-    for i, c in valid("candidates"):
-        if homes.setdefault(c.home, c.id) != c.id:
-            ck.add(("candidates", i, "home"), f"{c.home} is already home to {homes[c.home]!r}")
 
     sources = {s.id for _, s in valid("sources")} | unsure
     members = {m.code for _, m in valid("members")} | unsure
@@ -160,15 +160,53 @@ def cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> l
         cites(("decision",), sc.decision)
         for i, code in enumerate(sc.decision.veto):
             member_ref(("decision", "veto", i), code)
+
+    def decision_change(loc: tuple, change) -> None:
+        for k, code in enumerate(change.veto or []):
+            member_ref((*loc, "veto", k), code)
+
     if sc.parameters is not None:
         cites(("parameters",), sc.parameters)
     for i, c in valid("candidates"):
         cites(("candidates", i), c)
-        member_ref(("candidates", i, "home"), c.home)
+        if c.home is not None:
+            member_ref(("candidates", i, "home"), c.home)
+        if c.sponsor is not None:
+            member_ref(("candidates", i, "sponsor"), c.sponsor)
     for i, m in valid("members"):
         cites(("members", i), m)
         if m.initial is not None:
             cand_ref(("members", i, "initial"), m.initial)
+        for k, cid in enumerate(m.objects):
+            cand_ref(("members", i, "objects", k), cid)
+            if cid == m.initial:
+                ck.add(
+                    ("members", i, "objects", k),
+                    f"a member cannot object to {cid!r}, which it backs",
+                )
+    for i, b in valid("brokers"):
+        cites(("brokers", i), b)
+        if b.member is not None:
+            member_ref(("brokers", i, "member"), b.member)
+        else:
+            selector(("brokers", i, "members"), b.members, member_attrs, member_ref)
+        selector(("brokers", i, "targets"), b.targets, member_attrs, member_ref)
+        if b.for_ is not None:
+            cand_ref(("brokers", i, "for"), b.for_)
+    for i, ses in valid("sessions"):
+        cites(("sessions", i), ses)
+        if cal is not None and not cal.start < ses.date <= cal.last_round:
+            outside = f"{ses.date} is outside the calendar (after {cal.start}, to {cal.last_round})"
+            ck.add(("sessions", i, "date"), outside)
+        if ses.decision is not None:
+            decision_change(("sessions", i, "decision"), ses.decision)
+        if ses.approval and ses.kind != "indicative":
+            ck.add(
+                ("sessions", i, "approval"), "approval positions are taken at indicative sessions"
+            )
+    days = [s.date for _, s in valid("sessions")]
+    for code in {d for d in days if days.count(d) > 1}:
+        ck.add(("sessions",), f"two sessions on {code}")
     for section in ("preferences", "grievances"):
         for i, rule in valid(section):
             cites((section, i), rule)
@@ -200,6 +238,8 @@ def cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> l
             member_ref(("events", i, "member"), ev.member)
         if ev.candidate is not None:
             cand_ref(("events", i, "candidate"), ev.candidate)
+        if ev.decision is not None:
+            decision_change(("events", i, "decision"), ev.decision)
         for kind, known in ids.items():
             ref = getattr(ev, kind)
             if ref is not None and ref not in known:
@@ -213,10 +253,14 @@ def cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> l
     entering = {
         e.candidate: e.date for e in events if e.kind == "enter" and start and e.date > start
     }
+    for i, c in valid("candidates"):
+        if not c.declared and c.id not in entering:
+            ck.add(("candidates", i, "declared"), "a floated candidate needs a later `enter` event")
+    floated = {c.id for _, c in valid("candidates") if not c.declared}
     joins = [e.member for e in events if e.kind == "join"]
     for i, m in valid("members"):
-        if m.initial in entering:
-            msg = f"candidate {m.initial!r} is not in the race at the start (it enters {entering[m.initial]})"
+        if m.initial in entering or m.initial in floated:
+            msg = f"candidate {m.initial!r} is not in the race at the start (it enters {entering.get(m.initial, 'later')})"
             ck.add(("members", i, "initial"), msg)
         if m.initial and m.code in joins:
             ck.add(("members", i, "initial"), "a member that joins later starts undecided")

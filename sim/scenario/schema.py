@@ -56,8 +56,11 @@ class Calendar(Cited):
 
     start: date
     round_days: int = Field(7, ge=1, le=366)
-    deadline: date
+    deadline: date = Field(description="the hard date (e.g. the summit)")
     last_round: date
+    weekly: bool = Field(
+        True, description="with `sessions:`, also play a round every `round_days` in between"
+    )
 
 
 class Decision(Cited):
@@ -72,6 +75,52 @@ class Decision(Cited):
     quorum: float = Field(
         0.0, ge=0, le=1, description="consensus: share backing the sole candidate before silence"
     )
+    count: Literal["support", "encourage"] = Field(
+        "support", description="qualified majority: count supporters, or encourages (approval)"
+    )
+
+
+class DecisionChange(Strict):
+    """A decision rule for one session or from a `rule` event: the fields it changes."""
+
+    rule: Literal["consensus", "unanimity", "qualified_majority"] | None = None
+    threshold: float | None = Field(None, gt=0, le=1)
+    weighted: bool | None = None
+    veto: list[str] | None = None
+    quorum: float | None = Field(None, ge=0, le=1)
+    count: Literal["support", "encourage"] | None = Field(
+        None, description="qualified majority: count supporters, or encourages (approval)"
+    )
+
+
+class Session(Cited):
+    """A dated meeting of the organisation; the decision rule is tested only at formal ones."""
+
+    id: str = Field(min_length=1)
+    date: date
+    name: str
+    kind: Literal["formal", "indicative"] = "formal"
+    decision: DecisionChange | None = None
+    eliminate: int | None = Field(
+        None, ge=1, description="the k in-race candidates with least support withdraw"
+    )
+    approval: bool = Field(False, description="members encourage/discourage each candidate")
+
+
+class Broker(Cited):
+    """A third party that offers concessions to holdouts on a candidate's behalf."""
+
+    id: str = Field(min_length=1)
+    members: dict[str, Any] | None = None
+    member: str | None = None
+    for_: str | None = Field(None, alias="for", description="candidate; default the leader")
+    targets: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_offerer(self):
+        if (self.members is None) == (self.member is None):
+            raise ValueError("give exactly one of `member: code` or `members: {selector}`")
+        return self
 
 
 class Candidate(Cited):
@@ -79,8 +128,17 @@ class Candidate(Cited):
 
     id: str = Field(min_length=1)
     name: str
-    home: str
+    home: str | None = None
+    sponsor: str | None = Field(None, description="member that nominates it (default home)")
+    nominated_by: str | None = Field(None, description="a non-member nominator (free text)")
+    declared: bool = Field(True, description="false: floated, in the race after an `enter`")
     attributes: dict[str, Scalar] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_nominator(self):
+        if self.sponsor is not None and self.nominated_by is not None:
+            raise ValueError("give at most one of `sponsor:` and `nominated_by:`")
+        return self
 
 
 class Member(Cited):
@@ -91,6 +149,7 @@ class Member(Cited):
     capability: float = Field(gt=0, le=1, description="weight of its voice, 1 = strongest")
     salience: float = Field(ge=0, le=1, description="how much it cares about the outcome")
     initial: str | None = Field(None, description="candidate it has publicly declared for")
+    objects: list[str] = Field(default_factory=list, description="candidates it objects to")
     attributes: dict[str, Scalar] = Field(default_factory=dict)
 
 
@@ -131,8 +190,12 @@ class Tie(Cited):
 
 
 EventKind = Literal[
-    "join", "enter", "withdraw", "grievance", "tie", "preference", "parameter", "deadline"
-]
+    "join", "enter", "withdraw", "grievance", "tie", "preference", "parameter", "deadline",
+    "declare", "object", "lift", "abstain", "reset", "rule",
+]  # fmt: skip
+
+# Events that act on each replication's state, and so may happen with a probability.
+STATE_EVENTS = ("enter", "withdraw", "declare", "object", "lift", "abstain", "reset")
 
 # Which fields each event kind needs; every other optional field must be absent.
 EVENT_FIELDS: dict[str, tuple[str, ...]] = {
@@ -144,8 +207,16 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "preference": ("preference", "value"),
     "parameter": ("parameter", "value"),
     "deadline": ("deadline",),
+    "declare": ("member", "candidate"),
+    "object": ("member", "candidate"),
+    "lift": ("member", "candidate"),
+    "abstain": ("member",),
+    "reset": ("member",),
+    "rule": ("decision",),
 }
-_EVENT_OPTIONAL = ("member", "candidate", "grievance", "tie", "preference", "parameter", "value")
+_EVENT_OPTIONAL = (
+    "member", "candidate", "grievance", "tie", "preference", "parameter", "value", "decision",
+)  # fmt: skip
 
 
 class Event(Cited):
@@ -162,6 +233,10 @@ class Event(Cited):
     parameter: str | None = None
     value: float | None = None
     deadline: date | None = None
+    decision: DecisionChange | None = None
+    probability: float | None = Field(
+        None, gt=0, le=1, description="uncertain: happens in this share of replications"
+    )
 
     @model_validator(mode="after")
     def _fields_for_kind(self):
@@ -176,6 +251,9 @@ class Event(Cited):
             raise ValueError(f"a `{self.kind}` event needs {', '.join(missing)}")
         if extra:
             raise ValueError(f"a `{self.kind}` event does not take {', '.join(extra)}")
+        if self.probability is not None and self.kind not in STATE_EVENTS:
+            kinds = ", ".join(STATE_EVENTS)
+            raise ValueError(f"only these events may carry a probability: {kinds}")
         return self
 
 
@@ -198,7 +276,29 @@ class Parameters(Cited):
     )
     withdraw_gap: float = Field(0.4, ge=0, le=1, description="share gap to the leader to withdraw")
     withdraw_patience: int = Field(
-        3, ge=1, le=1000, description="rounds trailing before withdrawing"
+        0, ge=0, le=1000, description="rounds trailing before withdrawing (0: rule off)"
+    )
+    withdraw_share: float = Field(
+        0.75, ge=0, le=1, description="leader's share at which rivals' sponsors withdraw"
+    )
+    major_capability: float = Field(
+        0.5, ge=0, le=1, description="major powers: capability >= this x the largest"
+    )
+    withdraw_notice_days: float = Field(
+        14, ge=0, le=3650, description="strategic withdrawal: next formal session this near"
+    )
+    leverage_gain: float = Field(
+        3.0, ge=0, le=100, description="holdout: social pull divided by 1 + gain x pressure"
+    )
+    price_base: float = Field(0.5, ge=0, le=10, description="holdout's price: base")
+    price_grievance: float = Field(1.0, ge=0, le=10, description="price per salience x grievance")
+    price_leverage: float = Field(0.5, ge=0, le=10, description="price added by a blocker")
+    offer_rate: float = Field(0.5, ge=0, le=1, description="chance of an offer at the deadline")
+    offer_pivotal: float = Field(
+        2.0, ge=0, le=100, description="offer chance multiplied by this for a pivotal holdout"
+    )
+    offer_budget: float = Field(
+        5.0, ge=0, le=1000, description="concession utility a camp or broker can give"
     )
     concede_share: float = Field(0.5, ge=0, le=1, description="leader's share to offer concessions")
     concession_size: float = Field(0.5, ge=0, le=5, description="utility a concession adds")
@@ -282,5 +382,7 @@ class Scenario(Strict):
     ties: list[Tie] = Field(default_factory=list)
     grievances: list[Grievance] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
+    sessions: list[Session] = Field(default_factory=list)
+    brokers: list[Broker] = Field(default_factory=list)
     parameters: Parameters = Field(default_factory=Parameters)
     batch: Batch = Field(default_factory=Batch)

@@ -1,0 +1,388 @@
+"""Deadline bargaining: sessions, holdouts and their price, brokers, strategic withdrawal,
+stance events, uncertain events, eliminations and approval. Each rule fires, and does not."""
+
+import numpy as np
+import pytest
+from toy import in_race, objects, run, stance_of, toy, week, winner
+
+from sim.engine.model import ConsensusModel
+from sim.engine.rules import ELIMINATED, EVENT, LEADING_CAMP, STRATEGIC, utility_terms
+
+SOLE = (("x", "A"),)
+XY = (("x", "A"), ("y", "B"))
+
+
+def likes(code, cand, a=0.5):
+    return {"id": f"p{code}{cand}", "members": {"codes": [code]}, "candidate": cand, "affinity": a}
+
+
+def grudge(code, cand, w):
+    return {"id": f"g{code}{cand}", "members": {"codes": [code]}, "candidate": cand, "weight": w}
+
+
+def session(n, kind="formal", **more):
+    return {"id": f"s{n}", "date": week(n), "name": f"meeting {n}", "kind": kind, **more}
+
+
+ALL_LIKE_X = [likes(m, "x") for m in "BCD"]
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+
+def test_the_decision_rule_is_tested_only_at_formal_sessions():
+    w = toy(
+        candidates=SOLE, preferences=ALL_LIKE_X, sessions=[session(2, "indicative"), session(4)]
+    )
+    assert winner(w, run(w)) == ("x", 4)
+    assert [s.kind if s else None for s in w.session[:5]] == [
+        None,
+        None,
+        "indicative",
+        None,
+        "formal",
+    ]
+    plain = toy(candidates=SOLE, preferences=ALL_LIKE_X)
+    assert winner(plain, run(plain)) == ("x", 1)  # without sessions every round is formal
+
+
+def test_rounds_fall_on_session_dates_and_weekly_rounds_are_optional():
+    irregular = {"id": "odd", "date": week(3).replace(day=week(3).day + 2), "name": "odd"}
+    w = toy(candidates=SOLE, sessions=[session(2), irregular], weekly=False)
+    assert w.dates == [week(0), week(2), irregular["date"]]
+    w = toy(candidates=SOLE, sessions=[irregular])
+    assert irregular["date"] in w.dates and week(3) in w.dates and week(4) in w.dates
+
+
+def test_a_session_can_use_its_own_decision_rule():
+    # D never declares: unanimity fails; the session's qualified majority passes x.
+    prefs = [likes("B", "x"), likes("C", "x")]
+    rule = {"rule": "qualified_majority", "threshold": 0.7}
+    w = toy(candidates=SOLE, preferences=prefs, decision={"rule": "unanimity"},
+            sessions=[session(2), session(3, decision=rule)])  # fmt: skip
+    assert winner(w, run(w)) == ("x", 3)
+    w = toy(candidates=SOLE, preferences=prefs, decision={"rule": "unanimity"},
+            sessions=[session(2), session(3)])  # fmt: skip
+    assert winner(w, run(w)) == (None, None)
+
+
+def test_the_deadline_is_the_last_formal_session_before_the_hard_date():
+    w = toy(candidates=SOLE, weeks=10, deadline=week(7),
+            sessions=[session(3), session(5), session(6, "indicative"), session(9)])  # fmt: skip
+    assert {r.pressure_date for r in w.rounds} == {week(5)}
+    assert toy(candidates=SOLE, weeks=10, deadline=week(7)).rounds[2].pressure_date == week(7)
+
+
+# --- standing objections and their price ---------------------------------------------------
+
+OFFER = {"concessions_per_round": 1, "offer_rate": 1.0, "concession_size": 0.5}
+
+
+def test_an_initial_objection_blocks_until_lifted():
+    w = toy(candidates=SOLE, preferences=ALL_LIKE_X, objects={"C": ["x"]})
+    h = run(w)
+    assert objects(w, h, "C", "x", 0) and objects(w, h, "C", "x", 10)
+    assert winner(w, h) == (None, None)
+    w = toy(candidates=SOLE, preferences=ALL_LIKE_X)
+    assert winner(w, run(w)) == ("x", 1)
+
+
+def test_a_holdout_lifts_its_objection_when_concessions_reach_its_price():
+    # price = price_base 0.5 + grievance 0 + price_leverage 0.5 (C can block) = 1: two offers.
+    sessions = [session(n) for n in (2, 4, 6, 8)]
+    w = toy(candidates=SOLE, preferences=ALL_LIKE_X, objects={"C": ["x"]}, sessions=sessions,
+            **OFFER)  # fmt: skip
+    h = run(w)
+    f = h.final
+    offered = f.offer_round[0, : f.offers[0]].tolist()
+    assert offered == [2, 4] and (f.offer_to[0, :2] == 2).all()  # C, at sessions only
+    assert (f.offer_by[0, :2] == LEADING_CAMP).all() and (f.offer_size[0, :2] == 0.5).all()
+    assert objects(w, h, "C", "x", 4) and not objects(w, h, "C", "x", 5)
+    assert winner(w, h) == ("x", 6)
+    dear = toy(candidates=SOLE, preferences=ALL_LIKE_X, objects={"C": ["x"]},
+               sessions=sessions, **OFFER, price_base=5.0)  # fmt: skip
+    assert winner(dear, run(dear)) == (None, None)
+    poor = toy(candidates=SOLE, preferences=ALL_LIKE_X, objects={"C": ["x"]},
+               sessions=sessions, **OFFER, offer_budget=0.5)  # fmt: skip
+    h = run(poor)
+    assert h.final.offers[0] == 1 and winner(poor, h) == (None, None)
+
+
+def test_the_price_grows_with_grievance_and_salience():
+    from sim.engine.rules import price
+
+    w = toy(candidates=SOLE, grievances=[grudge("C", "x", 0.5)])
+    p = price(w, 1)
+    assert p[2, 0] == pytest.approx(0.5 + 1.0 * 0.5 + 0.5)
+    assert p[3, 0] == pytest.approx(1.0)
+    qm = toy(candidates=SOLE, decision={"rule": "qualified_majority", "veto": ["D"]})
+    assert price(qm, 1)[2, 0] == pytest.approx(0.5) and price(qm, 1)[3, 0] == pytest.approx(1.0)
+
+
+def test_a_holdout_with_leverage_resists_the_pull_of_peers_more_as_the_deadline_nears():
+    peers = [{"id": "peers", "from": {}, "to": {}, "weight": 1.0}]
+    kw = dict(candidates=SOLE, preferences=ALL_LIKE_X, ties=peers, w_ties=1.0, w_band=1.0,
+              grievances=[grudge("C", "x", 0.2)], sessions=[session(10)], weeks=10)  # fmt: skip
+    w = toy(**kw)
+    h = run(w)
+    c = w.members.index("C")
+    ratios = []
+    for t in (1, 9):
+        state = _state_before(w, t)
+        terms = utility_terms(state, w, t, np.zeros((1, 4, 1)))
+        pull = terms["ties"][0, c, 0] + terms["bandwagon"][0, c, 0]
+        ratios.append(-terms["leverage"][0, c, 0] / pull)
+        assert terms["leverage"][0, w.members.index("D"), 0] == 0  # no grievance: no leverage
+    assert 0 < ratios[0] < ratios[1]
+    assert h is not None
+    # Without a way to block (qualified majority, no veto) there is no leverage.
+    qm = toy(**kw, decision={"rule": "qualified_majority"})
+    terms = utility_terms(_state_before(qm, 9), qm, 9, np.zeros((1, 4, 1)))
+    assert terms["leverage"][0, c, 0] == 0
+
+
+def _state_before(world, t):
+    from sim.engine.rules import initial_state, step
+
+    state = initial_state(world, 1)
+    eps = np.zeros((1, len(world.members), len(world.candidates) + world.offerers))
+    for k in range(1, t):
+        if state.open[0]:
+            state = step(state, world, k, eps)
+    return state
+
+
+# --- brokers -------------------------------------------------------------------------------
+
+
+def test_a_broker_offers_when_the_leading_camp_does_not():
+    sessions = [session(n) for n in (2, 4, 6)]
+    broker = {"id": "b", "member": "D", "for": "x", "targets": {"codes": ["C"]}}
+    kw = dict(candidates=SOLE, preferences=ALL_LIKE_X, objects={"C": ["x"]}, sessions=sessions,
+              concede_share=1.0, **OFFER)  # fmt: skip
+    h = run(toy(**kw, brokers=[broker]))
+    f = h.final
+    assert f.offers[0] == 2 and (f.offer_by[0, :2] == 0).all() and (f.offer_to[0, :2] == 2).all()
+    assert run(toy(**kw)).final.offers[0] == 0
+
+
+def test_offers_are_more_likely_to_a_pivotal_holdout():
+    sessions = [session(9)]
+    kw = dict(candidates=SOLE, preferences=ALL_LIKE_X, sessions=sessions, weeks=9,
+              concessions_per_round=1, offer_rate=0.2, offer_pivotal=3.0, noise=0.0)  # fmt: skip
+    seeds = list(range(300))
+    alone = run(toy(**kw, objects={"C": ["x"]}), seeds).final
+    pair = run(toy(**kw, objects={"C": ["x"], "D": ["x"]}), seeds).final
+    p_alone, p_pair = (alone.offers > 0).mean(), (pair.offers > 0).mean()
+    assert 0.45 < p_alone < 0.75 and 0.1 < p_pair < 0.3  # 0.6 and 0.2 expected
+
+
+# --- strategic withdrawal ------------------------------------------------------------------
+
+CAPS = {"A": 1.0, "B": 0.2, "C": 0.5, "D": 0.5}  # majors: A, C, D
+
+
+def test_a_sponsor_withdraws_once_the_major_powers_back_the_leader():
+    w = toy(candidates=XY, capability=CAPS, initial={"C": "x", "D": "x"})
+    h = run(w)
+    assert not in_race(w, h, "y", 1) and h.final.withdrawn_reason[0, 1] == STRATEGIC
+    assert winner(w, h) == ("x", 1)
+
+
+def test_no_strategic_withdrawal_while_a_major_power_backs_the_rival():
+    w = toy(candidates=XY, capability=CAPS, initial={"C": "x", "D": "y"})
+    h = run(w)
+    assert in_race(w, h, "y", 10) and winner(w, h) == (None, None)
+
+
+def test_a_candidate_backed_by_a_veto_player_does_not_quit():
+    # Leader share 1.5/2.2 with a low threshold would make y quit, but D (can block) backs y.
+    w = toy(candidates=XY, capability=CAPS, initial={"C": "x", "D": "y"}, withdraw_share=0.5,
+            withdraw_patience=1, withdraw_gap=0.1)  # fmt: skip
+    assert in_race(w, run(w), "y", 10)
+    qm = toy(candidates=XY, capability=CAPS, initial={"C": "x", "D": "y"}, withdraw_share=0.5,
+             decision={"rule": "qualified_majority", "threshold": 0.9})  # fmt: skip
+    assert not in_race(qm, run(qm), "y", 1)  # D is no veto player under this rule
+
+
+def test_strategic_withdrawal_waits_until_the_next_formal_session_is_near():
+    w = toy(candidates=XY, capability=CAPS, initial={"C": "x", "D": "x"}, sessions=[session(8)])
+    h = run(w)
+    assert in_race(w, h, "y", 5) and not in_race(w, h, "y", 6)  # 14 days before week 8
+    assert winner(w, h) == ("x", 8)
+
+
+def test_scheduled_elimination_removes_the_weakest():
+    three = (("x", "A"), ("y", "B"), ("z", "C"))
+    w = toy(candidates=three, members="ABCDE", initial={"D": "x", "E": "y"}, withdraw_share=1.0,
+            sessions=[session(2, "indicative", eliminate=1), session(9)])  # fmt: skip
+    h = run(w)
+    f = h.final
+    assert in_race(w, h, "z", 1) and not in_race(w, h, "z", 2)
+    assert f.withdrawn_reason[0].tolist() == [0, 0, ELIMINATED]
+    no = toy(candidates=three, members="ABCDE", initial={"D": "x", "E": "y"}, withdraw_share=1.0,
+             sessions=[session(2, "indicative"), session(9)])  # fmt: skip
+    assert in_race(no, run(no), "z", 2)
+
+
+# --- candidates ----------------------------------------------------------------------------
+
+
+def test_floated_candidates_shared_and_missing_homes():
+    fields = {"y": {"declared": False}, "z": {"home": None, "nominated_by": "the chair"}}
+    w = toy(candidates=(("x", "A"), ("y", "A"), ("z", "A")), candidate_fields=fields,
+            events=[{"id": "e", "date": week(3), "kind": "enter", "candidate": "y"}],
+            withdraw_share=1.0)  # fmt: skip
+    h = run(w)
+    assert not in_race(w, h, "y", 2) and in_race(w, h, "y", 3)
+    assert stance_of(w, h, "A", 2) == "x"  # its only running candidate
+    assert stance_of(w, h, "A", 3) in ("x", None)  # two of its candidates run: free to choose
+    assert w.home.tolist() == [0, 0, -1] and w.sponsor.tolist() == [0, 0, -1]
+
+
+# --- events --------------------------------------------------------------------------------
+
+
+def ev(kind, n, **more):
+    return {"id": f"{kind}{n}", "date": week(n), "kind": kind, **more}
+
+
+def test_stance_events_declare_object_lift_abstain_reset():
+    w = toy(candidates=XY, withdraw_share=1.0, initial={"C": "x"},
+            events=[ev("declare", 2, member="D", candidate="y"),
+                    ev("object", 1, member="C", candidate="y"),
+                    ev("lift", 3, member="C", candidate="y"),
+                    ev("abstain", 4, member="C"),
+                    ev("object", 5, member="D", candidate="x"),
+                    ev("reset", 6, member="D")])  # fmt: skip
+    h = run(w)
+    assert stance_of(w, h, "D", 1) is None and stance_of(w, h, "D", 2) == "y"
+    assert objects(w, h, "C", "y", 1) and objects(w, h, "C", "y", 2)
+    assert not objects(w, h, "C", "y", 3)
+    assert stance_of(w, h, "C", 3) == "x" and stance_of(w, h, "C", 4) is None
+    assert objects(w, h, "D", "x", 5) and not objects(w, h, "D", "x", 6)
+    assert stance_of(w, h, "D", 6) is None
+
+
+def test_a_rule_event_changes_the_decision_rule():
+    prefs = [likes("B", "x"), likes("C", "x")]
+    change = ev("rule", 3, decision={"quorum": 0.5})
+    w = toy(candidates=SOLE, preferences=prefs, decision={"quorum": 1.0}, events=[change])
+    assert winner(w, run(w)) == ("x", 3)
+    w = toy(candidates=SOLE, preferences=prefs, decision={"quorum": 1.0})
+    assert winner(w, run(w)) == (None, None)
+
+
+def test_an_uncertain_event_happens_in_its_share_of_replications_the_same_in_mesa():
+    enters = ev("enter", 2, candidate="y", probability=0.3)
+    w = toy(candidates=XY, events=[enters], withdraw_share=1.0, decision={"quorum": 1.0})
+    seeds = list(range(400))
+    h = run(w, seeds)
+    entered = h.in_race[2][:, 1]
+    assert 0.22 < entered.mean() < 0.38
+    assert not h.in_race[1][:, 1].any()
+    assert (h.final.withdrawn_reason == 0).all()
+    for r in (int(np.argmax(entered)), int(np.argmin(entered))):
+        m = ConsensusModel(w, rng=seeds[r]).run()
+        assert bool(m.history.in_race[2][0, 1]) == bool(entered[r])
+    certain = toy(candidates=XY, events=[{**enters, "probability": None}], withdraw_share=1.0,
+                  decision={"quorum": 1.0})  # fmt: skip
+    assert run(certain, seeds).in_race[2][:, 1].all()
+
+
+def test_a_withdraw_event_is_recorded_as_such():
+    w = toy(candidates=XY, events=[ev("withdraw", 2, candidate="y")], withdraw_share=1.0)
+    assert run(w).final.withdrawn_reason[0].tolist() == [0, EVENT]
+
+
+# --- approval ------------------------------------------------------------------------------
+
+
+def test_approval_positions_are_recorded_and_a_rule_can_count_encourages():
+    prefs = [likes("C", "x"), likes("D", "y", 0.3)]
+    count = {"rule": "qualified_majority", "threshold": 0.7, "count": "encourage"}
+    w = toy(candidates=XY, preferences=prefs, withdraw_share=1.0, decision=count,
+            sessions=[session(2, "indicative", approval=True), session(3)],
+            grievances=[grudge("D", "x", 0.6)])  # fmt: skip
+    h = run(w)
+    f = h.final
+    assert f.approval_round[0] == 2
+    assert f.approval[0, :, 0].tolist() == [1, 0, 1, -1]  # A home, B none, C likes, D grudge
+    assert winner(w, h) == (None, None)  # x: 2 of 4 encourage < 0.7
+    lenient = toy(candidates=XY, preferences=prefs, withdraw_share=1.0,
+                  decision={**count, "threshold": 0.5},
+                  sessions=[session(2, "indicative", approval=True), session(3)],
+                  grievances=[grudge("D", "x", 0.6)])  # fmt: skip
+    assert winner(lenient, run(lenient)) == ("x", 3)
+
+
+# --- explain -------------------------------------------------------------------------------
+
+
+def test_explain_shows_leverage_price_and_session_term_by_term():
+    from sim.report.explain import explain
+
+    peers = [{"id": "peers", "from": {}, "to": {}, "weight": 1.0}]
+    w = toy(candidates=SOLE, preferences=ALL_LIKE_X, ties=peers, w_ties=1.0, w_band=1.0,
+            objects={"C": ["x"]}, sessions=[session(3, "indicative"), session(9)], weeks=9)  # fmt: skip
+    text = explain(w, "C", 3, seed=1)
+    assert "session meeting 3 (indicative); decision rule not tested" in text
+    assert "leverage   -" in text and "holdout: positive pull" in text
+    assert (
+        "standing objections (lifted when received >= price): x (received 0.00 of price 1.00"
+        in text
+    )
+    quiet = explain(toy(candidates=SOLE, preferences=ALL_LIKE_X), "C", 1, seed=1)
+    assert "leverage   +0.000   no leverage" in quiet and "no session this round" in quiet
+
+
+# --- validation ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "old, new, path, phrase",
+    [
+        ("    initial: alpha\n", "    initial: alpha\n    objects: [nobody]\n",
+         "members[0].objects[0]", "unknown candidate 'nobody'"),
+        ("    initial: alpha\n", "    initial: alpha\n    objects: [alpha]\n",
+         "members[0].objects[0]", "cannot object to 'alpha', which it backs"),
+        ("parameters:\n", "brokers:\n  - {id: b, member: ZZ, assumption: true}\nparameters:\n",
+         "brokers[0].member", "unknown member 'ZZ'"),
+        ("parameters:\n", "sessions:\n  - {id: s, date: 2025-01-01, name: S, assumption: true}\n"
+         "parameters:\n", "sessions[0].date", "outside the calendar"),
+        ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S, approval: true,"
+         " assumption: true}\nparameters:\n", "sessions[0].approval", "at indicative sessions"),
+        ("    home: BB\n", "    home: BB\n    declared: false\n",
+         "candidates[1].declared", "needs a later `enter` event"),
+        ("    value: 0.1\n", "    value: 0.1\n    probability: 0.5\n",
+         "events[0]", "only these events may carry a probability"),
+    ],
+)  # fmt: skip
+def test_bargaining_blocks_are_checked(capsys, tmp_path, old, new, path, phrase):
+    from test_bad_input import mutate, validate, write
+
+    f = write(tmp_path, mutate(old, new))
+    code, _, err = validate(capsys, f)
+    assert code == 2
+    assert any(e.startswith(f"{f}:") and f": {path}: " in e and phrase in e for e in err), err
+
+
+def test_a_scenario_with_every_new_block_validates(capsys, tmp_path):
+    from test_bad_input import BASE, mutate, validate, write
+
+    text = mutate("    home: BB\n", "    home: AA\n    sponsor: BB\n", BASE)
+    text = mutate("    initial: beta\n", "    initial: beta\n    objects: [alpha]\n", text)
+    text = mutate("parameters:\n", """\
+  - {id: d, date: 2024-03-08, kind: declare, member: CC, candidate: beta, probability: 0.4,
+     assumption: true}
+  - {id: r, date: 2024-04-01, kind: rule, decision: {rule: qualified_majority, threshold: 0.6},
+     assumption: true}
+sessions:
+  - {id: s1, date: 2024-02-01, name: NAC, kind: indicative, approval: true, assumption: true}
+  - {id: s2, date: 2024-05-01, name: Ministerial, eliminate: 1, assumption: true}
+brokers:
+  - {id: b, members: {region: north}, for: alpha, targets: {codes: [CC]}, assumption: true}
+parameters:
+""", text)  # fmt: skip
+    code, _, err = validate(capsys, write(tmp_path, text))
+    assert code == 0, err
