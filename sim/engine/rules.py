@@ -8,9 +8,9 @@ generator, see `draw_events` and `draw_noise`), so that one Mesa model
 """
 
 from dataclasses import dataclass, fields
+from statistics import NormalDist
 
 import numpy as np
-from scipy.special import ndtr
 
 from sim.engine.world import World
 
@@ -604,8 +604,9 @@ def _session_offers(state, world, t, leader, lead, eps) -> None:
             & ~world.home_mask[:, cnd].T
             & (state.spent[rows, o, None] + p.concession_size <= p.offer_budget + 1e-12)
         )
-        odds = np.minimum(1.0, chance * np.where(pivotal, p.offer_pivotal, 1.0))
-        drawn = ndtr(eps[rows, :, n_c + o]) < odds
+        # Phi(z) < q  <=>  z < Phi^-1(q): one quantile for each of the two odds.
+        cut = np.where(pivotal, _probit(chance * p.offer_pivotal), _probit(chance))
+        drawn = eps[rows, :, n_c + o] < cut
         priority = np.where(eligible, objects * 10.0 + world.capability[None, :], -np.inf)
         for _ in range(int(p.concessions_per_round)):
             pick = np.argmax(priority, axis=1)
@@ -620,6 +621,13 @@ def _session_offers(state, world, t, leader, lead, eps) -> None:
             state.conceded_round[r, i, c] = t
             state.spent[r, o] += p.concession_size
             _log_offer(state, r, t, by, i, c, p.concession_size)
+
+
+def _probit(q: float) -> float:
+    """Phi^-1(min(q, 1)): the standard normal quantile, -inf at 0 and +inf at 1."""
+    if q >= 1.0:
+        return np.inf
+    return -np.inf if q <= 0.0 else NormalDist().inv_cdf(q)
 
 
 def _log_offer(state: State, r, t: int, by: int, i, c, size: float) -> None:
