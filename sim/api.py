@@ -197,6 +197,7 @@ class Score:
     keys: list[str]
     verdict: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)  # the report's summary, with `out`
+    forecasts: list[Forecast] = field(default_factory=list)  # one per sweep point
 
     @property
     def table(self) -> pd.DataFrame:
@@ -230,33 +231,52 @@ def score(
         out: results folder (tables, figures, report.md with the scores, scores.csv).
 
     Returns:
-        A `Score`: `.table` (DataFrame), `.verdict` (plain words), `.results`.
+        A `Score`: `.table` (DataFrame; a sweep gives a model row per point, named
+        `agent-based model, point k (key=value)`), `.verdict` (plain words, including
+        every measure on which the model fell short), `.results`.
     """
     from sim.evaluate.forecast import Forecast
     from sim.evaluate.record import load_record
-    from sim.evaluate.score import baselines, outcome_scores
+    from sim.evaluate.score import SCORES, baselines, outcome_scores, standstill_rmse
     from sim.evaluate.score import score as score_forecast
     from sim.report import scores as score_report
+    from sim.report.scores import MODEL
 
     the_plan = plan(scenario, runs, seed, None, set)
     sc = the_plan.points[0].scenario
     rec = load_record(record, sc)  # checked before anything runs
     outcome = execute(the_plan, Path(out) if out else None, workers, progress=progress)
-    world = world_for(sc, the_plan.points[0].digest)  # the world the batch ran on
-    forecast = Forecast.from_results(outcome.results, world)
-    rows = [("agent-based model", "this scenario's batch", score_forecast(forecast, rec))]
-    for b in baselines(world):
-        rows.append((b.name, b.description, outcome_scores(b.probabilities, rec)))
-    from sim.evaluate.score import SCORES
-
+    rows, forecasts = [], []
+    swept = len(the_plan.points) > 1
+    for p in the_plan.points:  # a sweep: every point scored, a row each
+        world = world_for(p.scenario, p.digest)  # the world the batch ran on
+        forecast = Forecast.from_results(outcome.results, world, point=p.index)
+        forecasts.append(forecast)
+        label = MODEL
+        if swept:
+            values = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                               for k, v in p.values.items())  # fmt: skip
+            label = f"{MODEL}, point {p.index} ({values})"
+        rows.append((label, "this scenario's batch", score_forecast(forecast, rec)))
+    world = world_for(sc, the_plan.points[0].digest)
+    bases = []
+    for p in the_plan.points:  # baselines too, when a sweep changes what they read
+        for b in baselines(world_for(p.scenario, p.digest) if swept else world):
+            row = (b.name, b.description, outcome_scores(b.probabilities, rec))
+            if all(row[0] != r[0] or row[2] != r[2] for r in bases):
+                bases.append(row)
+    if len({r[0] for r in bases}) < len(bases):  # a baseline that differs by point: say which
+        bases = [(f"{n} (point {i})", d, s) for i, (n, d, s) in enumerate(bases)]
+    rows += bases
     keys = [k for k, _ in SCORES if any(k in r[2] for r in rows)]
-    result = Score(outcome.results, forecast, rec, rows, keys, score_report.verdict(rows, keys))
+    says = score_report.verdict(rows, keys, standstill_rmse(world, rec))
+    result = Score(outcome.results, forecasts[0], rec, rows, keys, says, forecasts=forecasts)
     if out:
         out = Path(out)
         write_atomic(out / "scores.csv", score_report.scores_csv(rows, keys))
-        score_report.score_fan(out, forecast, rec, sc.name)
+        score_report.score_fan(out, forecasts[0], rec, sc.name + (", point 0" if swept else ""))
         result.lines = batch_report(
-            the_plan, outcome, score_report.markdown(rows, keys, rec, forecast.runs)
+            the_plan, outcome, score_report.markdown(rows, keys, rec, forecasts[0].runs, says)
         )
     return result
 

@@ -40,3 +40,24 @@ def test_wrap_splits_at_underscores_only():
 def test_a_wide_cell_widens_its_column_and_short_tables_stay_one_line():
     lines = table(["", "loss"], [["x", "123456789012345"]])
     assert lines == ["   " + "loss".rjust(15), "x  123456789012345"]
+
+
+def test_a_table_too_wide_for_a_terminal_is_turned_so_every_name_shows():
+    from sim.report.scores import table as score_table
+
+    model = dict.fromkeys(KEYS, 0.1234)
+    rows = [("agent-based model", "", model), ("compromise", "", {"brier": 0.17}),
+            ("major powers", "", {"brier": 0.0}), ("uniform", "", {"brier": 0.5})]  # fmt: skip
+    keys = [*KEYS, "p_observed", "date_in_50", "date_in_90", "support_rmse"]
+    lines = score_table(rows, keys)
+    assert max(len(line) for line in lines) <= 100
+    for k in keys:  # a row per score, each name whole at the start of its line
+        assert any(line.startswith(k + " ") for line in lines), k
+    assert "major powers" in "\n".join(lines) or "major" in lines[0] + lines[1]
+
+
+def test_a_narrow_table_keeps_a_column_per_score():
+    from sim.report.scores import table as score_table
+
+    lines = score_table([("model", "", {"brier": 0.1, "loss": 0.2})], ["brier", "loss"])
+    assert lines[0].split() == ["brier", "loss"] and lines[1].split() == ["model", "0.1", "0.2"]

@@ -33,15 +33,31 @@ def table(headers: list[str], rows: list[list[str]], width: int = WIDTH) -> list
 
 
 def wrap(header: str, width: int) -> list[str]:
-    """`declaration_rank_rho` at 12 -> [`declaration_`, `rank_rho`]; a word is never split."""
-    words = [w + "_" for w in header.split("_")]
-    words[-1] = words[-1][:-1]
+    """`declaration_rank_rho` at 12 -> [`declaration_`, `rank_rho`]; `major powers` at 8 ->
+    [`major`, `powers`]; a word is never split."""
+    words, word = [], ""
+    for ch in header:
+        word += ch
+        if ch in "_ ":
+            words.append(word)
+            word = ""
+    words.append(word)
     lines = [""]
-    for word in words:
-        if lines[-1] and len(lines[-1]) + len(word) > width:
+    for word in (w for w in words if w):
+        if lines[-1] and len(lines[-1].rstrip()) + len(word.rstrip()) > width:
             lines.append("")
         lines[-1] += word
-    return lines
+    return [line.rstrip() for line in lines]
+
+
+def fitted(headers: list[str], rows: list[list[str]], limit: int = 100) -> list[str]:
+    """`table`, or the same table turned (columns as rows) when only that fits `limit`."""
+    wide = table(headers, rows)
+    if max(len(line) for line in wide) <= limit:
+        return wide
+    turned = table(["", *(r[0] for r in rows)],
+                   [[h, *(r[c] for r in rows)] for c, h in enumerate(headers) if c])  # fmt: skip
+    return turned if max(len(line) for line in turned) < max(len(line) for line in wide) else wide
 
 
 def _align(text: str, width: int, column: int) -> str:

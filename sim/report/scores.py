@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.evaluate.score import SCORES
+from sim.evaluate.score import SCORES, shortfalls
 from sim.report import plots
 from sim.results.outcomes import QUANTILES
 
@@ -32,39 +32,57 @@ def scores_csv(rows, keys) -> str:
 
 
 def table(rows, keys) -> list[str]:
-    """The scores as a console table, a column per score."""
-    width = max(len(r[0]) for r in rows) + 2
-    lines = ["".ljust(width) + "".join(k[:14].rjust(15) for k in keys)]
-    for name, _, scores in rows:
-        lines.append(
-            name.ljust(width) + "".join((fmt(scores.get(k)) or "n/a").rjust(15) for k in keys)
-        )
-    return lines
+    """The scores as a console table, a column per score; long names wrap, never cut."""
+    from sim.report.console import fitted
+
+    cells = [[name, *((fmt(scores.get(k)) or "n/a") for k in keys)] for name, _, scores in rows]
+    return fitted(["", *keys], cells)  # turned (a row per score) when that fits a terminal
 
 
-def verdict(rows, keys) -> list[str]:
-    """Plain words: where the model beats each baseline and where it does not."""
-    model = rows[0][2]
+MODEL = "agent-based model"
+
+
+def verdict(rows, keys, standstill: float | None = None) -> list[str]:
+    """Plain words: where each model row beats each baseline and where it does not, then
+    every measure without a baseline on which it fell short (`shortfalls`).
+
+    Args:
+        rows: (forecast, description, scores); model rows are named `agent-based model...`.
+        keys: the scores shown.
+        standstill: the support RMSE of "nobody moves", the bar for `support_rmse`.
+    """
+    models = [r for r in rows if r[0].startswith(MODEL)]
+    bases = [r for r in rows if not r[0].startswith(MODEL)]
     lines = []
-    for name, _, scores in rows[1:]:
-        better, worse = [], []
-        for k in keys:
-            if k not in scores or k not in model:
-                continue
-            if math.isclose(model[k], scores[k], abs_tol=1e-9):
-                continue
-            wins = model[k] < scores[k] if k in LOWER_IS_BETTER else model[k] > scores[k]
-            (better if wins else worse).append(k)
-        ties = [k for k in keys if k in scores and k in model and k not in better + worse]
-        text = f"against {name}: model better on {', '.join(better) or 'nothing'}"
-        text += f"; worse on {', '.join(worse) or 'nothing'}"
-        if ties:
-            text += f"; level on {', '.join(ties)}"
-        lines.append(text)
+    for label, _, model in models:
+        who = "model" if len(models) == 1 else label.removeprefix(f"{MODEL}, ")
+        for name, _, scores in bases:
+            better, worse = [], []
+            for k in keys:
+                if k not in scores or k not in model:
+                    continue
+                if math.isclose(model[k], scores[k], abs_tol=1e-9):
+                    continue
+                wins = model[k] < scores[k] if k in LOWER_IS_BETTER else model[k] > scores[k]
+                (better if wins else worse).append(k)
+            ties = [k for k in keys if k in scores and k in model and k not in better + worse]
+            text = f"against {name}: {who} better on {', '.join(better) or 'nothing'}"
+            text += f"; worse on {', '.join(worse) or 'nothing'}"
+            if ties:
+                text += f"; level on {', '.join(ties)}"
+            lines.append(text)
+        short = shortfalls(model, standstill)
+        if short:
+            lines.append(f"on its own ({who}, no baseline forecasts these): fell short: "
+                         + "; ".join(short))  # fmt: skip
+        else:
+            own = [k for k in keys if k in model and k not in ("brier", "log_score", "p_observed")]
+            if own:
+                lines.append(f"on its own ({who}): no shortfall on {', '.join(own)}")
     return lines
 
 
-def markdown(rows, keys, record, runs: int) -> list[str]:
+def markdown(rows, keys, record, runs: int, verdict_lines: list[str] | None = None) -> list[str]:
     """The report's section on the scores."""
     observed = record.appointment
     seen = (
@@ -77,7 +95,8 @@ def markdown(rows, keys, record, runs: int) -> list[str]:
     for name, _, scores in rows:
         lines.append(f"| {name} | " + " | ".join(fmt(scores.get(k)) or "n/a" for k in keys) + " |")
     lines += ["", *[f"- {k}: {desc}" for k, desc in SCORES if k in keys], ""]
-    lines += [f"- {line}" for line in verdict(rows, keys)]
+    lines += [f"- {line}" for line in (verdict(rows, keys) if verdict_lines is None
+                                       else verdict_lines)]  # fmt: skip
     lines += ["", "![simulated supporters with the record's counts](plots/score_fan.png)", ""]
     return lines
 

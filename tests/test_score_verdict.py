@@ -1,0 +1,72 @@
+"""`score` on a sweep scores every point, and its verdict names every shortfall."""
+
+from pathlib import Path
+
+import yaml
+
+import sim
+from sim.cli.main import main
+from sim.report.scores import verdict
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = ROOT / "scenarios" / "nato-2024.yaml"
+RECORD = ROOT / "records" / "nato-2024.yaml"
+
+
+def swept(tmp_path: Path) -> Path:
+    path = tmp_path / "swept.yaml"
+    sweep = {"sweep": {"params": {"parameters.noise": [0.05, 2.0]}}}
+    path.write_text(f"extends: {BASE}\n" + yaml.safe_dump({"batch": sweep}))
+    return path
+
+
+def test_score_on_a_sweep_gives_a_model_row_per_point_scored_on_that_point(tmp_path):
+    s = sim.score(swept(tmp_path), RECORD, runs=40)
+    names = list(s.table["forecast"])
+    assert names[:2] == [
+        "agent-based model, point 0 (parameters.noise=0.05)",
+        "agent-based model, point 1 (parameters.noise=2)",
+    ]
+    assert names[2:] == ["compromise", "major powers", "uniform"]  # noise moves no baseline
+    runs = s.results.runs
+    for point in (0, 1):
+        mine = runs[runs["point"] == point]
+        share = (mine["winner"] == "rutte").mean()
+        assert s.table["p_observed"].iloc[point] == share
+    assert len(s.forecasts) == 2
+    # Each point gets its own lines in the verdict, named by its values.
+    assert any(
+        line.startswith("against uniform: point 1 (parameters.noise=2)") for line in s.verdict
+    )
+
+
+def test_the_verdict_of_nato_2024_names_the_date_it_missed():
+    s = sim.score(BASE, RECORD, runs=100)
+    short = [line for line in s.verdict if "fell short" in line]
+    assert len(short) == 1 and "outside the simulated 90% interval" in short[0]
+    assert "days early" in short[0]
+
+
+def test_the_verdict_lists_each_shortfall_and_says_when_there_is_none():
+    model = {"brier": 0.1, "date_in_50": 0.0, "date_in_90": 0.0, "date_error_days": -20.0,
+             "support_rmse": 4.0, "declaration_rank_rho": 0.2, "holdout_hit_rate": 0.1}  # fmt: skip
+    rows = [("agent-based model", "", model), ("uniform", "", {"brier": 0.5})]
+    lines = verdict(rows, list(model), standstill=3.0)
+    assert lines[0] == "against uniform: model better on brier; worse on nothing"
+    assert lines[1].count(";") >= 4  # date, rmse, rank and holdouts, each named
+    for word in ("90% interval", "support_rmse", "declaration_rank_rho", "holdout_hit_rate"):
+        assert word in lines[1]
+    good = {**model, "date_in_50": 1.0, "date_in_90": 1.0, "support_rmse": 1.0,
+            "declaration_rank_rho": 0.9, "holdout_hit_rate": 0.9}  # fmt: skip
+    lines = verdict([("agent-based model", "", good), rows[1]], list(good), standstill=3.0)
+    assert lines[1].startswith("on its own (model): no shortfall on date_in_50")
+
+
+def test_score_on_the_command_line_ends_with_the_shortfall_and_fits_its_headers(tmp_path, capsys):
+    assert main(["score", str(BASE), "--record", str(RECORD), "--runs", "60",
+                 "--out", str(tmp_path)]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "fell short: the observed appointment date is outside" in out
+    for key in ("date_error_days", "declaration_rank_rho", "holdout_hit_rate"):
+        assert key in out  # whole, not cut to 14 characters
+    assert "fell short" in (tmp_path / "report.md").read_text()
