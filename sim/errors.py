@@ -31,3 +31,7 @@ def dotted(loc: tuple) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+class FailedRunsError(Exception):
+    """Nothing to report because every replication of a batch raised (see runs.csv `error`)."""

@@ -3,11 +3,17 @@
 All three are `concurrent.futures.Executor`s, so the batch runner does not care.
 """
 
+import os
+import re
+import threading
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
 from sim.errors import Problem, ScenarioError
+from sim.scenario.limits import check_workers
 
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+CONNECT_SECONDS = 10  # a scheduler that does not answer in this time is reported, not waited on
+_ADDRESS = re.compile(r"^(tcp|tls|inproc|ucx)://[^\s/:]+(:\d{1,5})?$|^[^\s/:]+:\d{1,5}$")
 
 
 class InlineExecutor(Executor):
@@ -22,8 +28,64 @@ class InlineExecutor(Executor):
         return future
 
 
+def _refuse(where: str, message: str) -> ScenarioError:
+    return ScenarioError([Problem(where, None, "", message)])
+
+
+def _watch_parent(parent: int) -> None:
+    """Worker initializer: exit at once when the batch's process dies (even by kill -9).
+
+    A pool's workers are children of the forkserver, not of the batch, so they watch
+    the batch's pid itself: a pidfd becomes readable when that process ends.
+    """
+    import select
+
+    def watch():
+        try:
+            fd = os.pidfd_open(parent)
+        except (AttributeError, OSError):  # gone already, or no pidfd: poll instead
+            fd = None
+        while True:
+            if fd is not None:
+                select.select([fd], [], [])
+                os._exit(1)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            threading.Event().wait(0.5)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
+def _dask_client(scheduler: str):
+    from distributed import Client
+
+    if not _ADDRESS.match(scheduler.strip()):
+        raise _refuse(f"--scheduler {scheduler}", "not a scheduler address; give tcp://HOST:PORT")
+    try:
+        return Client(scheduler.strip(), timeout=CONNECT_SECONDS)
+    except (OSError, TimeoutError, ValueError) as exc:
+        msg = f"cannot reach the Dask scheduler within {CONNECT_SECONDS} s ({type(exc).__name__})"
+        raise _refuse(f"--scheduler {scheduler}", msg) from None
+
+
 def make_executor(kind: str, workers: int, scheduler: str | None = None):
-    """An Executor and the function that shuts it down."""
+    """An Executor and the function that shuts it down.
+
+    Raises ScenarioError for more workers than the machine's limit, a malformed or
+    unreachable scheduler, or a missing `cluster` extra.
+    """
+    if kind == "dask" and scheduler:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise _refuse(
+                "--executor dask", "needs the `cluster` extra: pip install -e '.[cluster]'"
+            ) from None
+        client = _dask_client(scheduler)
+        return client.get_executor(), client.close
+    check_workers(workers)
     if kind == "dask":
         try:
             from distributed import Client, LocalCluster
@@ -38,9 +100,6 @@ def make_executor(kind: str, workers: int, scheduler: str | None = None):
                     )
                 ]
             ) from None
-        if scheduler:
-            client = Client(scheduler)
-            return client.get_executor(), client.close
         cluster = LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
         )
@@ -54,7 +113,6 @@ def make_executor(kind: str, workers: int, scheduler: str | None = None):
     if workers <= 1:
         return InlineExecutor(), lambda: None
     import multiprocessing
-    import os
 
     # One BLAS thread per worker: the workers are the parallelism, and oversubscribed
     # threads slow every worker down. Workers inherit this environment.
@@ -64,7 +122,9 @@ def make_executor(kind: str, workers: int, scheduler: str | None = None):
     # forkserver, not fork: forking a process that has threads can deadlock.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["sim.batching.worker"])
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_watch_parent, initargs=(os.getpid(),)
+    )
 
     def close():
         pool.shutdown(wait=True, cancel_futures=True)

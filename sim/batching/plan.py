@@ -8,6 +8,7 @@ is reported at once, and its `key` tells whether two batches are the same batch
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -17,6 +18,7 @@ import numpy as np
 
 from sim.engine.streams import seed_sequence_words
 from sim.errors import Problem, ScenarioError
+from sim.scenario.limits import check_chunks, check_points, check_runs
 from sim.scenario.loader import load_scenario, scenario_digest
 from sim.scenario.schema import Scenario, Span, Sweep
 from sim.scenario.yamlfile import load_located, where_of
@@ -160,6 +162,10 @@ def plan_batch(
         values = [dict(v) for v in design] or [{}]
     else:
         values = design_points(sweep, seed) if sweep else [{}]
+    runs = runs or settings.replications
+    chunk = chunk or settings.chunk
+    check_runs(runs, len(values))
+    check_chunks(len(values) * math.ceil(runs / chunk))
     points = []
     for index, point in enumerate(values):
         sets = [f"{k}={json.dumps(v)}" for k, v in point.items()]
@@ -174,9 +180,9 @@ def plan_batch(
         scenario_path=str(path) if not isinstance(path, Scenario) else f"<{path.name}>",
         overrides=overrides,
         points=points,
-        runs=runs or settings.replications,
+        runs=runs,
         seed=seed,
-        chunk=chunk or settings.chunk,
+        chunk=chunk,
         swept=list(values[0]),
     )
 
@@ -185,6 +191,8 @@ def design_points(sweep: Sweep, seed: int) -> list[dict[str, Any]]:
     """The sweep's points in a fixed order: a grid's product, or an LHS or Sobol sample."""
     keys = list(sweep.params)
     if sweep.design == "grid":
+        sizes = [s.num if isinstance(s, Span) else len(s) for s in sweep.params.values()]
+        check_points(math.prod(sizes), "batch.sweep")
         axes = []
         for spec in sweep.params.values():
             if isinstance(spec, Span):
@@ -194,6 +202,7 @@ def design_points(sweep: Sweep, seed: int) -> list[dict[str, Any]]:
         return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*axes)]
     from scipy.stats import qmc
 
+    check_points(sweep.samples, "batch.sweep.samples")
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**32 - 1,)))
     if sweep.design == "lhs":
         unit = qmc.LatinHypercube(d=len(keys), rng=rng).random(sweep.samples)
@@ -210,9 +219,28 @@ def _cli_sweep(texts: list[str]) -> Sweep:
     params = {}
     for text in texts:
         key, _, raw = text.partition("=")
-        if not raw:
+        key = key.strip()
+
+        def refuse(message: str, text=text, key=key) -> ScenarioError:
+            return ScenarioError([Problem(f"--sweep {text}", None, key, message)])
+
+        if not key or not raw:
             raise ScenarioError([Problem(f"--sweep {text}", None, "", "expected key=v1,v2,...")])
-        params[key.strip()] = [_scalar(v) for v in raw.split(",")]
+        if key in params:
+            raise refuse("swept twice; give each key once, with all its values")
+        values = []
+        for item in raw.split(","):
+            if not item.strip():
+                raise refuse("empty value in the list (two commas in a row, or one at an end)")
+            value = _scalar(item)
+            if isinstance(value, dict | list):
+                raise refuse(
+                    f"{item.strip()!r}: each value must be a single value, not a list or mapping"
+                )
+            values.append(value)
+        params[key] = values
+    if len(params) > 0:
+        check_points(math.prod(len(v) for v in params.values()), "--sweep")
     return Sweep(design="grid", params=params)
 
 

@@ -8,12 +8,13 @@ from datetime import datetime
 from pathlib import Path
 
 from sim.engine.world import build_world
-from sim.errors import Problem, ScenarioError
+from sim.errors import FailedRunsError, Problem, ScenarioError
 from sim.report.explain import ExplainError, explain
 from sim.results.files import write_json
 from sim.scenario.loader import load_scenario
 
 DEFAULT_SEED = 1
+FAILED_RUNS = 3  # exit status of a batch in which some replications raised (bad input is 2)
 POOL_FROM = 20_000  # below this many runs, starting worker processes costs more than it saves
 
 
@@ -22,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
+    except FailedRunsError as exc:
+        print(f"coalition-sim {args.command}: {exc} (runs.csv, column `error`)", file=sys.stderr)
+        return FAILED_RUNS
     except ScenarioError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -46,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run one replication of a scenario and write its results")
     run.add_argument("scenario", help="scenario YAML file")
-    run.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default 1)")
+    run.add_argument("--seed", type=_natural, default=DEFAULT_SEED, help="random seed (default 1)")
     run.add_argument("--out", type=Path, help="results folder (default results/<scenario>/<stamp>)")
     _add_set(run)
     run.set_defaults(handler=_run)
@@ -138,7 +142,7 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("scenario", help="scenario YAML file")
     exp.add_argument("--member", required=True, help="member code, e.g. HU")
     exp.add_argument("--round", type=int, default=1, help="round to explain (default 1)")
-    exp.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default 1)")
+    exp.add_argument("--seed", type=_natural, default=DEFAULT_SEED, help="random seed (default 1)")
     _add_set(exp)
     exp.set_defaults(handler=_explain)
 
@@ -234,6 +238,9 @@ def _natural(text: str) -> int:
 def _batch(args) -> int:
     from sim import api
 
+    if args.scheduler and args.executor != "dask":
+        msg = "needs --executor dask (without it the batch runs on this machine)"
+        raise ScenarioError([Problem(f"--scheduler {args.scheduler}", None, "", msg)])
     if args.resume:
         plan, out = _resumable(args)
     else:
@@ -242,6 +249,10 @@ def _batch(args) -> int:
         )
         out = args.out or _stamped(Path("results") / plan.name)
     workers = args.workers or (os.cpu_count() or 1 if plan.total_runs >= POOL_FROM else 1)
+    from sim.batching.budget import check_budget
+
+    for line in check_budget(plan, workers):  # before any work: a costly batch says so
+        print(line, file=sys.stderr)
     outcome = api.execute(plan, out, workers, args.executor, args.scheduler, format=args.format)
     lines = [] if args.no_report else api.batch_report(plan, outcome)
     for line in lines:
@@ -252,6 +263,10 @@ def _batch(args) -> int:
         f"{outcome.computed:,} computed, {outcome.reused:,} reused, {outcome.errors} failed; "
         f"results in {out}/"
     )
+    if outcome.errors:
+        print(f"{outcome.errors:,} of {outcome.runs:,} replications failed (runs.csv, column "
+              f"`error`); exit status {FAILED_RUNS}", file=sys.stderr)  # fmt: skip
+        return FAILED_RUNS
     return 0
 
 
@@ -315,7 +330,9 @@ def _date(text: str):
 def _score(args) -> int:
     from sim import api
 
-    name = load_scenario(args.scenario, args.overrides).name
+    scenario = load_scenario(args.scenario, args.overrides)
+    _check_record(args.scenario, args.record, scenario)  # before the batch, not after it
+    name = scenario.name
     out = args.out or _stamped(Path("results") / name)
     result = api.score(args.scenario, args.record, args.runs, args.seed, args.overrides, out)
     from sim.report import scores
@@ -323,6 +340,14 @@ def _score(args) -> int:
     print("\n".join([*result.lines, "", *scores.table(result.rows, result.keys), "",
                      *result.verdict, f"scores: {out}/scores.csv"]))  # fmt: skip
     return 0
+
+
+def _check_record(path, record, scenario) -> None:
+    from sim.evaluate.record import load_record
+    from sim.scenario.loader import extends_chain
+
+    names = [scenario.name, *(name for _, name in extends_chain(path)[1:])]
+    load_record(record, scenario, names)
 
 
 def _calibrate(args) -> int:
@@ -338,6 +363,7 @@ def _calibrate(args) -> int:
         raise ScenarioError(
             [Problem("calibrate", None, "", "with --record give one scenario; without, give cases")]
         )
+    _check_record(args.scenario[0], args.record, load_scenario(args.scenario[0], args.overrides))
     lines = calibrate_command(
         args.scenario[0], args.record, args.params, args.budget, args.split, args.runs, args.seed,
         args.overrides, args.out,

@@ -85,18 +85,37 @@ class Record(Strict):
         )
 
 
-def load_record(path: str | Path, scenario: Scenario | None = None) -> Record:
-    """Load and check a record; with a scenario, also check its members, candidates and dates."""
+def load_record(
+    path: str | Path, scenario: Scenario | None = None, names: list[str] | None = None
+) -> Record:
+    """Load and check a record; with a scenario, also check it against that scenario.
+
+    Args:
+        path: the record's YAML file.
+        scenario: the scenario it will score: members, candidates, calendar, membership
+            on each date, withdrawals.
+        names: the scenario's name and those of the bases it extends; when given, the
+            record's `scenario:` must be one of them.
+
+    Returns:
+        The Record. Raises ScenarioError listing every problem.
+    """
     shown = str(path)
     data = load_located(Path(path), shown)
     if not isinstance(data, dict):
         raise ScenarioError([Problem(shown, None, "", "a record must be a mapping")])
+    if not set(data) & set(Record.model_fields):
+        msg = "not a record: none of its top-level keys is a record section (appointment, ...)"
+        raise ScenarioError([Problem(shown, None, "", msg)])
     data.setdefault("name", Path(path).stem)
     try:
         record = Record.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(schema_problems(exc, data, shown, Record)) from None
     problems = _cross_check(record, scenario, data, shown)
+    problems += _duplicates(record, data, shown)
+    if scenario is not None:
+        problems += _against(record, scenario, names, data, shown)
     if problems:
         raise ScenarioError(problems)
     return record
@@ -137,4 +156,79 @@ def _cross_check(record: Record, scenario: Scenario | None, data, file: str) -> 
     for i, code in enumerate(record.last_holdouts):
         if members is not None and code not in members:
             add(("last_holdouts", i), f"unknown member {code!r}")
+    return problems
+
+
+def _adder(problems: list[Problem], data, file: str):
+    def add(loc: tuple, message: str) -> None:
+        where = where_of(data, loc) or (file, None)
+        problems.append(Problem(where[0], where[1], dotted(loc), message))
+
+    return add
+
+
+def _duplicates(record: Record, data, file: str) -> list[Problem]:
+    """The same declaration, withdrawal, count or holdout given twice."""
+    problems: list[Problem] = []
+    add = _adder(problems, data, file)
+    keyed = [
+        ("declarations", lambda d: (d.member, d.candidate), "declaration of {} for {}"),
+        ("withdrawals", lambda w: (w.candidate,), "withdrawal of {}"),
+        ("support", lambda s: (s.candidate, s.date), "count for {} on {}"),
+    ]
+    for section, key, what in keyed:
+        seen: dict[tuple, int] = {}
+        for i, entry in enumerate(getattr(record, section)):
+            k = key(entry)
+            if k in seen:
+                add((section, i), f"duplicate {what.format(*k)} (first at {section}[{seen[k]}])")
+            seen.setdefault(k, i)
+    for i, code in enumerate(record.last_holdouts):
+        if code in record.last_holdouts[:i]:
+            add(("last_holdouts", i), f"duplicate holdout {code!r}")
+    return problems
+
+
+def _against(record: Record, scenario: Scenario, names, data, file: str) -> list[Problem]:
+    """What the scenario makes impossible: counts over membership, dates past its calendar,
+    a winner out of the race, a record of another scenario."""
+    problems: list[Problem] = []
+    add = _adder(problems, data, file)
+    if names is not None and record.scenario is not None and record.scenario not in names:
+        add(
+            ("scenario",),
+            f"is a record of {record.scenario!r}, not of {' or '.join(map(repr, names))}",
+        )
+    last = scenario.calendar.last_round
+    joins = {e.member: e.date for e in scenario.events if e.kind == "join"}
+
+    def members_on(day: date) -> int:
+        return sum(1 for m in scenario.members if joins.get(m.code, day) <= day)
+
+    for i, s in enumerate(record.support):
+        if s.supporters > members_on(s.date):
+            add(("support", i, "supporters"),
+                f"{s.supporters} supporters, more than the {members_on(s.date)} members on {s.date}")  # fmt: skip
+    dated = [(("appointment",), record.appointment)] if record.appointment else []
+    for section in ("withdrawals", "declarations", "support"):
+        dated += [((section, i), e) for i, e in enumerate(getattr(record, section))]
+    for loc, entry in dated:
+        if entry.date > last:
+            add((*loc, "date"), f"{entry.date} is after the scenario's last round ({last})")
+    a = record.appointment
+    if a is not None:
+        for i, w in enumerate(record.withdrawals):
+            if w.candidate == a.winner and w.date <= a.date:
+                add(
+                    ("appointment", "winner"),
+                    f"{a.winner!r} withdrew on {w.date} (withdrawals[{i}])",
+                )
+        for e in scenario.events:
+            if e.kind == "withdraw" and e.candidate == a.winner and e.date <= a.date:
+                add(
+                    ("appointment", "winner"),
+                    f"{a.winner!r} withdrew on {e.date} (scenario event {e.id!r})",
+                )
+            if e.kind == "enter" and e.candidate == a.winner and e.date > a.date:
+                add(("appointment", "winner"), f"{a.winner!r} enters the race only on {e.date}")
     return problems

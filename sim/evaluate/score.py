@@ -13,6 +13,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from sim.engine.world import World
+from sim.errors import FailedRunsError
 from sim.evaluate.forecast import Forecast
 from sim.evaluate.record import Record
 from sim.results.outcomes import DEADLOCK, quantiles
@@ -114,7 +115,12 @@ def holdout_hits(forecast: Forecast, record: Record) -> dict:
 
 
 def score(forecast: Forecast, record: Record) -> dict[str, float]:
-    """Every score the record allows for this forecast."""
+    """Every score the record allows for this forecast.
+
+    Raises FailedRunsError when the forecast holds no replication (every one failed).
+    """
+    if not forecast.runs:
+        raise FailedRunsError("every replication failed, so there is nothing to score")
     return {
         **outcome_scores(forecast.probabilities(record.until), record, forecast.runs),
         **date_scores(forecast, record),

@@ -20,9 +20,21 @@ from sim.scenario.checks import (
     cross_check,
     valid_parts,
 )
+from sim.scenario.limits import size_problems
 from sim.scenario.membertable import read_members_table
 from sim.scenario.schema import PARAMETER_NAMES, Scenario
-from sim.scenario.yamlfile import LocatedDict, LocatedList, load_located, where_of
+from sim.scenario.yamlfile import (
+    YAML_SUFFIXES,
+    LocatedDict,
+    LocatedList,
+    load_located,
+    where_of,
+)
+
+SCENARIO_KEYS = {f.alias or n for n, f in Scenario.model_fields.items()} | {
+    "extends",
+    "members_table",
+}
 
 
 def load_scenario(path: "str | Path | Scenario", overrides: list[str] | None = None) -> Scenario:
@@ -54,10 +66,31 @@ def load_scenario(path: "str | Path | Scenario", overrides: list[str] | None = N
         partial, unsure = valid_parts(data)
         problems += cross_check(partial, data, str(path), unsure)
         raise ScenarioError(problems) from None
-    problems = cross_check(scenario, data, str(path))
+    problems = cross_check(scenario, data, str(path)) + size_problems(scenario, data, str(path))
     if problems:
         raise ScenarioError(problems)
     return scenario
+
+
+def extends_chain(path: str | Path) -> list[tuple[Path, str]]:
+    """The scenario file and each base it `extends:`, in order, with the name each gives itself.
+
+    For files that load (call it after `load_scenario`): used to protect them from being
+    written over, and to accept a record of a base scenario for its variants.
+    """
+    chain: list[tuple[Path, str]] = []
+    path = Path(path)
+    while len(chain) < 100:
+        data = load_located(path)
+        if not isinstance(data, dict) or path.resolve() in [p for p, _ in chain]:
+            break
+        name = data.get("name")
+        chain.append((path.resolve(), name if isinstance(name, str) else path.stem))
+        ref = data.get("extends")
+        if not isinstance(ref, str):
+            break
+        path = path.parent / ref
+    return chain
 
 
 def scenario_digest(scenario: Scenario) -> str:
@@ -75,19 +108,24 @@ def _resolve(path: Path, stack: tuple[Path, ...], shown: str | None = None) -> L
     file = shown or str(path)
     if not isinstance(data, dict):
         raise ScenarioError([Problem(file, data_line(data), "", "a scenario must be a mapping")])
+    if not set(data) & SCENARIO_KEYS:
+        # Say what the file is, never what it holds: it may be anything a path can name.
+        msg = "not a scenario: none of its top-level keys is a scenario section (calendar, members, ...)"
+        raise ScenarioError([Problem(file, None, "", msg)])
     if "members_table" in data:
         _read_table(data, path, file)
     parent_ref = data.pop("extends", None)
     if parent_ref is None:
         return data
     line = data.item_where.get("extends", (file, None))[1]
-    if not isinstance(parent_ref, str):
-        raise ScenarioError([Problem(file, line, "extends", "must be a path to a YAML file")])
+    if not isinstance(parent_ref, str) or not parent_ref.lower().endswith(YAML_SUFFIXES):
+        msg = "must be a path to a .yaml or .yml file"
+        raise ScenarioError([Problem(file, line, "extends", msg)])
     parent_path = (path.parent / parent_ref).resolve()
     if parent_path in stack or parent_path == path.resolve():
         chain = " -> ".join(p.name for p in (*stack, path.resolve(), parent_path))
         raise ScenarioError([Problem(file, line, "extends", f"circular extends: {chain}")])
-    if not parent_path.is_file():
+    if not parent_path.exists():
         raise ScenarioError([Problem(file, line, "extends", f"file not found: {parent_ref}")])
     parent_shown = str(Path(file).parent / parent_ref)
     parent = _resolve(parent_path, (*stack, path.resolve()), shown=_tidy(parent_shown))

@@ -348,6 +348,8 @@ class Sweep(Strict):
     @model_validator(mode="after")
     def _design_fits(self):
         for key, spec in self.params.items():
+            if isinstance(spec, list) and not spec:
+                raise ValueError(f"{key}: an empty list of values sweeps nothing")
             if self.design == "grid" and isinstance(spec, Span) and spec.num is None:
                 raise ValueError(f"{key}: a grid over a span needs `num`")
             if self.design != "grid" and not isinstance(spec, Span):

@@ -6,6 +6,8 @@ later (by the schema, by cross-reference checks, after `extends:` merging) can
 still point at `file:line`.
 """
 
+import os
+import stat
 from pathlib import Path
 
 import yaml
@@ -85,22 +87,57 @@ class _Builder:
         return ScenarioError([Problem(self.file, line, dotted(path), message)])
 
 
+MAX_FILE_BYTES = 20 * 2**20  # 20 MB: a scenario or record is text a person wrote
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def read_text(path: Path, shown: str | None = None) -> str:
+    """A regular file's text, refusing FIFOs, devices, folders and files over 20 MB.
+
+    The file is opened without blocking and checked on its open descriptor, so a
+    FIFO or a device swapped in after a check is never read.
+    """
+    shown = shown or str(path)
+
+    def refuse(message: str) -> ScenarioError:
+        return ScenarioError([Problem(shown, None, "", message)])
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise refuse("file not found") from None
+    except IsADirectoryError:
+        raise refuse("is a folder, not a file") from None
+    except OSError as exc:
+        raise refuse(f"cannot read file: {exc.strerror or exc}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise refuse("is a folder, not a file")
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device or socket"
+        raise refuse(f"not a regular file ({kind}); only regular files are read")
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            data = fh.read(MAX_FILE_BYTES + 1)  # /proc files say size 0: cap the read itself
+        except OSError as exc:
+            raise refuse(f"cannot read file: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise refuse(f"larger than the {MAX_FILE_BYTES // 2**20} MB limit for a YAML file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise refuse(f"cannot read file: not UTF-8 text ({exc.reason})") from None
+
+
 def load_located(path: Path, shown: str | None = None):
     """Load one YAML document safely, returning Located containers.
 
-    Raises ScenarioError for a missing, unreadable, empty or non-YAML file, and
-    for tags that would build Python objects (they are never executed).
+    Raises ScenarioError for a missing, unreadable, empty, oversized, non-regular or
+    non-YAML file, and for tags that would build Python objects (never executed).
     """
     shown = shown or str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([Problem(shown, None, "", "file not found")]) from None
-    except IsADirectoryError:
-        raise ScenarioError([Problem(shown, None, "", "is a folder, not a file")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise ScenarioError([Problem(shown, None, "", f"cannot read file: {reason}")]) from None
+    text = read_text(Path(path), shown)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # the C parser when present
     try:
         node = loader.get_single_node()
@@ -119,6 +156,8 @@ def load_located(path: Path, shown: str | None = None):
         raise ScenarioError([Problem(shown, line, "", f"not valid YAML: {what}")]) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([Problem(shown, None, "", f"not valid YAML: {exc}")]) from None
+    except RecursionError:
+        raise ScenarioError([Problem(shown, None, "", "not usable: nested too deeply")]) from None
     finally:
         loader.dispose()
 

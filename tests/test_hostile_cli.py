@@ -1,0 +1,139 @@
+"""A sentence, never a traceback, for every mistake on the command line; honest exit codes."""
+
+import time
+
+import pytest
+from failing import fail_for
+from hostile import RECORD, TINY, cli, write
+
+from sim.batching.plan import replication_seed
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    return write(tmp_path, TINY)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run"],
+        ["batch", "--runs", "2"],
+        ["explain", "--member", "A"],
+        ["score", "--record", "REC", "--runs", "2"],
+        ["calibrate", "--record", "REC", "--params", "noise", "--budget", "2", "--runs", "2"],
+        ["compare", "--runs", "2"],
+    ],
+    ids=lambda c: c[0],
+)
+@pytest.mark.parametrize("seed", ["-1", "-99999999999999999999"])
+def test_a_negative_seed_is_a_sentence_on_every_command(tmp_path, capsys, tiny, command, seed):
+    record = write(tmp_path, RECORD, "rec.yaml")
+    args = [command[0], tiny, *[str(record) if a == "REC" else a for a in command[1:]]]
+    code, _, err = cli(capsys, *args, "--seed", seed)
+    assert code == 2 and "seed" in err and "negative" in err
+
+
+@pytest.mark.parametrize(
+    "sweep, phrase",
+    [
+        ("parameters.noise=0.1,,0.2", "empty value"),
+        ("parameters.noise=0.1,0.2,", "empty value"),
+        ("parameters.noise=,", "empty value"),
+        ("parameters.noise={a: 1}", "a single value"),
+        ("parameters.noise=[1, 2]", "parameters.noise"),
+        ("=0.1,0.2", "expected key=v1,v2"),
+        ("parameters.noise", "expected key=v1,v2"),
+        ("parameters.nosie=0.1,0.2", "parameters.nosie"),
+        ("parameters.noise=a,b", "parameters.noise"),
+    ],
+)
+def test_a_bad_sweep_on_the_command_line_is_a_sentence(tmp_path, capsys, tiny, sweep, phrase):
+    code, _, err = cli(
+        capsys, "batch", tiny, "--runs", 2, "--out", tmp_path / "o", "--sweep", sweep
+    )
+    assert code == 2 and phrase in err, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_sweep_key_given_twice_is_refused(tmp_path, capsys, tiny):
+    code, _, err = cli(capsys, "batch", tiny, "--runs", 2, "--out", tmp_path / "o",
+                       "--sweep", "parameters.noise=0.1,0.2", "--sweep", "parameters.noise=0.3")  # fmt: skip
+    assert code == 2 and "twice" in err
+
+
+@pytest.mark.parametrize("spec", ["[]", "{}"])
+def test_an_empty_yaml_sweep_is_caught_by_validate(tmp_path, capsys, spec):
+    f = write(tmp_path, TINY + f"batch:\n  sweep:\n    params:\n      parameters.noise: {spec}\n")
+    code, _, err = cli(capsys, "validate", f)
+    assert code == 2 and "batch.sweep" in err and "empty" in err, err
+    code, _, err = cli(capsys, "batch", f, "--runs", 2, "--out", tmp_path / "o")
+    assert code == 2
+
+
+def test_a_bad_dask_scheduler_fails_fast(tmp_path, capsys, tiny):
+    pytest.importorskip("distributed")
+    began = time.perf_counter()
+    code, _, err = cli(capsys, "batch", tiny, "--runs", 2, "--out", tmp_path / "o",
+                       "--executor", "dask", "--scheduler", "not an address")  # fmt: skip
+    assert code == 2 and "--scheduler" in err
+    assert time.perf_counter() - began < 10
+
+
+def test_an_unreachable_dask_scheduler_is_a_sentence(tmp_path, capsys, tiny):
+    pytest.importorskip("distributed")
+    code, _, err = cli(capsys, "batch", tiny, "--runs", 2, "--out", tmp_path / "o",
+                       "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9")  # fmt: skip
+    assert code == 2 and "cannot reach" in err
+
+
+def test_a_scheduler_without_the_dask_executor_is_refused(tmp_path, capsys, tiny):
+    code, _, err = cli(capsys, "batch", tiny, "--runs", 2, "--out", tmp_path / "o",
+                       "--scheduler", "tcp://127.0.0.1:8786")  # fmt: skip
+    assert code == 2 and "--executor dask" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_batch_with_failed_replications_exits_3_and_counts_them(tmp_path, capsys, monkeypatch):
+    tiny = write(tmp_path, TINY)
+    fail_for(monkeypatch, [replication_seed(1, 0, 1)])
+    code, out, err = cli(capsys, "batch", tiny, "--runs", 4, "--chunk", 2, "--out",
+                         tmp_path / "o", "--no-report")  # fmt: skip
+    assert code == 3
+    assert "1 of 4 replications failed" in err
+
+
+def test_a_batch_without_failures_exits_0(tmp_path, capsys, tiny):
+    code, _, _ = cli(capsys, "batch", tiny, "--runs", 3, "--out", tmp_path / "o", "--no-report")
+    assert code == 0
+
+
+def test_score_when_every_replication_failed_is_a_sentence(tmp_path, capsys, monkeypatch):
+    tiny = write(tmp_path, TINY)
+    record = write(tmp_path, RECORD, "rec.yaml")
+    fail_for(monkeypatch, [replication_seed(1, 0, k) for k in range(3)])
+    code, _, err = cli(capsys, "score", tiny, "--record", record, "--runs", 3, "--out",
+                       tmp_path / "o")  # fmt: skip
+    assert code == 3 and "every replication failed" in err
+
+
+@pytest.mark.parametrize("round_", ["-1", "100000"])
+def test_explain_a_round_out_of_range_is_a_sentence(capsys, tiny, round_):
+    code, _, err = cli(capsys, "explain", tiny, "--member", "A", "--round", round_)
+    assert code == 2 and "round" in err
+
+
+def test_explain_an_unknown_member_is_a_sentence(capsys, tiny):
+    code, _, err = cli(capsys, "explain", tiny, "--member", "ZZ")
+    assert code == 2
+
+
+@pytest.mark.parametrize("runs", ["0", "-5", "1.5", "many"])
+def test_bad_run_counts_are_sentences(tmp_path, capsys, tiny, runs):
+    code, _, err = cli(capsys, "batch", tiny, "--runs", runs, "--out", tmp_path / "o")
+    assert code == 2 and "--runs" in err
+
+
+def test_an_override_without_a_key_is_a_sentence(tmp_path, capsys, tiny):
+    code, _, err = cli(capsys, "run", tiny, "--set", "=1", "--out", tmp_path / "o")
+    assert code == 2
