@@ -22,11 +22,7 @@ def calibrate_command(
     if split is None:
         split = _middle_date(record)
     fit = calibrate(scenario, record, ranges, split, budget, runs, seed)
-    out = (
-        Path(out)
-        if out
-        else Path(path).parent / "calibrated" / f"{scenario.name}-fit-{split.isoformat()}.yaml"
-    )
+    out = Path(out) if out else default_variant(path, scenario.name, split)
     out.parent.mkdir(parents=True, exist_ok=True)
     extends = _relative(Path(path), out.parent)
     header = [
@@ -49,6 +45,11 @@ def calibrate_command(
     lines += ["", *scores.table([(label, "", s) for label, s in fit.scores.items()], keys)]
     lines.append(f"variant: {out}")
     return lines
+
+
+def default_variant(path, name: str, split) -> Path:
+    """Where a fitted variant goes unless --out says: beside the scenario, in calibrated/."""
+    return Path(path).parent / "calibrated" / f"{name}-fit-{split.isoformat()}.yaml"
 
 
 def _middle_date(record):

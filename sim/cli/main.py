@@ -11,6 +11,7 @@ from sim.engine.world import build_world
 from sim.errors import FailedRunsError, Problem, ScenarioError
 from sim.report.explain import ExplainError, explain
 from sim.results.files import write_json
+from sim.results.paths import check_file, check_folder
 from sim.scenario.loader import load_scenario
 
 DEFAULT_SEED = 1
@@ -52,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", help="scenario YAML file")
     run.add_argument("--seed", type=_natural, default=DEFAULT_SEED, help="random seed (default 1)")
     run.add_argument("--out", type=Path, help="results folder (default results/<scenario>/<stamp>)")
+    _add_force(run)
     _add_set(run)
     run.set_defaults(handler=_run)
 
@@ -91,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     sco.add_argument("--runs", type=_positive, help="replications (default: the scenario's)")
     sco.add_argument("--seed", type=_natural, help="batch seed")
     sco.add_argument("--out", type=Path, help="results folder (default results/<scenario>/<stamp>)")
+    _add_force(sco)
     _add_set(sco)
     sco.set_defaults(handler=_score)
 
@@ -113,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--runs", type=_positive, default=200, help="replications per evaluation")
     cal.add_argument("--seed", type=_natural, default=1, help="seed of the common random numbers")
     cal.add_argument("--out", type=Path, help="variant file (default scenarios/.../calibrated/...)")
+    _add_force(cal)
     _add_set(cal)
     cal.set_defaults(handler=_calibrate)
 
@@ -123,6 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     cmp_.add_argument("--seed", type=_natural, default=1, help="batch seed")
     cmp_.add_argument("--out", type=Path, help="results folder (default results/compare/<stamp>)")
+    _add_force(cmp_)
     _add_set(cmp_)
     cmp_.set_defaults(handler=_compare)
 
@@ -156,6 +161,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_force(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--force", action="store_true",
+        help="write into an --out that already holds files (never over the command's inputs)",
+    )  # fmt: skip
+
+
+def _inputs(*scenarios, record=None) -> list[Path]:
+    """Every file a command reads: the scenarios, each base they extend, the record."""
+    from sim.scenario.loader import extends_chain
+
+    files = [p for s in scenarios for p, _ in extends_chain(s)]
+    return files + ([Path(record)] if record else [])
+
+
 def _add_set(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
@@ -171,8 +191,9 @@ def _run(args) -> int:
     from sim.scenario.loader import scenario_digest
 
     scenario = load_scenario(args.scenario, args.overrides)
-    model = sim.run(scenario, seed=args.seed)
     out = args.out or _stamped(Path("results") / scenario.name)
+    check_folder(out, _inputs(args.scenario), args.force)  # before any work
+    model = sim.run(scenario, seed=args.seed)
     results = Results.from_history(model.history, [0], [args.seed], seed=args.seed)
     results.save(out)
     plots.trajectory(model.history, out / "plots" / "trajectory.png")
@@ -248,6 +269,7 @@ def _batch(args) -> int:
             args.scenario, args.runs, args.seed, args.sweep or None, args.overrides, args.chunk
         )
         out = args.out or _stamped(Path("results") / plan.name)
+    check_folder(out, _inputs(args.scenario), reuse=_batch_folder)
     workers = args.workers or (os.cpu_count() or 1 if plan.total_runs >= POOL_FROM else 1)
     from sim.batching.budget import check_budget
 
@@ -268,6 +290,14 @@ def _batch(args) -> int:
               f"`error`); exit status {FAILED_RUNS}", file=sys.stderr)  # fmt: skip
         return FAILED_RUNS
     return 0
+
+
+def _batch_folder(folder: Path) -> bool:
+    """A folder a batch may go on in: one holding a batch (the runner checks it is the same
+    batch) or only a batch's lock (the runner says whether its holder still runs)."""
+    from sim.batching.folder import LOCK
+
+    return (folder / "batch.json").exists() or all(p.name == LOCK for p in folder.iterdir())
 
 
 def _resumable(args):
@@ -334,6 +364,7 @@ def _score(args) -> int:
     _check_record(args.scenario, args.record, scenario)  # before the batch, not after it
     name = scenario.name
     out = args.out or _stamped(Path("results") / name)
+    check_folder(out, _inputs(args.scenario, record=args.record), args.force)
     result = api.score(args.scenario, args.record, args.runs, args.seed, args.overrides, out)
     from sim.report import scores
 
@@ -347,13 +378,20 @@ def _check_record(path, record, scenario) -> None:
     from sim.scenario.loader import extends_chain
 
     names = [scenario.name, *(name for _, name in extends_chain(path)[1:])]
-    load_record(record, scenario, names)
+    return load_record(record, scenario, names)
 
 
 def _calibrate(args) -> int:
-    from sim.cli.commands import calibrate_cases_command, calibrate_command
+    from sim.cli.commands import (
+        _middle_date,
+        calibrate_cases_command,
+        calibrate_command,
+        default_variant,
+    )
 
     if args.record is None:
+        if args.out:  # an existing file (an input among them) only with --force
+            check_file(args.out, [], args.force)
         lines = calibrate_cases_command(
             args.scenario, args.params, args.budget, args.runs, args.seed, args.overrides, args.out
         )
@@ -363,10 +401,15 @@ def _calibrate(args) -> int:
         raise ScenarioError(
             [Problem("calibrate", None, "", "with --record give one scenario; without, give cases")]
         )
-    _check_record(args.scenario[0], args.record, load_scenario(args.scenario[0], args.overrides))
+    path = args.scenario[0]
+    scenario = load_scenario(path, args.overrides)
+    record = _check_record(path, args.record, scenario)
+    split = args.split or _middle_date(record)
+    out = args.out or default_variant(path, scenario.name, split)
+    check_file(out, _inputs(path, record=args.record), args.force)  # before the fit
     lines = calibrate_command(
-        args.scenario[0], args.record, args.params, args.budget, args.split, args.runs, args.seed,
-        args.overrides, args.out,
+        args.scenario[0], args.record, args.params, args.budget, split, args.runs, args.seed,
+        args.overrides, out,
     )  # fmt: skip
     print("\n".join(lines))
     return 0
@@ -375,7 +418,10 @@ def _calibrate(args) -> int:
 def _compare(args) -> int:
     from sim import api
 
+    for path in args.scenarios:
+        load_scenario(path, args.overrides)  # every problem in every file before anything runs
     out = args.out or _stamped(Path("results") / "compare")
+    check_folder(out, _inputs(*args.scenarios), args.force)
     result = api.compare(args.scenarios, args.runs, args.seed, args.overrides, out)
     print("\n".join([*result.lines(), f"results: {out}/ (compare.csv, compare.md, compare.png)"]))
     return 0

@@ -7,6 +7,7 @@ documented in README.md ("Limits"). Memory and time within them are estimated by
 
 import math
 import os
+import re
 
 from sim.errors import Problem, ScenarioError, dotted
 from sim.scenario.schema import Scenario
@@ -20,6 +21,23 @@ MAX_TOTAL_RUNS = 100_000_000  # replications of a whole batch, every sweep point
 MAX_POINTS = 10_000  # sweep points of one batch
 MAX_CHUNKS = 100_000  # chunk files of one batch
 WORKERS_PER_CORE = 4
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")  # one folder name, never a path
+
+
+def plain_name(text: str) -> str:
+    """`text` made into a scenario name: runs of other characters become `-`."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "scenario"
+    return name[:100]
+
+
+def name_problems(scenario: Scenario, data, file: str) -> list[Problem]:
+    """A scenario's name names its results folder: it must not be a path."""
+    if _NAME.match(scenario.name) and ".." not in scenario.name:
+        return []
+    where = where_of(data, ("name",)) or (file, None)
+    msg = (f"{scenario.name[:60]!r} is not a plain name: use letters, digits, '.', '_' and '-' "
+           "(no '/', no '..'; up to 100 characters)")  # fmt: skip
+    return [Problem(where[0], where[1], "name", msg)]
 
 
 def rounds_of(scenario: Scenario) -> int:

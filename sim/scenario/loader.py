@@ -20,7 +20,7 @@ from sim.scenario.checks import (
     cross_check,
     valid_parts,
 )
-from sim.scenario.limits import size_problems
+from sim.scenario.limits import name_problems, plain_name, size_problems
 from sim.scenario.membertable import read_members_table
 from sim.scenario.schema import PARAMETER_NAMES, Scenario
 from sim.scenario.yamlfile import (
@@ -57,7 +57,7 @@ def load_scenario(path: "str | Path | Scenario", overrides: list[str] | None = N
         data = _resolve(path, stack=())
     for text in overrides or []:
         _apply_override(data, text)
-    data.setdefault("name", path.stem)
+    data.setdefault("name", plain_name(path.stem))
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -66,7 +66,8 @@ def load_scenario(path: "str | Path | Scenario", overrides: list[str] | None = N
         partial, unsure = valid_parts(data)
         problems += cross_check(partial, data, str(path), unsure)
         raise ScenarioError(problems) from None
-    problems = cross_check(scenario, data, str(path)) + size_problems(scenario, data, str(path))
+    problems = cross_check(scenario, data, str(path))
+    problems += size_problems(scenario, data, str(path)) + name_problems(scenario, data, str(path))
     if problems:
         raise ScenarioError(problems)
     return scenario

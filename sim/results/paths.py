@@ -1,0 +1,119 @@
+"""Output paths, checked before any work starts: never over an input, another run or batch,
+a device, or into a folder that already holds files (unless the user says `--force`).
+
+Each check raises ScenarioError with one sentence naming the path, so the command
+line reports it like any other bad input (exit status 2) and nothing is computed.
+"""
+
+import os
+import stat
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from sim.errors import Problem, ScenarioError
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def _refuse(flag: str, path: Path, message: str) -> ScenarioError:
+    return ScenarioError([Problem(f"{flag} {path}", None, "", message)])
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISREG(mode):
+        return "a file"
+    return "a device, FIFO or socket"
+
+
+def _writable_parent(path: Path, flag: str, shown: Path) -> None:
+    """The nearest existing ancestor of `path` is a folder this process can create files in."""
+    parent = path.parent
+    while not parent.exists():
+        if parent == parent.parent:
+            break
+        parent = parent.parent
+    if not parent.is_dir():
+        raise _refuse(flag, shown, f"cannot be created: {parent} is {_kind(parent.stat().st_mode)}")
+    try:  # a real probe: permission bits say nothing for root or a read-only mount
+        probe = tempfile.mkdtemp(prefix=".coalition-sim-probe-", dir=parent)
+        os.rmdir(probe)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise _refuse(
+            flag, shown, f"cannot be written: {parent} refuses new files ({reason})"
+        ) from None
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def check_folder(
+    out: Path,
+    inputs: Iterable[Path] = (),
+    force: bool = False,
+    reuse: Callable[[Path], bool] | None = None,
+    flag: str = "--out",
+) -> Path:
+    """Check that results may be written into the folder `out`; return it.
+
+    Args:
+        out: the results folder.
+        inputs: files the command reads (the scenario, its bases, a record).
+        force: allow a folder that already holds files.
+        reuse: says whether an existing non-empty folder is one this command may go on
+            with (a batch folder of the same batch, for instance).
+        flag: the option that named `out`, for the message.
+    """
+    out = Path(out)
+    for path in inputs:
+        if _same(out, Path(path)):
+            raise _refuse(flag, out, "is an input of this command; choose another folder")
+    if out.exists() or out.is_symlink():
+        try:
+            mode = out.stat().st_mode
+        except OSError:
+            raise _refuse(flag, out, "is a broken link; choose another folder") from None
+        if not stat.S_ISDIR(mode):
+            raise _refuse(flag, out, f"is {_kind(mode)}, not a folder; choose a folder")
+        if any(out.iterdir()) and not force and not (reuse and reuse(out)):
+            msg = ("already holds files (another run or batch?); choose a new or empty folder, "
+                   "or add --force to write into it")  # fmt: skip
+            raise _refuse(flag, out, msg)
+        probe_in = out / "probe"
+    else:
+        probe_in = out
+    _writable_parent(probe_in, flag, out)
+    return out
+
+
+def check_file(out: Path, inputs: Iterable[Path] = (), force: bool = False, flag="--out") -> Path:
+    """Check that a scenario file may be written at `out`; return it.
+
+    An input (the scenario, a base it extends, the record) is never written over, even
+    with `force`; another existing file only with `force`.
+    """
+    out = Path(out)
+    if not out.name.lower().endswith(YAML_SUFFIXES):
+        raise _refuse(flag, out, "must name a .yaml or .yml file")
+    for path in inputs:
+        if _same(out, Path(path)):
+            raise _refuse(flag, out, "is an input of this command (the scenario, a base it "
+                          "extends, or the record); choose another file")  # fmt: skip
+    if out.exists() or out.is_symlink():
+        try:
+            mode = out.stat().st_mode
+        except OSError:
+            raise _refuse(flag, out, "is a broken link; choose another file") from None
+        if not stat.S_ISREG(mode):
+            raise _refuse(flag, out, f"is {_kind(mode)}, not a file")
+        if not force:
+            raise _refuse(flag, out, "exists; choose another file, or add --force to replace it")
+    _writable_parent(out, flag, out)
+    return out
