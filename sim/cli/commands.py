@@ -102,3 +102,60 @@ def calibrate_cases_command(texts, params, budget, runs, seed, overrides, out) -
         write_atomic(Path(out), "\n".join(text))
         lines.append(f"parameters: {out}")
     return lines
+
+
+# --- crossval ------------------------------------------------------------------------------
+
+
+def crossval_command(texts, params, budget, runs, seed, overrides, out) -> list[str]:
+    """Leave-one-contest-out: print and write the table, draw the left-out fans."""
+    import csv
+    import time
+
+    import numpy as np
+
+    from sim.evaluate.calibrate import Case, case_paths
+    from sim.evaluate.crossval import COLUMNS, crossval
+    from sim.report import plots
+    from sim.report.scores import QUANTILES
+
+    cases = []
+    for scenario_path, record_path in case_paths(texts):
+        scenario = load_scenario(scenario_path, overrides)
+        cases.append(Case(scenario.name, scenario, load_record(record_path, scenario)))
+    ranges = parse_params(params)
+    began = time.perf_counter()
+    result = crossval(cases, ranges, budget, runs, seed)
+    took = time.perf_counter() - began
+    out = Path(out)
+    (out / "plots").mkdir(parents=True, exist_ok=True)
+    rows = result.rows()
+    keys = ["case", "forecaster", *COLUMNS, "fitted"]
+    with open(out / "crossval.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows({k: ("" if r.get(k) is None else r[k]) for k in keys} for r in rows)
+    panels = []
+    for fold in result.folds:
+        forecast, record, world = fold.forecast, fold.case.record, fold.forecast.world
+        q = np.quantile(forecast.supporters, QUANTILES, axis=0)
+        seen = record.appointment
+        marks = [(seen.date, f"observed: {seen.winner} {seen.date}")] if seen else []
+        observed = [(s.date, s.candidate, s.supporters) for s in record.support]
+        panels.append(plots.FanPanel(f"{fold.case.name} (left out)", world.dates,
+                                     world.candidates, q, observed, marks,
+                                     world.rounds[-1].deadline))  # fmt: skip
+    figure = plots.fan(panels, out / "plots" / "crossval_fans.png", "Left-out cases")
+    table = [(f"{r['case']}: {r['forecaster']}", "", {k: r[k] for k in COLUMNS if r[k] is not None})
+             for r in rows]  # fmt: skip
+    lines = [
+        f"leave-one-contest-out on {len(cases)} cases, fitting {', '.join(ranges)} "
+        f"({budget} evaluations x {runs} replications per fold) in {took:.0f} s",
+        *scores.table(table, list(COLUMNS)),
+        "",
+        *[f"{f.case.name}: fitted without it: "
+          + ", ".join(f"{k}={v:.4g}" for k, v in f.fitted.items()) for f in result.folds],
+        f"table: {out / 'crossval.csv'}",
+        f"figure: {figure}",
+    ]  # fmt: skip
+    return lines

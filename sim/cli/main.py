@@ -120,6 +120,19 @@ def _parser() -> argparse.ArgumentParser:
     _add_set(cal)
     cal.set_defaults(handler=_calibrate)
 
+    cv = sub.add_parser("crossval", help="leave-one-contest-out: fit on the others, score each")
+    cv.add_argument("cases", nargs="+", help="SCENARIO:RECORD pairs or case list files")
+    cv.add_argument("--params", nargs="+", required=True, metavar="NAME[=LOW:HIGH]",
+                    help="behavioural parameters to fit")  # fmt: skip
+    cv.add_argument(
+        "--budget", type=_positive, default=30, help="evaluations per fold (default 30)"
+    )
+    cv.add_argument("--runs", type=_positive, default=200, help="replications per evaluation")
+    cv.add_argument("--seed", type=_natural, default=1, help="seed of the common random numbers")
+    cv.add_argument("--out", type=Path, help="results folder (default results/crossval/<stamp>)")
+    _add_set(cv)
+    cv.set_defaults(handler=_crossval)
+
     cmp_ = sub.add_parser("compare", help="run the same batch on a scenario and its variants")
     cmp_.add_argument("scenarios", nargs="+", help="the scenario, then variants")
     cmp_.add_argument(
@@ -411,6 +424,17 @@ def _calibrate(args) -> int:
         args.scenario[0], args.record, args.params, args.budget, split, args.runs, args.seed,
         args.overrides, out,
     )  # fmt: skip
+    print("\n".join(lines))
+    return 0
+
+
+def _crossval(args) -> int:
+    from sim.cli.commands import crossval_command
+
+    out = args.out or _stamped(Path("results") / "crossval")
+    lines = crossval_command(
+        args.cases, args.params, args.budget, args.runs, args.seed, args.overrides, out
+    )
     print("\n".join(lines))
     return 0
 

@@ -1,0 +1,80 @@
+"""Leave-one-contest-out: fit on all cases but one, score on the one left out.
+
+A parameter set earns trust only on contests it was not fitted on. For each case the shared
+parameters are fitted (`calibrate_cases`) on the others, then the left-out case is forecast
+with them and scored beside the three baselines (compromise, major powers, uniform).
+"""
+
+from dataclasses import dataclass
+
+from sim.evaluate.calibrate import Case, Objective, calibrate_cases
+from sim.evaluate.forecast import Forecast
+from sim.evaluate.score import baselines, outcome_scores, score
+
+# The columns of the crossval table, in order (a baseline gives only the first three).
+COLUMNS = (
+    "p_observed", "brier", "log_score", "date_error_days", "date_in_50", "date_in_90",
+    "support_rmse", "declaration_rank_rho", "holdout_hit_rate",
+)  # fmt: skip
+
+
+@dataclass
+class Fold:
+    """One left-out case: the parameters fitted without it, its forecast and scores."""
+
+    case: Case
+    fitted: dict[str, float]
+    forecast: Forecast
+    scores: dict[str, float]
+    baselines: dict[str, dict[str, float]]  # baseline name -> outcome scores
+
+
+@dataclass
+class CrossVal:
+    """Every fold of a leave-one-contest-out run."""
+
+    folds: list[Fold]
+
+    def rows(self) -> list[dict]:
+        """One row per case and forecaster (the model, then each baseline)."""
+        out = []
+        for fold in self.folds:
+            name = fold.case.name
+            fitted = ", ".join(f"{k}={v:.4g}" for k, v in fold.fitted.items())
+            out.append({"case": name, "forecaster": "agent-based model", "fitted": fitted,
+                        **{k: fold.scores.get(k) for k in COLUMNS}})  # fmt: skip
+            for label, scores in fold.baselines.items():
+                out.append({"case": name, "forecaster": label, "fitted": "",
+                            **{k: scores.get(k) for k in COLUMNS}})  # fmt: skip
+        return out
+
+
+def crossval(
+    cases: list[Case],
+    ranges: dict[str, tuple[float, float]],
+    budget: int = 30,
+    runs: int = 200,
+    seed: int = 1,
+    progress: bool | None = None,
+) -> CrossVal:
+    """Leave each case out in turn: fit on the others, score on it.
+
+    Args:
+        cases: at least two contests.
+        ranges: the shared parameters to fit, name -> (low, high).
+        budget, runs, seed, progress: as for `calibrate_cases` (the same seeds in every fold).
+
+    Returns:
+        A CrossVal with one Fold per case, in the order given.
+    """
+    if len(cases) < 2:
+        raise ValueError("crossval needs at least two cases")
+    folds = []
+    for k, held in enumerate(cases):
+        others = cases[:k] + cases[k + 1 :]
+        fit = calibrate_cases(others, ranges, budget, runs, seed, progress)
+        forecast = Objective(held.scenario, held.record, runs, seed).forecast(fit.best)
+        world = forecast.world
+        base = {b.name: outcome_scores(b.probabilities, held.record) for b in baselines(world)}
+        folds.append(Fold(held, fit.best, forecast, score(forecast, held.record), base))
+    return CrossVal(folds)
