@@ -19,8 +19,8 @@ import numpy as np
 from sim.engine.streams import seed_sequence_words
 from sim.errors import Problem, ScenarioError
 from sim.scenario.limits import check_chunks, check_points, check_runs
-from sim.scenario.loader import load_scenario, scenario_digest
-from sim.scenario.schema import Scenario, Span, Sweep
+from sim.scenario.loader import load_scenario, long_key, resolve, scenario_digest
+from sim.scenario.schema import Parameters, Scenario, Span, Sweep
 from sim.scenario.yamlfile import load_located, where_of
 from sim.version import __version__
 
@@ -59,15 +59,27 @@ class Point:
 
 @dataclass(frozen=True)
 class Chunk:
-    """Replications [start, stop) of one point: the unit of work and of writing."""
+    """Runs [start, stop) of the batch, numbered point by point (run = point x runs per
+    point + replication): the unit of work and of writing. A chunk may span several sweep
+    points, so a sweep of many small points is written in a few files, not one per point."""
 
-    point: int
     start: int
     stop: int
+    runs_per_point: int
 
     @property
     def name(self) -> str:
-        return f"p{self.point:04d}-r{self.start:09d}"
+        return f"r{self.start:09d}"
+
+    def pieces(self) -> list[tuple[int, int, int]]:
+        """(point, first replication, stop) of each point's share of the chunk."""
+        out, run = [], self.start
+        while run < self.stop:
+            point, rep = divmod(run, self.runs_per_point)
+            stop = min(self.stop, (point + 1) * self.runs_per_point)
+            out.append((point, rep, rep + stop - run))
+            run = stop
+        return out
 
 
 @dataclass
@@ -88,10 +100,9 @@ class Plan:
 
     @property
     def chunks(self) -> list[Chunk]:
+        total = self.total_runs
         return [
-            Chunk(p.index, a, min(a + self.chunk, self.runs))
-            for p in self.points
-            for a in range(0, self.runs, self.chunk)
+            Chunk(a, min(a + self.chunk, total), self.runs) for a in range(0, total, self.chunk)
         ]
 
     @property
@@ -161,17 +172,26 @@ def plan_batch(
     if design is not None:
         values = [dict(v) for v in design] or [{}]
     else:
-        values = design_points(sweep, seed) if sweep else [{}]
+        folder = Path(path).parent if not isinstance(path, Scenario) else None
+        values = design_points(sweep, seed, folder) if sweep else [{}]
+    from_file = design is None and sweep is not None and sweep.design == "points"
     runs = runs or settings.replications
     chunk = chunk or settings.chunk
     check_runs(runs, len(values))
-    check_chunks(len(values) * math.ceil(runs / chunk))
+    check_chunks(math.ceil(len(values) * runs / chunk))  # a chunk may span several points
     points = []
+    resolved = resolve(path) if len(values) > 1 and not isinstance(path, Scenario) else None
     for index, point in enumerate(values):
         sets = [f"{k}={json.dumps(v)}" for k, v in point.items()]
         try:
-            scenario = load_scenario(path, [*overrides, *sets]) if sets else base
+            scenario = load_scenario(path, [*overrides, *sets], resolved) if sets else base
         except ScenarioError as exc:
+            if from_file:  # point at the design file's row
+                shown = str(Path(path).parent / sweep.file)
+                line = read_design.lines[index]
+                raise ScenarioError(
+                    [Problem(shown, line, q.path, q.message) for q in exc.problems]
+                ) from None
             raise _sweep_error(
                 path, exc, from_cli=bool(sweeps) or design is not None or isinstance(path, Scenario)
             ) from None
@@ -187,16 +207,25 @@ def plan_batch(
     )
 
 
-def design_points(sweep: Sweep, seed: int) -> list[dict[str, Any]]:
-    """The sweep's points in a fixed order: a grid's product, or an LHS or Sobol sample."""
+def design_points(sweep: Sweep, seed: int, base: Path | None = None) -> list[dict[str, Any]]:
+    """The sweep's points in a fixed order: a grid's product, an LHS or Sobol-sequence sample,
+    or the rows of a points file (`base` is the scenario's folder, where `file` is found).
+
+    A behavioural parameter that takes whole numbers gets whole numbers from a span."""
+    if sweep.design == "points":
+        points = read_design(Path(base or ".") / sweep.file)
+        check_points(len(points), "batch.sweep.file")
+        return points
     keys = list(sweep.params)
+    whole = [_integer(k) for k in keys]
     if sweep.design == "grid":
         sizes = [s.num if isinstance(s, Span) else len(s) for s in sweep.params.values()]
         check_points(math.prod(sizes), "batch.sweep")
         axes = []
-        for spec in sweep.params.values():
+        for spec, integer in zip(sweep.params.values(), whole, strict=True):
             if isinstance(spec, Span):
-                axes.append([float(v) for v in np.linspace(spec.min, spec.max, spec.num)])
+                axis = [float(v) for v in np.linspace(spec.min, spec.max, spec.num)]
+                axes.append(list(dict.fromkeys(round(v) for v in axis)) if integer else axis)
             else:
                 axes.append(list(spec))
         return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*axes)]
@@ -211,7 +240,65 @@ def design_points(sweep: Sweep, seed: int) -> list[dict[str, Any]]:
     lo = np.array([sweep.params[k].min for k in keys])
     hi = np.array([sweep.params[k].max for k in keys])
     values = qmc.scale(unit, lo, hi) if (hi > lo).all() else lo + unit * (hi - lo)
-    return [dict(zip(keys, map(float, row), strict=True)) for row in values]
+    return [
+        {
+            k: (round(v) if integer else v)
+            for k, v, integer in zip(keys, map(float, row), whole, strict=True)
+        }
+        for row in values
+    ]
+
+
+def _integer(key: str) -> bool:
+    """Whether a swept key is a behavioural parameter that takes whole numbers."""
+    name = long_key(key).removeprefix("parameters.")
+    field = Parameters.model_fields.get(name) if long_key(key).startswith("parameters.") else None
+    return field is not None and field.annotation is int
+
+
+def read_design(path: Path) -> list[dict[str, Any]]:
+    """A user's points: a CSV with one column per swept key and one row per point.
+
+    Raises ScenarioError with `file.csv:row: column: problem` for each bad cell."""
+    import csv
+
+    import yaml
+
+    shown = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "cannot be read"
+        raise ScenarioError([Problem(shown, None, "", f"design file: {reason}")]) from None
+    rows = list(csv.reader(text.splitlines()))
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise ScenarioError([Problem(shown, 1, "", "a design file needs a header of swept keys")])
+    header = [h.strip() for h in rows[0]]
+    problems = [Problem(shown, 1, h or f"column {j + 1}", "empty or repeated column name")
+                for j, h in enumerate(header) if not h or header.index(h) != j]  # fmt: skip
+    points = []
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            problems.append(Problem(shown, line, "", f"{len(row)} cells for {len(header)} columns"))
+            continue
+        point = {}
+        for key, cell in zip(header, row, strict=True):
+            if not cell.strip():
+                problems.append(Problem(shown, line, key, "empty cell"))
+                continue
+            try:
+                point[key] = yaml.safe_load(cell)
+            except (yaml.YAMLError, ValueError):
+                point[key] = cell
+        points.append((line, point))
+    if not points and not problems:
+        problems.append(Problem(shown, None, "", "a design file needs at least one row"))
+    if problems:
+        raise ScenarioError(problems)
+    read_design.lines = [line for line, _ in points]
+    return [p for _, p in points]
 
 
 def _cli_sweep(texts: list[str]) -> Sweep:

@@ -137,9 +137,12 @@ def _run(plan, out, executor, progress, workers, format) -> BatchOutcome:
 
 
 def _task(plan: Plan, chunk) -> ChunkTask:
-    point = plan.points[chunk.point]
-    return ChunkTask(chunk, point.scenario, point.digest, plan.seed, plan.runs,
-                     [p.values for p in plan.points], plan.swept)  # fmt: skip
+    scenarios = {}
+    for point, _, _ in chunk.pieces():
+        p = plan.points[point]
+        scenarios[point] = (p.scenario, p.digest)
+    return ChunkTask(chunk, scenarios, plan.seed, plan.runs, [p.values for p in plan.points],
+                     plan.swept)  # fmt: skip
 
 
 def batch_manifest(plan: Plan, outcome: BatchOutcome) -> dict:

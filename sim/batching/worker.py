@@ -15,8 +15,8 @@ class ChunkTask:
     """What a worker needs to run one chunk (small to send: the scenario, not its world)."""
 
     chunk: Chunk
-    scenario: Scenario
-    digest: str  # of the scenario, so a worker builds each point's world once
+    scenarios: dict[int, tuple[Scenario, str]]  # point -> scenario and its digest, for the
+    # chunk's points (a worker builds each point's world once)
     seed: int
     runs_per_point: int
     points: list[dict]
@@ -45,26 +45,27 @@ def world_for(scenario: Scenario, key: str) -> World:
 
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
-    """Simulate one chunk's replications together; isolate any that raise and go on."""
-    chunk = task.chunk
+    """Simulate one chunk's replications, point by point; isolate any that raise and go on."""
     began = time.perf_counter()
-    world = world_for(task.scenario, task.digest)
-    seeds = replication_seeds(task.seed, chunk.point, chunk.start, chunk.stop)
-    runs = [chunk.point * task.runs_per_point + k for k in range(chunk.start, chunk.stop)]
     describe = {"points": task.points, "swept": task.swept, "seed": task.seed,
                 "runs_per_point": task.runs_per_point}  # fmt: skip
-    try:
-        results = Results.from_history(simulate(world, seeds), runs, seeds, chunk.point, **describe)
-        errors = 0
-    except Exception:
-        parts, errors = [], 0
-        for run, s in zip(runs, seeds, strict=True):  # find the replications that fail
-            try:
-                history = simulate(world, [s])
-                parts.append(Results.from_history(history, [run], [s], chunk.point, **describe))
-            except Exception as exc:
-                error = f"{type(exc).__name__}: {exc}"
-                parts.append(Results.failed(world, [run], [s], chunk.point, error, **describe))
-                errors += 1
-        results = Results.concat(parts)
-    return ChunkResult(chunk, results, errors, time.perf_counter() - began)
+    parts, errors = [], 0
+    for point, start, stop in task.chunk.pieces():
+        world = world_for(*task.scenarios[point])
+        seeds = replication_seeds(task.seed, point, start, stop)
+        runs = [point * task.runs_per_point + k for k in range(start, stop)]
+        try:
+            parts.append(
+                Results.from_history(simulate(world, seeds), runs, seeds, point, **describe)
+            )
+        except Exception:
+            for run, s in zip(runs, seeds, strict=True):  # find the replications that fail
+                try:
+                    history = simulate(world, [s])
+                    parts.append(Results.from_history(history, [run], [s], point, **describe))
+                except Exception as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+                    parts.append(Results.failed(world, [run], [s], point, error, **describe))
+                    errors += 1
+    results = parts[0] if len(parts) == 1 else Results.concat(parts)
+    return ChunkResult(task.chunk, results, errors, time.perf_counter() - began)

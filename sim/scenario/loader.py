@@ -37,12 +37,21 @@ SCENARIO_KEYS = {f.alias or n for n, f in Scenario.model_fields.items()} | {
 }
 
 
-def load_scenario(path: "str | Path | Scenario", overrides: list[str] | None = None) -> Scenario:
+def resolve(path: str | Path):
+    """A scenario file read and its `extends:` chain merged, not yet checked (to load many
+    variants of one file, each with its own overrides, while reading the file once)."""
+    return _resolve(Path(path), stack=())
+
+
+def load_scenario(
+    path: "str | Path | Scenario", overrides: list[str] | None = None, resolved=None
+) -> Scenario:
     """Load, resolve and check a scenario file; raise ScenarioError listing every problem.
 
     Args:
         path: a scenario YAML file, or a loaded `Scenario` to apply `overrides` to.
         overrides: `key=value` texts, as `--set` takes them.
+        resolved: what `resolve(path)` gave, to skip reading the file again.
 
     Returns:
         The validated scenario.
@@ -54,7 +63,7 @@ def load_scenario(path: "str | Path | Scenario", overrides: list[str] | None = N
         path = Path(f"<{path.name}>")
     else:
         path = Path(path)
-        data = _resolve(path, stack=())
+        data = _shallow(resolved) if resolved is not None else _resolve(path, stack=())
     for text in overrides or []:
         _apply_override(data, text)
     data.setdefault("name", plain_name(path.stem))
@@ -305,7 +314,14 @@ def _apply_override(data: LocatedDict, text: str) -> None:
         ) from None
     node, path = data, []
     for k in keys[:-1]:
-        node = _child(node, k, path, shown)
+        child = _child(node, k, path, shown)
+        # Copy on write: `data` may share its nodes with a resolved file loaded many times.
+        fresh = _shallow(child)
+        if isinstance(node, list):
+            node[next(i for i, item in enumerate(node) if item is child)] = fresh
+        else:
+            node[k] = fresh
+        node = fresh
         path.append(k)
     last = keys[-1]
     if not isinstance(node, dict):
@@ -315,6 +331,19 @@ def _apply_override(data: LocatedDict, text: str) -> None:
         node.item_where[last] = (shown, None)
     if path and path[0] != "sources" and last not in ("source", "assumption", "note"):
         _mark_assumed(node, last)
+
+
+def _shallow(node):
+    """A copy of one container (its items shared), keeping where it was written."""
+    if isinstance(node, LocatedDict):
+        out = LocatedDict(node)
+        out.where, out.item_where = node.where, dict(node.item_where)
+        return out
+    if isinstance(node, LocatedList):
+        out = LocatedList(node)
+        out.where, out.item_where = node.where, list(node.item_where)
+        return out
+    return type(node)(node) if isinstance(node, dict | list) else node
 
 
 def long_key(key: str) -> str:
@@ -336,7 +365,7 @@ def _mark_assumed(block: dict, field: str) -> None:
     marked = block.get("assumption")
     if isinstance(marked, list):
         if field not in marked:
-            marked.append(field)
+            block["assumption"] = [*marked, field]  # a new list: the old one may be shared
     elif not marked:
         block["assumption"] = [field] if block.get("source") else True
 

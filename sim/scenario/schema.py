@@ -4,6 +4,7 @@ Structure only; cross-references (a member named by a rule exists, a cited
 source is listed, ...) are checked in `sim.scenario`, which can name them all.
 """
 
+import warnings
 from datetime import date
 from typing import Any, Literal
 
@@ -339,14 +340,40 @@ class Span(Strict):
 
 
 class Sweep(Strict):
-    """Points to run: a grid over listed values or spans, or a space-filling design over spans."""
+    """Points to run: a grid over listed values or spans, a space-filling design over spans
+    (`lhs`, `sobol-sequence`), or the user's own points (`points`, one row each in `file`)."""
 
-    design: Literal["grid", "lhs", "sobol"] = "grid"
-    params: dict[str, list[Scalar] | Span] = Field(min_length=1)
-    samples: int | None = Field(None, ge=1, le=1_000_000, description="points (lhs, sobol)")
+    design: Literal["grid", "lhs", "sobol-sequence", "sobol", "points"] = "grid"
+    params: dict[str, list[Scalar] | Span] = Field(default_factory=dict)
+    samples: int | None = Field(
+        None, ge=1, le=1_000_000, description="points (lhs, sobol-sequence)"
+    )
+    file: str | None = Field(
+        None, description="points: a CSV, one column per swept key, a row per point"
+    )
 
     @model_validator(mode="after")
     def _design_fits(self):
+        if self.design == "sobol":
+            warnings.warn(
+                "sweep design `sobol` is deprecated: call it `sobol-sequence` (a Sobol sequence "
+                "of points; Sobol indices come from `coalition-sim sensitivity --method sobol`)",
+                FutureWarning,
+                stacklevel=2,
+            )
+            self.design = "sobol-sequence"
+        if self.design == "points":
+            if not self.file:
+                raise ValueError("a points design needs `file: design.csv`")
+            if self.params:
+                raise ValueError(
+                    "a points design takes its keys from the file's columns, not `params`"
+                )
+            return self
+        if self.file:
+            raise ValueError(f"a {self.design} design does not take `file`")
+        if not self.params:
+            raise ValueError("give `params`: the keys to sweep and their values or spans")
         for key, spec in self.params.items():
             if isinstance(spec, list) and not spec:
                 raise ValueError(f"{key}: an empty list of values sweeps nothing")
@@ -356,8 +383,8 @@ class Sweep(Strict):
                 raise ValueError(f"{key}: a {self.design} design needs a span {{min, max}}")
         if self.design != "grid" and self.samples is None:
             raise ValueError(f"a {self.design} design needs `samples`")
-        if self.design == "sobol" and self.samples and self.samples & (self.samples - 1):
-            raise ValueError("a sobol design needs `samples` to be a power of two")
+        if self.design == "sobol-sequence" and self.samples and self.samples & (self.samples - 1):
+            raise ValueError("a sobol-sequence design needs `samples` to be a power of two")
         return self
 
 

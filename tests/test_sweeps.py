@@ -1,0 +1,135 @@
+"""Sweeps: many points in few chunks, the same tables however they are cut, integer spans,
+the user's own design, and the renamed Sobol-sequence design."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sim.batching import InlineExecutor, make_executor, plan_batch, run_batch
+from sim.cli.main import main
+from sim.errors import ScenarioError
+from sim.results.tables import TABLES, table_text
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = ROOT / "scenarios" / "nato-2024.yaml"
+NOISY = ["parameters.noise=1.5,2.5", "parameters.w_ties=0.5,1"]
+
+
+def texts(results) -> dict[str, str]:
+    return {t: table_text(results, t) for t in TABLES}
+
+
+def variant(tmp_path: Path, sweep: dict) -> Path:
+    path = tmp_path / "swept.yaml"
+    path.write_text(f"extends: {BASE}\n" + yaml.safe_dump({"batch": {"sweep": sweep}}))
+    return path
+
+
+def test_a_chunk_spans_several_points():
+    plan = plan_batch(BASE, runs=10, chunk=25, sweeps=NOISY)
+    assert [c.pieces() for c in plan.chunks][:2] == [
+        [(0, 0, 10), (1, 0, 10), (2, 0, 5)],
+        [(2, 5, 10), (3, 0, 10)],
+    ]
+    assert len(plan.chunks) == 2
+
+
+def test_sweep_tables_do_not_depend_on_chunks_workers_or_points_batched_together(tmp_path):
+    runs = 60
+    reference = texts(
+        run_batch(plan_batch(BASE, runs=runs, chunk=1000, sweeps=NOISY), None).results
+    )
+    for chunk in (1, 7, 50, runs):  # 1: every replication alone; runs: one chunk per point
+        got = run_batch(plan_batch(BASE, runs=runs, chunk=chunk, sweeps=NOISY), None).results
+        assert texts(got) == reference, f"chunk {chunk}"
+    executor, close = make_executor("process", 2)
+    try:
+        plan = plan_batch(BASE, runs=runs, chunk=13, sweeps=NOISY)
+        pooled = run_batch(plan, tmp_path / "pooled", executor, workers=2).results
+    finally:
+        close()
+    assert texts(pooled) == reference
+
+
+def test_an_integer_parameter_swept_over_a_span_gets_whole_numbers(tmp_path):
+    sweep = {"design": "lhs", "samples": 6,
+             "params": {"parameters.withdraw_patience": {"min": 1, "max": 30}}}  # fmt: skip
+    plan = plan_batch(variant(tmp_path, sweep), runs=2)
+    values = [p.values["parameters.withdraw_patience"] for p in plan.points]
+    assert all(isinstance(v, int) and 1 <= v <= 30 for v in values)
+    grid = {"params": {"withdraw_patience": {"min": 1, "max": 4, "num": 7}}}
+    plan = plan_batch(variant(tmp_path, grid), runs=2)
+    assert [p.values["withdraw_patience"] for p in plan.points] == [1, 2, 3, 4]
+    floats = {"design": "lhs", "samples": 3, "params": {"parameters.noise": {"min": 0, "max": 1}}}
+    plan = plan_batch(variant(tmp_path, floats), runs=2)
+    assert any(not float(p.values["parameters.noise"]).is_integer() for p in plan.points)
+
+
+def test_sobol_is_now_sobol_sequence_and_the_old_name_warns(tmp_path):
+    spans = {"parameters.noise": {"min": 0.1, "max": 0.5}}
+    plan = plan_batch(
+        variant(tmp_path, {"design": "sobol-sequence", "samples": 4, "params": spans}), runs=2
+    )
+    assert len(plan.points) == 4
+    with pytest.warns(FutureWarning, match="sobol-sequence"):
+        old = plan_batch(
+            variant(tmp_path, {"design": "sobol", "samples": 4, "params": spans}), runs=2
+        )
+    assert [p.values for p in old.points] == [p.values for p in plan.points]
+
+
+def test_a_users_design_file_gives_the_points(tmp_path):
+    (tmp_path / "design.csv").write_text(
+        "parameters.noise,grievances.schengen.weight\n0.1,0\n0.4,0.5\n"
+    )
+    path = variant(tmp_path, {"design": "points", "file": "design.csv"})
+    plan = plan_batch(path, runs=3)
+    assert [p.values for p in plan.points] == [
+        {"parameters.noise": 0.1, "grievances.schengen.weight": 0},
+        {"parameters.noise": 0.4, "grievances.schengen.weight": 0.5},
+    ]
+    assert plan.points[1].scenario.parameters.noise == 0.4
+
+
+@pytest.mark.parametrize(
+    "content,expected",
+    [
+        (
+            "parameters.noise\n0.1\n-3\n",
+            "design.csv:3: parameters.noise: Input should be greater than or equal to 0",
+        ),
+        (
+            "parameters.noise,parameters.w_ties\n0.1,\n",
+            "design.csv:2: parameters.w_ties: empty cell",
+        ),
+        ("parameters.noise\n0.1,2\n", "design.csv:2: 2 cells for 1 columns"),
+        ("", "design.csv:1: a design file needs a header of swept keys"),
+        ("parameters.nois\n0.1\n", "design.csv:2: parameters.nois"),
+    ],
+)
+def test_a_bad_design_file_is_one_located_line(tmp_path, capsys, content, expected):
+    (tmp_path / "design.csv").write_text(content)
+    path = variant(tmp_path, {"design": "points", "file": "design.csv"})
+    with pytest.raises(ScenarioError) as err:
+        plan_batch(path, runs=2)
+    assert expected in str(err.value)
+    assert main(["batch", str(path), "--runs", "2", "--out", str(tmp_path / "o")]) == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_a_points_design_needs_its_file_and_no_params(tmp_path):
+    with pytest.raises(ScenarioError, match="needs `file"):
+        plan_batch(variant(tmp_path, {"design": "points"}), runs=2)
+
+
+def test_many_points_share_chunk_files(tmp_path):
+    plan = plan_batch(
+        BASE,
+        runs=5,
+        chunk=1000,
+        sweeps=["parameters.noise=" + ",".join(str(0.1 + i / 100) for i in range(40))],
+    )
+    assert len(plan.chunks) == 1
+    outcome = run_batch(plan, tmp_path, InlineExecutor())
+    assert outcome.results.n_points == 40 and outcome.results.n_runs == 200
