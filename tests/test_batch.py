@@ -282,7 +282,7 @@ def test_grid_sweep_runs_every_point_with_its_values(tmp_path):
     assert plan.points[1].scenario.parameters.w_ties == 1.0
 
 
-@pytest.mark.parametrize("design,samples", [("lhs", 7), ("sobol", 8)])
+@pytest.mark.parametrize("design,samples", [("lhs", 7), ("sobol-sequence", 8)])
 def test_space_filling_designs_stay_in_their_spans(tmp_path, design, samples):
     spec = {
         "parameters.noise": {"min": 0.05, "max": 0.5},
