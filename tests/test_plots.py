@@ -265,8 +265,12 @@ def test_stances_colour_each_objection_by_the_candidate_objected_to(nato_runs):
     plt.close(fig)
 
 
-def test_stances_without_objections_have_no_objection_entry(nato_runs):
-    world, _ = nato_runs
+def test_stances_without_objections_have_no_objection_entry():
+    sc = load_scenario(BASE)  # without the standing objections of 22 February
+    sc = sc.model_copy(
+        update={"members": [m.model_copy(update={"objects": []}) for m in sc.members]}
+    )
+    world = build_world(sc)
     h = replication_with(world, lambda h: not any(o[0].any() for o in h.objecting))
     fig = plots.stances_figure(h)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
