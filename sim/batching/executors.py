@@ -101,7 +101,7 @@ def make_executor(kind: str, workers: int, scheduler: str | None = None):
                 ]
             ) from None
         cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
         client = Client(cluster)
 
