@@ -59,7 +59,7 @@ def test_stepping_changes_the_grid():
 
 
 def test_what_if_validates_and_batch_reproduces_the_page(tmp_path):
-    sets = ["parameters.w_griev=2.5", "members.HU.salience=0.9", "grievances.schengen.weight=0",
+    sets = ["parameters.price_base=0", "members.HU.salience=0.9", "grievances.schengen.weight=0",
             "events.iohannis-enters.date=2024-03-14", "calendar.deadline=2024-06-01"]  # fmt: skip
     page = PageModel(BASE, seed="7", typed="; ".join(sets))
     assert page.problems == []

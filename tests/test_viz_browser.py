@@ -36,6 +36,7 @@ DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 # What Solara's page loads from its CDN; fetched with npm into Solara's cache on machines
 # that cannot reach the CDN (as here), so that the test needs no internet.
 CDN_PACKAGES = ["@widgetti/solara-vuetify-app@10.1.1", "requirejs@2.3.6", "font-awesome@4.5.0",
+                "@widgetti/vue-grid-layout@2.3.13-alpha.2",
                 "vega@5", "vega-lite@5", "vega-embed@6", "katex@0.16.9"]  # fmt: skip
 
 
