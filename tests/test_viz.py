@@ -1,9 +1,12 @@
 """The page's logic without a browser: controls, overrides, what-if files, the batch."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 pytest.importorskip("solara", reason="the viz extra is not installed (pip install -e '.[viz]')")
+
 
 import sim  # noqa: E402
 from sim.cli.main import main  # noqa: E402
@@ -93,3 +96,26 @@ def test_batch_probabilities_move_with_the_grievance_weight():
     high = run_batch(build_world(load_scenario(BASE, ["parameters.w_griev=10"])), 100, 1)
     assert high.probabilities()[0]["probability"] != low[0]["probability"]
     assert np.all(high.supporters >= 0)
+
+
+def test_the_record_is_found_for_a_scenario_and_for_its_what_ifs(tmp_path):
+    from sim.viz.record import find_record
+
+    record, problem = find_record(BASE, load_scenario(BASE))
+    assert problem is None and record.appointment.winner == "rutte"
+    variant = "scenarios/what-if/schengen-settled.yaml"
+    assert find_record(variant, load_scenario(variant))[0].name == record.name
+    lone = tmp_path / "lone.yaml"
+    lone.write_text(Path(BASE).read_text())
+    assert find_record(lone, load_scenario(lone)) == (None, None)
+
+
+def test_batch_figures_carry_the_record():
+    from sim.viz.panels import _figures
+    from sim.viz.record import find_record
+
+    view = run_batch(build_world(load_scenario(BASE)), 50, 1)
+    record = find_record(BASE, load_scenario(BASE))[0]
+    with_record, without = _figures(view, record), _figures(view, None)
+    assert all(png.startswith(b"\x89PNG") for png in (*with_record, *without))
+    assert with_record[0] != without[0] and with_record[1] != without[1]

@@ -61,7 +61,7 @@ def supporters_plot(model):
     world = model.world
     frame = model.datacollector.get_model_vars_dataframe()
     names = [*world.candidates, "undecided"]
-    colours = [*(colour(c) for c in range(len(world.candidates))), "#999999"]
+    colours = [*(colour(c, len(names) - 1) for c in range(len(world.candidates))), "#999999"]
     rows = [
         {"round": int(t), "date": world.dates[int(t)].isoformat(), "who": n, "members": int(v)}
         for t, values in zip(frame.index, frame[names].to_numpy(), strict=True)

@@ -35,7 +35,8 @@ def problems_panel(model):
         else:
             shown = "; ".join(model.overrides) or "none (the file as it is)"
             solara.Success(f"settings in use: {shown}", classes=["settings-ok"])
-        solara.Markdown("  \n".join(round_news(model)), style={"font-size": "13px"})
+        with solara.Column(style={"max-height": "260px", "overflow-y": "auto"}):
+            solara.Markdown("  \n".join(round_news(model)), style={"font-size": "13px"})
     return col
 
 

@@ -13,9 +13,16 @@ from sim.report.plots import CANDIDATE_COLOURS
 UNDECIDED_COLOUR, ABSENT_COLOUR = "#e6e6e6", "#ffffff"
 
 
-def colour(c: int) -> str:
-    """The colour of candidate index `c`, as in the report's figures."""
-    return CANDIDATE_COLOURS[c % len(CANDIDATE_COLOURS)]
+# More candidates than the report's palette holds (WTO 2013 had nine): tab20, so none repeat.
+MANY_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
+                "#17becf", "#bcbd22", "#7f7f7f", "#aec7e8", "#ff9896", "#98df8a", "#c5b0d5",
+                "#ffbb78", "#c49c94", "#f7b6d2", "#9edae5", "#dbdb8d", "#393b79"]  # fmt: skip
+
+
+def colour(c: int, n: int = 0) -> str:
+    """The colour of candidate index `c` of `n`: the report's, unless there are too many."""
+    palette = CANDIDATE_COLOURS if n <= len(CANDIDATE_COLOURS) else MANY_COLOURS
+    return palette[c % len(palette)]
 
 
 def deadline_rounds(world) -> set[int]:
@@ -52,17 +59,17 @@ def stance_grid(model) -> str:
             bg = (
                 ABSENT_COLOUR
                 if not present
-                else (UNDECIDED_COLOUR if s == UNDECIDED else colour(s))
+                else (UNDECIDED_COLOUR if s == UNDECIDED else colour(s, len(cands)))
             )
             marks = "".join(
-                f'<b style="color:{colour(c)}" title="objects to {escape(cands[c])}">&#x2715;</b>'
+                f'<b style="color:{colour(c, len(cands))}" title="objects to {escape(cands[c])}">&#x2715;</b>'
                 for c in np.flatnonzero(h.objecting[t][0, i])
             )
             state = "absent" if not present else ("-" if s == UNDECIDED else cands[s])
             cells.append(f'<td style="background:{bg}" data-s="{escape(state)}">{marks}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     legend = " ".join(
-        f'<span style="background:{colour(c)}">&nbsp;&nbsp;&nbsp;</span> {escape(cid)}'
+        f'<span style="background:{colour(c, len(cands))}">&nbsp;&nbsp;&nbsp;</span> {escape(cid)}'
         for c, cid in enumerate(cands)
     )
     legend += (f' <span style="background:{UNDECIDED_COLOUR}">&nbsp;&nbsp;&nbsp;</span> undecided'
