@@ -113,6 +113,7 @@ def page(tmp_path_factory):
         driver.get(url)
         yield driver
     finally:
+        print("server log (tail):\n" + log.read_text()[-3000:])  # shown when the test fails
         if driver is not None:
             driver.quit()
         os.killpg(server.pid, signal.SIGTERM)
@@ -186,7 +187,8 @@ def _type(driver, element, text):
 
 
 def test_page_in_a_real_browser(page, tmp_path):
-    grid = _wait(page, lambda d: d.find_elements(By.ID, "stance-grid"))[0]
+    # The first load fetches Solara's front end; slow on a busy machine.
+    grid = _wait(page, lambda d: d.find_elements(By.ID, "stance-grid"), timeout=120)[0]
     assert "AL" in grid.text and page.find_elements(By.CSS_SELECTOR, ".settings-ok")
     _wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, ".vega-embed canvas, .vega-embed svg"))
     before = page.find_element(By.ID, "stance-grid").get_attribute("innerHTML")
