@@ -186,17 +186,22 @@ def _type(driver, element, text):
     element.send_keys(Keys.TAB)
 
 
+GRID_TEXT = "return document.querySelector('#stance-grid')?.innerText"
+GRID_HTML = "return document.querySelector('#stance-grid')?.innerHTML"
+
+
 def test_page_in_a_real_browser(page, tmp_path):
     # The first load fetches Solara's front end; slow on a busy machine.
-    grid = _wait(page, lambda d: d.find_elements(By.ID, "stance-grid"), timeout=120)[0]
-    assert "AL" in grid.text and page.find_elements(By.CSS_SELECTOR, ".settings-ok")
+    # Read in the browser in one go: Solara may replace the element between two WebDriver calls.
+    _wait(page, lambda d: "AL" in (d.execute_script(GRID_TEXT) or ""), timeout=120)
+    assert page.find_elements(By.CSS_SELECTOR, ".settings-ok")
     _wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, ".vega-embed canvas, .vega-embed svg"))
-    before = page.find_element(By.ID, "stance-grid").get_attribute("innerHTML")
+    before = page.execute_script(GRID_HTML)
 
     # Stepping changes the stance grid (a round more, and stances moved).
     ms = _timed_click(page, _button(page, "step"),
                       "document.querySelector('#stance-grid')?.dataset.round === '1'")  # fmt: skip
-    after = page.find_element(By.ID, "stance-grid").get_attribute("innerHTML")
+    after = page.execute_script(GRID_HTML)
     assert after != before and 'data-s="rutte"' in after
     steps = [ms]
     for k in (2, 3):  # more steps while the replication is open (Mesa disables Step after)
