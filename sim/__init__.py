@@ -10,13 +10,15 @@ The Python API (the command line calls the same functions):
     r.runs, r.support, r.withdrawals, r.holdouts   # tidy DataFrames
     s = sim.score(scenario, "records/nato-2024.yaml", runs=500)
     c = sim.compare(["scenarios/nato-2024.yaml", "scenarios/what-if/schengen-settled.yaml"])
+    a = sim.sensitivity(scenario, runs=50)         # what would change it (extra `sensitivity`)
+    a.table, a.members                             # Morris mu*/sigma; pivotal members
 """
 
 from sim.version import __version__
 
 __all__ = [
-    "Comparison", "Results", "ScenarioError", "Score", "__version__", "batch", "compare",
-    "load", "run", "score",
+    "Analysis", "Comparison", "Results", "ScenarioError", "Score", "__version__", "batch",
+    "compare", "load", "run", "score", "sensitivity",
 ]  # fmt: skip
 _WHERE = {"Results": "sim.results.results", "ScenarioError": "sim.errors"}
 

@@ -34,7 +34,17 @@ if TYPE_CHECKING:  # imported where used: `coalition-sim batch` need not load pa
     from sim.evaluate.forecast import Forecast
     from sim.evaluate.record import Record
 
-__all__ = ["Comparison", "Score", "batch", "compare", "load", "run", "score"]
+__all__ = [
+    "Analysis",
+    "Comparison",
+    "Score",
+    "batch",
+    "compare",
+    "load",
+    "run",
+    "score",
+    "sensitivity",
+]
 
 ScenarioLike = str | Path | Scenario
 
@@ -360,3 +370,74 @@ def compare(
             Path(out), table, outcomes, f"{runs} replications each, seed {seed}.{sets}"
         )
     return result
+
+
+@dataclass
+class Analysis:
+    """What would change it: a sensitivity analysis and the pivotal members."""
+
+    result: object  # sim.analysis.sensitivity.Sensitivity
+    pivotal: object | None  # sim.analysis.pivotal.Pivotal
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per input and output: mu*, sigma (Morris) or S1, ST (Sobol), rank."""
+        return self.result.table
+
+    @property
+    def members(self) -> pd.DataFrame | None:
+        """Per member and change, each output's change (the pivotal members), or None."""
+        return self.pivotal.table if self.pivotal is not None else None
+
+    def lines(self) -> list[str]:
+        from sim.report import sensitivity as words
+
+        out = words.words(self.result)
+        return out + (["", *words.pivotal_words(self.pivotal)] if self.pivotal else [])
+
+
+def sensitivity(
+    scenario: ScenarioLike,
+    inputs: list[str] | None = None,
+    method: str = "morris",
+    runs: int = 50,
+    trajectories: int = 20,
+    samples: int = 64,
+    seed: int = 1,
+    set: dict | list | None = None,
+    out: str | Path | None = None,
+    pivotal: bool = True,
+    workers: int | None = None,
+) -> Analysis:
+    """Which assumptions and which members decide the outcome.
+
+    Args:
+        scenario: a scenario file or a loaded Scenario.
+        inputs: `--inputs` texts (`KEY`, `KEY=LOW:HIGH`, `parameters`, `assumptions`);
+            default: every assumption and every parameter (see README.md for the ranges).
+        method: `morris` (screening) or `sobol` (Sobol indices, for a few inputs).
+        runs: replications per point (the same seeds at every point).
+        trajectories: Morris trajectories; samples: Sobol base samples (a power of two).
+        seed, set: as for `batch`.
+        out: folder for sensitivity.csv, sensitivity.md, plots/ (and pivotal.csv).
+        pivotal: also push each member's assumptions alone (the pivotal members).
+        workers: processes (default: every core for a large analysis).
+
+    Returns:
+        An `Analysis`: `.table` (DataFrame), `.members` (pivotal DataFrame), `.lines()`.
+    """
+    from sim.analysis import pivotal as pivotal_members
+    from sim.analysis.inputs import choose_inputs
+    from sim.analysis.sensitivity import analyse
+
+    loaded = load(scenario, set)
+    chosen = choose_inputs(loaded, inputs)
+    result = analyse(loaded, chosen, method, runs, seed, trajectories, samples, workers=workers)
+    piv = None
+    if pivotal:
+        piv = pivotal_members.pivotal(loaded, choose_inputs(loaded), runs, seed, workers)
+    if out:
+        from sim.report import sensitivity as report
+
+        report.write(Path(out), result, piv)
+    return Analysis(result, piv)

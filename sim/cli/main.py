@@ -1,4 +1,4 @@
-"""The command line: `coalition-sim run | batch | score | calibrate | compare | validate | clean | explain`."""
+"""The command line: `coalition-sim run | batch | score | calibrate | compare | sensitivity | validate | clean | explain`."""
 
 import argparse
 import json
@@ -143,6 +143,25 @@ def _parser() -> argparse.ArgumentParser:
     _add_force(cmp_)
     _add_set(cmp_)
     cmp_.set_defaults(handler=_compare)
+
+    sen = sub.add_parser("sensitivity", help="which assumptions and members decide the outcome")
+    sen.add_argument("scenario", help="scenario YAML file")
+    sen.add_argument("--inputs", action="append", default=[], metavar="KEY[=LOW:HIGH],...",
+                     help="inputs to vary (default: every assumption and parameter); also "
+                          "`parameters`, `assumptions`")  # fmt: skip
+    sen.add_argument("--method", choices=("morris", "sobol"), default="morris",
+                     help="morris (screening, default) or sobol (indices, for a few inputs)")  # fmt: skip
+    sen.add_argument("--runs", type=_positive, default=50, help="replications per point (50)")
+    sen.add_argument("--trajectories", type=_positive, default=20, help="Morris trajectories (20)")
+    sen.add_argument("--samples", type=_positive, default=64,
+                     help="Sobol base samples, a power of two (64)")  # fmt: skip
+    sen.add_argument("--seed", type=_natural, default=DEFAULT_SEED, help="seed (default 1)")
+    sen.add_argument("--workers", type=_positive, help="processes (default: all cores if large)")
+    sen.add_argument("--no-pivotal", action="store_true", help="skip the pivotal members")
+    sen.add_argument("--out", type=Path, help="folder (default results/sensitivity/<stamp>)")
+    _add_force(sen)
+    _add_set(sen)
+    sen.set_defaults(handler=_sensitivity)
 
     val = sub.add_parser("validate", help="check scenario and record files; print every problem")
     val.add_argument("paths", nargs="+", type=Path, help="YAML files or folders of them")
@@ -448,6 +467,27 @@ def _compare(args) -> int:
     check_folder(out, _inputs(*args.scenarios), args.force)
     result = api.compare(args.scenarios, args.runs, args.seed, args.overrides, out)
     print("\n".join([*result.lines(), f"results: {out}/ (compare.csv, compare.md, compare.png)"]))
+    return 0
+
+
+def _sensitivity(args) -> int:
+    from sim import api
+    from sim.analysis.inputs import choose_inputs
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    texts = [t.strip() for text in args.inputs for t in text.split(",") if t.strip()]
+    choose_inputs(scenario, texts)  # a bad --inputs is reported before anything runs
+    if args.method == "sobol" and args.samples & (args.samples - 1):
+        raise ScenarioError([Problem(f"--samples {args.samples}", None, "",
+                                     "must be a power of two")])  # fmt: skip
+    out = args.out or _stamped(Path("results") / "sensitivity")
+    check_folder(out, _inputs(args.scenario), args.force)
+    result = api.sensitivity(
+        scenario, texts or None, args.method, args.runs, args.trajectories, args.samples,
+        args.seed, out=out, pivotal=not args.no_pivotal, workers=args.workers,
+    )  # fmt: skip
+    files = "sensitivity.csv, sensitivity.md, plots/" + ("" if args.no_pivotal else ", pivotal.csv")
+    print("\n".join([*result.lines(), f"results: {out}/ ({files})"]))
     return 0
 
 

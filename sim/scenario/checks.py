@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sim.errors import Problem, dotted
 from sim.scenario import schema
 from sim.scenario.schema import PARAMETER_NAMES, Parameters
+from sim.scenario.varied import range_problem, varied_field
 from sim.scenario.yamlfile import where_of
 
 # List sections whose items a variant can replace or drop by their key.
@@ -29,7 +30,7 @@ KEYED_SECTIONS = {
     "sessions": "id",
     "brokers": "id",
 }
-MAPPING_SECTIONS = ("calendar", "decision", "parameters", "batch")
+MAPPING_SECTIONS = ("calendar", "decision", "parameters", "batch", "sensitivity")
 ITEM_MODELS = {
     "sources": schema.Source,
     "candidates": schema.Candidate,
@@ -266,7 +267,29 @@ def cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> l
             ck.add(("members", i, "initial"), "a member that joins later starts undecided")
     for code in {c for c in joins if joins.count(c) > 1}:
         ck.add(("events",), f"member {code!r} joins more than once")
+    _check_sensitivity(ck, sc)
     return ck.problems
+
+
+def _check_sensitivity(ck: _Checker, sc) -> None:
+    """Each `sensitivity:` key names a field an analysis can vary, over an allowed range."""
+    block = getattr(sc, "sensitivity", None)
+    if block is None:
+        return
+    for key, span in block.inputs.items():
+        try:
+            found = varied_field(key, sc)
+        except ValueError as exc:
+            ck.add(("sensitivity", "inputs", key), str(exc))
+            continue
+        problem = range_problem(found, span.min, span.max)
+        if problem:
+            ck.add(("sensitivity", "inputs", key), problem)
+    for i, key in enumerate(block.exclude):
+        try:
+            varied_field(key, sc)
+        except ValueError as exc:
+            ck.add(("sensitivity", "exclude", i), str(exc))
 
 
 class _Anything:

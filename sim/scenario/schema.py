@@ -397,6 +397,26 @@ class Batch(Strict):
     sweep: Sweep | None = None
 
 
+class Sensitivity(Strict):
+    """Defaults for `coalition-sim sensitivity`: the inputs to vary and their ranges.
+
+    Each key is a field as `--set` names it (`members.HU.salience`, `grievances.schengen.weight`,
+    `preferences.ID.affinity`, `ties.ID.weight`, `parameters.noise` or `noise`); its span
+    replaces the default range. With `only: true` just these inputs are varied; otherwise
+    they override the ranges of the default inputs (every assumption and every parameter).
+    """
+
+    inputs: dict[str, Span] = Field(default_factory=dict)
+    only: bool = False
+    exclude: list[str] = Field(default_factory=list, description="default inputs left out")
+
+    @model_validator(mode="after")
+    def _something(self):
+        if self.only and not self.inputs:
+            raise ValueError("`only: true` needs `inputs`")
+        return self
+
+
 class Scenario(Strict):
     """A whole leadership contest, after `extends:` has been resolved."""
 
@@ -415,3 +435,4 @@ class Scenario(Strict):
     brokers: list[Broker] = Field(default_factory=list)
     parameters: Parameters = Field(default_factory=Parameters)
     batch: Batch = Field(default_factory=Batch)
+    sensitivity: Sensitivity | None = None

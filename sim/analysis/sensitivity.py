@@ -1,0 +1,291 @@
+"""Which inputs move the outcome: sampling, evaluation with common random numbers, analysis.
+
+Morris screening (elementary effects: mu*, sigma) for many inputs; Saltelli sampling with
+Sobol indices (S1, ST with confidence intervals) for a chosen few. Both come from SALib
+(the `sensitivity` extra). Every point is simulated with the same replication seeds (those
+of a batch's first point), so two points differ by their inputs, not by their luck.
+
+Outputs of a point: P(winner) for each candidate, P(deadlock), and the median appointment
+date in days after the start, a deadlocked replication counted one round after the last.
+"""
+
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.analysis.inputs import Input, problem_of
+from sim.analysis.variant import varied_world
+from sim.batching.plan import replication_seeds
+from sim.engine.history import History
+from sim.engine.loop import simulate
+from sim.engine.world import World, build_world
+from sim.errors import Problem, ScenarioError
+from sim.scenario.loader import scenario_digest
+from sim.scenario.schema import Scenario
+
+DEADLOCK = "deadlock"
+MEDIAN_DAYS = "median_days"
+POINTS_PER_TASK = 32  # points a worker simulates per task (few tasks, little to send)
+
+
+def output_names(world: World) -> list[str]:
+    """The outputs of a point: p_<candidate> for each, p_deadlock, median_days."""
+    return [*(f"p_{c}" for c in world.candidates), f"p_{DEADLOCK}", MEDIAN_DAYS]
+
+
+def outputs_of(world: World, history: History) -> np.ndarray:
+    """(K,) the outputs of one point's replications (see `output_names`)."""
+    f = history.final
+    runs = len(f.appointed)
+    p_win = np.bincount(f.appointed[f.appointed >= 0], minlength=len(world.candidates)) / runs
+    days = np.array([(d - world.dates[0]).days for d in world.dates], dtype=float)
+    after = days[-1] + (days[-1] - days[-2] if len(days) > 1 else 1.0)
+    when = np.where(f.appointed >= 0, days[np.maximum(f.appointed_round, 0)], after)
+    return np.array([*p_win, float((f.appointed < 0).mean()), float(np.median(when))])
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one point does to the scenario: new input values and members' positions."""
+
+    values: tuple[float, ...] = ()  # one per input of the task, in order
+    undecided: tuple[str, ...] = ()
+    no_grievances: tuple[str, ...] = ()
+    no_objections: tuple[str, ...] = ()
+
+
+@dataclass
+class Task:
+    """A block of points for one worker (the scenario, not its world: small to send)."""
+
+    scenario: Scenario
+    digest: str
+    inputs: list[Input]
+    changes: list[Change]
+    seeds: list[int]
+
+
+_BASE: dict[str, World] = {}
+
+
+def base_world(scenario: Scenario, digest: str) -> World:
+    if digest not in _BASE:
+        _BASE.clear()
+        _BASE[digest] = build_world(scenario)
+    return _BASE[digest]
+
+
+def evaluate_task(task: Task) -> np.ndarray:
+    """(points, K) outputs of a block of points, each with the task's seeds."""
+    base = base_world(task.scenario, task.digest)
+    out = []
+    for ch in task.changes:
+        pairs = list(zip((i.field for i in task.inputs), ch.values, strict=True))
+        world = varied_world(base, pairs, ch.undecided, ch.no_grievances, ch.no_objections)
+        out.append(outputs_of(world, simulate(world, task.seeds)))
+    return np.array(out).reshape(len(task.changes), -1)
+
+
+def evaluate(
+    scenario: Scenario,
+    inputs: list[Input],
+    changes: list[Change],
+    runs: int,
+    seed: int,
+    workers: int = 1,
+) -> np.ndarray:
+    """Simulate every point with the same `runs` seeds; (points, K) outputs in order.
+
+    Args:
+        scenario: the validated scenario.
+        inputs: the inputs each change gives values for.
+        changes: the points.
+        runs, seed: replications per point and the seed they are drawn from (the seeds of
+            point 0 of a batch with this seed, so a batch of one point reproduces a point).
+        workers: processes (1: in this process).
+
+    Returns:
+        The outputs, one row per change.
+    """
+    seeds = replication_seeds(seed, 0, 0, runs)
+    digest = scenario_digest(scenario)
+    size = POINTS_PER_TASK if workers > 1 else max(len(changes), 1)
+    tasks = [Task(scenario, digest, inputs, changes[k : k + size], seeds)
+             for k in range(0, len(changes), size)]  # fmt: skip
+    if workers <= 1 or len(tasks) == 1:
+        parts = [evaluate_task(t) for t in tasks]
+    else:
+        from sim.batching.executors import make_executor
+
+        pool, close = make_executor("process", workers)
+        try:
+            parts = [f.result() for f in [pool.submit(evaluate_task, t) for t in tasks]]
+        finally:
+            close()
+    return np.concatenate(parts) if parts else np.zeros((0, 0))
+
+
+def default_workers(points: int, runs: int) -> int:
+    """Every core for a large analysis, one process for a small one."""
+    return min(os.cpu_count() or 1, 8) if points * runs >= 20_000 else 1
+
+
+@dataclass
+class Sensitivity:
+    """What a sensitivity analysis found.
+
+    `table` has one row per input and output: input, kind, member, base, low, high, output,
+    and mu, mu_star, sigma, mu_star_conf (Morris) or S1, S1_conf, ST, ST_conf (Sobol),
+    with `rank` (1 = the input that moves that output most)."""
+
+    scenario: str
+    method: str
+    inputs: list[Input]
+    outputs: list[str]
+    X: np.ndarray  # (points, D) the sampled inputs
+    Y: np.ndarray  # (points, K) their outputs
+    base: dict[str, float]  # the outputs with every input at its scenario value
+    runs: int
+    seed: int
+    seconds: float
+    trajectories: int = 0
+    samples: int = 0
+    table: object = None  # pandas DataFrame
+    constant: list[str] = field(default_factory=list)  # outputs that did not vary
+
+    @property
+    def points(self) -> int:
+        return len(self.X)
+
+    def ranked(self, output: str):
+        """The table's rows for one output, the most influential input first."""
+        t = self.table
+        return t[t["output"] == output].sort_values("rank")
+
+
+def _salib():
+    try:
+        from SALib.analyze import morris as morris_analyze
+        from SALib.analyze import sobol as sobol_analyze
+        from SALib.sample import morris as morris_sample
+        from SALib.sample import sobol as sobol_sample
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ScenarioError(
+            [Problem("sensitivity", None, "", "needs SALib: pip install -e '.[sensitivity]'")]
+        ) from None
+    return morris_sample, morris_analyze, sobol_sample, sobol_analyze
+
+
+def analyse(
+    scenario: Scenario,
+    inputs: list[Input],
+    method: str = "morris",
+    runs: int = 50,
+    seed: int = 1,
+    trajectories: int = 20,
+    samples: int = 64,
+    levels: int = 4,
+    workers: int | None = None,
+) -> Sensitivity:
+    """Sample the inputs, simulate every point with common random numbers, analyse.
+
+    Args:
+        scenario: the validated scenario.
+        inputs: what to vary (`sim.analysis.inputs.choose_inputs`).
+        method: `morris` (screening, many inputs) or `sobol` (Saltelli sampling, Sobol
+            indices; a few inputs).
+        runs: replications per point.
+        seed: seeds the replications and the sampling.
+        trajectories: Morris trajectories (points: trajectories x (inputs + 1)).
+        samples: Sobol base samples, a power of two (points: samples x (inputs + 2)).
+        levels: Morris grid levels.
+        workers: processes (default: every core for a large analysis).
+
+    Returns:
+        The `Sensitivity`, its table ranked per output.
+    """
+    import pandas as pd
+
+    if not inputs:
+        raise ScenarioError([Problem("sensitivity", None, "inputs", "nothing to vary")])
+    began = time.perf_counter()
+    m_sample, m_analyze, s_sample, s_analyze = _salib()
+    problem = problem_of(inputs)
+    if method == "morris":
+        X = m_sample.sample(problem, trajectories, num_levels=levels, seed=seed)
+    elif method == "sobol":
+        if samples < 2 or samples & (samples - 1):
+            raise ScenarioError([Problem("--samples", None, "", "must be a power of two")])
+        X = s_sample.sample(problem, samples, calc_second_order=False, seed=seed)
+    else:
+        raise ScenarioError([Problem("--method", None, "", "morris or sobol")])
+    changes = [Change(tuple(map(float, row))) for row in X]
+    changes.append(Change(tuple(i.base for i in inputs)))  # the scenario itself
+    workers = default_workers(len(changes), runs) if workers is None else workers
+    Y = evaluate(scenario, inputs, changes, runs, seed, workers)
+    Y, base_row = Y[:-1], Y[-1]
+    world = base_world(scenario, scenario_digest(scenario))
+    outputs = output_names(world)
+    rows, constant = [], []
+    for k, out in enumerate(outputs):
+        y = Y[:, k]
+        flat = np.ptp(y) == 0
+        if flat:
+            constant.append(out)
+        if method == "morris":
+            res = (
+                {"mu": 0.0, "mu_star": 0.0, "sigma": 0.0, "mu_star_conf": 0.0}
+                if flat
+                else m_analyze.analyze(problem, X, y, num_levels=levels, seed=seed)
+            )
+            metrics = {
+                name: np.broadcast_to(np.asarray(res[name], dtype=float), len(inputs))
+                for name in ("mu", "mu_star", "sigma", "mu_star_conf")
+            }
+            score = metrics["mu_star"]
+        else:
+            if flat:
+                res = {name: np.zeros(len(inputs)) for name in ("S1", "S1_conf", "ST", "ST_conf")}
+            else:
+                res = s_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
+            metrics = {
+                name: np.asarray(res[name], dtype=float)
+                for name in ("S1", "S1_conf", "ST", "ST_conf")
+            }
+            score = metrics["ST"]
+        order = np.argsort(-np.nan_to_num(score, nan=-np.inf), kind="stable")
+        rank = np.empty(len(inputs), dtype=int)
+        rank[order] = np.arange(1, len(inputs) + 1)
+        for j, inp in enumerate(inputs):
+            rows.append(
+                {
+                    "output": out,
+                    "input": inp.key,
+                    "kind": inp.field.kind,
+                    "member": inp.member or "",
+                    "base": inp.base,
+                    "low": inp.low,
+                    "high": inp.high,
+                    **{name: float(v[j]) for name, v in metrics.items()},
+                    "rank": int(rank[j]),
+                }
+            )
+    table = pd.DataFrame(rows).sort_values(["output", "rank"], kind="stable").reset_index(drop=True)
+    return Sensitivity(
+        scenario=scenario.name,
+        method=method,
+        inputs=inputs,
+        outputs=outputs,
+        X=X,
+        Y=Y,
+        base=dict(zip(outputs, map(float, base_row), strict=True)),
+        runs=runs,
+        seed=seed,
+        seconds=time.perf_counter() - began,
+        trajectories=trajectories if method == "morris" else 0,
+        samples=samples if method == "sobol" else 0,
+        table=table,
+        constant=constant,
+    )

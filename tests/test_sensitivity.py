@@ -1,0 +1,264 @@
+"""Sensitivity analysis: Morris finds the decisive input and the inert one, Sobol indices of a
+toy with a known answer, a varied World equals the varied scenario compiled, pivotal members,
+located errors for bad inputs."""
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from sim.analysis.inputs import choose_inputs, default_fields
+from sim.analysis.pivotal import pivotal
+from sim.analysis.sensitivity import Change, analyse, evaluate
+from sim.analysis.variant import varied_world
+from sim.batching.plan import replication_seeds
+from sim.cli.main import main
+from sim.engine.loop import simulate
+from sim.engine.world import build_world
+from sim.errors import ScenarioError
+from sim.scenario.loader import load_scenario
+from sim.scenario.schema import Scenario
+from sim.scenario.varied import varied_field
+
+pytest.importorskip("SALib")
+
+ROOT = Path(__file__).resolve().parent.parent
+NATO = ROOT / "scenarios" / "nato-2024.yaml"
+DECISIVE, INERT = "grievances.c-against-x.weight", "ties.listen.weight"
+
+
+def toy_data() -> dict:
+    """One candidate (x, home A); C's grievance against x decides whether C blocks it (so
+    whether x is appointed); ties carry no weight (w_ties = 0), so a tie weight is inert."""
+    member = {"salience": 1.0, "capability": 0.5, "assumption": True, "attributes": {}}
+    return {
+        "name": "toy",
+        "calendar": {
+            "start": date(2024, 1, 1),
+            "deadline": date(2024, 3, 1),
+            "last_round": date(2024, 3, 1),
+            "assumption": True,
+        },
+        "decision": {"rule": "consensus", "assumption": True},
+        "candidates": [{"id": "x", "name": "X", "home": "A", "assumption": True}],
+        "members": [{"code": c, "name": c, **member} for c in "ABCD"],
+        "preferences": [
+            {"id": "fit", "members": {}, "candidate": "x", "affinity": 0.3, "assumption": True}
+        ],
+        "grievances": [
+            {
+                "id": "c-against-x",
+                "members": {"codes": ["C"]},
+                "candidate": "x",
+                "weight": 1.0,
+                "assumption": True,
+            }
+        ],
+        "ties": [{"id": "listen", "from": {}, "to": {}, "weight": 1.0, "assumption": True}],
+        "parameters": {
+            "noise": 0.1,
+            "w_ties": 0.0,
+            "w_band": 0.0,
+            "concessions_per_round": 0,
+            "assumption": True,
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Scenario:
+    return Scenario.model_validate(toy_data())
+
+
+def test_morris_ranks_the_decisive_input_first_and_the_inert_one_near_zero(scenario):
+    inputs = choose_inputs(scenario, [f"{DECISIVE}=0:1", INERT, "members.D.salience"])
+    s = analyse(scenario, inputs, "morris", runs=40, seed=3, trajectories=8, workers=1)
+    rows = s.ranked("p_deadlock").set_index("input")
+    assert rows.loc[DECISIVE, "rank"] == 1
+    assert rows.loc[DECISIVE, "mu_star"] > 0.3
+    assert rows.loc[INERT, "mu_star"] == pytest.approx(0.0, abs=1e-12)
+    assert s.base["p_deadlock"] == pytest.approx(1 - s.base["p_x"])
+
+
+def test_sobol_indices_of_a_toy_that_depends_on_one_input(scenario):
+    inputs = choose_inputs(scenario, [f"{DECISIVE}=0:1", INERT])
+    s = analyse(scenario, inputs, "sobol", runs=40, seed=3, samples=32, workers=1)
+    rows = s.ranked("p_x").set_index("input")
+    assert list(rows.index) == [DECISIVE, INERT]
+    assert rows.loc[DECISIVE, "ST"] == pytest.approx(1.0, abs=0.25)
+    assert rows.loc[DECISIVE, "S1"] == pytest.approx(1.0, abs=0.25)
+    assert rows.loc[INERT, "ST"] == pytest.approx(0.0, abs=1e-12)
+    assert {"S1_conf", "ST_conf"} <= set(s.table.columns)
+
+
+def test_a_constant_output_is_reported_not_analysed(scenario):
+    inputs = choose_inputs(scenario, [INERT])
+    s = analyse(scenario, inputs, "sobol", runs=10, seed=1, samples=4, workers=1)
+    assert set(s.constant) == set(s.outputs)
+    assert (s.table["ST"] == 0).all()
+
+
+def test_pivotal_members_put_the_decisive_member_first(scenario):
+    p = pivotal(scenario, choose_inputs(scenario), runs=40, seed=3, workers=1)
+    top = p.members().iloc[0]
+    assert (top["member"], top["change"]) == ("C", "no_grievances")
+    assert top["d_p_x"] > 0.3
+    quiet = p.table[p.table["member"] == "D"]
+    assert (quiet["swing"] < 0.1).all()
+
+
+def test_default_inputs_are_every_assumption_and_every_parameter():
+    s = load_scenario(NATO)
+    keys = {f.key for f in default_fields(s)}
+    assert "members.HU.salience" in keys and "grievances.schengen.weight" in keys
+    assert "ties.us-lead.weight" in keys and "parameters.noise" in keys
+    chosen = choose_inputs(s)
+    noise = next(i for i in chosen if i.key == "parameters.noise")
+    assert (noise.low, noise.high) == pytest.approx((0.075, 0.225))
+    for i in chosen:
+        lo, hi = i.field.allowed
+        assert lo <= i.low < i.high <= hi
+
+
+def test_a_varied_world_equals_the_varied_scenario_compiled():
+    base = load_scenario(NATO)
+    sets = {
+        "members.HU.salience": 0.95,
+        "members.TR.capability": 0.3,
+        "grievances.schengen.weight": 0.2,  # an event sets it later: only rounds before change
+        "ties.us-lead.weight": 2.5,
+        "parameters.noise": 0.6,
+        "parameters.offer_rate": 0.9,
+        "parameters.concessions_per_round": 2,
+    }
+    fields = [(varied_field(k, base), v) for k, v in sets.items()]
+    varied = varied_world(build_world(base), fields)
+    texts = [f"{k}={v}" for k, v in sets.items()]
+    compiled = build_world(load_scenario(NATO, texts))
+    seeds = replication_seeds(1, 0, 0, 40)
+    a, b = simulate(varied, seeds), simulate(compiled, seeds)
+    assert len(a.stance) == len(b.stance)
+    for x, y in zip(a.stance, b.stance, strict=True):
+        np.testing.assert_array_equal(x, y)
+    np.testing.assert_array_equal(a.final.appointed, b.final.appointed)
+    np.testing.assert_array_equal(a.final.appointed_round, b.final.appointed_round)
+    for t in range(len(varied.rounds)):
+        assert varied.rounds[t].params == compiled.rounds[t].params
+        assert varied.rounds[t].values == compiled.rounds[t].values
+
+
+def test_points_do_not_depend_on_the_workers(scenario):
+    inputs = choose_inputs(scenario, [f"{DECISIVE}=0:1", "parameters.noise"])
+    changes = [Change((w, n)) for w in (0.2, 0.6, 0.9) for n in (0.1, 0.4)] * 12
+    one = evaluate(scenario, inputs, changes, 20, 5, workers=1)
+    two = evaluate(scenario, inputs, changes, 20, 5, workers=2)
+    np.testing.assert_array_equal(one, two)
+
+
+@pytest.mark.parametrize(
+    "inputs, expected",
+    [
+        (
+            "nois",
+            "--inputs nois: nois: not a field an analysis can vary (did you mean `parameters.noise`?)",
+        ),
+        (
+            "members.XX.salience",
+            "--inputs members.XX.salience: members.XX.salience: unknown member 'XX'",
+        ),
+        (
+            "members.HU.salience=0.5:2",
+            "--inputs members.HU.salience=0.5:2: members.HU.salience: range must lie in [0, 1]",
+        ),
+        (
+            "parameters.noise=a:b",
+            "--inputs parameters.noise=a:b: parameters.noise: range must be LOW:HIGH",
+        ),
+    ],
+)
+def test_a_bad_inputs_text_is_one_line_and_exit_2(inputs, expected, capsys, tmp_path):
+    code = main(["sensitivity", str(NATO), "--inputs", inputs, "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and err[0].startswith(expected)
+
+
+def test_a_bad_sensitivity_block_is_located(tmp_path, capsys):
+    path = tmp_path / "mine.yaml"
+    block = {
+        "sensitivity": {
+            "inputs": {
+                "members.HU.salinece": {"min": 0, "max": 1},
+                "grievances.schengen.weight": {"min": 0, "max": 3},
+            },
+            "exclude": ["ties.peer.weight"],
+        }
+    }
+    path.write_text(f"extends: {NATO}\n" + yaml.safe_dump(block, sort_keys=False))
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(path)
+    lines = [str(p) for p in exc.value.problems]
+    assert lines == [
+        f"{path}:4: sensitivity.inputs.members.HU.salinece: a member's varied field is capability or salience, not 'salinece'",
+        f"{path}:7: sensitivity.inputs.grievances.schengen.weight: range must lie in [0, 1]",
+        f"{path}:11: sensitivity.exclude[0]: unknown tie 'peer' (did you mean `peers`?)",
+    ]
+    code = main(["sensitivity", str(path), "--out", str(tmp_path / "o")])
+    assert code == 2 and len(capsys.readouterr().err.strip().splitlines()) == 3
+
+
+def test_a_sensitivity_block_sets_ranges_and_only_limits_the_inputs(tmp_path):
+    path = tmp_path / "mine.yaml"
+    block = {
+        "sensitivity": {
+            "inputs": {
+                "noise": {"min": 0.05, "max": 0.5},
+                "members.HU.salience": {"min": 0.5, "max": 1.0},
+            },
+            "only": True,
+        }
+    }
+    path.write_text(f"extends: {NATO}\n" + yaml.safe_dump(block))
+    chosen = choose_inputs(load_scenario(path))
+    assert sorted((i.key, i.low, i.high) for i in chosen) == [
+        ("members.HU.salience", 0.5, 1.0),
+        ("parameters.noise", 0.05, 0.5),
+    ]
+
+
+def test_the_command_writes_the_table_the_charts_and_the_words(tmp_path, capsys):
+    data = toy_data()
+    path = tmp_path / "toy.yaml"
+    path.write_text(yaml.safe_dump(data))
+    out = tmp_path / "out"
+    code = main(
+        [
+            "sensitivity",
+            str(path),
+            "--inputs",
+            f"{DECISIVE}=0:1,{INERT}",
+            "--runs",
+            "20",
+            "--trajectories",
+            "4",
+            "--out",
+            str(out),
+        ]
+    )
+    said = capsys.readouterr().out
+    assert code == 0
+    assert "P(deadlock) " in said and DECISIVE in said and "which allies decide" in said.lower()
+    for name in (
+        "sensitivity.csv",
+        "sensitivity.md",
+        "pivotal.csv",
+        "plots/pivotal.png",
+        "plots/sensitivity_p_deadlock.png",
+    ):
+        assert (out / name).exists(), name
+    import pandas as pd
+
+    table = pd.read_csv(out / "sensitivity.csv")
+    assert {"output", "input", "mu_star", "sigma", "rank"} <= set(table.columns)
