@@ -555,6 +555,8 @@ def _clean(args) -> int:
 def _explain(args) -> int:
     world = build_world(load_scenario(args.scenario, args.overrides))
     print(explain(world, args.member, args.round, args.seed))
+    print(f"  does {args.member} decide the contest? `coalition-sim sensitivity {args.scenario}`: "
+          "the pivotal members (pivotal.csv, plots/pivotal.png)")  # fmt: skip
     return 0
 
 
