@@ -94,17 +94,32 @@ def contest(n: int, c: int, weeks: int = 52) -> World:
     rule = {"id": "fit", "members": {}, "candidates": {}, "affinity": 0.1, "assumption": True}
     data = {
         "name": f"synthetic-{n}x{c}",
-        "calendar": {"start": date(2024, 1, 1), "deadline": end, "last_round": end,
-                     "assumption": True},  # fmt: skip
+        "calendar": {
+            "start": date(2024, 1, 1),
+            "deadline": end,
+            "last_round": end,
+            "assumption": True,
+        },  # fmt: skip
         "decision": {"rule": "consensus", "quorum": 1.0, "assumption": True},
         "members": members,
         "candidates": candidates,
-        "preferences": [rule, *({"id": f"{b}-fit", "members": {"bloc": b}, "candidates":
-                                {"region": b}, "affinity": 0.3, "assumption": True}
-                                for b in blocs)],  # fmt: skip
-        "ties": [{"id": "peers", "from": {}, "to": {}, "weight": 1, "assumption": True},
-                 {"id": "majors", "from": {}, "to": {"major": True}, "weight": 5,
-                  "assumption": True}],  # fmt: skip
+        "preferences": [
+            rule,
+            *(
+                {
+                    "id": f"{b}-fit",
+                    "members": {"bloc": b},
+                    "candidates": {"region": b},
+                    "affinity": 0.3,
+                    "assumption": True,
+                }
+                for b in blocs
+            ),
+        ],  # fmt: skip
+        "ties": [
+            {"id": "peers", "from": {}, "to": {}, "weight": 1, "assumption": True},
+            {"id": "majors", "from": {}, "to": {"major": True}, "weight": 5, "assumption": True},
+        ],  # fmt: skip
         "parameters": {"concessions_per_round": 0, "assumption": True},
     }
     return build_world(Scenario.model_validate(data))
@@ -147,7 +162,9 @@ def write_section(argv: list[str], seconds: float) -> None:
         f"- date: {datetime.now(UTC).isoformat(timespec='seconds')}",
         f"- machine: {platform.platform()}; {cpu and cpu.group(1)}; nproc {os.cpu_count()}; "
         f"Python {platform.python_version()}; numpy {np.__version__}",
-        f"- command: `.venv/bin/python benchmarks/bench_sensitivity.py {' '.join(argv)}`".rstrip("` ")
+        f"- command: `.venv/bin/python benchmarks/bench_sensitivity.py {' '.join(argv)}`".rstrip(
+            "` "
+        )
         + "`",
         f"- whole benchmark: {seconds:.0f} s, load average at its end {os.getloadavg()[0]:.2f} "
         "(other jobs share the machine: compare ratios measured in the same run)",
