@@ -196,13 +196,41 @@ def test_no_strategic_withdrawal_while_a_major_power_backs_the_rival():
 
 
 def test_a_candidate_backed_by_a_veto_player_does_not_quit():
-    # Leader share 1.5/2.2 with a low threshold would make y quit, but D (can block) backs y.
-    w = toy(candidates=XY, capability=CAPS, initial={"C": "x", "D": "y"}, withdraw_share=0.5,
-            withdraw_patience=1, withdraw_gap=0.1)  # fmt: skip
+    # A veto player backs y and would block the leader x: y's chance is not gone.
+    kw = {"candidates": XY, "capability": CAPS, "withdraw_share": 0.5}
+    w = toy(**kw, initial={"C": "x", "D": "y"}, objects={"D": ["x"]}, withdraw_patience=1,
+            withdraw_gap=0.1)  # fmt: skip
     assert in_race(w, run(w), "y", 10)
-    qm = toy(candidates=XY, capability=CAPS, initial={"C": "x", "D": "y"}, withdraw_share=0.5,
-             decision={"rule": "qualified_majority", "threshold": 0.9})  # fmt: skip
-    assert not in_race(qm, run(qm), "y", 1)  # D is no veto player under this rule
+    qm = {"rule": "qualified_majority", "threshold": 0.9, "veto": ["D"]}
+    w = toy(**kw, initial={"C": "x", "D": "y"}, objects={"D": ["x"]}, decision=qm)
+    assert in_race(w, run(w), "y", 10)
+
+
+def test_backing_a_rival_without_blocking_the_leader_is_no_veto():
+    # D can block (consensus) and backs y, but does not object to x: y quits, by the trailing
+    # count and strategically alike; under a qualified majority without veto players too.
+    kw = {"candidates": XY, "capability": CAPS, "initial": {"C": "x", "D": "y"}}
+    for more in ({"withdraw_patience": 1, "withdraw_gap": 0.1}, {"withdraw_share": 0.5}):
+        w = toy(**kw, **more)
+        assert not in_race(w, run(w), "y", 1)
+    qm = toy(**kw, withdraw_share=0.5, decision={"rule": "qualified_majority", "threshold": 0.9})
+    assert not in_race(qm, run(qm), "y", 1)
+
+
+def test_a_rival_stays_while_a_blocker_objects_to_the_leader():
+    # E backs nobody but blocks x; y stays in the race until E lifts, then quits that round.
+    kw = {"members": "ABCDE", "candidates": XY, "capability": {**CAPS, "E": 0.2},
+          "initial": {"C": "x", "D": "x"}, "objects": {"E": ["x"]}}  # fmt: skip
+    w = toy(**kw)
+    assert in_race(w, run(w), "y", 10)
+    lift = {"id": "l", "date": week(4), "kind": "lift", "member": "E", "candidate": "x"}
+    w = toy(**kw, events=[lift])
+    h = run(w)
+    assert in_race(w, h, "y", 3) and not in_race(w, h, "y", 4)
+    assert h.final.withdrawn_reason[0, 1] == STRATEGIC and winner(w, h) == ("x", 4)
+    # The rival's own home objecting to the leader does not keep its candidate in.
+    w = toy(**{**kw, "objects": {"B": ["x"]}})
+    assert not in_race(w, run(w), "y", 1)
 
 
 def test_strategic_withdrawal_waits_until_the_next_formal_session_is_near():

@@ -436,21 +436,23 @@ def _withdrawals(state: State, world: World, t: int) -> np.ndarray:
         & state.open[:, None]
     )
     withdrew = False
-    vetoed = None
+    blocked = None
     if p.withdraw_patience > 0:  # the fixed trailing count (7.7)
         with np.errstate(invalid="ignore"):  # an empty race: -inf - -inf
             far_behind = rival & (lead[:, None] - shares >= p.withdraw_gap)
         state.trailing = np.where(far_behind, state.trailing + 1, 0)
-        vetoed = _backed_by_a_veto_player(state, world, t)
+        blocked = _blocking_the_leader(state, world, t, leader)
+        vetoed = _backed_by_a_veto_player(state, blocked)
         for c in range(c_count):
             quits = (state.trailing[:, c] >= p.withdraw_patience) & ~vetoed[:, c]
             if quits.any():
                 _withdraw(state, world, quits, c, t, TRAILING)
                 withdrew = True
-    if world.rounds[t].days_to_formal <= p.withdraw_notice_days:  # strategic (7.7)
-        vetoed = _backed_by_a_veto_player(state, world, t) if vetoed is None else vetoed
+    if world.rounds[t].days_to_formal <= p.withdraw_notice_days:  # strategic (7.11)
+        blocked = _blocking_the_leader(state, world, t, leader) if blocked is None else blocked
         hopeless = _majors_back(state, world, t, leader) | (lead >= p.withdraw_share - 1e-12)
-        quits_all = rival & state.in_race & hopeless[:, None] & ~vetoed
+        # While a blocker holds out against the leader, the rival's chance is not gone.
+        quits_all = rival & state.in_race & hopeless[:, None] & ~blocked.any(axis=1)
         for c in np.flatnonzero(quits_all.any(axis=0)):
             _withdraw(state, world, quits_all[:, c], c, t, STRATEGIC)
             withdrew = True
@@ -466,18 +468,23 @@ def _withdrawals(state: State, world: World, t: int) -> np.ndarray:
     return _race_shares(state, world, t)
 
 
-def _backed_by_a_veto_player(state: State, world: World, t: int) -> np.ndarray:
-    """(R, C) some member that can block, other than the candidate's home and sponsor,
-    backs it."""
+def _blocking_the_leader(state: State, world: World, t: int, leader: np.ndarray) -> np.ndarray:
+    """(R, N, C) member i can block, objects to the leader, and is neither c's home nor its
+    sponsor (their objection stands or falls with their own candidate)."""
     blocker = world.can_block(t)
-    out = np.zeros(state.in_race.shape, dtype=bool)
-    for c in range(out.shape[1]):
-        who = blocker.copy()
+    reps = np.arange(len(leader))
+    objects_leader = state.objecting[reps, :, leader] & blocker[None, :]  # (R, N)
+    out = np.repeat(objects_leader[:, :, None], len(world.candidates), axis=2)
+    for c in range(out.shape[2]):
         for own in (world.home[c], world.sponsor[c]):
             if own >= 0:
-                who[own] = False
-        out[:, c] = ((state.stance == c) & who[None, :]).any(axis=1)
+                out[:, own, c] = False
     return out
+
+
+def _backed_by_a_veto_player(state: State, blocked: np.ndarray) -> np.ndarray:
+    """(R, C) some member blocking the leader (`_blocking_the_leader`) backs candidate c."""
+    return (blocked & backing(state.stance, blocked.shape[2])).any(axis=1)
 
 
 def _majors_back(state: State, world: World, t: int, leader: np.ndarray) -> np.ndarray:
