@@ -1,4 +1,6 @@
-"""Shares and tie signals are exact: a replication's path cannot depend on its batch's shape."""
+"""Shares and tie signals are exact: a replication's path cannot depend on its batch's shape.
+
+The fast paths of the rule core (fused utility, split shocks) equal the plain ones bit for bit."""
 
 from dataclasses import fields
 
@@ -8,7 +10,19 @@ from hypothesis import strategies as st
 from test_invariants import scenarios
 
 from sim.engine.loop import simulate
-from sim.engine.rules import State, support_shares
+from sim.engine.rules import (
+    State,
+    draw_events,
+    draw_noise,
+    initial_state,
+    split_shocks,
+    step,
+    support_shares,
+    total_utility,
+    utility,
+    utility_terms,
+)
+from sim.engine.shocks import Shocks
 from sim.engine.world import build_world
 from sim.scenario.loader import load_scenario
 
@@ -61,3 +75,48 @@ def test_shares_are_exact_ratios_of_integer_capability_units():
     units = world.capability_units * active
     want = ((stance == 0) * units).sum(axis=1) / units.sum()
     assert np.array_equal(whole[:, 0], want)
+
+
+def states_along_a_run(world, seeds):
+    """(state before round t, t, that round's noise) for every round the replications play."""
+    noise = [draw_noise(np.random.default_rng(s), world) for s in seeds]
+    state = initial_state(world, len(seeds))
+    for t in range(1, world.n_rounds + 1):
+        eps = np.stack([n[t - 1] for n in noise])
+        yield state, t, eps
+        state = step(state, world, t, eps)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(), st.integers(0, 2**32))
+def test_the_fused_utility_is_the_sum_of_the_explained_terms_bit_for_bit(world, seed):
+    for state, t, eps in states_along_a_run(world, [seed, seed + 1, seed + 2]):
+        terms = utility_terms(state, world, t, eps)
+        fused = utility(state, world, t, split_shocks(eps, len(world.candidates))[0])
+        assert fused.tobytes() == total_utility(terms).tobytes(), f"round {t}"
+
+
+def test_the_fused_utility_on_nato_2024_with_leverage_and_concessions():
+    world = build_world(load_scenario("scenarios/nato-2024.yaml"))
+    seen = set()
+    for state, t, eps in states_along_a_run(world, list(range(40))):
+        terms = utility_terms(state, world, t, eps)
+        seen |= {k for k, v in terms.items() if np.any(v != 0)}
+        fused = utility(state, world, t, eps[:, :, : len(world.candidates)])
+        assert fused.tobytes() == total_utility(terms).tobytes(), f"round {t}"
+    assert {"leverage", "concession", "grievance"} <= seen  # the terms that can be zero
+
+
+def test_block_shocks_are_each_streams_own_round_by_round():
+    world = build_world(load_scenario("scenarios/nato-2024.yaml"))
+    seeds = [3, 11, 2**40]
+    shocks, c = Shocks(world, seeds), len(world.candidates)
+    own = [np.random.default_rng(s) for s in seeds]
+    for g in own:
+        draw_events(g, world)
+    noise = np.stack([draw_noise(g, world) for g in own])  # (R, T, N, C + O)
+    for t in range(1, world.n_rounds + 1):
+        util, offers = shocks.draw(t, np.ones(len(seeds), dtype=bool))
+        assert util.flags.c_contiguous and offers.flags.c_contiguous
+        assert np.array_equal(util, noise[:, t - 1, :, :c])
+        assert np.array_equal(offers, noise[:, t - 1, :, c:])

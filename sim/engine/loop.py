@@ -35,7 +35,7 @@ def _simulate(world: World, seeds: list[int]) -> History:
         playing[rows] = True
         eps = shocks.draw(t, playing)
         everyone = len(rows) == len(seeds)
-        played = step(live, world, t, eps if everyone else eps[rows])
+        played = step(live, world, t, eps if everyone else tuple(e[rows] for e in eps))
         # Once some have ended, merge; the arrays History keeps per round stay untouched.
         state = played if everyone else state.put(rows, played, fresh=History.PER_ROUND)
         history.record(state)

@@ -48,6 +48,73 @@ def draw_noise(rng: np.random.Generator, world: World) -> np.ndarray:
     return rng.standard_normal(noise_shape(world))
 
 
+@dataclass(frozen=True)
+class RoundConstants:
+    """What round t's rules read that no replication changes, built once per world and
+    round (`constants`) with the very expressions the rules used to evaluate each round."""
+
+    affinity: np.ndarray  # (N, C) the affinity term, w_pref x salience x affinity
+    grievance: np.ndarray  # (N, C) the grievance term, -w_griev x salience x grievance
+    pressure: float  # deadline_pressure(world, t)
+    band: float  # w_band x pressure
+    resist: float  # 1 - 1 / (1 + leverage_gain x pressure)
+    tie_units_t: np.ndarray  # (N, N) the round's tie units, transposed
+    tie_scale: np.ndarray  # (N, C) w_ties / each member's tie total (0 for a silent row)
+    weight: np.ndarray  # (N,) capability units of the members present
+    weight_total: float  # their sum (1 when nobody is present)
+    heads: np.ndarray  # (N,) 1.0 for each member present
+    heads_total: float
+    blocker: np.ndarray  # (N,) can_block(t)
+    blocker_nc: np.ndarray  # (N, C) the same for every candidate
+    blocker_grieved: np.ndarray  # (N, C) can block and holds a grievance against c
+    may_object: np.ndarray  # (N, C) present and not c's home state
+    price: np.ndarray  # (N, C) price(world, t)
+    major: np.ndarray  # (N,) the major powers present (see `_majors_back`)
+
+
+def constants(world: World, t: int) -> RoundConstants:
+    """Round t's `RoundConstants`, built on first use and kept with the world."""
+    cache = world._rule_constants
+    if t not in cache:
+        cache[t] = _build_constants(world, t)
+    return cache[t]
+
+
+def _build_constants(world: World, t: int) -> RoundConstants:
+    p, active = world.rounds[t].params, world.rounds[t].active
+    affinity, grievance, _ = world.matrices(t)
+    units, totals = world.tie_units(t)
+    pressure = deadline_pressure(world, t)
+    weight, heads = world.capability_units * active, active.astype(float)
+    blocker = world.can_block(t)
+    cap = np.where(active, world.capability, 0.0)
+    scale = np.divide(p.w_ties, totals, out=np.zeros_like(totals), where=totals > 0)
+    return RoundConstants(
+        affinity=p.w_pref * world.salience[:, None] * affinity,
+        grievance=-p.w_griev * world.salience[:, None] * grievance,
+        pressure=pressure,
+        band=p.w_band * pressure,
+        resist=1.0 - 1.0 / (1.0 + p.leverage_gain * pressure),
+        tie_units_t=np.ascontiguousarray(units.T),
+        tie_scale=np.repeat(scale[:, None], len(world.candidates), axis=1),
+        weight=weight,
+        weight_total=_total(weight),
+        heads=heads,
+        heads_total=_total(heads),
+        blocker=blocker,
+        blocker_nc=np.repeat(blocker[:, None], len(world.candidates), axis=1),
+        blocker_grieved=blocker[:, None] & (grievance > 0),
+        may_object=active[:, None] & ~world.home_mask,
+        price=price(world, t),
+        major=active & (cap >= p.major_capability * cap.max()),
+    )
+
+
+def _total(weight: np.ndarray) -> float:
+    total = weight.sum()
+    return total if total > 0 else 1.0
+
+
 @dataclass
 class State:
     """The position of R replications after some round."""
@@ -162,10 +229,15 @@ def support_shares(
     a replication's shares do not depend on the other rows of the product.
     """
     weight = world.capability_units * active if weighted else active.astype(float)
-    total = weight.sum()
-    total = total if total > 0 else 1.0
-    shares = [((stance == c) @ weight) / total for c in range(len(world.candidates))]
-    return np.stack(shares, axis=1) if shares else np.zeros((len(stance), 0))
+    return _shares(stance, weight, _total(weight), len(world.candidates))
+
+
+def _shares(stance: np.ndarray, weight: np.ndarray, total: float, c: int) -> np.ndarray:
+    """(R, C) `support_shares` from the members' weights and their total."""
+    out = np.empty((len(stance), c))
+    for k in range(c):
+        np.divide((stance == k) @ weight, total, out=out[:, k])
+    return out
 
 
 def flag_shares(flags: np.ndarray, world: World, active: np.ndarray, weighted: bool):
@@ -235,6 +307,47 @@ def utility_terms(state: State, world: World, t: int, eps: np.ndarray) -> dict[s
     return terms
 
 
+def utility(state: State, world: World, t: int, eps: np.ndarray) -> np.ndarray:
+    """(R, N, C) `total_utility(utility_terms(...))`, bit for bit, with fewer passes: the
+    round's constants are built once, the terms are added in the same order into one
+    array, and no term is written out that can be added in place. `eps` is the round's
+    utility shocks, (R, N, C)."""
+    k, p = constants(world, t), world.rounds[t].params
+    n, c = len(world.members), len(world.candidates)
+    momentum = _shares(state.stance, k.weight, k.weight_total, c)
+    band = _for_every_member(k.band * momentum, n)
+    ties = _tie_signal(k, state)
+    pull = None
+    if world.bargaining and k.resist > 0:
+        pull = np.add(ties, band)
+        np.maximum(pull, 0.0, out=pull)
+        pull *= -k.resist
+        calm = np.logical_and(state.objecting, k.blocker_nc)  # leverage(), then negated
+        calm |= k.blocker_grieved
+        np.logical_not(calm, out=calm)
+        np.copyto(pull, 0.0, where=calm)
+    total = ties  # affinity + ties, as ties + affinity (addition commutes exactly)
+    total += k.affinity
+    total += band
+    total += k.grievance
+    term = np.multiply(state.concession, p.w_conc, out=band)
+    total += term
+    total += np.multiply(eps, p.noise, out=term)
+    if pull is not None:
+        total += pull
+    return total
+
+
+def _tie_signal(k: RoundConstants, state: State) -> np.ndarray:
+    """(R, N, C) `_listen` from the round's constants."""
+    out = np.empty(state.objecting.shape)
+    for c in range(out.shape[2]):
+        signal = np.subtract(state.stance == c, state.objecting[:, :, c], dtype=float)
+        np.matmul(signal, k.tie_units_t, out=out[:, :, c])
+    out *= k.tie_scale  # (N, C): a broadcast over a short last axis is slow
+    return out
+
+
 def _for_every_member(values: np.ndarray, n: int) -> np.ndarray:
     """(R, N, C) from (R, C): the same value for every member, written out one candidate at
     a time (adding a broadcast (R, 1, C) view costs three times as much)."""
@@ -277,16 +390,26 @@ def backing(stance: np.ndarray, c: int) -> np.ndarray:
     return out
 
 
-def step(state: State, world: World, t: int, eps: np.ndarray) -> State:
-    """Play round t for every open replication; `eps` is that round's noise, (R, N, C + O)."""
+def split_shocks(eps, c: int) -> tuple[np.ndarray, np.ndarray]:
+    """A round's utility shocks (R, N, C) and offer shocks (R, N, O), from one (R, N, C + O)
+    array (`draw_noise`) or from such a pair (`Shocks.draw`, already split)."""
+    if isinstance(eps, tuple):
+        return eps
+    return eps[:, :, :c], eps[:, :, c:]
+
+
+def step(state: State, world: World, t: int, eps) -> State:
+    """Play round t for every open replication; `eps` is that round's noise, (R, N, C + O),
+    or that split in two (`split_shocks`)."""
+    eps = split_shocks(eps, len(world.candidates))
     new = state.copy()
     _dated_race_changes(new, world, t)
-    utility = total_utility(utility_terms(state, world, t, eps))
-    _decide(new, state, world, t, utility)
+    u = utility(state, world, t, eps[0])
+    _decide(new, state, world, t, u)
     shares = _withdrawals(new, world, t)
-    _approval(new, world, t, utility)
+    _approval(new, world, t, u)
     _apply_decision_rule(new, world, t)  # changes neither stances nor the race
-    _concessions(new, world, t, shares, eps)
+    _concessions(new, world, t, shares, eps[1])
     # An appointed replication is over: it keeps the position it had when appointed.
     closed = ~state.open
     if closed.any():
@@ -363,13 +486,18 @@ def _decide(new: State, old: State, world: World, t: int, utility: np.ndarray) -
     _home_states_back_their_candidates(new, world, active, t)
 
     # Objections: a threat to block, with hysteresis between objecting and lifting.
-    threshold = np.where(old.objecting, p.lift_threshold, p.object_threshold)
+    # (utility < lift_threshold where it objected last round, < object_threshold elsewhere)
+    objecting = utility < p.object_threshold
+    if p.lift_threshold != p.object_threshold:
+        objecting = np.where(old.objecting, utility < p.lift_threshold, objecting)
     backs = backing(new.stance, c)
-    allowed = _may_object(new, world, active, backs)
-    objecting = utility < threshold
+    k = constants(world, t)
+    allowed = ~backs & k.may_object  # as `_may_object`
+    if not new.in_race.all():
+        allowed &= new.in_race[:, None, :]
     if world.may_hold_out:
         # A standing objection is lifted once the concessions received reach the price.
-        new.held &= allowed & (new.concession < price(world, t)[None])
+        new.held &= allowed & (new.concession < k.price)
         objecting |= new.held
     new.objecting = objecting & allowed
     _record_first_declarations(new, t, backs)
@@ -394,7 +522,7 @@ def _top_two(utility: np.ndarray, in_race: np.ndarray, stance: np.ndarray, barre
         # The runner-up is the best of the old runner-up and the lower of (best, x).
         np.maximum(second, np.minimum(best_v, x, out=lower), out=second)
         np.maximum(best_v, x, out=best_v)
-        best_i[better] = k
+        np.copyto(best_i, k, where=better)
         np.copyto(objects_best, barred[:, :, k], where=better)
         np.copyto(current, x, where=stance == k)
     return best_i, best_v, second, current, objects_best
@@ -527,7 +655,8 @@ def _approval(state: State, world: World, t: int, utility: np.ndarray) -> None:
 
 def _concessions(state: State, world: World, t: int, shares: np.ndarray, eps) -> None:
     """Where the race is still open, the leading camp (and brokers) court holdouts for next
-    round. `shares` are the race shares of `state` (stances and race as they stand now)."""
+    round. `shares` are the race shares of `state` (stances and race as they stand now);
+    `eps` the round's offer shocks, (R, N, O)."""
     p = world.rounds[t].params
     if p.concessions_per_round <= 0:
         return
@@ -587,7 +716,7 @@ def _session_offers(state, world, t, leader, lead, eps) -> None:
     holdout's objection alone blocks, else 1)), drawn from the round's offer shock for that
     member and offerer, and only while the offerer's spending stays within `offer_budget`."""
     p = world.rounds[t].params
-    active, n_c = world.rounds[t].active, len(world.candidates)
+    active = world.rounds[t].active
     blocker = world.can_block(t)
     chance = p.offer_rate * deadline_pressure(world, t)
     live = state.open & state.in_race.any(axis=1)
@@ -613,7 +742,7 @@ def _session_offers(state, world, t, leader, lead, eps) -> None:
         )
         # Phi(z) < q  <=>  z < Phi^-1(q): one quantile for each of the two odds.
         cut = np.where(pivotal, _probit(chance * p.offer_pivotal), _probit(chance))
-        drawn = eps[rows, :, n_c + o] < cut
+        drawn = (eps[:, :, o] if len(rows) == len(eps) else eps[rows, :, o]) < cut
         priority = np.where(eligible, objects * 10.0 + world.capability[None, :], -np.inf)
         for _ in range(int(p.concessions_per_round)):
             pick = np.argmax(priority, axis=1)

@@ -21,14 +21,35 @@ class Shocks:
         # Each stream's first draws decide the uncertain events (`rules.draw_events`).
         self.event_draws = self.streams.uniforms(len(world.uncertain))
         t, n, c = noise_shape(world)
+        self.candidates = len(world.candidates)
         self.block = max(1, min(t, BLOCK_DRAWS // max(n * c, 1)))
-        self.buffer = np.zeros((len(seeds), self.block, n, c))
+        self.buffer = np.zeros((len(seeds), self.block, n, c))  # as each stream draws them
+        self.utility = self.offers = self.buffer  # round-major copies, see `draw`
         self.drawn = 0  # rounds drawn so far
 
-    def draw(self, t: int, playing: np.ndarray) -> np.ndarray:
-        """(R, N, C) shocks of round t; replications not playing get zeros."""
+    def draw(self, t: int, playing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Round t's utility shocks (R, N, C) and offer shocks (R, N, O), each C-contiguous
+        (see `rules.split_shocks`); replications not playing get zeros."""
         if t > self.drawn:
             self.buffer[~playing] = 0.0
             self.streams.fill(self.buffer, np.flatnonzero(playing).tolist())
+            self.utility, self.offers = _round_major(self.buffer, self.candidates)
             self.drawn += self.block
-        return self.buffer[:, (t - 1) % self.block]
+        k = (t - 1) % self.block
+        return self.utility[k], self.offers[k]
+
+
+def _round_major(buffer: np.ndarray, c: int) -> tuple[np.ndarray, np.ndarray]:
+    """(block, R, N, C) and (block, R, N, O) copies of a (R, block, N, C + O) buffer.
+
+    The rules read each round's shocks several times; a slice [..., :C] of the buffer has
+    a short, strided last axis that numpy walks ten times slower than a contiguous array.
+    Copied one shock column at a time (a long inner loop), not as one short-axis slice.
+    """
+    rounds = buffer.swapaxes(0, 1)
+    utility = np.empty((*rounds.shape[:3], c))
+    offers = np.empty((*rounds.shape[:3], rounds.shape[3] - c))
+    for k in range(rounds.shape[3]):
+        target = utility[..., k] if k < c else offers[..., k - c]
+        target[...] = rounds[..., k]
+    return utility, offers

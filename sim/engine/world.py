@@ -200,6 +200,7 @@ class World:
     uncertain: list[tuple[str, float]] = field(default_factory=list)  # (event id, probability)
     bargaining: bool = False  # sessions or brokers: offers at sessions, drawn by chance
     _matrices: dict = field(default_factory=dict, repr=False)
+    _rule_constants: dict = field(default_factory=dict, repr=False)  # rules.constants, per round
 
     @cached_property
     def home_mask(self) -> np.ndarray:
