@@ -109,8 +109,8 @@ def words(sens) -> list[str]:
                    f"{names} ({unit}).")  # fmt: skip
     matters, inert = importance(sens)
     if len(matters):
-        out.append("Assumptions that matter most (largest effect on any outcome, as a share of "
-                   "that outcome's largest): " + ", ".join(
+        out.append("Assumptions that matter most (largest effect on an outcome, as a share of "
+                   "the largest effect of any input on any probability, or on the date): " + ", ".join(
                        f"{k} ({v:.0%})" for k, v in matters.head(5).items()) + ".")  # fmt: skip
     if len(inert):
         few = ", ".join(inert[:6]) + (", ..." if len(inert) > 6 else "")
@@ -120,12 +120,17 @@ def words(sens) -> list[str]:
 
 
 def importance(sens):
-    """(each input's largest relative effect on any varying outcome, ranked; the inert ones)."""
+    """(each input's largest relative effect on any varying outcome, ranked; the inert ones).
+
+    Probabilities share one scale, so an effect on any of them is measured against the
+    largest effect on any probability (a near-constant outcome does not inflate its inputs);
+    the median date against the largest effect on it."""
     score = _score(sens)
     t = sens.table[~sens.table["output"].isin(sens.constant)].copy()
     if t.empty:
         return t.groupby("input")[score].max(), []
-    largest = t.groupby("output")[score].transform("max").replace(0, np.nan)
+    group = np.where(t["output"].str.startswith("p_"), "probability", t["output"])
+    largest = t.groupby(group)[score].transform("max").replace(0, np.nan)
     t["rel"] = (t[score] / largest).fillna(0.0)
     rel = t.groupby("input")["rel"].max().sort_values(ascending=False, kind="stable")
     inert = [k for k, v in rel.items() if v <= INERT]
