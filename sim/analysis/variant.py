@@ -7,7 +7,7 @@ of an already compiled World instead, exactly as compiling the changed scenario 
 changed only in the rounds before that event.
 """
 
-from dataclasses import replace
+from dataclasses import fields, replace
 
 from sim.engine.world import World
 from sim.scenario.varied import VariedField
@@ -105,5 +105,5 @@ def varied_world(
         rounds=rounds,
         brokers=list(world.brokers),
         uncertain=list(world.uncertain),
-        _matrices={},
+        **{f.name: {} for f in fields(World) if f.name.startswith("_")},  # caches: fresh
     )
