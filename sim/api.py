@@ -165,7 +165,7 @@ def batch(
 
     Returns:
         The `Results`: `.runs`, `.support`, `.declarations`, `.withdrawals`, `.holdouts`,
-        `.concessions` (DataFrames) and `.probabilities()`.
+        `.concessions`, `.offers` (DataFrames) and `.probabilities()`.
     """
     the_plan = plan(scenario, runs, seed, sweep, set, chunk)
     outcome = execute(

@@ -61,7 +61,11 @@ def test_run_writes_the_four_tables_with_the_design_columns_and_both_plots(tmp_p
         "winner",
         "appointed_round",
         "appointed_date",
+        "appointed_session",
         "rounds",
+        "offers",
+        "withdrawn_rutte",
+        "withdrawn_iohannis",
         "error",
     ]
     for table, columns in (
@@ -71,6 +75,7 @@ def test_run_writes_the_four_tables_with_the_design_columns_and_both_plots(tmp_p
         ("withdrawals.csv", EVENT_COLUMNS["withdrawals"]),
         ("holdouts.csv", EVENT_COLUMNS["holdouts"]),
         ("concessions.csv", EVENT_COLUMNS["concessions"]),
+        ("offers.csv", EVENT_COLUMNS["offers"]),
     ):
         header, rows = read(tmp_path / table)
         assert header == columns

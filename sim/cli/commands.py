@@ -144,7 +144,8 @@ def crossval_command(texts, params, budget, runs, seed, overrides, out) -> list[
         observed = [(s.date, s.candidate, s.supporters) for s in record.support]
         panels.append(plots.FanPanel(f"{fold.case.name} (left out)", world.dates,
                                      world.candidates, q, observed, marks,
-                                     world.rounds[-1].deadline))  # fmt: skip
+                                     world.rounds[-1].deadline,
+                                     plots.session_marks(world.dates, world.session)))  # fmt: skip
     figure = plots.fan(panels, out / "plots" / "crossval_fans.png", "Left-out cases")
     table = [(f"{r['case']}: {r['forecaster']}", "", {k: r[k] for k in COLUMNS if r[k] is not None})
              for r in rows]  # fmt: skip

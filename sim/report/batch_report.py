@@ -271,7 +271,9 @@ def _figures(
             title = f"point {p}: {title}" if title else title
             q = np.quantile(supporters, QUANTILES, axis=0)
             deadline = deadline_of(p) if deadline_of else None
-            panels.append(plots.FanPanel(title, results.dates[p], cands, q, deadline=deadline))
+            sessions = plots.session_marks(results.dates[p], results.sessions.get(p))
+            panels.append(plots.FanPanel(title, results.dates[p], cands, q, deadline=deadline,
+                                         sessions=sessions))  # fmt: skip
     only = ""
     if len(shown) < n_points:
         picked = " and ".join(str(p) for p in shown)

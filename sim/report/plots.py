@@ -18,10 +18,50 @@ from sim.engine.history import History  # noqa: E402
 from sim.engine.rules import NEVER, UNDECIDED  # noqa: E402
 
 CANDIDATE_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
+# More candidates than that (WTO 2013 had nine): tab20's colours, so that none repeat.
+MANY_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
+                "#17becf", "#bcbd22", "#7f7f7f", "#aec7e8", "#ff9896", "#98df8a", "#c5b0d5",
+                "#ffbb78", "#c49c94", "#f7b6d2", "#9edae5", "#dbdb8d", "#393b79"]  # fmt: skip
+FORMAL_COLOUR, INDICATIVE_COLOUR, DEADLINE_COLOUR = "#555555", "#17becf", "#b22222"
+SESSION_LABELS = 4  # more sessions than this of one kind are drawn unlabelled (legend only)
 
 
-def _colour(c: int) -> str:
-    return CANDIDATE_COLOURS[c % len(CANDIDATE_COLOURS)]
+def colour(c: int, n: int = 0) -> str:
+    """The colour of candidate (or outcome) `c` of `n`: six report colours, unless there are
+    more (then twenty, which repeat only past twenty)."""
+    palette = CANDIDATE_COLOURS if n <= len(CANDIDATE_COLOURS) else MANY_COLOURS
+    return palette[c % len(palette)]
+
+
+def session_marks(dates: list[date], held) -> list[tuple[date, str, str]]:
+    """(date, name, kind) of each round's session; `held` is, per round, (name, kind) or None
+    (`Results.sessions[point]`), or a World's `session` list."""
+    out = []
+    for d, s in zip(dates, held or [], strict=False):
+        if s is not None:
+            name, kind = (s.name, s.kind) if hasattr(s, "kind") else s
+            out.append((d, name, kind))
+    return out
+
+
+def _draw_sessions(ax, sessions, last: date | None = None) -> tuple[list, dict]:
+    """Formal sessions as thin grey lines, indicative ones dashed in teal (up to `last`).
+
+    Returns the labels to put above the plot (names, when a kind has few sessions) and the
+    legend entries."""
+    marks, entries = [], {}
+    for kind, col, style in (
+        ("formal", FORMAL_COLOUR, "-"),
+        ("indicative", INDICATIVE_COLOUR, "--"),
+    ):
+        mine = [(d, name) for d, name, k in sessions if k == kind and (last is None or d <= last)]
+        for d, _ in mine:
+            line = ax.axvline(d, color=col, lw=0.8, ls=style, alpha=0.6, zorder=0)
+        if mine:
+            entries[f"{kind} session{'s' if len(mine) > 1 else ''}"] = line
+        if len(mine) <= SESSION_LABELS:
+            marks += [(d, name, col) for d, name in mine]
+    return marks, entries
 
 
 def trajectory(history: History, path: Path, r: int = 0) -> Path:
@@ -35,20 +75,28 @@ def trajectory_figure(history: History, r: int = 0):
     rounds = range(len(history.stance))
     dates = [world.dates[t] for t in rounds]
     fig, ax = plt.subplots(figsize=(10, 4.8))
-    marks = []  # (date, text, colour): labelled above the plot, where no line runs
+    n_c = len(world.candidates)
+    # (date, text, colour): labelled above the plot, where no line runs
+    marks, sessions = _draw_sessions(ax, session_marks(dates, world.session))
+    deadline = world.rounds[len(dates) - 1].deadline
+    if deadline <= dates[-1]:
+        ax.axvline(deadline, color=DEADLINE_COLOUR, lw=1.2, ls=":")
+        marks.append((deadline, f"deadline {_day(deadline)}", DEADLINE_COLOUR))
     for c, cid in enumerate(world.candidates):
         counts = [int((history.stance[t][r] == c).sum()) for t in rounds]
-        ax.plot(dates, counts, marker="o", ms=3, color=_colour(c), label=f"{cid} supporters")
+        ax.plot(dates, counts, marker="o", ms=3, color=colour(c, n_c), label=f"{cid} supporters")
         wr = int(f.withdrawn_round[r, c])
         if wr != NEVER:
-            ax.axvline(world.dates[wr], color=_colour(c), ls=":", lw=1)
-            marks.append((world.dates[wr], f"{cid} withdraws", _colour(c)))
+            ax.axvline(world.dates[wr], color=colour(c, n_c), ls=":", lw=1)
+            marks.append((world.dates[wr], f"{cid} withdraws", colour(c, n_c)))
     undecided = [int(((history.stance[t][r] == UNDECIDED) & world.rounds[t].active).sum())
                  for t in rounds]  # fmt: skip
     objectors = [int((history.objecting[t][r].any(axis=1) & world.rounds[t].active).sum())
                  for t in rounds]  # fmt: skip
     ax.plot(dates, undecided, color="grey", ls="--", label="undecided")
     ax.plot(dates, objectors, color="black", ls="-.", label="objectors")
+    for text, line in sessions.items():
+        line.set_label(text)
     at = int(f.appointed_round[r])
     if at != NEVER:
         winner = world.candidates[int(f.appointed[r])]
@@ -107,7 +155,7 @@ def stances_figure(history: History, r: int = 0):
     order = np.lexsort((np.arange(len(world.members)), first))
     # Colour codes: 0 absent, 1 undecided, 2.. candidates.
     codes = np.where(absent, 0, np.where(grid == UNDECIDED, 1, grid + 2))[order]
-    colours = ["white", "#d9d9d9", *[_colour(c) for c in range(n_cands)]]
+    colours = ["white", "#d9d9d9", *[colour(c, n_cands) for c in range(n_cands)]]
     fig, ax = plt.subplots(figsize=(9, max(3.0, 0.22 * len(world.members) + 1.2)))
     ax.imshow(codes, aspect="auto", interpolation="nearest",
               cmap=ListedColormap(colours), vmin=0, vmax=len(colours) - 1)  # fmt: skip
@@ -116,23 +164,35 @@ def stances_figure(history: History, r: int = 0):
         ys, xs = np.nonzero(against[order, :, c])
         if len(xs):  # side by side when a member objects to several candidates at once
             shift = (c - (n_cands - 1) / 2) * 0.3 if n_cands > 1 else 0.0
-            ax.scatter(xs + shift, ys, marker="X", s=42, color=_colour(c), edgecolor="white",
+            ax.scatter(xs + shift, ys, marker="X", s=42, color=colour(c, n_cands), edgecolor="white",
                        linewidth=0.8, zorder=3)  # fmt: skip
             objections.append(c)
+    if any(world.session[:n_rounds]):  # a strip above the first row for the session marks
+        ax.set_ylim(len(world.members) - 0.5, -1.6)
     ax.set_yticks(range(len(world.members)), [world.members[i] for i in order], fontsize=7)
     step = max(1, n_rounds // 10)
     ax.set_xticks(range(0, n_rounds, step),
                   [f"{world.dates[t].day} {world.dates[t]:%b}" for t in range(0, n_rounds, step)],
                   fontsize=8, rotation=45)  # fmt: skip
     ax.set_xlabel(f"round date, {world.dates[0].year}")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=_colour(c)) for c in range(n_cands)]
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colour(c, n_cands)) for c in range(n_cands)]
     handles.append(plt.Rectangle((0, 0), 1, 1, color="#d9d9d9"))
     labels = [f"backs {cid}" for cid in world.candidates] + ["undecided"]
     if absent.any():
         handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="white", edgecolor="grey"))
         labels.append("not a member")
+    # Sessions as triangles above the grid: filled for formal, open for indicative.
+    for kind, face in (("formal", FORMAL_COLOUR), ("indicative", "white")):
+        xs = [t for t in range(n_rounds) if world.session[t] and world.session[t].kind == kind]
+        if xs:
+            ax.plot(xs, [-1.0] * len(xs), ls="", marker="v", ms=6, color=face,
+                    mec=FORMAL_COLOUR, zorder=4, gid=f"{kind}-sessions")  # fmt: skip
+            handles.append(plt.Line2D([], [], marker="v", color=face, mec=FORMAL_COLOUR, ls="",
+                                      ms=7))  # fmt: skip
+            labels.append(f"{kind} session")
     for c in objections:
-        handles.append(plt.Line2D([], [], marker="X", color=_colour(c), mec="white", ls="", ms=8))
+        handles.append(plt.Line2D([], [], marker="X", color=colour(c, n_cands), mec="white",
+                                  ls="", ms=8))  # fmt: skip
         labels.append(f"objects to {world.candidates[c]}")
     ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8,
               title="cell: stance\ncross: objection,\nin the colour of\nthe candidate\nobjected to"
@@ -153,7 +213,8 @@ class FanPanel:
     """One panel of a fan chart: (5, T+1, C) quantiles 5/25/50/75/95% of supporters by round.
 
     `observed` holds counts of a record (date, candidate, count), drawn as diamonds;
-    `marks` holds dates to draw as labelled vertical lines, such as an observed appointment.
+    `marks` holds dates to draw as labelled vertical lines, such as an observed appointment;
+    `sessions` the organisation's meetings (`session_marks`), drawn as thin lines.
     """
 
     title: str
@@ -163,6 +224,7 @@ class FanPanel:
     observed: list[tuple[date, str, int]] = field(default_factory=list)
     marks: list[tuple[date, str]] = field(default_factory=list)
     deadline: date | None = None
+    sessions: list[tuple[date, str, str]] = field(default_factory=list)  # (date, name, kind)
 
 
 def action_span(panel: FanPanel) -> tuple[date, date]:
@@ -201,29 +263,32 @@ def fan_figure(panels: list[FanPanel], title: str):
     span = (min(a for a, _ in spans), max(b for _, b in spans))
     for ax, panel in zip(axes.flat, panels, strict=False):
         q = panel.quantiles
+        first, last = span  # the same dates in every panel, so panels compare at a glance
+        held, drawn = _draw_sessions(ax, panel.sessions, last)
+        for text, line in drawn.items():
+            entries.setdefault(text, line)
         for c, cid in enumerate(panel.candidates):
-            colour = _colour(c)
-            light = ax.fill_between(panel.dates, q[0, :, c], q[4, :, c], color=colour,
+            shade = colour(c, len(panel.candidates))
+            light = ax.fill_between(panel.dates, q[0, :, c], q[4, :, c], color=shade,
                                     alpha=0.15, lw=0)  # fmt: skip
-            dark = ax.fill_between(panel.dates, q[1, :, c], q[3, :, c], color=colour,
+            dark = ax.fill_between(panel.dates, q[1, :, c], q[3, :, c], color=shade,
                                    alpha=0.35, lw=0)  # fmt: skip
-            (line,) = ax.plot(panel.dates, q[2, :, c], color=colour, lw=2)
+            (line,) = ax.plot(panel.dates, q[2, :, c], color=shade, lw=2)
             entries.setdefault(f"{cid}: median and bands", (light, dark, line))
             seen = [(d, n) for d, cand, n in panel.observed if cand == cid]
             if seen:
-                dots = ax.scatter(*zip(*seen, strict=True), color=colour, edgecolor="black",
+                dots = ax.scatter(*zip(*seen, strict=True), color=shade, edgecolor="black",
                                   zorder=5, s=36, marker="D")  # fmt: skip
                 entries.setdefault(f"{cid}: observed", dots)
-        first, last = span  # the same dates in every panel, so panels compare at a glance
         ax.set_xlim(first, last)
-        marks = [(d, text, "black") for d, text in panel.marks]
+        marks = [(d, text, "black") for d, text in panel.marks] + held
         for d, _ in panel.marks:
             line = ax.axvline(d, color="black", lw=1.5, ls="--")
         if panel.marks:
             entries.setdefault("observed appointment", line)
         if panel.deadline is not None and panel.deadline <= last:
-            ax.axvline(panel.deadline, color="#b22222", lw=1.2, ls=":")
-            marks.append((panel.deadline, f"deadline {_day(panel.deadline)}", "#b22222"))
+            ax.axvline(panel.deadline, color=DEADLINE_COLOUR, lw=1.2, ls=":")
+            marks.append((panel.deadline, f"deadline {_day(panel.deadline)}", DEADLINE_COLOUR))
         _top_labels(ax, marks)
         ax.set_title(panel.title, fontsize=10, pad=8 + 14 * len(marks))
         ax.set_ylabel("members backing")
@@ -238,7 +303,7 @@ def fan_figure(panels: list[FanPanel], title: str):
         ax.set_visible(False)
     from matplotlib.legend_handler import HandlerTuple
 
-    shade = _colour(0)  # the bands explained once, in the first candidate's colours
+    shade = colour(0)  # the bands explained once, in the first candidate's colours
     entries["darker band: middle 50% of runs"] = plt.Rectangle((0, 0), 1, 1, color=shade,
                                                                alpha=0.15 + 0.35)  # fmt: skip
     entries["lighter band: middle 90% of runs"] = plt.Rectangle((0, 0), 1, 1, color=shade,
@@ -296,8 +361,8 @@ def appointment_dates_figure(days, counts, candidates, deadlocks, total, title):
     for c, cid in enumerate(candidates):
         if counts[:, c].any():
             on = counts[:, c] > 0  # a zero-height bar would still draw its edge
-            ax.bar(x[on], counts[on, c], bottom=bottom[on], color=_colour(c),
-                   edgecolor=_colour(c), lw=0.6,
+            ax.bar(x[on], counts[on, c], bottom=bottom[on], color=colour(c, len(candidates)),
+                   edgecolor=colour(c, len(candidates)), lw=0.6,
                    label=f"{cid} appointed ({_share(counts[:, c].sum())})")  # fmt: skip
             small += [(xi, c) for xi in x if 0 < counts[xi, c] < SMALL * top]
             bottom += counts[:, c]
@@ -312,7 +377,7 @@ def appointment_dates_figure(days, counts, candidates, deadlocks, total, title):
         height = bottom[int(xi)] if c is not None else dead
         ax.annotate("\u25bc", (xi, height), xytext=(0, 12 + 9 * stacked[xi]),
                     textcoords="offset points", ha="center", va="bottom", fontsize=9,
-                    color=DEADLOCK_COLOUR if c is None else _colour(c))  # fmt: skip
+                    color=DEADLOCK_COLOUR if c is None else colour(c, len(candidates)))  # fmt: skip
         stacked[xi] += 1
     if small:
         ax.plot([], [], ls="", marker="v", color="black", label="a share too small to see")
@@ -423,7 +488,7 @@ def compare_figure(rows: list[dict], outcomes: list[str]):
         lo = np.array([row.get(k, (0, 0, 0))[1] for k in outcomes])
         hi = np.array([row.get(k, (0, 0, 0))[2] for k in outcomes])
         ax.bar(x + (j - (len(rows) - 1) / 2) * width, p, width, yerr=[p - lo, hi - p],
-               capsize=3, label=row["scenario"], color=CANDIDATE_COLOURS[j % len(CANDIDATE_COLOURS)],
+               capsize=3, label=row["scenario"], color=colour(j, len(rows)),
                alpha=0.85)  # fmt: skip
     ax.set_xticks(x, outcomes)
     ax.set_ylim(0, 1.1)
@@ -442,7 +507,8 @@ def compare_figure(rows: list[dict], outcomes: list[str]):
 
 
 def _outcome_colour(k: int, labels: list[str]) -> str:
-    return DEADLOCK_COLOUR if labels[k] == "deadlock" else _colour(k)
+    n = len(labels) - ("deadlock" in labels)  # the candidates among the outcomes
+    return DEADLOCK_COLOUR if labels[k] == "deadlock" else colour(k, n)
 
 
 def _save(fig, path: Path) -> Path:

@@ -109,5 +109,6 @@ def score_fan(out: Path, forecast, record, name: str) -> Path:
     seen = record.appointment
     marks = [(seen.date, f"observed: {seen.winner} appointed {seen.date}")] if seen else []
     panel = plots.FanPanel(f"{forecast.runs:,} replications; diamonds: {record.name}", world.dates,
-                           world.candidates, q, observed, marks, world.rounds[-1].deadline)  # fmt: skip
+                           world.candidates, q, observed, marks, world.rounds[-1].deadline,
+                           plots.session_marks(world.dates, world.session))  # fmt: skip
     return plots.fan([panel], Path(out) / "plots" / "score_fan.png", f"{name} against the record")

@@ -8,17 +8,25 @@ the public tables are pandas DataFrames with labels and ISO dates, built on firs
 
 Tables (one row per ...):
 - `runs`: replication: run, seed, point, swept values, winner, appointed_round,
-  appointed_date, rounds, error.
-- `withdrawals`: replication x withdrawn candidate: run, point, candidate, round, date.
+  appointed_date, appointed_session, rounds, offers (how many were made), one
+  `withdrawn_<candidate>` column per candidate (why it left the race, empty if it stayed),
+  error.
+- `withdrawals`: replication x withdrawn candidate: run, point, candidate, round, date,
+  session, reason (trailing, strategic, eliminated, event).
 - `holdouts`: replication x last holdout: run, point, member, rank (1 = the last to
   come round), round it came round (empty if it never did), date.
 - `concessions`: replication x offer: run, point, member, candidate (the offering camp),
   round, date.
 - `declarations`: replication x member x candidate first declared for: run, point,
   member, candidate, round, date.
+- `offers`: replication x offer, in the order made: run, point, round, date, session, by
+  (`camp`: the leading camp of `for`, or a broker's id), to (the member), for (the
+  candidate), size, objected (`to` objected to `for` when offered), lifted (that objection
+  was gone in a later round, `for` still running), backed (`to` backed `for` later).
 - `support`: replication x round x candidate, up to the last round any replication of the
   batch played; a replication that ended keeps its final position (`ended` is true on
-  those rows), so a plain groupby by date gives the fan chart's numbers.
+  those rows), so a plain groupby by date gives the fan chart's numbers. `session` and
+  `session_kind` name the meeting held in that round (empty for a plain weekly round).
 """
 
 from __future__ import annotations
@@ -35,21 +43,37 @@ import numpy as np
 
 from sim.engine.history import History
 from sim.engine.holdouts import holdout_order
-from sim.engine.rules import NEVER, NOT_APPOINTED, UNDECIDED, support_shares
+from sim.engine.rules import (
+    LEADING_CAMP,
+    NEVER,
+    NOT_APPOINTED,
+    UNDECIDED,
+    WITHDRAWAL_REASONS,
+    support_shares,
+)
 from sim.results.files import npz_bytes
 from sim.results.outcomes import DEADLOCK, date_quantiles, wilson
 
 if TYPE_CHECKING:
     import pandas as pd
 
-EVENT_TABLES = ("withdrawals", "concessions", "holdouts", "declarations")
+EVENT_TABLES = ("withdrawals", "concessions", "holdouts", "declarations", "offers")
 CUBE = ("supporters", "capability_share", "objectors", "undecided")
-_EVENT_COLUMNS = {
-    "withdrawals": ("run", "candidate", "round"),
-    "concessions": ("run", "member", "candidate", "round"),
-    "holdouts": ("run", "member", "rank", "round"),
-    "declarations": ("run", "member", "candidate", "round"),
-}
+# The arrays behind each event table, and their types (a failed chunk gets empty ones).
+_EVENT_ARRAYS = {
+    "withdrawals": {"run": np.int64, "candidate": np.int32, "round": np.int32,
+                    "reason": np.int8},
+    "concessions": {"run": np.int64, "member": np.int32, "candidate": np.int32,
+                    "round": np.int32},
+    "holdouts": {"run": np.int64, "member": np.int32, "rank": np.int32, "round": np.int32},
+    "declarations": {"run": np.int64, "member": np.int32, "candidate": np.int32,
+                     "round": np.int32},
+    "offers": {"run": np.int64, "round": np.int32, "by": np.int16, "to": np.int32,
+               "for": np.int32, "size": np.float64, "objected": bool, "lifted": bool,
+               "backed": bool},
+}  # fmt: skip
+REASON_NAMES = {0: "", **WITHDRAWAL_REASONS}  # withdrawal reason code -> its name
+CAMP = "camp"  # offers.by for the leading camp (a broker is named by its id)
 
 
 @dataclass
@@ -66,6 +90,9 @@ class Results:
     candidates: list[str]
     dates: dict[int, list[date]]  # point -> date of each round (round 0 = calendar start)
     points: list[dict] = field(default_factory=lambda: [{}])  # swept values of each point
+    # point -> per round, the session held in it as (name, kind), or None
+    sessions: dict[int, list[tuple[str, str] | None]] = field(default_factory=dict)
+    brokers: list[str] = field(default_factory=list)  # ids, in World.brokers order
     swept: list[str] = field(default_factory=list)
     seed: int | None = None
     runs_per_point: int | None = None
@@ -112,18 +139,25 @@ class Results:
             "winner": f.appointed.astype(np.int16),
             "appointed_round": f.appointed_round.astype(np.int32),
             "rounds": history.last_round.astype(np.int32),
+            "offers": f.offers.astype(np.int32),
+            "withdrawn_reason": f.withdrawn_reason.astype(np.int8),  # (R, C)
         }
         events = {
-            "withdrawals": _found(runs, f.withdrawn_round, ("candidate",)),
+            "withdrawals": _found(
+                runs, f.withdrawn_round, ("candidate",), {"reason": f.withdrawn_reason}
+            ),  # fmt: skip
             "concessions": _found(runs, f.conceded_round, ("member", "candidate")),
             "declarations": _found(runs, f.first_declared, ("member", "candidate")),
             "holdouts": _holdouts(history, runs),
+            "offers": _offers(history, runs),
         }
         return cls(
             scenario=world.scenario.name,
             members=list(world.members),
             candidates=list(world.candidates),
             dates={point: list(world.dates)},
+            sessions={point: _sessions(world)},
+            brokers=[b.id for b in world.brokers],
             points=points if points is not None else [{}],
             swept=list(swept or []),
             seed=seed,
@@ -139,12 +173,13 @@ class Results:
 
         `describe` takes the batch's points, swept, seed and runs_per_point."""
         reps, rounds, c = len(runs), world.n_rounds + 1, len(world.candidates)
-        none = np.zeros(0, np.int32)
         return cls(
             scenario=world.scenario.name,
             members=list(world.members),
             candidates=list(world.candidates),
             dates={point: list(world.dates)},
+            sessions={point: _sessions(world)},
+            brokers=[b.id for b in world.brokers],
             points=describe.get("points") or [{}],
             swept=list(describe.get("swept") or []),
             seed=describe.get("seed"),
@@ -156,11 +191,13 @@ class Results:
                 "winner": np.full(reps, NOT_APPOINTED, dtype=np.int16),
                 "appointed_round": np.full(reps, NEVER, dtype=np.int32),
                 "rounds": np.full(reps, -1, dtype=np.int32),
+                "offers": np.zeros(reps, dtype=np.int32),
+                "withdrawn_reason": np.zeros((reps, c), dtype=np.int8),
             },
             events={
-                t: {k: (np.zeros(0, np.int64) if k == "run" else none) for k in cols}
-                for t, cols in _EVENT_COLUMNS.items()
-            },  # fmt: skip
+                t: {k: np.zeros(0, kind) for k, kind in cols.items()}
+                for t, cols in _EVENT_ARRAYS.items()
+            },
             cube={
                 "supporters": np.full((reps, rounds, c), -1, dtype=np.int16),
                 "capability_share": np.full((reps, rounds, c), np.nan),
@@ -176,8 +213,10 @@ class Results:
         longest calendar, each replication keeping its last position)."""
         first = parts[0]
         dates: dict[int, list[date]] = {}
+        sessions: dict[int, list] = {}
         for p in parts:
             dates.update(p.dates)
+            sessions.update(p.sessions)
         rounds = max(p.cube["supporters"].shape[1] for p in parts)
         cube = {k: np.concatenate([_pad(p.cube[k], rounds) for p in parts]) for k in CUBE}
         return cls(
@@ -185,6 +224,8 @@ class Results:
             members=first.members,
             candidates=first.candidates,
             dates=dict(sorted(dates.items())),
+            sessions=dict(sorted(sessions.items())),
+            brokers=first.brokers,
             points=first.points,
             swept=first.swept,
             seed=first.seed,
@@ -332,6 +373,26 @@ class Results:
     def _round_days(self) -> dict[int, np.ndarray]:
         return {p: np.array([d.toordinal() for d in ds]) for p, ds in self.dates.items()}
 
+    def _session_labels(self, point: np.ndarray, rounds: np.ndarray) -> tuple[list, list]:
+        """Session names and kinds of (point, round) pairs; '' for a plain round or NEVER."""
+        names = np.full(len(point), "", dtype=object)
+        kinds = np.full(len(point), "", dtype=object)
+        point, rounds = np.asarray(point), np.asarray(rounds)
+        for p in np.unique(point).tolist():
+            held = self.sessions.get(p)
+            if not held or not any(held):
+                continue
+            at = point == p
+            # one extra '' at the end: round NEVER (-1) indexes it
+            names[at] = np.array([s[0] if s else "" for s in held] + [""], dtype=object)[rounds[at]]
+            kinds[at] = np.array([s[1] if s else "" for s in held] + [""], dtype=object)[rounds[at]]
+        return names.tolist(), kinds.tolist()
+
+    def offerer_names(self) -> list[str]:
+        """offers.by as text, indexed by `by - LEADING_CAMP`: the leading camp,
+        then each broker."""
+        return [CAMP, *self.brokers]
+
     def _dates_text(self, point: np.ndarray, rounds: np.ndarray) -> list[str]:
         """ISO dates of (point, round) pairs; '' where the round is NEVER."""
         text = {p: [d.isoformat() for d in ds] for p, ds in self.dates.items()}
@@ -360,8 +421,15 @@ class Results:
         df.loc[at < 0, "appointed_round"] = pd.NA
         dates = self._dates_text(c["point"], at)
         df["appointed_date"] = [d or None for d in dates]
+        df["appointed_session"] = [s or None for s in self._session_labels(c["point"], at)[0]]
+        failed = c["rounds"] < 0
         df["rounds"] = pd.array(c["rounds"], dtype="Int64")
-        df.loc[c["rounds"] < 0, "rounds"] = pd.NA
+        df.loc[failed, "rounds"] = pd.NA
+        df["offers"] = pd.array(c["offers"], dtype="Int64")
+        df.loc[failed, "offers"] = pd.NA
+        reasons = np.array([REASON_NAMES[k] or None for k in sorted(REASON_NAMES)], dtype=object)
+        for k, cid in enumerate(self.candidates):
+            df[f"withdrawn_{cid}"] = reasons[c["withdrawn_reason"][:, k]]
         df["error"] = [self.errors.get(r) for r in c["run"].tolist()]
         return df
 
@@ -385,23 +453,42 @@ class Results:
         """The last holdouts of each replication with an appointment, rank 1 the very last."""
         return self._event_frame("holdouts")
 
+    @cached_property
+    def offers(self) -> pd.DataFrame:
+        """One row per offer the engine made: who offered what to whom, and when."""
+        return self._event_frame("offers")
+
     def _event_frame(self, table: str) -> pd.DataFrame:
+        """The columns of `table` in the order EVENT_COLUMNS gives (labels, not codes)."""
         import pandas as pd
 
         cols = self.events[table]
         point = self._point_of(cols["run"])
-        df = pd.DataFrame({"run": cols["run"], "point": point})
-        if "member" in cols:
-            df["member"] = np.array(self.members, dtype=object)[cols["member"]]
-        if "candidate" in cols:
-            df["candidate"] = np.array(self.candidates, dtype=object)[cols["candidate"]]
-        if "rank" in cols:
-            df["rank"] = cols["rank"]
         rounds = cols["round"]
+        members = np.array(self.members, dtype=object)
+        candidates = np.array(self.candidates, dtype=object)
+        df = pd.DataFrame({"run": cols["run"], "point": point})
+        for name in cols:
+            if name in ("run", "round"):
+                continue
+            if name == "member" or name == "to":
+                df[name] = members[cols[name]]
+            elif name == "candidate" or name == "for":
+                df[name] = candidates[cols[name]]
+            elif name == "by":
+                df[name] = np.array(self.offerer_names(), dtype=object)[cols[name] - LEADING_CAMP]
+            elif name == "reason":
+                df[name] = [REASON_NAMES[k] for k in cols[name].tolist()]
+            else:
+                df[name] = cols[name]
         df["round"] = pd.array(np.where(rounds >= 0, rounds, 0), dtype="Int64")
         df.loc[rounds < 0, "round"] = pd.NA
         df["date"] = [d or None for d in self._dates_text(point, rounds)]
-        return df
+        if table in ("withdrawals", "offers"):
+            df["session"] = [s or None for s in self._session_labels(point, rounds)[0]]
+        from sim.results.tables import EVENT_COLUMNS  # the one column order, for every writer
+
+        return df[EVENT_COLUMNS[table]]
 
     def _point_of(self, runs: np.ndarray) -> np.ndarray:
         order = np.argsort(self.columns["run"], kind="stable")
@@ -416,6 +503,9 @@ class Results:
         s = self.support_columns()
         df = pd.DataFrame({"run": s["run"], "point": s["point"], "round": s["round"]})
         df["date"] = self._dates_text(s["point"], s["round"])
+        names, kinds = self._session_labels(s["point"], s["round"])
+        df["session"] = [x or None for x in names]  # None on a plain round, as elsewhere
+        df["session_kind"] = [x or None for x in kinds]
         df["candidate"] = np.array(self.candidates, dtype=object)[s["candidate"]]
         for k in ("supporters", "capability_share", "objectors", "undecided", "ended"):
             df[k] = s[k]
@@ -458,6 +548,10 @@ class Results:
             "members": self.members,
             "candidates": self.candidates,
             "dates": {str(p): [d.isoformat() for d in ds] for p, ds in self.dates.items()},
+            "sessions": {
+                str(p): [list(x) if x else None for x in ss] for p, ss in self.sessions.items()
+            },
+            "brokers": self.brokers,
             "points": self.points,
             "swept": self.swept,
             "seed": self.seed,
@@ -492,6 +586,11 @@ class Results:
             members=meta["members"],
             candidates=meta["candidates"],
             dates={int(p): [date.fromisoformat(d) for d in ds] for p, ds in meta["dates"].items()},
+            sessions={
+                int(p): [tuple(x) if x else None for x in ss]
+                for p, ss in meta.get("sessions", {}).items()
+            },
+            brokers=meta.get("brokers", []),
             points=meta["points"],
             swept=meta["swept"],
             seed=meta["seed"],
@@ -536,9 +635,11 @@ class Results:
         return results
 
 
-def _found(runs: np.ndarray, marks: np.ndarray, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+def _found(runs: np.ndarray, marks: np.ndarray, names: tuple[str, ...],
+           values: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:  # fmt: skip
     """Columns of the events marked in `marks` ((R, ...) rounds, NEVER where none), ordered
-    by replication, then round, then index."""
+    by replication, then round, then index; `values` (name -> array shaped like `marks`)
+    adds a column of the value at each event."""
     found = np.argwhere(marks != NEVER)
     when = marks[tuple(found.T)] if len(found) else np.zeros(0, np.int32)
     order = np.lexsort((when, found[:, 0])) if len(found) else np.zeros(0, np.int64)
@@ -547,7 +648,48 @@ def _found(runs: np.ndarray, marks: np.ndarray, names: tuple[str, ...]) -> dict[
     for k, name in enumerate(names, start=1):
         cols[name] = found[:, k].astype(np.int32) if len(found) else np.zeros(0, np.int32)
     cols["round"] = when.astype(np.int32)
+    for name, array in (values or {}).items():
+        cols[name] = array[tuple(found.T)] if len(found) else np.zeros(0, array.dtype)
     return cols
+
+
+def _sessions(world) -> list[tuple[str, str] | None]:
+    """Per round, the session held in it as (name, kind), or None."""
+    return [(s.name, s.kind) if s is not None else None for s in world.session]
+
+
+def _offers(history: History, runs: np.ndarray) -> dict[str, np.ndarray]:
+    """Every logged offer, by replication then in the order made, with what came of it:
+    whether `to` objected to `for` when offered, whether that objection was gone in a later
+    round with `for` still running, and whether `to` backed `for` in a later round."""
+    f = history.final
+    made = np.arange(f.offer_round.shape[1])[None, :] < f.offers[:, None]  # (R, M)
+    r, k = np.nonzero(made)  # row-major: by replication, then log order
+    t = f.offer_round[r, k].astype(np.int64)
+    i, c = f.offer_to[r, k].astype(np.int64), f.offer_for[r, k].astype(np.int64)
+    played = len(history.stance)
+    # (played, K) the offer's member and candidate in each round the loop recorded
+    objecting = np.stack([o[r, i, c] for o in history.objecting]) if len(r) else None
+    running = np.stack([x[r, c] for x in history.in_race]) if len(r) else None
+    backs = np.stack([s[r, i] == c for s in history.stance]) if len(r) else None
+    if len(r):
+        later = np.arange(played)[:, None] > t[None, :]
+        objected = objecting[np.minimum(t, played - 1), np.arange(len(r))]
+        lifted = objected & (later & ~objecting & running).any(axis=0)
+        backed = (later & backs).any(axis=0)
+    else:
+        objected = lifted = backed = np.zeros(0, dtype=bool)
+    return {
+        "run": runs[r] if len(r) else np.zeros(0, np.int64),
+        "round": t.astype(np.int32),
+        "by": f.offer_by[r, k].astype(np.int16),
+        "to": i.astype(np.int32),
+        "for": c.astype(np.int32),
+        "size": f.offer_size[r, k].astype(np.float64),
+        "objected": objected,
+        "lifted": lifted,
+        "backed": backed,
+    }
 
 
 def _holdouts(history: History, runs: np.ndarray) -> dict[str, np.ndarray]:

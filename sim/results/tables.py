@@ -15,25 +15,30 @@ from pathlib import Path
 import numpy as np
 
 from sim.results.files import npz_bytes, write_atomic
-from sim.results.results import CUBE, Results
+from sim.results.results import CAMP, CUBE, REASON_NAMES, Results
 from sim.version import __version__
 
-TABLES = ("runs", "withdrawals", "holdouts", "concessions", "declarations", "support")
+TABLES = ("runs", "withdrawals", "holdouts", "concessions", "declarations", "offers", "support")
 EVENT_COLUMNS = {
-    "withdrawals": ["run", "point", "candidate", "round", "date"],
+    "withdrawals": ["run", "point", "candidate", "round", "date", "session", "reason"],
     "holdouts": ["run", "point", "member", "rank", "round", "date"],
     "concessions": ["run", "point", "member", "candidate", "round", "date"],
     "declarations": ["run", "point", "member", "candidate", "round", "date"],
-}
-SUPPORT_COLUMNS = ["run", "point", "round", "date", "candidate", "supporters",
-                   "capability_share", "objectors", "undecided", "ended"]  # fmt: skip
+    "offers": ["run", "point", "round", "date", "session", "by", "to", "for", "size",
+               "objected", "lifted", "backed"],
+}  # fmt: skip
+SUPPORT_COLUMNS = ["run", "point", "round", "date", "session", "session_kind", "candidate",
+                   "supporters", "capability_share", "objectors", "undecided", "ended"]  # fmt: skip
 GZIP_LEVEL = 1  # tables repeat a lot: level 1 keeps most of the gain at a fraction of the time
 
 
 def runs_columns(results: Results) -> list[str]:
-    """The header of runs.csv: the swept values come after `point`."""
+    """The header of runs.csv: the swept values come after `point`, a withdrawal reason
+    column per candidate before `error`."""
+    withdrawn = [f"withdrawn_{cid}" for cid in results.candidates]
     return ["run", "seed", "point", *results.swept, "winner", "appointed_round",
-            "appointed_date", "rounds", "error"]  # fmt: skip
+            "appointed_date", "appointed_session", "rounds", "offers", *withdrawn,
+            "error"]  # fmt: skip
 
 
 def table_text(results: Results, table: str) -> str:
@@ -59,23 +64,35 @@ def _runs_text(results: Results) -> str:
     winner = np.where(c["winner"] < 0, len(results.candidates), c["winner"]).tolist()
     at = c["appointed_round"].tolist()
     dates = results._dates_text(c["point"], c["appointed_round"])
+    held = [_csv_field(x) for x in results._session_labels(c["point"], c["appointed_round"])[0]]
     swept = [
         ",".join(_csv_field(_value(results.points[p][k])) for k in results.swept) + ","
         if results.swept
         else ""
         for p in range(results.n_points)
     ]
+    # Each replication's withdrawal reasons, one field per candidate, made once per pattern.
+    reasons = c["withdrawn_reason"].astype(np.int64)
+    code = np.zeros(len(reasons), dtype=np.int64)
+    for k in range(reasons.shape[1]):
+        code = code * 8 + reasons[:, k]
+    patterns, which = np.unique(code, return_inverse=True)
+    texts = [",".join(REASON_NAMES[k] for k in reasons[np.argmax(code == p)].tolist())
+             for p in patterns.tolist()]  # fmt: skip
+    withdrawn = [texts[k] for k in which.ravel().tolist()]
+    blank = "," * (len(results.candidates) + 6)  # winner to the reasons, empty for a failure
     lines = []
-    for run, seed, point, w, a, d, rounds in zip(
-        c["run"].tolist(), c["seed"].tolist(), c["point"].tolist(), winner, at, dates,
-        c["rounds"].tolist(), strict=True,
+    for run, seed, point, w, a, d, s, rounds, n, why in zip(
+        c["run"].tolist(), c["seed"].tolist(), c["point"].tolist(), winner, at, dates, held,
+        c["rounds"].tolist(), c["offers"].tolist(), withdrawn, strict=True,
     ):  # fmt: skip
         error = results.errors.get(run)
         if error is not None:
-            lines.append(f"{run},{seed},{point},{swept[point]},,,,{_csv_field(error)}\n")
+            lines.append(f"{run},{seed},{point},{swept[point]}{blank}{_csv_field(error)}\n")
         else:
             a_text = a if a >= 0 else ""
-            lines.append(f"{run},{seed},{point},{swept[point]}{names[w]},{a_text},{d},{rounds},\n")
+            lines.append(f"{run},{seed},{point},{swept[point]}{names[w]},{a_text},{d},{s},"
+                         f"{rounds},{n},{why},\n")  # fmt: skip
     return header + "".join(lines)
 
 
@@ -89,38 +106,48 @@ def _event_text(results: Results, table: str) -> str:
     if not len(cols["run"]):
         return header
     point = results._point_of(cols["run"]).astype(np.int64)
-    # Everything after the run is fixed by (point, member, candidate, rank, round): each
-    # distinct combination is written once and reused.
-    fields = [point]
-    sizes = [results.n_points]
-    for name, size in (("member", len(results.members)), ("candidate", len(results.candidates)),
-                       ("rank", 64)):  # fmt: skip
-        if name in cols:
-            fields.append(cols[name].astype(np.int64))
-            sizes.append(size)
-    fields.append(cols["round"].astype(np.int64) + 1)  # NEVER (-1) becomes 0
-    sizes.append(max(len(d) for d in results.dates.values()) + 1)
-    key = np.zeros(len(point), dtype=np.int64)
-    for f, size in zip(fields, sizes, strict=True):
-        key = key * size + f
-    keys, first, which = np.unique(key, return_index=True, return_inverse=True)
-    dates = {p: [d.isoformat() for d in ds] for p, ds in results.dates.items()}
-    tails = []
-    for row in first.tolist():
-        p, t = int(point[row]), int(cols["round"][row])
-        parts = [str(p)]
-        if "member" in cols:
-            parts.append(results.members[cols["member"][row]])
-        if "candidate" in cols:
-            parts.append(results.candidates[cols["candidate"][row]])
-        if "rank" in cols:
-            parts.append(str(cols["rank"][row]))
-        parts += [str(t), dates[p][t]] if t >= 0 else ["", ""]
-        tails.append("," + ",".join(parts) + "\n")
+    # Everything after the run is fixed by the event's other columns: each distinct
+    # combination is written once and reused.
+    key = point
+    for name in cols:
+        if name != "run":
+            _, codes = np.unique(cols[name], return_inverse=True)
+            key = key * (int(codes.max(initial=0)) + 1) + codes.ravel()
+            _, key = np.unique(key, return_inverse=True)  # renumbered: never overflows
+            key = key.ravel()
+    _, first, which = np.unique(key, return_index=True, return_inverse=True)
+    fields = _event_fields(results, table, cols, point[first], first)
+    tails = ["," + ",".join(row) + "\n" for row in zip(*fields, strict=True)]
     run = [str(x) for x in cols["run"].tolist()]
     return header + "".join(
         [run[a] + tails[b] for a, b in zip(range(len(run)), which.ravel().tolist(), strict=True)]
     )
+
+
+def _event_fields(results: Results, table: str, cols, point, rows) -> list[list[str]]:
+    """The text of each column after `run`, for the event rows `rows` (of points `point`)."""
+    t = cols["round"][rows]
+    dates = results._dates_text(point, t)
+    out = {"point": [str(p) for p in point.tolist()], "date": dates,
+           "round": [str(x) if x >= 0 else "" for x in t.tolist()]}  # fmt: skip
+    if "session" in EVENT_COLUMNS[table]:
+        out["session"] = [_csv_field(x) for x in results._session_labels(point, t)[0]]
+    labels = {"member": results.members, "to": results.members,
+              "candidate": results.candidates, "for": results.candidates,
+              "by": [*results.brokers, CAMP]}  # fmt: skip
+    for name, values in cols.items():
+        if name in ("run", "round"):
+            continue
+        picked = values[rows].tolist()
+        if name in labels:  # by: LEADING_CAMP (-1) indexes the camp, last in this list
+            out[name] = [_csv_field(labels[name][k]) for k in picked]
+        elif name == "reason":
+            out[name] = [REASON_NAMES[k] for k in picked]
+        elif values.dtype == bool:
+            out[name] = ["true" if v else "false" for v in picked]
+        else:
+            out[name] = [str(v) for v in picked]
+    return [out[name] for name in EVENT_COLUMNS[table][1:]]
 
 
 def _support_text(results: Results) -> str:
@@ -131,8 +158,11 @@ def _support_text(results: Results) -> str:
     fixed, base = [], {}
     for p, ds in results.dates.items():
         base[p] = len(fixed)
+        held = results.sessions.get(p) or [None] * len(ds)
         fixed += [
-            f"{t},{d.isoformat()},{cid}" for t, d in enumerate(ds) for cid in results.candidates
+            f"{t},{d.isoformat()},{_session_fields(s)},{cid}"
+            for t, (d, s) in enumerate(zip(ds, held, strict=True))
+            for cid in results.candidates
         ]
     offset = (
         np.array([base[p] for p in s["point"].tolist()], dtype=np.int64)
@@ -154,6 +184,10 @@ def _support_text(results: Results) -> str:
             np.where(s["ended"], "true", "false").tolist(),
         )
     )
+
+
+def _session_fields(session: tuple[str, str] | None) -> str:
+    return f"{_csv_field(session[0])},{session[1]}" if session else ","
 
 
 def write_tables(results: Results, out: Path, format: str = "csv") -> None:

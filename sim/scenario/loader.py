@@ -150,7 +150,7 @@ def _read_table(data: LocatedDict, path: Path, file: str) -> None:
     if not isinstance(ref, str) or not ref.endswith(".csv"):
         raise ScenarioError([Problem(file, line, "members_table", "must be a path to a .csv file")])
     table_path = path.parent / ref
-    if not table_path.is_file():
+    if not table_path.exists():  # anything else (a FIFO, a device, too large) read_text refuses
         raise ScenarioError([Problem(file, line, "members_table", f"file not found: {ref}")])
     raw = data.get("sources")
     # A variant may cite its base's sources; those are checked after merging instead.

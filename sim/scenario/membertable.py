@@ -18,7 +18,7 @@ import csv
 from pathlib import Path
 
 from sim.errors import Problem, ScenarioError
-from sim.scenario.yamlfile import LocatedDict, LocatedList
+from sim.scenario.yamlfile import LocatedDict, LocatedList, read_text
 
 REQUIRED = ("code", "name", "capability", "salience")
 NUMBERS = ("capability", "salience")
@@ -49,14 +49,8 @@ def read_members_table(path: Path, shown: str, sources: set[str] | None) -> Loca
     Raises:
         ScenarioError: listing every problem of the table.
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ScenarioError(
-            [Problem(shown, None, "", f"cannot read member table: {exc}")]
-        ) from None
-    except UnicodeDecodeError:
-        raise ScenarioError([Problem(shown, None, "", "member table is not UTF-8 text")]) from None
+    # The YAML files' guard: a regular file only (never a FIFO or a device), 20 MB at most.
+    text = read_text(path, shown, what="a member table").removeprefix("\ufeff")
     reader = csv.reader(text.splitlines())
     header = next(reader, None)
     if header is None or not any(h.strip() for h in header):

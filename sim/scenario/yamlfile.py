@@ -91,11 +91,12 @@ MAX_FILE_BYTES = 20 * 2**20  # 20 MB: a scenario or record is text a person wrot
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-def read_text(path: Path, shown: str | None = None) -> str:
+def read_text(path: Path, shown: str | None = None, what: str = "a YAML file") -> str:
     """A regular file's text, refusing FIFOs, devices, folders and files over 20 MB.
 
     The file is opened without blocking and checked on its open descriptor, so a
-    FIFO or a device swapped in after a check is never read.
+    FIFO or a device swapped in after a check is never read. `what` names the kind of
+    file in the size message (a member table is read the same way).
     """
     shown = shown or str(path)
 
@@ -123,7 +124,7 @@ def read_text(path: Path, shown: str | None = None) -> str:
         except OSError as exc:
             raise refuse(f"cannot read file: {exc.strerror or exc}") from None
     if len(data) > MAX_FILE_BYTES:
-        raise refuse(f"larger than the {MAX_FILE_BYTES // 2**20} MB limit for a YAML file")
+        raise refuse(f"larger than the {MAX_FILE_BYTES // 2**20} MB limit for {what}")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

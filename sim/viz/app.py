@@ -11,10 +11,11 @@ import solara
 from mesa.visualization import Slider, SolaraViz
 
 from sim.errors import ScenarioError
+from sim.report.plots import FORMAL_COLOUR, INDICATIVE_COLOUR
 from sim.scenario.loader import load_scenario
 from sim.viz.model import PageModel
 from sim.viz.panels import BatchPanel, grid_panel, problems_panel
-from sim.viz.rounds import colour, deadline_rounds
+from sim.viz.rounds import colour, deadline_rounds, session_rounds
 from sim.viz.settings import controls
 
 SCENARIO_ENV = "COALITION_SIM_SCENARIO"
@@ -97,6 +98,22 @@ def supporters_plot(model):
             },
         ],
     }
+    held = session_rounds(world)
+    for kind, col, dash in (
+        ("formal", FORMAL_COLOUR, []),
+        ("indicative", INDICATIVE_COLOUR, [2, 2]),
+    ):
+        marks = [{"round": t, "session": f"{name} ({kind})"} for t, name, k in held if k == kind]
+        if marks:  # under the lines, so the counts stay readable
+            spec["layer"].insert(0, {
+                "data": {"values": marks},
+                "mark": {"type": "rule", "color": col, "strokeDash": dash, "opacity": 0.5},
+                "encoding": {"x": x, "tooltip": [{"field": "session"}]},
+            })  # fmt: skip
+    if held:
+        spec["title"] = (
+            "members backing each candidate (dashed red: deadline; grey: formal, teal: indicative sessions)"
+        )
     return solara.widgets.VegaLite.element(spec=spec)
 
 

@@ -121,7 +121,9 @@ def _figures(view: BatchView, record) -> tuple[bytes, bytes]:
     """The report's fan chart and appointment-date histogram, as PNG bytes; the record on them."""
     world = view.world
     observed = [(s.date, s.candidate, s.supporters) for s in record.support] if record else []
-    panel = plots.FanPanel("", world.dates, world.candidates, view.fan_quantiles(), observed)
+    panel = plots.FanPanel("", world.dates, world.candidates, view.fan_quantiles(), observed,
+                           deadline=world.rounds[-1].deadline,
+                           sessions=plots.session_marks(world.dates, world.session))  # fmt: skip
     note = " (diamonds: the record)" if observed else ""
     fan = plots.fan_figure([panel], f"{world.scenario.name}: members backing each candidate{note}")
     days, counts, deadlocks = view.dates_histogram()

@@ -7,22 +7,10 @@ from html import escape
 
 import numpy as np
 
-from sim.engine.rules import UNDECIDED
-from sim.report.plots import CANDIDATE_COLOURS
+from sim.engine.rules import LEADING_CAMP, UNDECIDED
+from sim.report.plots import colour  # the report's colours: one candidate, one colour
 
 UNDECIDED_COLOUR, ABSENT_COLOUR = "#e6e6e6", "#ffffff"
-
-
-# More candidates than the report's palette holds (WTO 2013 had nine): tab20, so none repeat.
-MANY_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
-                "#17becf", "#bcbd22", "#7f7f7f", "#aec7e8", "#ff9896", "#98df8a", "#c5b0d5",
-                "#ffbb78", "#c49c94", "#f7b6d2", "#9edae5", "#dbdb8d", "#393b79"]  # fmt: skip
-
-
-def colour(c: int, n: int = 0) -> str:
-    """The colour of candidate index `c` of `n`: the report's, unless there are too many."""
-    palette = CANDIDATE_COLOURS if n <= len(CANDIDATE_COLOURS) else MANY_COLOURS
-    return palette[c % len(palette)]
 
 
 def deadline_rounds(world) -> set[int]:
@@ -33,6 +21,11 @@ def deadline_rounds(world) -> set[int]:
         if after:
             marks.add(after[0])
     return marks
+
+
+def session_rounds(world) -> list[tuple[int, str, str]]:
+    """(round, name, kind) of every round that holds a session."""
+    return [(t, s.name, s.kind) for t, s in enumerate(world.session) if s is not None]
 
 
 def stance_grid(model) -> str:
@@ -47,8 +40,14 @@ def stance_grid(model) -> str:
             mark = " deadline"
         if world.rounds[t].events:
             mark += " event"
-        title = escape(", ".join(world.rounds[t].events) or "")
+        session = world.rounds[t].session
+        if session is not None:
+            mark += f" session {session.kind}"
+        about = [f"{session.name} ({session.kind} session)"] if session is not None else []
+        title = escape(", ".join([*about, *world.rounds[t].events]))
         label = world.dates[t].strftime("%d %b") + ("<br>deadline" if t in deadlines else "")
+        if session is not None:  # F: formal session, i: indicative (the name on hover)
+            label += "<br>" + ("F" if session.kind == "formal" else "i")
         head.append(f'<th class="r{mark}" title="{title}">{label}</th>')
     rows = []
     for i, code in enumerate(world.members):
@@ -74,9 +73,13 @@ def stance_grid(model) -> str:
     )
     legend += (f' <span style="background:{UNDECIDED_COLOUR}">&nbsp;&nbsp;&nbsp;</span> undecided'
                " &nbsp; <b>&#x2715;</b> objects to the candidate of its colour")  # fmt: skip
+    if any(world.session):
+        legend += " &nbsp; F/i under a date: a formal/indicative session"
     return (
         "<style>#stance-grid td,#stance-grid th{padding:0 2px;font-size:10px;min-width:14px;"
         "text-align:center;border:1px solid #fff}#stance-grid th.deadline{color:#b00}"
+        "#stance-grid th.session{border-bottom:2px solid #555}"
+        "#stance-grid th.indicative{border-bottom:2px dashed #17becf}"
         "#stance-grid th.event{text-decoration:underline dotted}</style>"
         f'<div style="font-size:11px">{legend}</div>'
         f'<table id="stance-grid" data-round="{len(h.stance) - 1}"><tr>{"".join(head)}</tr>'
@@ -89,7 +92,9 @@ def round_news(model) -> list[str]:
     """What happened in the round just played: events, declarations, withdrawals, concessions."""
     world, h, t = model.world, model.history, model.round
     f = h.final
-    lines = [f"Round {t}, {world.dates[t].isoformat()}"]
+    session = world.rounds[t].session
+    held = f": {session.name} ({session.kind} session)" if session is not None else ""
+    lines = [f"Round {t}, {world.dates[t].isoformat()}{held}"]
     if t == 0:
         lines.append("starting position")
     events = world.rounds[t].events
@@ -109,9 +114,11 @@ def round_news(model) -> list[str]:
             lines.append(f"{world.members[i]} lifts its objection to {world.candidates[c]}")
     for c in np.flatnonzero(f.withdrawn_round[0] == t):
         lines.append(f"{world.candidates[c]} withdraws")
-    for i, c in zip(*np.nonzero(f.conceded_round[0] == t), strict=True):
-        lines.append(f"concession: {world.candidates[c]}'s camp offers {world.members[i]} "
-                     f"{f.concession[0, i, c]:.2f}")  # fmt: skip
+    for k in np.flatnonzero(f.offer_round[0, : f.offers[0]] == t):
+        i, c, b = int(f.offer_to[0, k]), int(f.offer_for[0, k]), int(f.offer_by[0, k])
+        who = world.brokers[b].id if b != LEADING_CAMP else f"{world.candidates[c]}'s camp"
+        lines.append(f"concession: {who} offers {world.members[i]} {f.offer_size[0, k]:.2f} "
+                     f"for {world.candidates[c]}")  # fmt: skip
     if model.winner is not None:
         lines.append(f"**{model.winner.id} appointed** on {model.date.isoformat()}")
     elif not model.running:
@@ -121,4 +128,4 @@ def round_news(model) -> list[str]:
     return lines
 
 
-__all__ = ["colour", "deadline_rounds", "round_news", "stance_grid"]
+__all__ = ["colour", "deadline_rounds", "round_news", "session_rounds", "stance_grid"]
