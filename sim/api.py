@@ -168,6 +168,8 @@ def batch(
         `.concessions`, `.offers` (DataFrames) and `.probabilities()`.
     """
     the_plan = plan(scenario, runs, seed, sweep, set, chunk)
+    if out:
+        check_out(out, scenario, reuse=batch_folder)  # the command line's check, before work
     outcome = execute(
         the_plan, Path(out) if out else None, workers, progress=progress, format=format
     )
@@ -222,6 +224,36 @@ class Score:
         )
 
 
+def check_out(out, *scenarios: ScenarioLike, record=None, force=False, reuse=None) -> Path:
+    """The folder check every `--out` gets (`sim.results.paths.check_folder`): never an
+    input (the scenario files, every base they extend, the record), never a file, a busy
+    folder only with `force` (or when `reuse` says the command may go on in it)."""
+    from sim.results.paths import check_folder
+    from sim.scenario.loader import extends_chain
+
+    files = [p for s in scenarios if isinstance(s, str | Path) for p, _ in extends_chain(s)]
+    files += [Path(record)] if record else []
+    return check_folder(Path(out), files, force, reuse)
+
+
+def batch_folder(folder: Path) -> bool:
+    """A folder a batch may go on in: one holding a batch (the runner checks it is the same
+    batch) or only a batch's lock (the runner says whether its holder still runs)."""
+    from sim.batching.folder import LOCK
+
+    return (folder / "batch.json").exists() or all(p.name == LOCK for p in folder.iterdir())
+
+
+def _names(scenario: ScenarioLike, loaded: Scenario) -> list[str]:
+    """The scenario's name and, for a file, those of the bases it extends: the names a
+    record's `scenario:` may give (as the command line checks them)."""
+    if not isinstance(scenario, str | Path):
+        return [loaded.name]
+    from sim.scenario.loader import extends_chain
+
+    return [loaded.name, *(name for _, name in extends_chain(scenario)[1:])]
+
+
 def score(
     scenario: ScenarioLike,
     record: str | Path,
@@ -231,6 +263,7 @@ def score(
     out: str | Path | None = None,
     workers: int = 1,
     progress: bool | None = None,
+    force: bool = False,
 ) -> Score:
     """Run a batch and score it against an observed record, beside three baselines.
 
@@ -239,6 +272,7 @@ def score(
         record: the observed record's YAML file.
         runs, seed, set, workers, progress: as for `batch`.
         out: results folder (tables, figures, report.md with the scores, scores.csv).
+        force: write into `out` even if it already holds files (never over an input).
 
     Returns:
         A `Score`: `.table` (DataFrame; a sweep gives a model row per point, named
@@ -254,7 +288,9 @@ def score(
 
     the_plan = plan(scenario, runs, seed, None, set)
     sc = the_plan.points[0].scenario
-    rec = load_record(record, sc)  # checked before anything runs
+    rec = load_record(record, sc, _names(scenario, sc))  # checked before anything runs
+    if out:
+        check_out(out, scenario, record=record, force=force)
     outcome = execute(the_plan, Path(out) if out else None, workers, progress=progress)
     rows, forecasts = [], []
     swept = len(the_plan.points) > 1
@@ -313,6 +349,7 @@ def compare(
     out: str | Path | None = None,
     workers: int = 1,
     progress: bool | None = None,
+    force: bool = False,
 ) -> Comparison:
     """Run the same batch on each scenario: outcome probabilities and timing side by side.
 
@@ -320,6 +357,7 @@ def compare(
         scenarios: the scenario, then its variants (files or loaded Scenarios).
         runs, seed, set, workers, progress: as for `batch`, the same for each.
         out: folder for compare.csv, compare.md, compare.png and each scenario's batch.
+        force: write into `out` even if it already holds files (never over an input).
 
     Returns:
         A `Comparison` with `.table`, a DataFrame of one row per scenario.
@@ -329,6 +367,8 @@ def compare(
     from sim.report import comparison
 
     plans = [plan(s, runs, seed, None, set) for s in scenarios]  # every problem before any run
+    if out:
+        check_out(out, *scenarios, force=force)
     rows, outcomes, all_results = [], [], {}
     for s, p in zip(scenarios, plans, strict=True):
         name = Path(s).stem if not isinstance(s, Scenario) else s.name

@@ -325,11 +325,9 @@ def _batch(args) -> int:
 
 
 def _batch_folder(folder: Path) -> bool:
-    """A folder a batch may go on in: one holding a batch (the runner checks it is the same
-    batch) or only a batch's lock (the runner says whether its holder still runs)."""
-    from sim.batching.folder import LOCK
+    from sim import api
 
-    return (folder / "batch.json").exists() or all(p.name == LOCK for p in folder.iterdir())
+    return api.batch_folder(folder)
 
 
 def _resumable(args):
@@ -397,7 +395,8 @@ def _score(args) -> int:
     name = scenario.name
     out = args.out or _stamped(Path("results") / name)
     check_folder(out, _inputs(args.scenario, record=args.record), args.force)
-    result = api.score(args.scenario, args.record, args.runs, args.seed, args.overrides, out)
+    result = api.score(args.scenario, args.record, args.runs, args.seed, args.overrides, out,
+                       force=args.force)  # fmt: skip
     from sim.report import scores
 
     print("\n".join([*result.lines, "", *scores.table(result.rows, result.keys), "",
@@ -406,11 +405,10 @@ def _score(args) -> int:
 
 
 def _check_record(path, record, scenario) -> None:
+    from sim import api
     from sim.evaluate.record import load_record
-    from sim.scenario.loader import extends_chain
 
-    names = [scenario.name, *(name for _, name in extends_chain(path)[1:])]
-    return load_record(record, scenario, names)
+    return load_record(record, scenario, api._names(path, scenario))
 
 
 def _calibrate(args) -> int:
@@ -465,7 +463,8 @@ def _compare(args) -> int:
         load_scenario(path, args.overrides)  # every problem in every file before anything runs
     out = args.out or _stamped(Path("results") / "compare")
     check_folder(out, _inputs(*args.scenarios), args.force)
-    result = api.compare(args.scenarios, args.runs, args.seed, args.overrides, out)
+    result = api.compare(args.scenarios, args.runs, args.seed, args.overrides, out,
+                         force=args.force)  # fmt: skip
     print("\n".join([*result.lines(), f"results: {out}/ (compare.csv, compare.md, compare.png)"]))
     return 0
 
