@@ -92,9 +92,11 @@ def _date(text):
 
 
 def test_batch_probabilities_move_with_the_grievance_weight():
-    low = run_batch(build_world(load_scenario(BASE)), 100, 1).probabilities()
+    # The slider's two ends: since 66228a6 the file's own weight deadlocks every run, as 10 does.
+    low = run_batch(build_world(load_scenario(BASE, ["parameters.w_griev=0"])), 100, 1)
+    low = low.probabilities()
     high = run_batch(build_world(load_scenario(BASE, ["parameters.w_griev=10"])), 100, 1)
-    assert high.probabilities()[0]["probability"] != low[0]["probability"]
+    assert high.probabilities()[0]["probability"] < low[0]["probability"]
     assert np.all(high.supporters >= 0)
 
 
