@@ -40,8 +40,15 @@ def test_score_on_a_sweep_gives_a_model_row_per_point_scored_on_that_point(tmp_p
     )
 
 
-def test_the_verdict_of_nato_2024_names_the_date_it_missed():
-    s = sim.score(BASE, RECORD, runs=100)
+def with_priors(tmp_path: Path) -> Path:
+    """nato-2024 with the unfitted parameters, whose date misses the record."""
+    path = tmp_path / "priors.yaml"
+    path.write_text(f"extends: {BASE}\nparameters: priors\n")
+    return path
+
+
+def test_the_verdict_of_nato_2024_names_the_date_it_missed(tmp_path):
+    s = sim.score(with_priors(tmp_path), RECORD, runs=100)
     short = [line for line in s.verdict if "fell short" in line]
     assert len(short) == 1 and "outside the simulated 90% interval" in short[0]
     assert "days early" in short[0] or "days late" in short[0]  # late with the issue-9 priors
@@ -63,10 +70,10 @@ def test_the_verdict_lists_each_shortfall_and_says_when_there_is_none():
 
 
 def test_score_on_the_command_line_ends_with_the_shortfall_and_fits_its_headers(tmp_path, capsys):
-    assert main(["score", str(BASE), "--record", str(RECORD), "--runs", "60",
-                 "--out", str(tmp_path)]) == 0  # fmt: skip
+    assert main(["score", str(with_priors(tmp_path)), "--record", str(RECORD), "--runs", "60",
+                 "--out", str(tmp_path / "out")]) == 0  # fmt: skip
     out = capsys.readouterr().out
     assert "fell short: the observed appointment date is outside" in out
     for key in ("date_error_days", "declaration_rank_rho", "holdout_hit_rate"):
         assert key in out  # whole, not cut to 14 characters
-    assert "fell short" in (tmp_path / "report.md").read_text()
+    assert "fell short" in (tmp_path / "out" / "report.md").read_text()

@@ -116,7 +116,8 @@ def test_default_inputs_are_every_assumption_and_every_parameter():
     assert "ties.us-lead.weight" in keys and "parameters.noise" in keys
     chosen = choose_inputs(s)
     noise = next(i for i in chosen if i.key == "parameters.noise")
-    assert (noise.low, noise.high) == pytest.approx((0.075, 0.225))
+    v = s.parameters.noise
+    assert (noise.low, noise.high) == pytest.approx((0.5 * v, 1.5 * v))
     for i in chosen:
         lo, hi = i.field.allowed
         assert lo <= i.low < i.high <= hi

@@ -7,7 +7,7 @@ import numpy as np
 from sim.engine.history import History
 from sim.engine.loop import simulate
 from sim.engine.world import World, build_world
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import PRIORS, Scenario
 
 START = date(2024, 1, 1)
 
@@ -36,7 +36,8 @@ def toy(
     deadline=None,
     **params,
 ) -> World:
-    """Build a World; parameters default to a quiet model: no noise, ties, bandwagon or offers."""
+    """Build a World; parameters are the priors (docs/ODD.md 7.10), made quiet: no noise, ties,
+    bandwagon or offers (the tests state the numbers they rely on)."""
     initial = initial or {}
     capability = capability or {}
     objects = objects or {}
@@ -82,7 +83,7 @@ def toy(
         "events": [{"assumption": True, **e} for e in events],
         "sessions": [{"assumption": True, **x} for x in sessions],
         "brokers": [{"assumption": True, **b} for b in brokers],
-        "parameters": {"assumption": True, **quiet, **params},
+        "parameters": {"assumption": True, **PRIORS, **quiet, **params},
     }
     return build_world(Scenario.model_validate(data))
 

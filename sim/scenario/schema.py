@@ -8,7 +8,7 @@ import warnings
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Scalar = str | int | float | bool
 
@@ -258,53 +258,160 @@ class Event(Cited):
         return self
 
 
+# The behavioural parameters before any fitting (docs/ODD.md 7.10): a scenario that says
+# `parameters: priors` runs with these, so results from before the fit can be reproduced.
+PRIORS: dict[str, float] = {
+    "w_pref": 1.0,
+    "w_ties": 1.0,
+    "w_band": 1.0,
+    "w_griev": 1.0,
+    "w_conc": 1.0,
+    "noise": 0.15,
+    "declare_threshold": 0.25,
+    "declare_margin": 0.1,
+    "switch_margin": 0.5,
+    "object_threshold": -0.4,
+    "lift_threshold": -0.2,
+    "pressure_days": 28,
+    "withdraw_gap": 0.4,
+    "withdraw_patience": 0,
+    "withdraw_share": 0.75,
+    "major_capability": 0.5,
+    "withdraw_notice_days": 14,
+    "leverage_gain": 3.0,
+    "price_base": 0.5,
+    "price_grievance": 1.0,
+    "price_leverage": 0.5,
+    "offer_rate": 0.5,
+    "offer_pivotal": 2.0,
+    "offer_budget": 5.0,
+    "concede_share": 0.5,
+    "concession_size": 0.5,
+    "concessions_per_round": 1,
+}
+
+# Fitted on the case library by `coalition-sim calibrate scenarios/cases.txt ...` (the command,
+# its figures and the leave-one-contest-out check are in docs/crossval.md); the default of
+# every scenario that sets none. Only behavioural parameters, never a scenario's facts.
+FITTED: dict[str, float] = {
+    "offer_rate": 0.3927,
+    "pressure_days": 54.356,
+    "price_base": 0.3082,
+    "concession_size": 0.8042,
+    "w_band": 2.9787,
+    "leverage_gain": 0.0,
+    "w_ties": 0.142,
+    "noise": 0.4308,
+}
+
+DEFAULTS: dict[str, float] = {**PRIORS, **FITTED}
+
+
 class Parameters(Cited):
     """Behavioural parameters (see docs/ODD.md). Fitted by calibration, never hand-tuned."""
 
-    w_pref: float = Field(1.0, ge=0, le=10, description="weight of affinity (policy fit)")
-    w_ties: float = Field(1.0, ge=0, le=10, description="weight of the signals of tied states")
-    w_band: float = Field(1.0, ge=0, le=10, description="weight of bandwagon momentum")
-    w_griev: float = Field(1.0, ge=0, le=10, description="weight of grievances")
-    w_conc: float = Field(1.0, ge=0, le=10, description="weight of concessions received")
-    noise: float = Field(0.15, ge=0, le=5, description="sd of the per-round utility shock")
-    declare_threshold: float = Field(0.25, ge=-5, le=5, description="utility needed to declare")
-    declare_margin: float = Field(0.1, ge=0, le=5, description="lead over runner-up to declare")
-    switch_margin: float = Field(0.5, ge=0, le=5, description="lead needed to switch (commitment)")
-    object_threshold: float = Field(-0.4, ge=-5, le=5, description="utility below which to object")
-    lift_threshold: float = Field(-0.2, ge=-5, le=5, description="utility at which to lift it")
-    pressure_days: float = Field(
-        28, gt=0, le=3650, description="days before deadline: pressure 1/2"
+    w_pref: float = Field(
+        DEFAULTS["w_pref"], ge=0, le=10, description="weight of affinity (policy fit)"
     )
-    withdraw_gap: float = Field(0.4, ge=0, le=1, description="share gap to the leader to withdraw")
+    w_ties: float = Field(
+        DEFAULTS["w_ties"], ge=0, le=10, description="weight of the signals of tied states"
+    )
+    w_band: float = Field(
+        DEFAULTS["w_band"], ge=0, le=10, description="weight of bandwagon momentum"
+    )
+    w_griev: float = Field(DEFAULTS["w_griev"], ge=0, le=10, description="weight of grievances")
+    w_conc: float = Field(
+        DEFAULTS["w_conc"], ge=0, le=10, description="weight of concessions received"
+    )
+    noise: float = Field(
+        DEFAULTS["noise"], ge=0, le=5, description="sd of the per-round utility shock"
+    )
+    declare_threshold: float = Field(
+        DEFAULTS["declare_threshold"], ge=-5, le=5, description="utility needed to declare"
+    )
+    declare_margin: float = Field(
+        DEFAULTS["declare_margin"], ge=0, le=5, description="lead over runner-up to declare"
+    )
+    switch_margin: float = Field(
+        DEFAULTS["switch_margin"], ge=0, le=5, description="lead needed to switch (commitment)"
+    )
+    object_threshold: float = Field(
+        DEFAULTS["object_threshold"], ge=-5, le=5, description="utility below which to object"
+    )
+    lift_threshold: float = Field(
+        DEFAULTS["lift_threshold"], ge=-5, le=5, description="utility at which to lift it"
+    )
+    pressure_days: float = Field(
+        DEFAULTS["pressure_days"], gt=0, le=3650, description="days before deadline: pressure 1/2"
+    )
+    withdraw_gap: float = Field(
+        DEFAULTS["withdraw_gap"], ge=0, le=1, description="share gap to the leader to withdraw"
+    )
     withdraw_patience: int = Field(
-        0, ge=0, le=1000, description="rounds trailing before withdrawing (0: rule off)"
+        DEFAULTS["withdraw_patience"],
+        ge=0,
+        le=1000,
+        description="rounds trailing before withdrawing (0: rule off)",
     )
     withdraw_share: float = Field(
-        0.75, ge=0, le=1, description="leader's share at which rivals' sponsors withdraw"
+        DEFAULTS["withdraw_share"],
+        ge=0,
+        le=1,
+        description="leader's share at which rivals' sponsors withdraw",
     )
     major_capability: float = Field(
-        0.5, ge=0, le=1, description="major powers: capability >= this x the largest"
+        DEFAULTS["major_capability"],
+        ge=0,
+        le=1,
+        description="major powers: capability >= this x the largest",
     )
     withdraw_notice_days: float = Field(
-        14, ge=0, le=3650, description="strategic withdrawal: next formal session this near"
+        DEFAULTS["withdraw_notice_days"],
+        ge=0,
+        le=3650,
+        description="strategic withdrawal: next formal session this near",
     )
     leverage_gain: float = Field(
-        3.0, ge=0, le=100, description="holdout: social pull divided by 1 + gain x pressure"
+        DEFAULTS["leverage_gain"],
+        ge=0,
+        le=100,
+        description="holdout: social pull divided by 1 + gain x pressure",
     )
-    price_base: float = Field(0.5, ge=0, le=10, description="holdout's price: base")
-    price_grievance: float = Field(1.0, ge=0, le=10, description="price per salience x grievance")
-    price_leverage: float = Field(0.5, ge=0, le=10, description="price added by a blocker")
-    offer_rate: float = Field(0.5, ge=0, le=1, description="chance of an offer at the deadline")
+    price_base: float = Field(
+        DEFAULTS["price_base"], ge=0, le=10, description="holdout's price: base"
+    )
+    price_grievance: float = Field(
+        DEFAULTS["price_grievance"], ge=0, le=10, description="price per salience x grievance"
+    )
+    price_leverage: float = Field(
+        DEFAULTS["price_leverage"], ge=0, le=10, description="price added by a blocker"
+    )
+    offer_rate: float = Field(
+        DEFAULTS["offer_rate"], ge=0, le=1, description="chance of an offer at the deadline"
+    )
     offer_pivotal: float = Field(
-        2.0, ge=0, le=100, description="offer chance multiplied by this for a pivotal holdout"
+        DEFAULTS["offer_pivotal"],
+        ge=0,
+        le=100,
+        description="offer chance multiplied by this for a pivotal holdout",
     )
     offer_budget: float = Field(
-        5.0, ge=0, le=1000, description="concession utility a camp or broker can give"
+        DEFAULTS["offer_budget"],
+        ge=0,
+        le=1000,
+        description="concession utility a camp or broker can give",
     )
-    concede_share: float = Field(0.5, ge=0, le=1, description="leader's share to offer concessions")
-    concession_size: float = Field(0.5, ge=0, le=5, description="utility a concession adds")
+    concede_share: float = Field(
+        DEFAULTS["concede_share"], ge=0, le=1, description="leader's share to offer concessions"
+    )
+    concession_size: float = Field(
+        DEFAULTS["concession_size"], ge=0, le=5, description="utility a concession adds"
+    )
     concessions_per_round: int = Field(
-        1, ge=0, le=1000, description="offers a leader makes a round"
+        DEFAULTS["concessions_per_round"],
+        ge=0,
+        le=1000,
+        description="offers a leader makes a round",
     )
 
     @model_validator(mode="after")
@@ -436,3 +543,13 @@ class Scenario(Strict):
     parameters: Parameters = Field(default_factory=Parameters)
     batch: Batch = Field(default_factory=Batch)
     sensitivity: Sensitivity | None = None
+
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _named_parameter_set(cls, value):
+        # `parameters: priors` names the set from before the fit (PRIORS), for old results.
+        if isinstance(value, str):
+            if value != "priors":
+                raise ValueError("give a mapping of parameters, or `priors` (the unfitted set)")
+            return {**PRIORS, "assumption": True, "note": "the priors (docs/ODD.md 7.10)"}
+        return value
