@@ -189,6 +189,17 @@ def test_a_sweep_fan_shares_one_date_range_and_one_legend_outside():
     plt.close(fig)
 
 
+def test_fans_of_different_contests_get_their_own_dates_scales_and_legends():
+    later = [d + timedelta(days=3650) for d in DATES]
+    other = plots.FanPanel("", later, ["x"], 3 * rising_panel().quantiles[:, :, :1], [], [])
+    fig = plots.fan_figure([rising_panel(3), other], "t", shared=False)
+    a, b = fig.axes[:2]
+    assert a.get_xlim()[1] < b.get_xlim()[0]  # ten years apart, each on its own axis
+    assert a.get_ylim() != b.get_ylim() and len(legends(fig)) == 2 and not covered(fig)
+    assert [t.get_text() for t in b.get_legend().get_texts()][0] == "x: median and bands"
+    plt.close(fig)
+
+
 # --- trajectory.png and stances.png --------------------------------------------------------
 
 

@@ -146,7 +146,7 @@ def crossval_command(texts, params, budget, runs, seed, overrides, out) -> list[
                                      world.candidates, q, observed, marks,
                                      world.rounds[-1].deadline,
                                      plots.session_marks(world.dates, world.session)))  # fmt: skip
-    figure = plots.fan(panels, out / "plots" / "crossval_fans.png", "Left-out cases")
+    figure = plots.fan(panels, out / "plots" / "crossval_fans.png", "Left-out cases", shared=False)
     table = [(f"{r['case']}: {r['forecaster']}", "", {k: r[k] for k in COLUMNS if r[k] is not None})
              for r in rows]  # fmt: skip
     lines = [

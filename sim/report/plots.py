@@ -246,24 +246,33 @@ def action_span(panel: FanPanel) -> tuple[date, date]:
     return dates[0] - pad, last + pad
 
 
-def fan(panels: list[FanPanel], path: Path, title: str) -> Path:
-    """Supporters per candidate by date: median line, 50% and 90% bands across replications."""
-    return _save(fan_figure(panels, title), path)
+def fan(panels: list[FanPanel], path: Path, title: str, shared: bool = True) -> Path:
+    """Supporters per candidate by date: median line, 50% and 90% bands across replications.
+
+    Args:
+        shared: one date axis, one scale and one legend for every panel (variants of one
+            contest); False gives each panel its own (different contests, e.g. crossval).
+    """
+    return _save(fan_figure(panels, title, shared), path)
 
 
-def fan_figure(panels: list[FanPanel], title: str):
+def fan_figure(panels: list[FanPanel], title: str, shared: bool = True):
     """The figure of `fan`, not yet saved: its x-axis spans where the bands move."""
-    cols = min(len(panels), 2)
+    cols = min(len(panels), 2) if shared else 1  # own legends sit right of their panel
     rows = (len(panels) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(6.2 * cols + 2.6, 4.2 * rows), squeeze=False,
-                             sharey=True)  # fmt: skip
+                             sharey=shared)  # fmt: skip
     top = 1.05 * max(p.quantiles.max() for p in panels) + 0.5
     entries: dict[str, object] = {}  # legend label -> handle, one legend for every panel
     spans = [action_span(p) for p in panels]
     span = (min(a for a, _ in spans), max(b for _, b in spans))
-    for ax, panel in zip(axes.flat, panels, strict=False):
+    for ax, panel, own_span in zip(axes.flat, panels, spans, strict=False):
         q = panel.quantiles
-        first, last = span  # the same dates in every panel, so panels compare at a glance
+        # The same dates in every panel, so panels compare at a glance (unless not `shared`).
+        first, last = span if shared else own_span
+        if not shared:
+            top = 1.05 * q.max() + 0.5
+            entries = {}
         held, drawn = _draw_sessions(ax, panel.sessions, last)
         for text, line in drawn.items():
             entries.setdefault(text, line)
@@ -299,6 +308,9 @@ def fan_figure(panels: list[FanPanel], title: str):
             # Beyond the action: said in words instead of stretching the axis over flat lines.
             ax.set_xlabel(f"{ax.get_xlabel()}; deadline {_day(panel.deadline)}, "
                           "all flat from the right edge until then")  # fmt: skip
+        if not shared:
+            ax.legend(list(entries.values()), list(entries), loc="upper left", fontsize=7,
+                      bbox_to_anchor=(1.02, 1), handler_map={tuple: _tuple_handler()})  # fmt: skip
     for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
     from matplotlib.legend_handler import HandlerTuple
@@ -309,12 +321,19 @@ def fan_figure(panels: list[FanPanel], title: str):
     entries["lighter band: middle 90% of runs"] = plt.Rectangle((0, 0), 1, 1, color=shade,
                                                                 alpha=0.15)  # fmt: skip
 
-    axes.flat[cols - 1].legend(list(entries.values()), list(entries), loc="upper left",
-                               bbox_to_anchor=(1.02, 1), fontsize=8,
-                               handler_map={tuple: HandlerTuple(ndivide=1)})  # fmt: skip
+    if shared:
+        axes.flat[cols - 1].legend(list(entries.values()), list(entries), loc="upper left",
+                                   bbox_to_anchor=(1.02, 1), fontsize=8,
+                                   handler_map={tuple: HandlerTuple(ndivide=1)})  # fmt: skip
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def _tuple_handler():
+    from matplotlib.legend_handler import HandlerTuple
+
+    return HandlerTuple(ndivide=1)
 
 
 def outcome_bars(labels: list[str], p, lo, hi, path: Path, title: str) -> Path:
