@@ -362,3 +362,43 @@ def test_batch_ends_with_a_closing_line(tmp_path, capsys):
     assert main(["batch", str(BASE), "--runs", "100", "--out", str(tmp_path), "--no-report"]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith("100 runs in ") and "runs/s" in last
+
+
+def test_tables_rendered_in_the_workers_equal_the_merged_results_tables(tmp_path):
+    # Small chunks on a scenario whose runs end at different rounds: some chunks' support
+    # rows stop before the batch's last round (those are rendered again in the parent).
+    path = ROOT / "scenarios" / "nato-2024-article.yaml"
+    plan = plan_batch(path, runs=120, chunk=7, sweeps=["parameters.noise=0.5,2"])
+    tasks = [batch.runner._task(plan, c, render=True) for c in plan.chunks]
+    spans = {batch.run_chunk(t).support_rounds for t in tasks}
+    assert len(spans) > 1  # the case this test is about
+    outcome = run_batch(plan, tmp_path / "out", InlineExecutor())
+    members = gzip_members(tmp_path / "out" / "support.csv.gz")
+    assert members == len(plan.chunks) + 1  # a header, then one member per chunk
+    for t in TABLES:
+        assert tables(tmp_path / "out")[t] == table_text(outcome.results, t), t
+
+
+def test_a_resumed_batch_renders_the_chunks_it_read_back(tmp_path):
+    plan = plan_batch(BASE, runs=300, chunk=100)
+    from sim.batching.folder import prepare_folder, write_chunk
+
+    out = tmp_path / "b"
+    out.mkdir()
+    prepare_folder(out, plan)
+    write_chunk(out, plan, batch.run_chunk(batch.runner._task(plan, plan.chunks[1])))
+    run_batch(plan, out, InlineExecutor())
+    inline_batch(BASE, tmp_path / "whole", runs=300, chunk=300)
+    assert tables(out) == tables(tmp_path / "whole")
+
+
+def gzip_members(path):
+    """How many gzip members a file holds."""
+    import zlib
+
+    data, count = path.read_bytes(), 0
+    while data:
+        d = zlib.decompressobj(wbits=31)
+        d.decompress(data)
+        data, count = d.unused_data, count + 1
+    return count

@@ -27,10 +27,10 @@ from sim.batching.folder import (
     write_chunk,
 )
 from sim.batching.plan import Plan
-from sim.batching.worker import ChunkTask, run_chunk
+from sim.batching.worker import ChunkResult, ChunkTask, run_chunk
 from sim.results.files import write_json
 from sim.results.results import Results
-from sim.results.tables import manifest
+from sim.results.tables import TABLES, gzip_member, manifest, table_body, write_tables
 
 IN_FLIGHT = 2  # chunks submitted per worker ahead of the one being written
 
@@ -91,6 +91,8 @@ def _run(plan, out, executor, progress, workers, format) -> BatchOutcome:
     todo = [c for c in plan.chunks if c.name not in done]
     finished = total - sum(c.stop - c.start for c in todo)
     computed: dict[str, Results] = {}
+    rendered: dict[str, ChunkResult] = {}  # chunk -> its result, rows rendered by the worker
+    render = out is not None and format == "csv"
     errors = sum(chunk_errors(out, c) for c in plan.chunks if c.name in done)
     window = max(1, workers) * IN_FLIGHT if not isinstance(executor, InlineExecutor) else 1
     bar = progress_bar.bar(total, finished, enabled=progress)
@@ -100,7 +102,7 @@ def _run(plan, out, executor, progress, workers, format) -> BatchOutcome:
         while queue or pending:
             while queue and len(pending) < window:
                 chunk = queue.pop()
-                pending[executor.submit(run_chunk, _task(plan, chunk))] = chunk
+                pending[executor.submit(run_chunk, _task(plan, chunk, render))] = chunk
             ready, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for future in ready:
                 del pending[future]
@@ -108,6 +110,8 @@ def _run(plan, out, executor, progress, workers, format) -> BatchOutcome:
                 if out is not None:
                     write_chunk(out, plan, result)
                 computed[result.chunk.name] = result.results
+                if result.tables is not None:
+                    rendered[result.chunk.name] = result
                 errors += result.errors
                 bar.update(result.chunk.stop - result.chunk.start)
     except BaseException:
@@ -128,7 +132,10 @@ def _run(plan, out, executor, progress, workers, format) -> BatchOutcome:
         results=results,
     )
     if out is not None:
-        results.save(out, format)
+        if render:
+            write_tables(results, out, format, _members(plan, parts, rendered))
+        else:
+            results.save(out, format)
         # The manifest goes last: its presence says the folder is complete.
         write_json(out / "manifest.json", batch_manifest(plan, outcome))
         remove_chunks(out)
@@ -136,13 +143,29 @@ def _run(plan, out, executor, progress, workers, format) -> BatchOutcome:
     return outcome
 
 
-def _task(plan: Plan, chunk) -> ChunkTask:
+def _members(plan: Plan, parts: list[Results], rendered: dict) -> dict[str, list[bytes]]:
+    """Each CSV table's rows as gzip members, one per chunk in plan order: the worker's,
+    or rendered here for a chunk read back on resume, and for support where the chunk's
+    rows stop before the batch's last round."""
+    span = max(p.support_rounds() for p in parts)
+    members: dict[str, list[bytes]] = {t: [] for t in TABLES}
+    for chunk, part in zip(plan.chunks, parts, strict=True):
+        done = rendered.get(chunk.name)
+        for t in TABLES:
+            if done is not None and (t != "support" or done.support_rounds == span):
+                members[t].append(done.tables[t])
+            else:
+                members[t].append(gzip_member(table_body(part, t, span)))
+    return members
+
+
+def _task(plan: Plan, chunk, render: bool = False) -> ChunkTask:
     scenarios = {}
     for point, _, _ in chunk.pieces():
         p = plan.points[point]
         scenarios[point] = (p.scenario, p.digest)
     return ChunkTask(chunk, scenarios, plan.seed, plan.runs, [p.values for p in plan.points],
-                     plan.swept)  # fmt: skip
+                     plan.swept, render)  # fmt: skip
 
 
 def batch_manifest(plan: Plan, outcome: BatchOutcome) -> dict:

@@ -7,6 +7,7 @@ from sim.batching.plan import Chunk, replication_seeds
 from sim.engine.loop import simulate
 from sim.engine.world import World, build_world
 from sim.results.results import Results
+from sim.results.tables import TABLES, gzip_member, table_body
 from sim.scenario.schema import Scenario
 
 
@@ -21,6 +22,7 @@ class ChunkTask:
     runs_per_point: int
     points: list[dict]
     swept: list[str]
+    render: bool = False  # also render the CSV tables' rows, gzip-compressed (`tables`)
 
 
 @dataclass
@@ -31,6 +33,8 @@ class ChunkResult:
     results: Results
     errors: int
     seconds: float
+    tables: dict[str, bytes] | None = None  # table -> its rows as one gzip member
+    support_rounds: int = 0  # the rounds the support rows span (`Results.support_rounds`)
 
 
 _WORLDS: dict[str, World] = {}
@@ -68,4 +72,8 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
                     parts.append(Results.failed(world, [run], [s], point, error, **describe))
                     errors += 1
     results = parts[0] if len(parts) == 1 else Results.concat(parts)
-    return ChunkResult(task.chunk, results, errors, time.perf_counter() - began)
+    tables = None
+    if task.render:  # here, in the worker, rather than all in the parent after the merge
+        tables = {t: gzip_member(table_body(results, t)) for t in TABLES}
+    return ChunkResult(task.chunk, results, errors, time.perf_counter() - began, tables,
+                       results.support_rounds())  # fmt: skip

@@ -511,13 +511,18 @@ class Results:
             df[k] = s[k]
         return df
 
-    def support_columns(self) -> dict[str, np.ndarray]:
+    def support_rounds(self) -> int:
+        """Rounds support.csv spans: 1 + the last round any replication played."""
+        keep = np.flatnonzero(self.ok())
+        return int(self.columns["rounds"][keep].max()) + 1 if len(keep) else 0
+
+    def support_columns(self, rounds: int | None = None) -> dict[str, np.ndarray]:
         """support's columns as arrays, rows ordered by run, round, then candidate; failed
-        replications left out."""
+        replications left out. `rounds` (default `support_rounds()`) is the span of the
+        whole batch when these results are one chunk of it."""
         keep = np.flatnonzero(self.ok())
         c_count = len(self.candidates)
-        last = int(self.columns["rounds"][keep].max()) if len(keep) else -1
-        rounds = last + 1
+        rounds = self.support_rounds() if rounds is None else rounds
         point = self.columns["point"][keep]
         # Each point has its own calendar; rows stop at its last round.
         limit = np.array([len(self.dates[p]) for p in point.tolist()], dtype=np.int64)

@@ -43,11 +43,32 @@ def runs_columns(results: Results) -> list[str]:
 
 def table_text(results: Results, table: str) -> str:
     """One table of `results` as CSV text, header first."""
+    return table_header(results, table) + table_body(results, table)
+
+
+def table_header(results: Results, table: str) -> str:
+    """The header line of one table."""
+    if table == "runs":
+        return ",".join(runs_columns(results)) + "\n"
+    if table == "support":
+        return ",".join(SUPPORT_COLUMNS) + "\n"
+    return ",".join(EVENT_COLUMNS[table]) + "\n"
+
+
+def table_body(results: Results, table: str, support_rounds: int | None = None) -> str:
+    """One table's rows without the header. The rows of consecutive chunks, one after the
+    other, are the rows of their concatenation, given the whole batch's `support_rounds`."""
     if table == "runs":
         return _runs_text(results)
     if table == "support":
-        return _support_text(results)
+        return _support_text(results, support_rounds)
     return _event_text(results, table)
+
+
+def gzip_member(text: str) -> bytes:
+    """`text` as one gzip member: members written one after the other make one gzip file
+    (RFC 1952), whose text is theirs in order."""
+    return gzip.compress(text.encode(), GZIP_LEVEL, mtime=0)
 
 
 def _csv_field(value) -> str:
@@ -59,7 +80,6 @@ def _csv_field(value) -> str:
 
 def _runs_text(results: Results) -> str:
     c = results.columns
-    header = ",".join(runs_columns(results)) + "\n"
     names = [*results.candidates, ""]
     winner = np.where(c["winner"] < 0, len(results.candidates), c["winner"]).tolist()
     at = c["appointed_round"].tolist()
@@ -93,7 +113,7 @@ def _runs_text(results: Results) -> str:
             a_text = a if a >= 0 else ""
             lines.append(f"{run},{seed},{point},{swept[point]}{names[w]},{a_text},{d},{s},"
                          f"{rounds},{n},{why},\n")  # fmt: skip
-    return header + "".join(lines)
+    return "".join(lines)
 
 
 def _value(v):
@@ -102,9 +122,8 @@ def _value(v):
 
 def _event_text(results: Results, table: str) -> str:
     cols = results.events[table]
-    header = ",".join(EVENT_COLUMNS[table]) + "\n"
     if not len(cols["run"]):
-        return header
+        return ""
     point = results._point_of(cols["run"]).astype(np.int64)
     # Everything after the run is fixed by the event's other columns: each distinct
     # combination is written once and reused.
@@ -119,7 +138,7 @@ def _event_text(results: Results, table: str) -> str:
     fields = _event_fields(results, table, cols, point[first], first)
     tails = ["," + ",".join(row) + "\n" for row in zip(*fields, strict=True)]
     run = [str(x) for x in cols["run"].tolist()]
-    return header + "".join(
+    return "".join(
         [run[a] + tails[b] for a, b in zip(range(len(run)), which.ravel().tolist(), strict=True)]
     )
 
@@ -150,9 +169,8 @@ def _event_fields(results: Results, table: str, cols, point, rows) -> list[list[
     return [out[name] for name in EVENT_COLUMNS[table][1:]]
 
 
-def _support_text(results: Results) -> str:
-    s = results.support_columns()
-    header = ",".join(SUPPORT_COLUMNS) + "\n"
+def _support_text(results: Results, rounds: int | None = None) -> str:
+    s = results.support_columns(rounds)
     c_count = len(results.candidates)
     # The fields fixed by (point, round, candidate) are written once each and reused.
     fixed, base = [], {}
@@ -171,7 +189,7 @@ def _support_text(results: Results) -> str:
     )
     keys = (offset + s["round"] * c_count + s["candidate"]).tolist()
     line = "{},{},{},{},{},{},{},{}\n".format
-    return header + "".join(
+    return "".join(
         map(
             line,
             s["run"].tolist(),
@@ -190,17 +208,29 @@ def _session_fields(session: tuple[str, str] | None) -> str:
     return f"{_csv_field(session[0])},{session[1]}" if session else ","
 
 
-def write_tables(results: Results, out: Path, format: str = "csv") -> None:
-    """Every table, trajectories.npz and results.npz into `out`."""
+def write_tables(
+    results: Results, out: Path, format: str = "csv", members: dict | None = None
+) -> None:
+    """Every table, trajectories.npz and results.npz into `out`.
+
+    Args:
+        results: what to write.
+        out: the folder.
+        format: "csv" (gzip) or "parquet".
+        members: optional, per CSV table, its rows already compressed as gzip members
+            (`gzip_member` of `table_body`), in order; written after a header member.
+    """
     for table in TABLES:
         if format == "parquet":
             buf = io.BytesIO()
             frame = getattr(results, table)
             frame.to_parquet(buf, index=False)
             write_atomic(out / f"{table}.parquet", buf.getvalue())
+        elif members is not None:
+            header = gzip_member(table_header(results, table))
+            write_atomic(out / f"{table}.csv.gz", b"".join([header, *members[table]]))
         else:
-            data = gzip.compress(table_text(results, table).encode(), GZIP_LEVEL, mtime=0)
-            write_atomic(out / f"{table}.csv.gz", data)
+            write_atomic(out / f"{table}.csv.gz", gzip_member(table_text(results, table)))
     write_atomic(out / "trajectories.npz", trajectories_bytes(results))
     write_atomic(out / "results.npz", results.to_bytes(cube=False, level=GZIP_LEVEL))
 
