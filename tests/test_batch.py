@@ -14,6 +14,7 @@ import yaml
 from failing import fail_for
 from folders import rows as read_rows
 from folders import tables
+from folders import text as read_text
 
 from sim import batching as batch
 from sim.batching import InlineExecutor, plan_batch, replication_seed, run_batch
@@ -376,7 +377,7 @@ def test_tables_rendered_in_the_workers_equal_the_merged_results_tables(tmp_path
     members = gzip_members(tmp_path / "out" / "support.csv.gz")
     assert members == len(plan.chunks) + 1  # a header, then one member per chunk
     for t in TABLES:
-        assert tables(tmp_path / "out")[t] == table_text(outcome.results, t), t
+        assert read_text(tmp_path / "out", t) == table_text(outcome.results, t), t
 
 
 def test_a_resumed_batch_renders_the_chunks_it_read_back(tmp_path):
