@@ -257,7 +257,11 @@ def write_results(argv: list[str], seconds: float) -> None:
         "| section | measure | figure |\n|---|---|---|",
     ]  # fmt: skip
     table = "\n".join([*head, *(f"| {s} | {m.strip()} | {f} |" for s, m, f in ROWS), ""])
-    (ROOT / "benchmarks" / "RESULTS.md").write_text(table)
+    path = ROOT / "benchmarks" / "RESULTS.md"
+    # Sections other benchmarks add (`## ...` after this table) are kept as they are.
+    old = path.read_text() if path.exists() else ""
+    kept = old[old.index("\n## ") :] if "\n## " in old else ""
+    path.write_text(table + kept)
 
 
 def main(argv: list[str]) -> None:
