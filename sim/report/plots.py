@@ -313,8 +313,6 @@ def fan_figure(panels: list[FanPanel], title: str, shared: bool = True):
                       bbox_to_anchor=(1.02, 1), handler_map={tuple: _tuple_handler()})  # fmt: skip
     for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
-    from matplotlib.legend_handler import HandlerTuple
-
     shade = colour(0)  # the bands explained once, in the first candidate's colours
     entries["darker band: middle 50% of runs"] = plt.Rectangle((0, 0), 1, 1, color=shade,
                                                                alpha=0.15 + 0.35)  # fmt: skip
@@ -324,13 +322,14 @@ def fan_figure(panels: list[FanPanel], title: str, shared: bool = True):
     if shared:
         axes.flat[cols - 1].legend(list(entries.values()), list(entries), loc="upper left",
                                    bbox_to_anchor=(1.02, 1), fontsize=8,
-                                   handler_map={tuple: HandlerTuple(ndivide=1)})  # fmt: skip
+                                   handler_map={tuple: _tuple_handler()})  # fmt: skip
     fig.suptitle(title)
     fig.tight_layout()
     return fig
 
 
 def _tuple_handler():
+    """Legend handler drawing a (band, band, line) tuple as one swatch."""
     from matplotlib.legend_handler import HandlerTuple
 
     return HandlerTuple(ndivide=1)
