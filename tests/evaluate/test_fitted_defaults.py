@@ -9,7 +9,7 @@ import sim
 from sim.errors import ScenarioError
 from sim.scenario.schema import DEFAULTS, FITTED, PRIORS, Parameters
 
-NATO = Path(__file__).resolve().parent.parent / "scenarios" / "nato-2024.yaml"
+NATO = Path(__file__).resolve().parents[2] / "scenarios" / "nato-2024.yaml"
 
 
 def variant(tmp_path, text):

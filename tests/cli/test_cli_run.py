@@ -13,7 +13,7 @@ from folders import text
 from sim.cli.main import main
 from sim.results.tables import EVENT_COLUMNS, SUPPORT_COLUMNS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").rglob("*.yaml"))
 BASE = ROOT / "scenarios" / "nato-2024.yaml"
 

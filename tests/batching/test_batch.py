@@ -25,7 +25,7 @@ from sim.engine.world import build_world
 from sim.results.results import Results
 from sim.results.tables import TABLES, table_text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").rglob("*.yaml"))
 BASE = ROOT / "scenarios" / "nato-2024.yaml"
 

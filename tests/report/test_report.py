@@ -18,7 +18,7 @@ from sim.report import batch_report as report
 from sim.results.outcomes import wilson
 from sim.results.results import Results
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "scenarios" / "nato-2024.yaml"
 FIGURES = ("fan.png", "outcomes.png", "appointment_dates.png", "modal_stances.png")
 

@@ -17,7 +17,7 @@ from sim.errors import ScenarioError
 from sim.evaluate.calibrate import parse_params
 from sim.scenario.loader import load_scenario, long_key
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "scenarios" / "nato-2024.yaml"
 
 

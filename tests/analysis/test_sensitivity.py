@@ -24,7 +24,7 @@ from sim.scenario.varied import varied_field
 
 pytest.importorskip("SALib")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NATO = ROOT / "scenarios" / "nato-2024.yaml"
 DECISIVE, INERT = "grievances.c-against-x.weight", "ties.listen.weight"
 

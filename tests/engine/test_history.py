@@ -12,7 +12,7 @@ from sim.engine.rules import State
 from sim.engine.world import build_world
 from sim.scenario.loader import load_scenario
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_groups_of_replications_join_into_one_history(monkeypatch):

@@ -17,7 +17,7 @@ import pytest
 from sim.cli.main import main
 from sim.scenario.loader import load_scenario
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 BASE = """\
 name: test-contest

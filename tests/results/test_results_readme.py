@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sim.cli.main import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "results" / "README.md"
 
 

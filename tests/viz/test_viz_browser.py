@@ -30,7 +30,7 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from sim.scenario.loader import load_scenario  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BROWSER = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 # What Solara's page loads from its CDN; fetched with npm into Solara's cache on machines

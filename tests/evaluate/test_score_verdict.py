@@ -8,7 +8,7 @@ import sim
 from sim.cli.main import main
 from sim.report.scores import verdict
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "scenarios" / "nato-2024.yaml"
 RECORD = ROOT / "records" / "nato-2024.yaml"
 

@@ -11,7 +11,7 @@ from sim.cli.main import main
 from sim.errors import ScenarioError
 from sim.results.tables import TABLES, table_text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "scenarios" / "nato-2024.yaml"
 NOISY = ["parameters.noise=1.5,2.5", "parameters.w_ties=0.5,1"]
 

@@ -24,7 +24,7 @@ from sim.report.batch_report import informative_points
 from sim.results.results import Results
 from sim.scenario.loader import load_scenario
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "scenarios" / "nato-2024.yaml"
 START = date(2024, 2, 22)
 DATES = [START + timedelta(days=7 * t) for t in range(21)]

@@ -13,7 +13,7 @@ from sim.evaluate.calibrate import case_paths
 from sim.evaluate.record import load_record
 from sim.scenario.loader import load_scenario
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SCENARIO = REPO / "scenarios" / "osce-2020.yaml"
 RECORD = REPO / "records" / "osce-2020.yaml"
 
