@@ -122,15 +122,17 @@ def execute(
     scheduler: str | None = None,
     progress: bool | None = None,
     format: str = "csv",
+    force: bool = False,
 ) -> BatchOutcome:
-    """Run a plan on `workers` processes (or Dask), into `out` or in memory."""
+    """Run a plan on `workers` processes (or Dask), into `out` or in memory (`force`:
+    into a folder that holds other files, as `--force`)."""
     pool, close = (
         make_executor(executor, workers, scheduler)
         if executor == "dask" or workers > 1
         else (InlineExecutor(), lambda: None)
     )
     try:
-        return run_batch(plan, out, pool, progress, workers, format)
+        return run_batch(plan, out, pool, progress, workers, format, force)
     finally:
         close()
 
@@ -291,7 +293,9 @@ def score(
     rec = load_record(record, sc, _names(scenario, sc))  # checked before anything runs
     if out:
         check_out(out, scenario, record=record, force=force)
-    outcome = execute(the_plan, Path(out) if out else None, workers, progress=progress)
+    outcome = execute(
+        the_plan, Path(out) if out else None, workers, progress=progress, force=force
+    )
     rows, forecasts = [], []
     swept = len(the_plan.points) > 1
     for p in the_plan.points:  # a sweep: every point scored, a row each
@@ -373,7 +377,7 @@ def compare(
     for s, p in zip(scenarios, plans, strict=True):
         name = Path(s).stem if not isinstance(s, Scenario) else s.name
         folder = Path(out) / name if out else None
-        outcome = execute(p, folder, workers, progress=progress)
+        outcome = execute(p, folder, workers, progress=progress, force=force)
         results = outcome.results
         all_results[name] = results
         probs = results.probabilities()

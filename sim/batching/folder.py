@@ -10,7 +10,7 @@ chunks are removed: the folder's tables and `results.npz` hold everything they h
 import hashlib
 import json
 import os
-import shutil
+import re
 import sys
 from pathlib import Path
 
@@ -23,28 +23,37 @@ from sim.results.results import Results
 from sim.scenario.schema import Scenario
 
 LOCK = ".lock"
+# The names of the files a batch writes under chunks/ (a chunk, its marker, its tables).
+CHUNK_FILE = re.compile(r"r\d+\.(npz|done|[a-z]+\.gz)(\.tmp)?")
 
 
 class BatchFolderError(ScenarioError):
     """An output folder that holds a different batch, or that another batch is writing."""
 
 
-def prepare_folder(out: Path, plan: Plan) -> None:
-    """Create `out` for this plan, or check that it already belongs to this very batch."""
+def prepare_folder(out: Path, plan: Plan, force: bool = False) -> None:
+    """Create `out` for this plan, or check that it already belongs to this very batch.
+
+    With `force` (the user's `--force`) a folder that holds other files or another batch
+    is written into: the other batch's state (its manifest, plan, points and chunks) is
+    set aside first, so that nothing of it is taken for this batch's."""
     recorded = out / "batch.json"
     if recorded.exists():
         try:
             key = json.loads(recorded.read_text()).get("key")
         except (OSError, ValueError, AttributeError):
             key = None
-        if key != plan.key:
+        if key == plan.key:
+            return
+        if not force:
             msg = "holds a different batch (scenario, sweep, runs, seed or chunk differ); choose another --out"
             raise BatchFolderError([Problem(str(out), None, "", msg)])
-        return
-    if out.exists() and any(p.name != LOCK for p in out.iterdir()):
+    elif out.exists() and any(p.name != LOCK for p in out.iterdir()) and not force:
         raise BatchFolderError(
             [Problem(str(out), None, "", "is not empty and holds no batch; choose another --out")]
         )
+    if force:
+        _set_aside(out)
     (out / "chunks").mkdir(parents=True, exist_ok=True)
     # Each point's resolved scenario, so the folder can be read (and any replication
     # replayed) exactly, even after the scenario file changes or from another directory.
@@ -167,8 +176,34 @@ def chunk_errors(out: Path, chunk: Chunk) -> int:
 
 
 def remove_chunks(out: Path) -> None:
-    """Drop the chunk files once the merged results are written (resume needs them no more)."""
-    shutil.rmtree(out / "chunks", ignore_errors=True)
+    """Drop the chunk files once the merged results are written (resume needs them no more).
+
+    Only the files a batch writes there go, so that a `chunks/` folder the user had in a
+    folder given with `--force` keeps whatever else it holds."""
+    folder = out / "chunks"
+    if folder.is_symlink() or not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        if CHUNK_FILE.fullmatch(path.name) and not path.is_symlink() and path.is_file():
+            path.unlink(missing_ok=True)
+    try:
+        folder.rmdir()
+    except OSError:  # something of the user's is left in it
+        pass
+
+
+def _set_aside(out: Path) -> None:
+    """Before a forced batch: remove what says another batch or run is complete here
+    (manifest.json first), that batch's plan and its chunk files; the tables, figures
+    and report are replaced when this batch finishes."""
+    (out / "manifest.json").unlink(missing_ok=True)
+    (out / "batch.json").unlink(missing_ok=True)
+    remove_chunks(out)
+    points = out / "points"
+    if points.is_dir() and not points.is_symlink():
+        for path in points.glob("p[0-9][0-9][0-9][0-9].json"):
+            if path.is_file() and not path.is_symlink():
+                path.unlink(missing_ok=True)
 
 
 def point_world(out: Path, point: int = 0) -> World:

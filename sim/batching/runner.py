@@ -55,6 +55,7 @@ def run_batch(
     progress: bool | None = None,
     workers: int = 1,
     format: str = "csv",
+    force: bool = False,
 ) -> BatchOutcome:
     """Run the chunks not yet done, writing each as it finishes; merge; write the manifest.
 
@@ -65,6 +66,8 @@ def run_batch(
         progress: show a progress bar (default: on a terminal or in a notebook).
         workers: how many chunks the executor runs at once (sets how many are in flight).
         format: table format of the folder, "csv" (gzip) or "parquet".
+        force: write into a folder that holds other files or another batch (`--force`;
+            never one that another batch is writing).
 
     Returns:
         A `BatchOutcome` whose `results` holds every replication.
@@ -74,15 +77,15 @@ def run_batch(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with FolderLock(out):
-        return _run(plan, out, executor, progress, workers, format)
+        return _run(plan, out, executor, progress, workers, format, force)
 
 
-def _run(plan, out, executor, progress, workers, format) -> BatchOutcome:
+def _run(plan, out, executor, progress, workers, format, force=False) -> BatchOutcome:
     began = time.perf_counter()
     executor = executor or InlineExecutor()
     total = plan.total_runs
     if out is not None:
-        prepare_folder(out, plan)
+        prepare_folder(out, plan, force)
         if (out / "manifest.json").exists() and (out / "results.npz").exists():
             results = Results.load(out)  # this very batch, finished: nothing to compute
             errors = len(results.errors)

@@ -14,6 +14,13 @@ from pathlib import Path
 from sim.errors import Problem, ScenarioError
 
 YAML_SUFFIXES = (".yaml", ".yml")
+# What commands write (or remove) in a results folder: an input there is never written into,
+# even with --force.
+OUTPUT_NAMES = frozenset({"manifest.json", "batch.json", "report.md", "scores.csv", "results.npz",
+                          "trajectories.npz", "compare.csv", "compare.md", "compare.png",
+                          "sensitivity.csv", "sensitivity.md", "pivotal.csv", "chunks",
+                          "points", "plots"})  # fmt: skip
+OUTPUT_SUFFIXES = (".csv.gz", ".parquet", ".tmp")
 
 
 def _refuse(flag: str, path: Path, message: str) -> ScenarioError:
@@ -75,6 +82,9 @@ def check_folder(
     for path in inputs:
         if _same(out, Path(path)):
             raise _refuse(flag, out, "is an input of this command; choose another folder")
+        if _written_in(out, Path(path)):
+            raise _refuse(flag, out, f"would write over {path}, an input of this command "
+                          "(even with --force); choose another folder")  # fmt: skip
     if out.exists() or out.is_symlink():
         try:
             mode = out.stat().st_mode
@@ -91,6 +101,19 @@ def check_folder(
         probe_in = out
     _writable_parent(probe_in, flag, out)
     return out
+
+
+def _written_in(out: Path, path: Path) -> bool:
+    """Whether `path` lies where a command writes in the folder `out` (or under a
+    sub-folder a command writes, a folder of its own under compare's `out` included)."""
+    try:
+        inner = path.resolve().relative_to(out.resolve())
+    except (ValueError, OSError):
+        return False
+    parts = inner.parts
+    return bool(parts) and any(
+        part in OUTPUT_NAMES or part.endswith(OUTPUT_SUFFIXES) for part in parts[:2]
+    )
 
 
 def check_file(out: Path, inputs: Iterable[Path] = (), force: bool = False, flag="--out") -> Path:
