@@ -293,9 +293,7 @@ def score(
     rec = load_record(record, sc, _names(scenario, sc))  # checked before anything runs
     if out:
         check_out(out, scenario, record=record, force=force)
-    outcome = execute(
-        the_plan, Path(out) if out else None, workers, progress=progress, force=force
-    )
+    outcome = execute(the_plan, Path(out) if out else None, workers, progress=progress, force=force)
     rows, forecasts = [], []
     swept = len(the_plan.points) > 1
     for p in the_plan.points:  # a sweep: every point scored, a row each

@@ -7,6 +7,7 @@ empty, truncated, altered) is computed again, with a one-line notice. After the 
 chunks are removed: the folder's tables and `results.npz` hold everything they held.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -186,10 +187,8 @@ def remove_chunks(out: Path) -> None:
     for path in folder.iterdir():
         if CHUNK_FILE.fullmatch(path.name) and not path.is_symlink() and path.is_file():
             path.unlink(missing_ok=True)
-    try:
+    with contextlib.suppress(OSError):  # something of the user's is left in it
         folder.rmdir()
-    except OSError:  # something of the user's is left in it
-        pass
 
 
 def _set_aside(out: Path) -> None:

@@ -1,9 +1,11 @@
 """No command destroys a file: inputs, other runs and batches, and busy folders are refused
 (unless --force, and inputs never), and every output path is checked before any work."""
 
+import json
 from pathlib import Path
 
 import pytest
+from folders import rows
 from hostile import RECORD, TINY, cli, write
 
 from sim.evaluate import calibrate as calibrate_module
@@ -224,3 +226,87 @@ def test_two_runs_with_the_default_out_never_share_a_folder(tmp_path, capsys, ti
     assert cli(capsys, "run", tiny)[0] == 0
     assert cli(capsys, "run", tiny)[0] == 0
     assert len(list((tmp_path / "results" / "tiny").iterdir())) == 2
+
+
+# --- score and compare --force into a busy folder (issue 12) ------------------------------
+
+
+def _files(folder: Path) -> dict:
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_score_into_a_busy_folder_needs_force(tmp_path, capsys, tiny, record):
+    write(tmp_path / "busy", "notes\n", "notes.txt")
+    code, _, err = cli(capsys, "score", tiny, "--record", record, "--runs", 4, "--out",
+                       tmp_path / "busy")  # fmt: skip
+    assert code == 2 and "--force" in err
+    assert sorted(p.name for p in (tmp_path / "busy").iterdir()) == ["notes.txt"]
+
+
+def test_score_with_force_writes_into_a_busy_folder(tmp_path, capsys, tiny, record):
+    busy = tmp_path / "busy"
+    write(busy, "notes\n", "notes.txt")
+    write(busy / "chunks", "mine\n", "user.txt")  # a chunks/ of the user's: kept
+    code, _, err = cli(capsys, "score", tiny, "--record", record, "--runs", 4, "--out", busy,
+                       "--force")  # fmt: skip
+    assert code == 0, err
+    assert (busy / "notes.txt").read_text() == "notes\n"
+    assert (busy / "chunks" / "user.txt").read_text() == "mine\n"
+    assert sorted(p.name for p in (busy / "chunks").iterdir()) == ["user.txt"]
+    assert (busy / "scores.csv").exists() and (busy / "manifest.json").exists()
+    assert len(rows(busy, "runs")) == 4
+
+
+def test_score_with_force_over_a_finished_run_does_not_take_its_results(
+    tmp_path, capsys, tiny, record
+):
+    assert cli(capsys, "run", tiny, "--out", tmp_path / "r")[0] == 0
+    code, _, err = cli(capsys, "score", tiny, "--record", record, "--runs", 5, "--out",
+                       tmp_path / "r", "--force")  # fmt: skip
+    assert code == 0, err
+    assert len(rows(tmp_path / "r", "runs")) == 5  # this batch's, not the run's one row
+
+
+def test_score_with_force_over_another_batch_replaces_it(tmp_path, capsys, tiny, record):
+    out = tmp_path / "b"
+    assert cli(capsys, "batch", tiny, "--runs", 3, "--out", out, "--sweep",
+               "parameters.noise=0.1,0.2,0.3", "--no-report")[0] == 0  # fmt: skip
+    code, _, err = cli(capsys, "score", tiny, "--record", record, "--runs", 6, "--out", out,
+                       "--force")  # fmt: skip
+    assert code == 0, err
+    assert len(rows(out, "runs")) == 6
+    assert sorted(p.name for p in (out / "points").iterdir()) == ["p0000.json"]
+    assert json.loads((out / "manifest.json").read_text())["runs"] == 6
+
+
+def test_score_with_force_never_writes_where_an_input_lies(tmp_path, capsys, record):
+    out = tmp_path / "out"
+    inside = write(out / "chunks", TINY, "tiny.yaml")  # chunks/ is removed after a batch
+    before = _files(out)
+    code, _, err = cli(capsys, "score", inside, "--record", record, "--runs", 4, "--out", out,
+                       "--force")  # fmt: skip
+    assert code == 2 and "input" in err and len(err.strip().splitlines()) == 1
+    assert _files(out) == before
+
+
+def test_score_with_force_is_still_refused_while_another_batch_writes(
+    tmp_path, capsys, tiny, record
+):
+    from sim.batching.folder import FolderLock
+
+    out = tmp_path / "busy"
+    write(out, "notes\n", "notes.txt")
+    with FolderLock(out):
+        code, _, err = cli(capsys, "score", tiny, "--record", record, "--runs", 4, "--out", out,
+                           "--force")  # fmt: skip
+    assert code == 2 and "another batch" in err
+
+
+def test_compare_with_force_into_an_earlier_compare(tmp_path, capsys, tiny):
+    out = tmp_path / "c"
+    assert cli(capsys, "compare", tiny, "--runs", 3, "--out", out)[0] == 0
+    code, _, err = cli(capsys, "compare", tiny, "--runs", 5, "--out", out)
+    assert code == 2 and "--force" in err
+    code, _, err = cli(capsys, "compare", tiny, "--runs", 5, "--out", out, "--force")
+    assert code == 0, err
+    assert len(rows(out / "tiny", "runs")) == 5
