@@ -406,7 +406,7 @@ def step(state: State, world: World, t: int, eps) -> State:
     _dated_race_changes(new, world, t)
     u = utility(state, world, t, eps[0])
     _decide(new, state, world, t, u)
-    shares = _withdrawals(new, world, t)
+    shares = _withdrawals(new, world, t, u)
     _approval(new, world, t, u)
     _apply_decision_rule(new, world, t)  # changes neither stances nor the race
     _concessions(new, world, t, shares, eps[1])
@@ -547,7 +547,7 @@ def _record_first_declarations(state: State, t: int, backs: np.ndarray) -> None:
     np.copyto(first, t, where=backs & (first == NEVER))
 
 
-def _withdrawals(state: State, world: World, t: int) -> np.ndarray:
+def _withdrawals(state: State, world: World, t: int, utility: np.ndarray) -> np.ndarray:
     """Trailing (optional), strategic and scheduled withdrawals, in that order.
 
     Returns the race shares (see `_race_shares`) as they stand afterwards.
@@ -587,7 +587,7 @@ def _withdrawals(state: State, world: World, t: int) -> np.ndarray:
     session = world.rounds[t].session
     if session is not None and session.eliminate:
         shares = _race_shares(state, world, t) if withdrew else shares
-        _eliminate(state, world, t, shares, session.eliminate)
+        _eliminate(state, world, t, shares, utility, session)
         withdrew = True
     if not withdrew:
         return shares
@@ -624,16 +624,41 @@ def _majors_back(state: State, world: World, t: int, leader: np.ndarray) -> np.n
     return (state.stance[:, major] == leader[:, None]).all(axis=1)
 
 
-def _eliminate(state: State, world: World, t: int, shares: np.ndarray, k: int) -> None:
-    """The k candidates in the race with the least capability share withdraw (the first
-    listed of equals first), leaving at least one."""
-    order = np.argsort(np.where(state.in_race, shares, np.inf), axis=1, kind="stable")
+def _eliminate(state: State, world: World, t: int, shares, utility, session) -> None:
+    """The `session.eliminate` candidates in the race with the smallest tally withdraw,
+    leaving at least one. The tally counts backers, or with `preferences: k` the members
+    naming each candidate among their k best; by capability, or by heads with `tally:
+    members`. Equal tallies go by capability share, then by the order of listing."""
+    active = world.rounds[t].active
+    if session.preferences:
+        named = _named_preferences(state, utility, session.preferences)
+        tally = flag_shares(named, world, active, weighted=not session.by_members)
+    elif session.by_members:
+        tally = support_shares(state.stance, world, active, weighted=False)
+    else:
+        tally = shares
+    # A stable sort on the fallback, then a stable sort on the tally: ties keep that order.
+    first = np.argsort(np.where(state.in_race, shares, np.inf), axis=1, kind="stable")
+    key = np.take_along_axis(np.where(state.in_race, tally, np.inf), first, axis=1)
+    order = np.take_along_axis(first, np.argsort(key, axis=1, kind="stable"), axis=1)
+    k = session.eliminate
     out = np.minimum(k, state.in_race.sum(axis=1) - 1)
     for rank in range(min(k, order.shape[1])):
         for c in range(order.shape[1]):
             which = state.open & (rank < out) & (order[:, rank] == c)
             if which.any():
                 _withdraw(state, world, which, c, t, ELIMINATED)
+
+
+def _named_preferences(state: State, utility: np.ndarray, k: int) -> np.ndarray:
+    """(R, N, C) each member's k best candidates in the race by this round's utility, its
+    backed candidate first; never one it objects to (a preference is never negative)."""
+    c_count = utility.shape[2]
+    score = np.where(state.in_race[:, None, :] & ~state.objecting, utility, -np.inf)
+    score = np.where(backing(state.stance, c_count), np.inf, score)
+    # Rank by score, the first listed of equals first: a stable sort of the negated scores.
+    rank = np.argsort(np.argsort(-score, axis=2, kind="stable"), axis=2, kind="stable")
+    return (rank < k) & (score > -np.inf)
 
 
 def _approval(state: State, world: World, t: int, utility: np.ndarray) -> None:

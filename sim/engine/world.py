@@ -150,6 +150,8 @@ class SessionInfo:
     kind: str  # formal or indicative
     eliminate: int  # candidates asked to withdraw at it, 0 if none
     approval: bool  # members give approval positions at it
+    by_members: bool = False  # the elimination counts heads, not capability
+    preferences: int = 0  # each member names its k best for the elimination; 0: its stance
 
 
 @dataclass(frozen=True)
@@ -435,7 +437,8 @@ def _timeline(world: World, scenario: Scenario, joining, m_index, c_index) -> li
 def _with_session(setup: RoundSetup, ses, scenario: Scenario) -> RoundSetup:
     if ses is None:
         return replace(setup, session=None, formal=not scenario.sessions)
-    info = SessionInfo(ses.id, ses.name, ses.kind, ses.eliminate or 0, ses.approval)
+    info = SessionInfo(ses.id, ses.name, ses.kind, ses.eliminate or 0, ses.approval,
+                       ses.tally == "members", ses.preferences or 0)  # fmt: skip
     rule = changed(setup.decision, ses.decision)
     return replace(setup, session=info, formal=ses.kind == "formal", decision=rule)
 

@@ -149,6 +149,10 @@ def _session_text(world: World, t: int) -> str:
     setup = world.rounds[t]
     ses = setup.session
     here = "no session this round" if ses is None else f"session {ses.name} ({ses.kind})"
+    if ses is not None and ses.eliminate:
+        named = f"each member's {ses.preferences} best" if ses.preferences else "backers"
+        unit = "members" if ses.by_members else "capability"
+        here += f"; {ses.eliminate} eliminated, fewest {named} by {unit}"
     rule = setup.decision
     tested = "decision rule tested" if setup.formal else "decision rule not tested"
     return f"{here}; {tested} ({rule.rule}); hard date {setup.deadline.isoformat()}"

@@ -106,6 +106,18 @@ class Session(Cited):
         None, ge=1, description="the k in-race candidates with least support withdraw"
     )
     approval: bool = Field(False, description="members encourage/discourage each candidate")
+    tally: Literal["capability", "members"] = Field(
+        "capability", description="an elimination counts capability or members (heads)"
+    )
+    preferences: int | None = Field(
+        None, ge=1, description="each member names its k best candidates for the elimination"
+    )
+
+    @model_validator(mode="after")
+    def _tally_needs_an_elimination(self):
+        if self.eliminate is None and (self.preferences is not None or self.tally != "capability"):
+            raise ValueError("`tally` and `preferences` count an elimination: give `eliminate: k`")
+        return self
 
 
 class Broker(Cited):

@@ -364,53 +364,74 @@ def test_explain_shows_leverage_price_and_session_term_by_term():
     assert "leverage   +0.000   no leverage" in quiet and "no session this round" in quiet
 
 
-# --- validation ----------------------------------------------------------------------------
+THREE = (("x", "A"), ("y", "B"), ("z", "C"))
+TALLY_CAPS = {"A": 0.5, "B": 0.5, "C": 1.0, "D": 0.1, "E": 0.1, "F": 0.1}
 
 
-@pytest.mark.parametrize(
-    "old, new, path, phrase",
-    [
-        ("    initial: alpha\n", "    initial: alpha\n    objects: [nobody]\n",
-         "members[0].objects[0]", "unknown candidate 'nobody'"),
-        ("    initial: alpha\n", "    initial: alpha\n    objects: [alpha]\n",
-         "members[0].objects[0]", "cannot object to 'alpha', which it backs"),
-        ("parameters:\n", "brokers:\n  - {id: b, member: ZZ, assumption: true}\nparameters:\n",
-         "brokers[0].member", "unknown member 'ZZ'"),
-        ("parameters:\n", "sessions:\n  - {id: s, date: 2025-01-01, name: S, assumption: true}\n"
-         "parameters:\n", "sessions[0].date", "outside the calendar"),
-        ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S, approval: true,"
-         " assumption: true}\nparameters:\n", "sessions[0].approval", "at indicative sessions"),
-        ("    home: BB\n", "    home: BB\n    declared: false\n",
-         "candidates[1].declared", "needs a later `enter` event"),
-        ("    value: 0.1\n", "    value: 0.1\n    probability: 0.5\n",
-         "events[0]", "only these events may carry a probability"),
-    ],
-)  # fmt: skip
-def test_bargaining_blocks_are_checked(capsys, tmp_path, old, new, path, phrase):
-    from test_bad_input import mutate, validate, write
-
-    f = write(tmp_path, mutate(old, new))
-    code, _, err = validate(capsys, f)
-    assert code == 2
-    assert any(e.startswith(f"{f}:") and f": {path}: " in e and phrase in e for e in err), err
+def _tally_world(**session_fields):
+    # x: A, D, E (3 heads, capability 0.7); y: B, F (2, 0.6); z: C alone (1, 1.0).
+    return toy(candidates=THREE, members="ABCDEF", capability=TALLY_CAPS, withdraw_share=1.0,
+               initial={"D": "x", "E": "x", "F": "y"},
+               sessions=[session(1, "indicative", eliminate=1, **session_fields), session(9)])  # fmt: skip
 
 
-def test_a_scenario_with_every_new_block_validates(capsys, tmp_path):
-    from test_bad_input import BASE, mutate, validate, write
+def test_an_elimination_counts_capability_by_default_and_heads_with_tally_members():
+    w = _tally_world()
+    h = run(w)
+    assert not in_race(w, h, "y", 1) and in_race(w, h, "z", 1)  # least capability: y
+    w = _tally_world(tally="members")
+    h = run(w)
+    assert not in_race(w, h, "z", 1) and in_race(w, h, "y", 1)  # fewest members: z
+    assert h.final.withdrawn_reason[0].tolist() == [0, 0, ELIMINATED]
 
-    text = mutate("    home: BB\n", "    home: AA\n    sponsor: BB\n", BASE)
-    text = mutate("    initial: beta\n", "    initial: beta\n    objects: [alpha]\n", text)
-    text = mutate("parameters:\n", """\
-  - {id: d, date: 2024-03-08, kind: declare, member: CC, candidate: beta, probability: 0.4,
-     assumption: true}
-  - {id: r, date: 2024-04-01, kind: rule, decision: {rule: qualified_majority, threshold: 0.6},
-     assumption: true}
-sessions:
-  - {id: s1, date: 2024-02-01, name: NAC, kind: indicative, approval: true, assumption: true}
-  - {id: s2, date: 2024-05-01, name: Ministerial, eliminate: 1, assumption: true}
-brokers:
-  - {id: b, members: {region: north}, for: alpha, targets: {codes: [CC]}, assumption: true}
-parameters:
-""", text)  # fmt: skip
-    code, _, err = validate(capsys, write(tmp_path, text))
-    assert code == 0, err
+
+def test_with_preferences_each_member_names_its_best_candidates_and_the_tally_counts_them():
+    second_z = [likes(m, "z", 0.3) for m in "ABDE"] + [likes("D", "x"), likes("E", "y")]
+    kw = dict(candidates=THREE, members="ABCDE", preferences=second_z, withdraw_share=1.0)
+
+    def world(**fields):
+        return toy(**kw, sessions=[session(1, "indicative", eliminate=1, tally="members", **fields),
+                                   session(9)])  # fmt: skip
+
+    # Backing only: x (A, D) and y (B, E) have two each, z (C) one: z leaves.
+    w = world()
+    assert not in_race(w, run(w), "z", 1)
+    # Two preferences each: z is everyone's second choice (five names), y has B and E only
+    # (C's second choice among equals is the first listed, x): y leaves.
+    w = world(preferences=2)
+    h = run(w)
+    assert in_race(w, h, "z", 1) and not in_race(w, h, "y", 1)
+    # A member never names a candidate it objects to: with D and E objecting to z, z has
+    # A, B and C and ties with x (A, C, D); y (B, E) still has fewest.
+    w = toy(**{**kw, "objects": {"D": ["z"], "E": ["z"], "A": ["z"], "B": ["z"]}},
+            sessions=[session(1, "indicative", eliminate=1, tally="members", preferences=2),
+                      session(9)])  # fmt: skip
+    h = run(w)
+    assert not in_race(w, h, "z", 1)  # named by C alone
+
+
+def test_equal_tallies_fall_back_to_capability_then_to_the_order_of_listing():
+    # By heads x (A, D) and y (B, E) tie with two each; z (C) leaves first, then y, whose
+    # backers have less capability.
+    caps = {"A": 0.5, "B": 0.2, "C": 0.5, "D": 0.5, "E": 0.2}
+    w = toy(candidates=THREE, members="ABCDE", capability=caps, withdraw_share=1.0,
+            initial={"D": "x", "E": "y"},
+            sessions=[session(1, "indicative", eliminate=2, tally="members"), session(9)])  # fmt: skip
+    h = run(w)
+    assert in_race(w, h, "x", 1) and not in_race(w, h, "y", 1) and not in_race(w, h, "z", 1)
+    caps = {"A": 0.2, "B": 0.5, "C": 0.5, "D": 0.2, "E": 0.5}
+    w = toy(candidates=THREE, members="ABCDE", capability=caps, withdraw_share=1.0,
+            initial={"D": "x", "E": "y"},
+            sessions=[session(1, "indicative", eliminate=2, tally="members"), session(9)])  # fmt: skip
+    h = run(w)
+    assert not in_race(w, h, "x", 1) and in_race(w, h, "y", 1)
+
+
+def test_explain_names_an_elimination_and_its_tally():
+    from sim.report.explain import explain
+
+    w = _tally_world(tally="members", preferences=2)
+    text = explain(w, "D", 1, seed=1)
+    assert "1 eliminated, fewest each member's 2 best by members" in text
+    assert "fewest" not in explain(_tally_world(), "D", 2, seed=1)  # no session in round 2
+    assert "1 eliminated, fewest backers by capability" in explain(_tally_world(), "D", 1, seed=1)

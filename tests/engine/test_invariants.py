@@ -62,7 +62,7 @@ def scenarios(draw):
 @st.composite
 def bargaining(draw, members, cands):
     """Every block of deadline bargaining, drawn at random: sessions (formal, indicative,
-    eliminations, approval, own rules), objections, brokers, stance, rule and uncertain events."""
+    eliminations by tally and preferences, approval, own rules), objections, brokers, stance, rule and uncertain events."""
     member, cand = st.sampled_from(list(members)), st.sampled_from(cands)
     weeks = sorted(draw(st.sets(st.integers(1, 8), min_size=1, max_size=4)))
     sessions = []
@@ -71,6 +71,9 @@ def bargaining(draw, members, cands):
         s = {"id": f"s{k}", "date": week(n), "name": f"s{k}", "kind": kind}
         if draw(st.integers(0, 3)) == 0:
             s["eliminate"] = 1
+            s["tally"] = draw(st.sampled_from(["capability", "members"]))
+            if draw(st.booleans()):
+                s["preferences"] = draw(st.integers(1, 3))
         if kind == "indicative" and draw(st.booleans()):
             s["approval"] = True
         if draw(st.integers(0, 3)) == 0:

@@ -1,0 +1,55 @@
+"""The deadline-bargaining blocks of a scenario (sessions, objections, brokers, floated
+candidates, uncertain events, eliminations) are validated with one located line each."""
+
+import pytest
+from test_bad_input import BASE, mutate, validate, write
+
+
+@pytest.mark.parametrize(
+    "old, new, path, phrase",
+    [
+        ("    initial: alpha\n", "    initial: alpha\n    objects: [nobody]\n",
+         "members[0].objects[0]", "unknown candidate 'nobody'"),
+        ("    initial: alpha\n", "    initial: alpha\n    objects: [alpha]\n",
+         "members[0].objects[0]", "cannot object to 'alpha', which it backs"),
+        ("parameters:\n", "brokers:\n  - {id: b, member: ZZ, assumption: true}\nparameters:\n",
+         "brokers[0].member", "unknown member 'ZZ'"),
+        ("parameters:\n", "sessions:\n  - {id: s, date: 2025-01-01, name: S, assumption: true}\n"
+         "parameters:\n", "sessions[0].date", "outside the calendar"),
+        ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S, approval: true,"
+         " assumption: true}\nparameters:\n", "sessions[0].approval", "at indicative sessions"),
+        ("    home: BB\n", "    home: BB\n    declared: false\n",
+         "candidates[1].declared", "needs a later `enter` event"),
+        ("    value: 0.1\n", "    value: 0.1\n    probability: 0.5\n",
+         "events[0]", "only these events may carry a probability"),
+        ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S, preferences: 4,"
+         " assumption: true}\nparameters:\n", "sessions[0]", "give `eliminate: k`"),
+        ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S, eliminate: 1,"
+         " tally: heads, assumption: true}\nparameters:\n", "sessions[0].tally", "'members'"),
+    ],
+)  # fmt: skip
+def test_bargaining_blocks_are_checked(capsys, tmp_path, old, new, path, phrase):
+    f = write(tmp_path, mutate(old, new))
+    code, _, err = validate(capsys, f)
+    assert code == 2
+    assert any(e.startswith(f"{f}:") and f": {path}: " in e and phrase in e for e in err), err
+
+
+def test_a_scenario_with_every_new_block_validates(capsys, tmp_path):
+    text = mutate("    home: BB\n", "    home: AA\n    sponsor: BB\n", BASE)
+    text = mutate("    initial: beta\n", "    initial: beta\n    objects: [alpha]\n", text)
+    text = mutate("parameters:\n", """\
+  - {id: d, date: 2024-03-08, kind: declare, member: CC, candidate: beta, probability: 0.4,
+     assumption: true}
+  - {id: r, date: 2024-04-01, kind: rule, decision: {rule: qualified_majority, threshold: 0.6},
+     assumption: true}
+sessions:
+  - {id: s1, date: 2024-02-01, name: NAC, kind: indicative, approval: true, assumption: true}
+  - {id: s2, date: 2024-05-01, name: Ministerial, eliminate: 1, tally: members,
+     preferences: 2, assumption: true}
+brokers:
+  - {id: b, members: {region: north}, for: alpha, targets: {codes: [CC]}, assumption: true}
+parameters:
+""", text)  # fmt: skip
+    code, _, err = validate(capsys, write(tmp_path, text))
+    assert code == 0, err
