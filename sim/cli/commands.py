@@ -94,7 +94,8 @@ def calibrate_cases_command(texts, params, budget, runs, seed, overrides, out) -
         lines.append(f"    {name}: {before:.4f} -> {after:.4f}")
     if out:
         text = ["# Fitted by: coalition-sim calibrate " + " ".join(texts)
-                + f" --params {' '.join(params)} --budget {budget} --runs {runs} --seed {seed}",
+                + f" --params {' '.join(params)} --budget {budget} --runs {runs} --seed {seed}"
+                + "".join(f" --set {o}" for o in overrides or ()),
                 "parameters:"]  # fmt: skip
         text += [f"  {k}: {v if isinstance(v, int) else round(v, 4)}" for k, v in fit.best.items()]
         text += ["  assumption: true", "  note: fitted across cases by coalition-sim calibrate", ""]

@@ -250,3 +250,19 @@ def test_compare_puts_variants_side_by_side(tmp_path, capsys):
     md = (tmp_path / "compare.md").read_text()
     assert "| scenario | runs |" in md and "```" not in md  # a real Markdown table
     assert (tmp_path / "compare.png").stat().st_size > 10_000
+
+
+def test_calibrate_over_cases_writes_a_set_whose_header_reproduces_it(tmp_path, capsys):
+    from hostile import RECORD, TINY, cli, write
+
+    tiny, record = write(tmp_path, TINY), write(tmp_path, RECORD, "record.yaml")
+    out = tmp_path / "fit.yaml"
+    code, printed, err = cli(capsys, "calibrate", f"{tiny}:{record}", "--params", "noise",
+                             "--budget", 2, "--runs", 5, "--set", "parameters=priors",
+                             "--out", out)  # fmt: skip
+    assert code == 0, err
+    header = out.read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("# Fitted by: coalition-sim calibrate ")
+    assert "--params noise --budget 2 --runs 5 --seed" in header
+    assert header.endswith("--set parameters=priors")
+    assert "fitted on 1 cases" in printed
