@@ -35,7 +35,7 @@ def _simulate(world: World, seeds: list[int]) -> History:
         playing[rows] = True
         eps = shocks.draw(t, playing)
         everyone = len(rows) == len(seeds)
-        played = step(live, world, t, eps if everyone else tuple(e[rows] for e in eps))
+        played = step(live, world, t, eps if everyone else tuple(_rows(e, rows) for e in eps))
         # Once some have ended, merge; the arrays History keeps per round stay untouched.
         state = played if everyone else state.put(rows, played, fresh=History.PER_ROUND)
         history.record(state)
@@ -45,3 +45,9 @@ def _simulate(world: World, seeds: list[int]) -> History:
         else:
             live = played
     return history
+
+
+def _rows(shocks: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The given replications of a round's (R, N, K) shocks, keeping their candidate-major
+    layout (see `Shocks.draw`)."""
+    return shocks.transpose(2, 0, 1)[:, rows].transpose(1, 2, 0)

@@ -28,28 +28,29 @@ class Shocks:
         self.drawn = 0  # rounds drawn so far
 
     def draw(self, t: int, playing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Round t's utility shocks (R, N, C) and offer shocks (R, N, O), each C-contiguous
-        (see `rules.split_shocks`); replications not playing get zeros."""
+        """Round t's utility shocks (R, N, C) and offer shocks (R, N, O), each a view of a
+        candidate-major array, contiguous in (C, R, N) (see `rules.split_shocks`, and
+        `rules.utility` for why); replications not playing get zeros."""
         if t > self.drawn:
             self.buffer[~playing] = 0.0
             self.streams.fill(self.buffer, np.flatnonzero(playing).tolist())
             self.utility, self.offers = _round_major(self.buffer, self.candidates)
             self.drawn += self.block
         k = (t - 1) % self.block
-        return self.utility[k], self.offers[k]
+        return self.utility[k].transpose(1, 2, 0), self.offers[k].transpose(1, 2, 0)
 
 
 def _round_major(buffer: np.ndarray, c: int) -> tuple[np.ndarray, np.ndarray]:
-    """(block, R, N, C) and (block, R, N, O) copies of a (R, block, N, C + O) buffer.
+    """(block, C, R, N) and (block, O, R, N) copies of a (R, block, N, C + O) buffer.
 
     The rules read each round's shocks several times; a slice [..., :C] of the buffer has
     a short, strided last axis that numpy walks ten times slower than a contiguous array.
     Copied one shock column at a time (a long inner loop), not as one short-axis slice.
     """
     rounds = buffer.swapaxes(0, 1)
-    utility = np.empty((*rounds.shape[:3], c))
-    offers = np.empty((*rounds.shape[:3], rounds.shape[3] - c))
+    utility = np.empty((rounds.shape[0], c, *rounds.shape[1:3]))
+    offers = np.empty((rounds.shape[0], rounds.shape[3] - c, *rounds.shape[1:3]))
     for k in range(rounds.shape[3]):
-        target = utility[..., k] if k < c else offers[..., k - c]
+        target = utility[:, k] if k < c else offers[:, k - c]
         target[...] = rounds[..., k]
     return utility, offers

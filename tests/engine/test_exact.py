@@ -119,6 +119,8 @@ def test_block_shocks_are_each_streams_own_round_by_round():
     noise = np.stack([draw_noise(g, world) for g in own])  # (R, T, N, C + O)
     for t in range(1, world.n_rounds + 1):
         util, offers = shocks.draw(t, np.ones(len(seeds), dtype=bool))
-        assert util.flags.c_contiguous and offers.flags.c_contiguous
+        # Candidate-major in memory: each candidate's (R, N) slice is contiguous.
+        assert util.transpose(2, 0, 1).flags.c_contiguous
+        assert offers.transpose(2, 0, 1).flags.c_contiguous
         assert np.array_equal(util, noise[:, t - 1, :, :c])
         assert np.array_equal(offers, noise[:, t - 1, :, c:])
