@@ -25,6 +25,7 @@ from sim.engine.world import build_world
 from sim.results.files import write_atomic
 from sim.results.outcomes import DEADLOCK, date_quantiles
 from sim.results.results import Results
+from sim.results.summary import Summary
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
 
@@ -123,16 +124,18 @@ def execute(
     progress: bool | None = None,
     format: str = "csv",
     force: bool = False,
+    keep: bool = True,
 ) -> BatchOutcome:
     """Run a plan on `workers` processes (or Dask), into `out` or in memory (`force`:
-    into a folder that holds other files, as `--force`)."""
+    into a folder that holds other files, as `--force`; `keep=False` with `out`: memory
+    flat in the number of runs, the outcome's `results` None and its `summary` kept)."""
     pool, close = (
         make_executor(executor, workers, scheduler)
         if executor == "dask" or workers > 1
         else (InlineExecutor(), lambda: None)
     )
     try:
-        return run_batch(plan, out, pool, progress, workers, format, force)
+        return run_batch(plan, out, pool, progress, workers, format, force, keep)
     finally:
         close()
 
@@ -149,7 +152,8 @@ def batch(
     progress: bool | None = None,
     report: bool = True,
     format: str = "csv",
-) -> Results:
+    keep: bool = True,
+) -> Results | Summary:
     """Many replications (and sweep points) at once, vectorised.
 
     Args:
@@ -164,28 +168,35 @@ def batch(
         progress: show a progress bar (default: on a terminal or in a notebook).
         report: with `out`, also write plots/ and report.md.
         format: tables as "csv" (gzip-compressed) or "parquet".
+        keep: hold every replication in memory and return it as `Results` (the default;
+            memory grows with the runs). With `out` and keep=False the batch runs in flat
+            memory, as `coalition-sim batch` does: each chunk is written, tallied and
+            dropped, and the return value is the batch's `Summary` (`.probabilities()`,
+            `.appointment_dates()`, ...); `sim.Results.load(out)` reads everything back.
 
     Returns:
         The `Results`: `.runs`, `.support`, `.declarations`, `.withdrawals`, `.holdouts`,
-        `.concessions`, `.offers` (DataFrames) and `.probabilities()`.
+        `.concessions`, `.offers` (DataFrames) and `.probabilities()`; with keep=False and
+        `out`, the `Summary`.
     """
     the_plan = plan(scenario, runs, seed, sweep, set, chunk)
     if out:
         check_out(out, scenario, reuse=batch_folder)  # the command line's check, before work
     outcome = execute(
-        the_plan, Path(out) if out else None, workers, progress=progress, format=format
-    )
+        the_plan, Path(out) if out else None, workers, progress=progress, format=format,
+        keep=keep or not out,
+    )  # fmt: skip
     if out and report:
         batch_report(the_plan, outcome)
-    return outcome.results
+    return outcome.results if outcome.results is not None else outcome.summary
 
 
 def batch_report(plan: Plan, outcome: BatchOutcome, sections: list[str] | None = None) -> list[str]:
     """Write a batch folder's plots and report.md (with extra `sections`); return its lines."""
     from sim.report.batch_report import write_report
 
-    results, out = outcome.results, outcome.out
-    modal = results.modal(0)
+    summary, out = outcome.summary, outcome.out
+    modal = summary.modal(0)
     history = None
     if modal is not None:
         # The stances of the most frequent outcome's first replication, replayed exactly.
@@ -197,7 +208,7 @@ def batch_report(plan: Plan, outcome: BatchOutcome, sections: list[str] | None =
         point = plan.points[p]
         return world_for(point.scenario, point.digest).rounds[-1].deadline
 
-    return write_report(out, results, plan.describe(), meta, history, sections or [], deadline_of)
+    return write_report(out, summary, plan.describe(), meta, history, sections or [], deadline_of)
 
 
 @dataclass

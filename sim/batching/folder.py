@@ -113,7 +113,8 @@ def _alive(pid: int | None) -> bool:
     return True
 
 
-def _chunk_file(out: Path, chunk: Chunk) -> Path:
+def chunk_file(out: Path, chunk: Chunk) -> Path:
+    """A chunk's .npz file (its `Results.to_bytes`)."""
     return out / "chunks" / f"{chunk.name}.npz"
 
 
@@ -128,7 +129,7 @@ def done_chunks(out: Path, plan: Plan, notice=None) -> set[str]:
     done = set()
     notice = notice or (lambda line: print(line, file=sys.stderr))
     for chunk in plan.chunks:
-        marker, data = _marker(out, chunk), _chunk_file(out, chunk)
+        marker, data = _marker(out, chunk), chunk_file(out, chunk)
         if not marker.exists() and not data.exists():
             continue
         try:
@@ -160,7 +161,7 @@ def _sha256(path: Path) -> str:
 def write_chunk(out: Path, plan: Plan, result: ChunkResult) -> None:
     """Write a chunk's file atomically, then its marker (size and sha256 of the file)."""
     data = result.results.to_bytes()
-    write_atomic(_chunk_file(out, result.chunk), data)
+    write_atomic(chunk_file(out, result.chunk), data)
     marker = {"key": plan.key, "runs": result.chunk.stop - result.chunk.start,
               "errors": result.errors, "seconds": round(result.seconds, 4),
               "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}  # fmt: skip
@@ -169,7 +170,7 @@ def write_chunk(out: Path, plan: Plan, result: ChunkResult) -> None:
 
 def read_chunk(out: Path, chunk: Chunk) -> Results:
     """A finished chunk's results."""
-    return Results.from_bytes(_chunk_file(out, chunk))
+    return Results.from_bytes(chunk_file(out, chunk))
 
 
 def chunk_errors(out: Path, chunk: Chunk) -> int:

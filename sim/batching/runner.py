@@ -5,11 +5,14 @@ into chunks; a chunk runs vectorised on any `concurrent.futures.Executor` and co
 as a `Results`. With a results folder, each finished chunk is written at once (in every
 executor, the inline one included), so a killed batch loses at most the chunks in flight
 and `--resume` finishes it; an unchanged, finished batch is read back, not recomputed.
-Only a few chunks are in flight at a time, so nothing queues up in memory. Results never
+Only a few chunks are in flight at a time, so nothing queues up in memory; each finished
+chunk is tallied for the report (`Summary`) and, unless the caller keeps every
+replication, dropped, so that memory stays flat in the number of runs. Results never
 depend on the number of workers or on chunking: each replication draws from its own seed,
 derived from (batch seed, point, replication) by `numpy.random.SeedSequence`.
 """
 
+import json
 import time
 from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass
@@ -20,6 +23,7 @@ from sim.batching.executors import InlineExecutor
 from sim.batching.folder import (
     FolderLock,
     chunk_errors,
+    chunk_file,
     done_chunks,
     prepare_folder,
     read_chunk,
@@ -28,16 +32,20 @@ from sim.batching.folder import (
 )
 from sim.batching.plan import Plan
 from sim.batching.worker import ChunkResult, ChunkTask, run_chunk
-from sim.results.files import write_json
+from sim.results.files import write_atomic, write_json
+from sim.results.merge import write_arrays, write_csv_tables
 from sim.results.results import Results
-from sim.results.tables import TABLES, gzip_member, manifest, table_body, write_tables
+from sim.results.summary import FAN_POINTS, Summary
+from sim.results.tables import manifest
 
 IN_FLIGHT = 2  # chunks submitted per worker ahead of the one being written
+SUMMARY = "summary.json"  # the report's counts, so that a finished batch is reported again
 
 
 @dataclass
 class BatchOutcome:
-    """What a batch call did, and its results."""
+    """What a batch call did: its `summary` (the report's counts) and, when kept, every
+    replication (`results`)."""
 
     out: Path | None
     runs: int
@@ -45,7 +53,8 @@ class BatchOutcome:
     reused: int
     errors: int
     seconds: float
-    results: Results
+    results: Results | None
+    summary: Summary | None = None
 
 
 def run_batch(
@@ -56,6 +65,7 @@ def run_batch(
     workers: int = 1,
     format: str = "csv",
     force: bool = False,
+    keep: bool = True,
 ) -> BatchOutcome:
     """Run the chunks not yet done, writing each as it finishes; merge; write the manifest.
 
@@ -68,77 +78,74 @@ def run_batch(
         format: table format of the folder, "csv" (gzip) or "parquet".
         force: write into a folder that holds other files or another batch (`--force`;
             never one that another batch is writing).
+        keep: also hold every replication in memory (`results`). With `out` and
+            keep=False, memory stays flat in the number of runs: chunks are tallied
+            (`summary`) and merged into the folder's files piece by piece.
 
     Returns:
-        A `BatchOutcome` whose `results` holds every replication.
+        A `BatchOutcome`: `summary` always, `results` (every replication) when kept.
     """
     if out is None:
         return _run(plan, None, executor, progress, workers, format)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with FolderLock(out):
-        return _run(plan, out, executor, progress, workers, format, force)
+        return _run(plan, out, executor, progress, workers, format, force, keep)
 
 
-def _run(plan, out, executor, progress, workers, format, force=False) -> BatchOutcome:
+def _run(plan, out, executor, progress, workers, format, force=False, keep=True) -> BatchOutcome:
     began = time.perf_counter()
     executor = executor or InlineExecutor()
     total = plan.total_runs
+    keep = keep or out is None or format != "csv"  # Parquet is written from memory
     if out is not None:
         prepare_folder(out, plan, force)
         if (out / "manifest.json").exists() and (out / "results.npz").exists():
-            results = Results.load(out)  # this very batch, finished: nothing to compute
-            errors = len(results.errors)
-            return BatchOutcome(out, total, 0, total, errors, time.perf_counter() - began, results)
+            return _finished(out, total, keep, began)  # this very batch: nothing to compute
     done = done_chunks(out, plan) if out is not None else set()
     todo = [c for c in plan.chunks if c.name not in done]
     finished = total - sum(c.stop - c.start for c in todo)
-    computed: dict[str, Results] = {}
-    rendered: dict[str, ChunkResult] = {}  # chunk -> its result, rows rendered by the worker
     render = out is not None and format == "csv"
+    fans = len(plan.points) <= FAN_POINTS  # else only the points the fan shows, afterwards
+    tally = _Tally(plan, out, keep, fans)
     errors = sum(chunk_errors(out, c) for c in plan.chunks if c.name in done)
     window = max(1, workers) * IN_FLIGHT if not isinstance(executor, InlineExecutor) else 1
     bar = progress_bar.bar(total, finished, enabled=progress)
     pending = {}
     queue = list(reversed(todo))
     try:
+        tally.advance(done)
         while queue or pending:
             while queue and len(pending) < window:
                 chunk = queue.pop()
-                pending[executor.submit(run_chunk, _task(plan, chunk, render))] = chunk
+                pending[executor.submit(run_chunk, _task(plan, chunk, render, fans))] = chunk
             ready, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for future in ready:
                 del pending[future]
                 result = future.result()
                 if out is not None:
                     write_chunk(out, plan, result)
-                computed[result.chunk.name] = result.results
-                if result.tables is not None:
-                    rendered[result.chunk.name] = result
+                tally.finished(result)
                 errors += result.errors
                 bar.update(result.chunk.stop - result.chunk.start)
+                tally.advance(done)
     except BaseException:
         for f in pending:
             f.cancel()
         raise
     finally:
         bar.close()
-    parts = [computed[c.name] if c.name in computed else read_chunk(out, c) for c in plan.chunks]
-    results = Results.concat(parts)
-    outcome = BatchOutcome(
-        out=out,
-        runs=total,
-        computed=total - finished,
-        reused=finished,
-        errors=errors,
-        seconds=0.0,
-        results=results,
-    )
+    summary, results = tally.close()
+    outcome = BatchOutcome(out=out, runs=total, computed=total - finished, reused=finished,
+                           errors=errors, seconds=0.0, results=results, summary=summary)  # fmt: skip
     if out is not None:
-        if render:
-            write_tables(results, out, format, _members(plan, parts, rendered))
+        if format == "csv":
+            names = [c.name for c in plan.chunks]
+            write_csv_tables(out, names, tally.read, tally.rendered, tally.span(), summary)
+            write_arrays(out, [chunk_file(out, c) for c in plan.chunks])
         else:
             results.save(out, format)
+        write_json(out / SUMMARY, summary.to_dict())
         # The manifest goes last: its presence says the folder is complete.
         write_json(out / "manifest.json", batch_manifest(plan, outcome))
         remove_chunks(out)
@@ -146,35 +153,111 @@ def _run(plan, out, executor, progress, workers, format, force=False) -> BatchOu
     return outcome
 
 
-def _members(plan: Plan, parts: list[Results], rendered: dict) -> dict[str, list[bytes]]:
-    """Each CSV table's rows as gzip members, one per chunk in plan order: the worker's,
-    or rendered here for a chunk read back on resume, and for support where the chunk's
-    rows stop before the batch's last round."""
-    span = max(p.support_rounds() for p in parts)
-    members: dict[str, list[bytes]] = {t: [] for t in TABLES}
-    for chunk, part in zip(plan.chunks, parts, strict=True):
-        done = rendered.get(chunk.name)
-        for t in TABLES:
-            if done is not None and (t != "support" or done.support_rounds == span):
-                members[t].append(done.tables[t])
+def _finished(out: Path, total: int, keep: bool, began: float) -> BatchOutcome:
+    """A finished batch read back: its summary.json (or, for a folder written before
+    there was one, its results), and its results when kept."""
+    results = Results.load(out) if keep or not (out / SUMMARY).exists() else None
+    if (out / SUMMARY).exists():
+        summary = Summary.from_dict(json.loads((out / SUMMARY).read_text()))
+    else:
+        summary = Summary.of(results)
+    return BatchOutcome(out, total, 0, total, summary.failed, time.perf_counter() - began,
+                        results if keep else None, summary)  # fmt: skip
+
+
+class _Tally:
+    """The chunks' tallies added in plan order (so that ties break as on the whole batch),
+    the chunks kept in memory if asked, and what the merge needs to know of each chunk."""
+
+    def __init__(self, plan: Plan, out: Path | None, keep: bool, fans: bool):
+        self.plan, self.out, self.keep, self.fans = plan, out, keep, fans
+        self.chunks = plan.chunks  # (a property that builds the list)
+        self.by_name = {c.name: c for c in self.chunks}
+        self.next = 0  # the first chunk of the plan not yet added
+        self.waiting: dict[str, ChunkResult] = {}  # finished out of order
+        self.summary: Summary | None = None
+        self.parts: dict[str, Results] = {}
+        self.rounds: dict[str, int] = {}  # chunk -> support_rounds
+        self.members: set[str] = set()  # chunks whose table members are under chunks/
+        self._span: int | None = None
+
+    def finished(self, result: ChunkResult) -> None:
+        name = result.chunk.name
+        self.rounds[name] = result.support_rounds
+        if result.tables is not None and self.out is not None:
+            for t, data in result.tables.items():
+                write_atomic(self.out / "chunks" / f"{name}.{t}.gz", data)
+            self.members.add(name)
+        if self.keep:
+            self.parts[name] = result.results
+        result.results = None  # the tally is what stays
+        result.tables = None
+        self.waiting[name] = result
+
+    def advance(self, done: set[str]) -> None:
+        """Add every chunk that is next in plan order and ready (finished, or done before)."""
+        chunks = self.chunks
+        while self.next < len(chunks):
+            chunk = chunks[self.next]
+            if chunk.name in self.waiting:
+                part = self.waiting.pop(chunk.name).summary
+            elif chunk.name in done:
+                results = read_chunk(self.out, chunk)
+                self.rounds[chunk.name] = results.support_rounds()
+                if self.keep:
+                    self.parts[chunk.name] = results
+                part = Summary.of(results, fans=self.fans)
             else:
-                members[t].append(gzip_member(table_body(part, t, span)))
-    return members
+                return
+            self.summary = part if self.summary is None else self.summary.add(part)
+            self.next += 1
+
+    def close(self) -> tuple[Summary, Results | None]:
+        """The batch's summary (with the fans of the points shown) and, if kept, results."""
+        results = None
+        if self.keep:
+            results = Results.concat([self.parts[c.name] for c in self.chunks])
+        need = [p for p in self.summary.fan_points() if p not in self.summary.fans]
+        if need and results is not None:
+            self.summary.add_fans(results, need)
+        elif need:  # read back only the chunks that hold those points
+            for chunk in self.chunks:
+                mine = [p for p, _, _ in chunk.pieces() if p in need]
+                if mine:
+                    self.summary.add_fans(read_chunk(self.out, chunk), mine)
+        return self.summary, results
+
+    def span(self) -> int:
+        """The rounds the batch's support rows span (once every chunk is in)."""
+        if self._span is None:
+            self._span = max(self.rounds.values())
+        return self._span
+
+    def read(self, name: str) -> Results:
+        if name in self.parts:
+            return self.parts[name]
+        return read_chunk(self.out, self.by_name[name])
+
+    def rendered(self, name: str, table: str) -> Path | None:
+        """The chunk's worker-rendered member of `table`, if it can be used as it is."""
+        if name not in self.members or (table == "support" and self.rounds[name] != self.span()):
+            return None
+        return self.out / "chunks" / f"{name}.{table}.gz"
 
 
-def _task(plan: Plan, chunk, render: bool = False) -> ChunkTask:
+def _task(plan: Plan, chunk, render: bool = False, fans: bool = True) -> ChunkTask:
     scenarios = {}
     for point, _, _ in chunk.pieces():
         p = plan.points[point]
         scenarios[point] = (p.scenario, p.digest)
     return ChunkTask(chunk, scenarios, plan.seed, plan.runs, [p.values for p in plan.points],
-                     plan.swept, render)  # fmt: skip
+                     plan.swept, render, fans)  # fmt: skip
 
 
 def batch_manifest(plan: Plan, outcome: BatchOutcome) -> dict:
     """manifest.json of a batch: what produced it and how it went."""
     return manifest(
-        outcome.results,
+        outcome.summary,
         plan.points[0].digest,
         plan.scenario_path,
         runs_per_point=plan.runs,

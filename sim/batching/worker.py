@@ -7,6 +7,7 @@ from sim.batching.plan import Chunk, replication_seeds
 from sim.engine.loop import simulate
 from sim.engine.world import World, build_world
 from sim.results.results import Results
+from sim.results.summary import Summary
 from sim.results.tables import TABLES, gzip_member, table_body
 from sim.scenario.schema import Scenario
 
@@ -23,6 +24,7 @@ class ChunkTask:
     points: list[dict]
     swept: list[str]
     render: bool = False  # also render the CSV tables' rows, gzip-compressed (`tables`)
+    fans: bool = True  # tally supporters by round too (the fan chart of every point is drawn)
 
 
 @dataclass
@@ -35,6 +37,7 @@ class ChunkResult:
     seconds: float
     tables: dict[str, bytes] | None = None  # table -> its rows as one gzip member
     support_rounds: int = 0  # the rounds the support rows span (`Results.support_rounds`)
+    summary: Summary | None = None  # the chunk's tally for the report
 
 
 _WORLDS: dict[str, World] = {}
@@ -75,5 +78,6 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     tables = None
     if task.render:  # here, in the worker, rather than all in the parent after the merge
         tables = {t: gzip_member(table_body(results, t)) for t in TABLES}
+    summary = Summary.of(results, fans=task.fans)  # here too, not in the parent
     return ChunkResult(task.chunk, results, errors, time.perf_counter() - began, tables,
-                       results.support_rounds())  # fmt: skip
+                       results.support_rounds(), summary)  # fmt: skip

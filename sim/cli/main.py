@@ -307,7 +307,8 @@ def _batch(args) -> int:
 
     for line in check_budget(plan, workers):  # before any work: a costly batch says so
         print(line, file=sys.stderr)
-    outcome = api.execute(plan, out, workers, args.executor, args.scheduler, format=args.format)
+    outcome = api.execute(plan, out, workers, args.executor, args.scheduler, format=args.format,
+                          keep=False)  # flat memory: the report reads the batch's Summary  # fmt: skip
     lines = [] if args.no_report else api.batch_report(plan, outcome)
     for line in lines:
         print(line)

@@ -1,13 +1,13 @@
 """The batch report: outcome probabilities, dates, withdrawals, holdouts, figures, report.md.
 
-Every number comes from the batch's `Results` (never from a CSV read back). Failed replications are counted and left out of every probability
-and figure.
+Every number comes from the batch's `Summary` (its counts, tallied chunk by chunk; never
+from a CSV read back), so a batch of any size is reported in the same memory. Failed
+replications are counted and left out of every probability and figure.
 """
 
 import json
 import re
 import shlex
-from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
@@ -15,17 +15,19 @@ import numpy as np
 
 from sim.report import plots
 from sim.results.files import write_atomic
-from sim.results.outcomes import QUANTILES, date_quantiles, wilson
+from sim.results.outcomes import wilson
 from sim.results.results import Results
+from sim.results.summary import FAN_POINTS, Summary
+from sim.results.summary import informative_points as _informative
 from sim.scenario.loader import scenario_digest
 
-FAN_POINTS = 4  # a fan panel per point up to this many points, else point 0 only
+__all__ = ["FAN_POINTS", "informative_points", "point_dates", "write_report"]
 TOP = 5
 
 
 def write_report(
     out: Path,
-    results: Results,
+    results: Summary | Results,
     info: dict,
     meta: dict,
     modal=None,
@@ -36,7 +38,7 @@ def write_report(
 
     Args:
         out: the batch folder.
-        results: the batch's results.
+        results: the batch's `Summary` (or its whole `Results`, summarised here).
         info: the batch's plan (`Plan.describe()`, as batch.json holds it).
         meta: its manifest.
         modal: the History of point 0's most frequent outcome's first replication (its
@@ -48,11 +50,13 @@ def write_report(
         The lines the command line prints.
     """
     out = Path(out)
+    if isinstance(results, Results):
+        results = Summary.of(results)
     n_points = results.n_points
     # Dates differ between points only when a sweep moves the calendar.
     moving = any(key.startswith("calendar") for key in info["swept"])
     md = _head(info, meta, results)
-    n = int(results.ok().sum())
+    n = results.n_ok
     if not n:
         md.append("Every replication failed, so there is nothing to report.\n")
         write_atomic(out / "report.md", "\n".join(md))
@@ -75,14 +79,14 @@ def write_report(
         lines.append(line)
     if n_points > 1:
         lines.append(f"  (all {n_points} sweep points pooled; each point in report.md)")
-    if results.errors:
-        lines.append(f"  {len(results.errors):,} replications failed (error column of runs.csv.gz)")
+    if results.failed:
+        lines.append(f"  {results.failed:,} replications failed (error column of runs.csv.gz)")
     if any(line.startswith("**Note:**") for line in md):
         lines.append(f"  note: {info['scenario_path']} has changed since this batch ran")
     return [*lines, f"  report: {out}/report.md"]
 
 
-def _head(info: dict, meta: dict, results: Results) -> list[str]:
+def _head(info: dict, meta: dict, results: Summary) -> list[str]:
     created = datetime.fromisoformat(meta["created"]).strftime("%Y-%m-%d %H:%M %Z")
     points = len(info["points"])
     what = f"{results.n_runs:,} replications"
@@ -140,8 +144,8 @@ def _interval(lo: float, hi: float) -> str:
     return f"{_num(lo)} to {_num(hi)}%"
 
 
-def _summary(results: Results, total, lo, hi, quant, n_points: int) -> list[str]:
-    n, cands = int(results.ok().sum()), results.candidates
+def _summary(results: Summary, total, lo, hi, quant, n_points: int) -> list[str]:
+    n, cands = results.n_ok, results.candidates
     pooled = f" (all {n_points} sweep points pooled)" if n_points > 1 else ""
     md = [
         "## Outcomes",
@@ -160,28 +164,21 @@ def _summary(results: Results, total, lo, hi, quant, n_points: int) -> list[str]
         dates = [str(q[2]), f"{q[1]} to {q[3]}", f"{q[0]} to {q[4]}"] if q else ["-"] * 3
         md.append(f"| {label} | {_pct(total[k] / n)} | {_interval(lo[k], hi[k])} | "
                   f"{total[k]:,} of {n:,} | {' | '.join(dates)} |")  # fmt: skip
-    won = results.appointment_days()
-    q = date_quantiles(won)
+    appointed = results.appointments()
+    q = results.appointment_dates()
     if q:
-        md += ["", f"Any appointment: {_pct(len(won) / n)} of replications; median date {q[2]}, "
+        md += ["", f"Any appointment: {_pct(appointed / n)} of replications; median date {q[2]}, "
                    f"middle 50% {q[1]} to {q[3]}, middle 90% {q[0]} to {q[4]}."]  # fmt: skip
     md += ["", "## Withdrawals", "",
            "Share of replications in which each candidate withdrew, and the median date of "
            "those withdrawals.", "",
            "| candidate | withdrew | median withdrawal date |", "|---|---:|---|"]  # fmt: skip
-    wd = results.withdrawals
     for cand in cands:
-        mine = wd[wd["candidate"] == cand]
-        count = int(mine["run"].nunique())
-        days = np.array([date.fromisoformat(d).toordinal() for d in mine["date"]], dtype=np.int64)
-        median = str(date_quantiles(days)[2]) if count else "-"
-        md.append(f"| {cand} | {_pct(count / n)} ({count:,}) | {median} |")
-    appointed = len(won)
-    hold = results.holdouts
+        count, median = results.withdrawals(cand)
+        md.append(f"| {cand} | {_pct(count / n)} ({count:,}) | {median if count else '-'} |")
     if appointed:
         a = appointed
-        members = Counter(hold["member"].tolist())
-        groups = Counter(tuple(sorted(g)) for g in hold.groupby("run")["member"].agg(list))
+        members, groups = results.holdout_members, results.holdout_groups
         md += ["", "## Last holdouts", "",
                f"Members most often among the last three to back the winner, as a share of the "
                f"{a:,} replications with an appointment.", "",
@@ -191,9 +188,7 @@ def _summary(results: Results, total, lo, hi, quant, n_points: int) -> list[str]
                "", "| members | share | replications |", "|---|---:|---:|"]  # fmt: skip
         md += [f"| {', '.join(g)} | {_pct(k / a)} | {k:,} |"
                for g, k in groups.most_common(TOP)]  # fmt: skip
-    conc = results.concessions
-    conceded = int(conc["run"].nunique())
-    courted = Counter(conc.drop_duplicates(["run", "member"])["member"].tolist())
+    conceded, courted = results.conceded, results.courted
     md += ["", "## Concessions", "",
            f"{_pct(conceded / n)} of replications ({conceded:,}) saw at least one "
            "concession."]  # fmt: skip
@@ -201,9 +196,9 @@ def _summary(results: Results, total, lo, hi, quant, n_points: int) -> list[str]
         md += ["", "Members most often offered one (share of all replications):", "",
                "| member | share | replications |", "|---|---:|---:|"]  # fmt: skip
         md += [f"| {m} | {_pct(k / n)} | {k:,} |" for m, k in courted.most_common(TOP)]
-    if results.errors:
-        failed = len(results.errors)
-        errors = Counter(results.errors.values())
+    if results.failed:
+        failed = results.failed
+        errors = results.errors
         md += ["", "## Failed replications", "",
                f"{failed:,} of {results.n_runs:,} replications failed and are left out of "
                "every number and figure here. Their errors (the error column of runs.csv.gz):", ""]  # fmt: skip
@@ -211,7 +206,7 @@ def _summary(results: Results, total, lo, hi, quant, n_points: int) -> list[str]
     return [*md, ""]
 
 
-def _points_table(info: dict, results: Results, counts: np.ndarray) -> list[str]:
+def _points_table(info: dict, results: Summary, counts: np.ndarray) -> list[str]:
     keys, labels = info["swept"], results.labels
     per = info["runs_per_point"]
     lo, hi = wilson(per // 2, per)
@@ -231,24 +226,18 @@ def _points_table(info: dict, results: Results, counts: np.ndarray) -> list[str]
     return [*md, ""]
 
 
-def point_dates(results: Results, points: list[int]) -> list[date] | None:
+def point_dates(results: Summary | Results, points: list[int]) -> list[date] | None:
     """Quantiles of the appointment dates of the replications at these points (any winner)."""
-    days = np.concatenate([results.appointment_days(point=p) for p in points])
-    return date_quantiles(days)
+    if isinstance(results, Results):
+        results = Summary.of(results, fans=False)
+    return results.appointment_dates(points=points)
 
 
-def informative_points(results: Results, counts: np.ndarray, most: int) -> list[int]:
-    """The sweep points that differ most: lowest and highest share of the leading outcome,
-    then earliest and latest median appointment date (at most `most`, in point order)."""
-    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    lead = int(np.argmax(counts.sum(axis=0)))
-    picks = [int(np.argmin(share[:, lead])), int(np.argmax(share[:, lead]))]
-    medians = [point_dates(results, [p]) for p in range(len(counts))]
-    timed = [p for p, q in enumerate(medians) if q]
-    if timed:
-        picks += [min(timed, key=lambda p: medians[p][2]), max(timed, key=lambda p: medians[p][2])]
-    chosen = list(dict.fromkeys(picks))[:most]
-    return sorted(chosen)
+def informative_points(results: Summary | Results, counts: np.ndarray, most: int) -> list[int]:
+    """The sweep points that differ most (see `sim.results.summary.informative_points`)."""
+    if isinstance(results, Results):
+        results = Summary.of(results, fans=False)
+    return _informative(results, counts, most)
 
 
 def _value(v) -> str:
@@ -256,20 +245,19 @@ def _value(v) -> str:
 
 
 def _figures(
-    out: Path, info: dict, results: Results, counts, moving: bool, modal_history, deadline_of
+    out: Path, info: dict, results: Summary, counts, moving: bool, modal_history, deadline_of
 ) -> list[str]:
     """Draw every figure; return the markdown that shows them."""
     folder, name = out / "plots", results.scenario
     n_points, labels, cands = results.n_points, results.labels, results.candidates
-    n = int(results.ok().sum())
-    shown = range(n_points) if n_points <= FAN_POINTS else informative_points(results, counts, 2)
+    n = results.n_ok
+    shown = results.fan_points()
     panels = []
     for p in shown:
-        supporters = results.supporters(p)
-        if len(supporters):
+        q = results.fan(p)
+        if q is not None:
             title = ", ".join(f"{k}={_value(v)}" for k, v in results.points[p].items())
             title = f"point {p}: {title}" if title else title
-            q = np.quantile(supporters, QUANTILES, axis=0)
             deadline = deadline_of(p) if deadline_of else None
             sessions = plots.session_marks(results.dates[p], results.sessions.get(p))
             panels.append(plots.FanPanel(title, results.dates[p], cands, q, deadline=deadline,
@@ -285,15 +273,14 @@ def _figures(
     plots.outcome_bars(labels, total / n, lo, hi, folder / "outcomes.png",
                        f"{name}: outcome probabilities with 95% intervals\n"
                        f"({n:,} replications{pooled})")  # fmt: skip
-    code = results.outcome_codes()
-    won_code = code[(code >= 0) & (code < len(cands))]
-    won_days = results.appointment_days()
-    days = np.unique(won_days)
+    won_days, won = results.appointments_by_day()  # (D,) days, (D, C) appointments
+    days = won_days
     if len(days) and not moving:  # fill in the round dates nobody was appointed on
         span = [d.toordinal() for d in results.dates[0] if days[0] <= d.toordinal() <= days[-1]]
         days = np.union1d(days, span)
-    at = np.searchsorted(days, won_days) * len(cands) + won_code
-    by_day = np.bincount(at, minlength=len(days) * len(cands))
+    by_day = np.zeros((len(days), len(cands)), dtype=np.int64)
+    by_day[np.searchsorted(days, won_days)] = won
+    by_day = by_day.ravel()
     plots.appointment_dates([str(date.fromordinal(int(d))) for d in days], by_day, cands,
                             int(total[-1]), n, folder / "appointment_dates.png",
                             f"{name}: when the appointment came ({n:,} replications"
@@ -341,7 +328,7 @@ def _replay(info: dict, seed: int) -> str:
     return shlex.join([*words, *(w for s in sets for w in ("--set", s))])
 
 
-def _sweep_figure(key: str, info: dict, results: Results, counts, path: Path, name: str) -> None:
+def _sweep_figure(key: str, info: dict, results: Summary, counts, path: Path, name: str) -> None:
     """Outcome probabilities against one swept key, pooling the points of each of its values."""
     values, rows = [], {}
     for p in info["points"]:

@@ -35,3 +35,34 @@ def date_quantiles(days) -> list[date] | None:
     if not len(days):
         return None
     return [date.fromordinal(int(d)) for d in quantiles(days)]
+
+
+def counted_quantiles(values, counts) -> np.ndarray:
+    """`quantiles` of a sample given as values and how often each occurs (repeats and any
+    order allowed): the same values `quantiles` gives on the sample written out, by
+    numpy's own inverted-CDF index arithmetic."""
+    values, counts = np.asarray(values), np.asarray(counts, dtype=np.int64)
+    order = np.argsort(values, kind="stable")
+    values, cum = values[order], np.cumsum(counts[order])
+    n = int(cum[-1])
+    index = n * np.asarray(QUANTILES, dtype=np.float64) - 1
+    previous = np.floor(index)
+    k = np.where(index - previous == 0, previous, previous + 1).astype(np.intp)
+    k[k < 0] = 0
+    return values[np.searchsorted(cum, k, side="right")]
+
+
+def probability_rows(counts: np.ndarray, labels: list[str], by_point: bool) -> list[dict]:
+    """Rows of a probabilities table from (points, outcomes) counts: outcome, probability,
+    low, high (95% Wilson), replications, n; with `by_point`, a block per point."""
+    blocks = [(p, counts[p]) for p in range(len(counts))] if by_point else [(None, counts.sum(0))]
+    rows = []
+    for p, row in blocks:
+        n = int(row.sum())
+        lo, hi = wilson(row, n)
+        for k, label in enumerate(labels):
+            entry = {"point": p} if by_point else {}
+            entry.update(outcome=label, probability=row[k] / n if n else float("nan"),
+                         low=float(lo[k]), high=float(hi[k]), replications=int(row[k]), n=n)  # fmt: skip
+            rows.append(entry)
+    return rows

@@ -52,7 +52,7 @@ from sim.engine.rules import (
     support_shares,
 )
 from sim.results.files import npz_bytes
-from sim.results.outcomes import DEADLOCK, date_quantiles, wilson
+from sim.results.outcomes import DEADLOCK, date_quantiles, probability_rows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -289,20 +289,7 @@ class Results:
         """
         import pandas as pd
 
-        counts = self.counts()
-        blocks = (
-            [(p, counts[p]) for p in range(self.n_points)] if by_point else [(None, counts.sum(0))]
-        )
-        rows = []
-        for p, row in blocks:
-            n = int(row.sum())
-            lo, hi = wilson(row, n)
-            for k, label in enumerate(self.labels):
-                entry = {"point": p} if by_point else {}
-                entry.update(outcome=label, probability=row[k] / n if n else float("nan"),
-                             low=float(lo[k]), high=float(hi[k]), replications=int(row[k]), n=n)  # fmt: skip
-                rows.append(entry)
-        return pd.DataFrame(rows)
+        return pd.DataFrame(probability_rows(self.counts(), self.labels, by_point))
 
     def appointment_days(self, outcome: str | None = None, point: int | None = None) -> np.ndarray:
         """Date ordinals of the appointments (of one candidate, of one point, if given)."""

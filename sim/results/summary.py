@@ -1,0 +1,387 @@
+"""`Summary`: every number a batch's report prints or draws, tallied chunk by chunk.
+
+A batch of a million replications is reported without holding them: each number of
+report.md, of the closing lines and of the figures is a count, and each quantile is read
+off counts exactly (the value `numpy.quantile` gives on the replications themselves).
+Chunks are tallied one at a time (`Summary.of`) and the tallies added in plan order
+(`add`), so that a most-common list breaks ties as it would on the whole batch. A
+`Summary` of a whole `Results` is the same object: the report reads only this.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.engine.rules import NEVER, NOT_APPOINTED
+from sim.results.outcomes import DEADLOCK, QUANTILES, counted_quantiles, probability_rows
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.results.results import Results
+
+FAN_POINTS = 4  # a fan panel per point up to this many points, else the most different two
+
+
+@dataclass
+class Summary:
+    """Counts of a batch's outcomes, dates, withdrawals, holdouts, concessions, errors and
+    supporters by round, from which its report is written."""
+
+    scenario: str
+    members: list[str]
+    candidates: list[str]
+    points: list[dict]
+    swept: list[str] = field(default_factory=list)
+    seed: int | None = None
+    runs_per_point: int | None = None
+    dates: dict[int, list[date]] = field(default_factory=dict)
+    sessions: dict[int, list] = field(default_factory=dict)
+    n_runs: int = 0  # replications, failed ones included
+    outcomes: np.ndarray | None = None  # (points, candidates + 1) replications per outcome
+    appointed: dict[int, np.ndarray] = field(default_factory=dict)  # point -> (C, T_p) by round
+    withdrawn: dict[int, np.ndarray] = field(default_factory=dict)  # point -> (C, T_p) by round
+    holdout_members: Counter = field(default_factory=Counter)  # member -> events
+    holdout_groups: Counter = field(default_factory=Counter)  # sorted members -> replications
+    conceded: int = 0  # replications with at least one concession
+    courted: Counter = field(default_factory=Counter)  # member -> replications offered one
+    errors: Counter = field(default_factory=Counter)  # error text -> replications
+    modes: dict[int, dict] = field(
+        default_factory=dict
+    )  # point -> (winner, round) -> [n, run, seed]
+    fans: dict[int, np.ndarray] = field(default_factory=dict)  # point -> (T_p, C, N+1) counts
+
+    # --- building -------------------------------------------------------------------------
+
+    @classmethod
+    def of(cls, results: Results, fans: bool | list[int] = True) -> Summary:
+        """The tally of `results` (a chunk, or a whole batch).
+
+        Args:
+            results: the replications.
+            fans: which points' supporters to count by round (True: every point's; the
+                fan chart needs only the points it shows).
+        """
+        c = results.columns
+        n_c = len(results.candidates)
+        s = cls(
+            scenario=results.scenario,
+            members=list(results.members),
+            candidates=list(results.candidates),
+            points=results.points,
+            swept=list(results.swept),
+            seed=results.seed,
+            runs_per_point=results.runs_per_point,
+            dates=dict(results.dates),
+            sessions=dict(results.sessions),
+            n_runs=results.n_runs,
+        )
+        full = results.counts()  # (all points, K); a chunk holds some of them
+        s.outcomes = full
+        code = results.outcome_codes()
+        point = c["point"].astype(np.int64)
+        at = c["appointed_round"].astype(np.int64)
+        for p in np.unique(point).tolist():
+            rounds = len(results.dates[p])
+            won = (point == p) & (code >= 0) & (code < n_c)
+            s.appointed[p] = np.bincount(
+                code[won] * rounds + at[won], minlength=n_c * rounds
+            ).reshape(n_c, rounds)
+            mine = point == p
+            if results.ok(p).any():
+                s.modes[p] = _modes(results, mine)
+        wd = _events(results, "withdrawals")
+        wd_point = results._point_of(wd["run"]).astype(np.int64)
+        for p in np.unique(point).tolist():
+            rounds = len(results.dates[p])
+            at_p = wd_point == p
+            s.withdrawn[p] = np.bincount(
+                wd["candidate"][at_p].astype(np.int64) * rounds + wd["round"][at_p],
+                minlength=n_c * rounds,
+            ).reshape(n_c, rounds)
+        hold = _events(results, "holdouts")
+        names = results.members
+        s.holdout_members = Counter(names[m] for m in hold["member"].tolist())
+        groups = np.split(hold["member"], np.flatnonzero(np.diff(hold["run"])) + 1)
+        s.holdout_groups = Counter(
+            tuple(sorted(names[m] for m in g.tolist())) for g in groups if len(g)
+        )
+        conc = _events(results, "concessions")
+        s.conceded = len(np.unique(conc["run"]))
+        if len(conc["run"]):
+            pair = conc["run"].astype(np.int64) * len(names) + conc["member"]
+            _, first = np.unique(pair, return_index=True)
+            s.courted = Counter(names[m] for m in conc["member"][np.sort(first)].tolist())
+        s.errors = Counter(results.errors.values())
+        chosen = range(results.n_points) if fans is True else (fans or [])
+        s.add_fans(results, [p for p in chosen if p in s.appointed])
+        return s
+
+    def add_fans(self, results: Results, points: list[int]) -> None:
+        """Count the supporters of each candidate by round at these points, from `results`."""
+        for p in points:
+            supporters = results.supporters(p)  # (R_p, T_p, C), failed ones left out
+            if not len(supporters):
+                continue
+            rounds, n_c, values = supporters.shape[1], supporters.shape[2], len(self.members) + 1
+            cell = (np.arange(rounds)[:, None] * n_c + np.arange(n_c)[None, :]) * values
+            flat = (cell[None] + supporters.astype(np.int64)).ravel()
+            counts = np.bincount(flat, minlength=rounds * n_c * values)
+            counts = counts.reshape(rounds, n_c, values)
+            self.fans[p] = self.fans[p] + counts if p in self.fans else counts
+
+    def add(self, other: Summary) -> Summary:
+        """Add the tally of the chunk that follows this one in plan order; return self."""
+        self.n_runs += other.n_runs
+        self.outcomes = other.outcomes if self.outcomes is None else self.outcomes + other.outcomes
+        self.dates.update(other.dates)
+        self.sessions.update(other.sessions)
+        for mine, theirs in ((self.appointed, other.appointed), (self.withdrawn, other.withdrawn),
+                             (self.fans, other.fans)):  # fmt: skip
+            for p, counts in theirs.items():
+                mine[p] = mine[p] + counts if p in mine else counts
+        self.holdout_members.update(other.holdout_members)
+        self.holdout_groups.update(other.holdout_groups)
+        self.conceded += other.conceded
+        self.courted.update(other.courted)
+        self.errors.update(other.errors)
+        for p, modes in other.modes.items():
+            mine = self.modes.setdefault(p, {})
+            for key, (n, run, seed) in modes.items():
+                if key in mine:
+                    mine[key][0] += n
+                    if run < mine[key][1]:
+                        mine[key][1:] = [run, seed]
+                else:
+                    mine[key] = [n, run, seed]
+        self.dates = dict(sorted(self.dates.items()))
+        self.sessions = dict(sorted(self.sessions.items()))
+        return self
+
+    # --- a file of its own (summary.json), so a finished batch is reported again ---------
+
+    def to_dict(self) -> dict:
+        """Everything, as JSON types (Counters as [key, n] pairs, in their order)."""
+        arrays = {name: {str(p): a.tolist() for p, a in getattr(self, name).items()}
+                  for name in ("appointed", "withdrawn", "fans")}  # fmt: skip
+        return {
+            "scenario": self.scenario, "members": self.members, "candidates": self.candidates,
+            "points": self.points, "swept": self.swept, "seed": self.seed,
+            "runs_per_point": self.runs_per_point,
+            "dates": {str(p): [d.isoformat() for d in ds] for p, ds in self.dates.items()},
+            "sessions": {str(p): [list(x) if x else None for x in ss]
+                         for p, ss in self.sessions.items()},
+            "n_runs": self.n_runs, "outcomes": self.outcomes.tolist(), **arrays,
+            "holdout_members": list(self.holdout_members.items()),
+            "holdout_groups": [[list(g), n] for g, n in self.holdout_groups.items()],
+            "conceded": self.conceded, "courted": list(self.courted.items()),
+            "errors": list(self.errors.items()),
+            "modes": {str(p): [[w, a, *v] for (w, a), v in sorted(m.items())]
+                      for p, m in self.modes.items()},
+        }  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Summary:
+        """The inverse of `to_dict`."""
+        arrays = {name: {int(p): np.array(a, dtype=np.int64) for p, a in d[name].items()}
+                  for name in ("appointed", "withdrawn", "fans")}  # fmt: skip
+        return cls(
+            scenario=d["scenario"], members=d["members"], candidates=d["candidates"],
+            points=d["points"], swept=d["swept"], seed=d["seed"],
+            runs_per_point=d["runs_per_point"],
+            dates={int(p): [date.fromisoformat(x) for x in ds] for p, ds in d["dates"].items()},
+            sessions={int(p): [tuple(x) if x else None for x in ss]
+                      for p, ss in d["sessions"].items()},
+            n_runs=d["n_runs"], outcomes=np.array(d["outcomes"], dtype=np.int64), **arrays,
+            holdout_members=Counter(dict(d["holdout_members"])),
+            holdout_groups=Counter({tuple(g): n for g, n in d["holdout_groups"]}),
+            conceded=d["conceded"], courted=Counter(dict(d["courted"])),
+            errors=Counter(dict(d["errors"])),
+            modes={int(p): {(w, a): [n, r, s] for w, a, n, r, s in m}
+                   for p, m in d["modes"].items()},
+        )  # fmt: skip
+
+    # --- reading --------------------------------------------------------------------------
+
+    @property
+    def labels(self) -> list[str]:
+        """Outcome labels: each candidate, then deadlock."""
+        return [*self.candidates, DEADLOCK]
+
+    @property
+    def n_points(self) -> int:
+        return len(self.points)
+
+    @property
+    def n_ok(self) -> int:
+        """Replications that did not fail."""
+        return int(self.outcomes.sum())
+
+    @property
+    def failed(self) -> int:
+        return sum(self.errors.values())
+
+    def counts(self) -> np.ndarray:
+        """(points, outcomes) replications per point and outcome, failed ones left out."""
+        return self.outcomes
+
+    def probabilities(self, by_point: bool = False) -> pd.DataFrame:
+        """As `Results.probabilities`: outcome, probability, low, high, replications, n."""
+        import pandas as pd
+
+        return pd.DataFrame(probability_rows(self.outcomes, self.labels, by_point))
+
+    def appointment_counts(
+        self, outcome: str | None = None, points: list[int] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(date ordinals, appointments on each) of one candidate (or any), at these points."""
+        days, counts = [], []
+        which = [self.candidates.index(outcome)] if outcome is not None else slice(None)
+        for p in points if points is not None else sorted(self.appointed):
+            if p not in self.appointed:
+                continue
+            days.append(np.array([d.toordinal() for d in self.dates[p]], dtype=np.int64))
+            counts.append(self.appointed[p][which].sum(axis=0))
+        if not days:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(days), np.concatenate(counts)
+
+    def appointments(self) -> int:
+        """Replications with an appointment."""
+        return int(sum(a.sum() for a in self.appointed.values()))
+
+    def appointment_dates(
+        self, outcome: str | None = None, points: list[int] | None = None
+    ) -> list[date] | None:
+        """5/25/50/75/95% appointment dates (the one quantile rule), or None."""
+        return _dates(*self.appointment_counts(outcome, points))
+
+    def appointments_by_day(self) -> tuple[np.ndarray, np.ndarray]:
+        """(date ordinals with an appointment, (days, C) appointments of each candidate)."""
+        per_candidate = [self.appointment_counts(c) for c in self.candidates]
+        days = np.unique(np.concatenate([d[k > 0] for d, k in per_candidate]))
+        table = np.zeros((len(days), len(self.candidates)), dtype=np.int64)
+        for c, (d, k) in enumerate(per_candidate):
+            np.add.at(table[:, c], np.searchsorted(days, d[k > 0]), k[k > 0])
+        return days, table
+
+    def withdrawals(self, candidate: str) -> tuple[int, date | None]:
+        """How many replications the candidate withdrew in, and the median date of those."""
+        c = self.candidates.index(candidate)
+        days, counts = [], []
+        for p, table in sorted(self.withdrawn.items()):
+            days.append(np.array([d.toordinal() for d in self.dates[p]], dtype=np.int64))
+            counts.append(table[c])
+        if not days:
+            return 0, None
+        q = _dates(np.concatenate(days), np.concatenate(counts))
+        return int(sum(k.sum() for k in counts)), q[2] if q else None
+
+    def fan(self, point: int) -> np.ndarray | None:
+        """(5, T_p, C) the 5/25/50/75/95% supporters of each candidate by round (the
+        fan chart's `numpy.quantile`, default linear rule, read off the counts), or None."""
+        counts = self.fans.get(point)
+        if counts is None:
+            return None
+        return linear_quantiles(counts)
+
+    def fan_points(self) -> list[int]:
+        """The points whose fan the report draws: all up to FAN_POINTS, else the two that
+        differ most (`informative_points`)."""
+        if self.n_points <= FAN_POINTS:
+            return list(range(self.n_points))
+        return informative_points(self, self.outcomes, 2)
+
+    def modal(self, point: int = 0) -> tuple[str | None, int | None, int, int] | None:
+        """As `Results.modal`: the most frequent (winner, appointment round) of a point,
+        with its first run and seed; ties go to the outcome whose first run came first."""
+        modes = self.modes.get(point)
+        if not modes:
+            return None
+        (winner, at), (_, run, seed) = max(modes.items(), key=lambda kv: (kv[1][0], -kv[1][1]))
+        return (
+            self.candidates[winner] if winner != NOT_APPOINTED else None,
+            at if at != NEVER else None,
+            run,
+            seed,
+        )
+
+    def share_of_modal(self, point: int = 0) -> float:
+        modes = self.modes.get(point)
+        if not modes:
+            return 0.0
+        top = max(modes.values(), key=lambda v: (v[0], -v[1]))
+        return top[0] / sum(v[0] for v in modes.values())
+
+
+def _events(results: Results, table: str) -> dict[str, np.ndarray]:
+    """An event table's arrays (empty ones for a `Results` built without them)."""
+    from sim.results.results import _EVENT_ARRAYS
+
+    if table in results.events:
+        return results.events[table]
+    return {k: np.zeros(0, kind) for k, kind in _EVENT_ARRAYS[table].items()}
+
+
+def _modes(results: Results, rows: np.ndarray) -> dict:
+    """(winner, appointment round) -> [replications, first run, its seed] of these rows."""
+    keep = np.flatnonzero(rows & results.ok())
+    c = results.columns
+    w = c["winner"][keep].astype(np.int64)
+    a = c["appointed_round"][keep].astype(np.int64)
+    key = (w + 1) * (1 << 32) + (a + 1)
+    _, first, counts = np.unique(key, return_index=True, return_counts=True)
+    out = {}
+    for f, n in zip(first.tolist(), counts.tolist(), strict=True):
+        row = keep[f]
+        winner, at = int(c["winner"][row]), int(c["appointed_round"][row])
+        out[(winner, at)] = [n, int(c["run"][row]), int(c["seed"][row])]
+    return out
+
+
+def _dates(days: np.ndarray, counts: np.ndarray) -> list[date] | None:
+    if not len(days) or not counts.sum():
+        return None
+    return [date.fromordinal(int(d)) for d in counted_quantiles(days, counts)]
+
+
+def linear_quantiles(counts: np.ndarray) -> np.ndarray:
+    """(5, ...) the QUANTILES of integer samples given as counts of each value on the last
+    axis, with numpy's default (linear) rule and its very arithmetic, so the result is
+    the one `numpy.quantile(samples, QUANTILES, axis=0)` gives."""
+    n = int(counts[(0,) * (counts.ndim - 1)].sum())
+    q = np.asarray(QUANTILES, dtype=np.float64)
+    virtual = (n - 1) * q
+    prev = np.floor(virtual).astype(np.intp)
+    nxt = np.minimum(prev + 1, n - 1)
+    gamma = np.asanyarray(virtual - prev, dtype=virtual.dtype)
+    cum = np.cumsum(counts, axis=-1)
+
+    def order_statistic(k: int) -> np.ndarray:  # the k-th smallest sample (0-based)
+        return (cum > k).argmax(axis=-1).astype(np.float64)
+
+    out = []
+    for j in range(len(q)):
+        a, b, t = order_statistic(int(prev[j])), order_statistic(int(nxt[j])), gamma[j]
+        diff = b - a
+        out.append(b - diff * (1 - t) if t >= 0.5 else a + diff * t)  # numpy's _lerp
+    return np.stack(out)
+
+
+def informative_points(summary: Summary, counts: np.ndarray, most: int) -> list[int]:
+    """The sweep points that differ most: lowest and highest share of the leading outcome,
+    then earliest and latest median appointment date (at most `most`, in point order)."""
+    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    lead = int(np.argmax(counts.sum(axis=0)))
+    picks = [int(np.argmin(share[:, lead])), int(np.argmax(share[:, lead]))]
+    medians = [summary.appointment_dates(points=[p]) for p in range(len(counts))]
+    timed = [p for p, q in enumerate(medians) if q]
+    if timed:
+        picks += [min(timed, key=lambda p: medians[p][2]), max(timed, key=lambda p: medians[p][2])]
+    chosen = list(dict.fromkeys(picks))[:most]
+    return sorted(chosen)
