@@ -3,7 +3,8 @@
 Run: .venv/bin/python benchmarks/bench_results.py BEFORE_CHECKOUT [--pairs 5]
 
 BEFORE_CHECKOUT is another checkout of the project (e.g. `git worktree add /tmp/before
-<commit>`) with its own venv (`.venv/bin/python`). The same batches run under both, in
+<commit>`); both sides run with this interpreter (its packages) and their own `sim`
+package (`python -m sim` and `python -c` from inside the checkout). The same batches run under both, in
 alternating pairs, so that the machine's load affects both alike; the table gives each
 median and the after/before ratio of medians. Prints Markdown rows for benchmarks/RESULTS.md.
 """
@@ -13,6 +14,7 @@ import re
 import resource
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,18 +35,20 @@ t = time.perf_counter(); simulate(world, seeds); print(time.perf_counter() - t)
 """
 
 
-def batch(checkout: Path, runs: int) -> tuple[float, float]:
-    """(wall seconds, the closing line's seconds) of `batch --runs N --no-report`."""
+def batch(checkout: Path, runs: int, report: bool = False) -> tuple[float, float]:
+    """(wall seconds, the closing line's seconds) of `batch --runs N [--no-report]`."""
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [str(checkout / ".venv/bin/coalition-sim"), "batch", "scenarios/nato-2024.yaml",
-               "--runs", str(runs), "--no-report", "--out", f"{tmp}/out"]  # fmt: skip
+        cmd = [sys.executable, "-m", "sim", "batch", "scenarios/nato-2024.yaml",
+               "--runs", str(runs), *([] if report else ["--no-report"]), "--out",
+               f"{tmp}/out"]  # fmt: skip
         began, cpu = time.perf_counter(), _children_cpu()
         done = subprocess.run(cmd, cwd=checkout, capture_output=True, text=True, check=True)
         wall = time.perf_counter() - began
-        batch.cpu[(checkout, runs)] = batch.cpu.get((checkout, runs), []) + [_children_cpu() - cpu]
+        key = (checkout, runs) if not report else (checkout, runs, "report")
+        batch.cpu[key] = batch.cpu.get(key, []) + [_children_cpu() - cpu]
         closing = float(CLOSING.search(done.stdout).group(2))
         size = sum(p.stat().st_size for p in Path(tmp, "out").rglob("*") if p.is_file())
-        batch.sizes[(checkout, runs)] = size
+        batch.sizes[key] = size
     return wall, closing
 
 
@@ -59,7 +63,7 @@ def _children_cpu() -> float:
 
 
 def core(checkout: Path, n: int) -> float:
-    out = subprocess.run([str(checkout / ".venv/bin/python"), "-c", CORE.format(n=n)],
+    out = subprocess.run([sys.executable, "-c", CORE.format(n=n)],
                          cwd=checkout, capture_output=True, text=True, check=True)  # fmt: skip
     return float(out.stdout.strip().splitlines()[-1])
 
@@ -68,6 +72,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("before", type=Path)
     parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--report", action="store_true", help="also time batches with report")
     args = parser.parse_args()
     sides = {"before": args.before.resolve(), "after": ROOT}
     measures = [
@@ -75,6 +80,11 @@ def main() -> None:
         ("batch --runs 10,000 --no-report: wall", lambda c: batch(c, 10_000)[0]),
         ("batch --runs 100,000 --no-report: wall", lambda c: batch(c, 100_000)[0]),
     ]
+    if args.report:
+        measures += [
+            ("batch --runs 10,000 (with report): wall", lambda c: batch(c, 10_000, True)[0]),
+            ("batch --runs 100,000 (with report): wall", lambda c: batch(c, 100_000, True)[0]),
+        ]
     print("| measure | before (median) | after (median) | after / before |")
     print("|---|---:|---:|---:|")
     for label, fn in measures:

@@ -129,6 +129,8 @@ def execute(
     """Run a plan on `workers` processes (or Dask), into `out` or in memory (`force`:
     into a folder that holds other files, as `--force`; `keep=False` with `out`: memory
     flat in the number of runs, the outcome's `results` None and its `summary` kept)."""
+    if format == "parquet":
+        _check_parquet()
     pool, close = (
         make_executor(executor, workers, scheduler)
         if executor == "dask" or workers > 1
@@ -138,6 +140,17 @@ def execute(
         return run_batch(plan, out, pool, progress, workers, format, force, keep)
     finally:
         close()
+
+
+def _check_parquet() -> None:
+    """Parquet needs pyarrow or fastparquet: say so before anything runs."""
+    import importlib.util
+
+    from sim.errors import Problem, ScenarioError
+
+    if not any(importlib.util.find_spec(m) for m in ("pyarrow", "fastparquet")):
+        msg = "needs pyarrow (pip install -e '.[parquet]'), which is not installed"
+        raise ScenarioError([Problem("--format parquet", None, "", msg)])
 
 
 def batch(
@@ -385,6 +398,9 @@ def compare(
     rows, outcomes, all_results = [], [], {}
     for s, p in zip(scenarios, plans, strict=True):
         name = Path(s).stem if not isinstance(s, Scenario) else s.name
+        if name in all_results:  # two files of one name (a/x.yaml, b/x.yaml): two folders
+            name = next(f"{name}-{k}" for k in range(2, len(plans) + 2)
+                        if f"{name}-{k}" not in all_results)  # fmt: skip
         folder = Path(out) / name if out else None
         outcome = execute(p, folder, workers, progress=progress, force=force)
         results = outcome.results

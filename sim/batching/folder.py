@@ -19,7 +19,7 @@ from sim.batching.plan import Chunk, Plan
 from sim.batching.worker import ChunkResult
 from sim.engine.world import World, build_world
 from sim.errors import Problem, ScenarioError
-from sim.results.files import write_atomic, write_json
+from sim.results.files import read_regular, write_atomic, write_json
 from sim.results.results import Results
 from sim.scenario.schema import Scenario
 
@@ -41,7 +41,7 @@ def prepare_folder(out: Path, plan: Plan, force: bool = False) -> None:
     recorded = out / "batch.json"
     if recorded.exists():
         try:
-            key = json.loads(recorded.read_text()).get("key")
+            key = json.loads(read_regular(recorded)).get("key")
         except (OSError, ValueError, AttributeError):
             key = None
         if key == plan.key:
@@ -55,6 +55,10 @@ def prepare_folder(out: Path, plan: Plan, force: bool = False) -> None:
         )
     if force:
         _set_aside(out)
+    for name in ("chunks", "points"):
+        if (out / name).exists() and not (out / name).is_dir():
+            msg = f"holds a file named {name} where a batch keeps its {name}/ folder; choose another --out"
+            raise BatchFolderError([Problem(str(out), None, "", msg)])
     (out / "chunks").mkdir(parents=True, exist_ok=True)
     # Each point's resolved scenario, so the folder can be read (and any replication
     # replayed) exactly, even after the scenario file changes or from another directory.
@@ -84,7 +88,13 @@ class FolderLock:
                     raise BatchFolderError(
                         [Problem(str(self.path.parent), None, "", msg)]
                     ) from None
-                self.path.unlink(missing_ok=True)  # stale: its process is gone
+                try:
+                    self.path.unlink(missing_ok=True)  # stale: its process is gone
+                except OSError:
+                    msg = f"holds a {LOCK} that is not a lock file (a folder?); remove it or choose another --out"
+                    raise BatchFolderError(
+                        [Problem(str(self.path.parent), None, "", msg)]
+                    ) from None
                 continue
             with os.fdopen(fd, "w") as fh:
                 fh.write(str(os.getpid()))
@@ -96,7 +106,7 @@ class FolderLock:
 
     def _holder(self) -> int | None:
         try:
-            return int(self.path.read_text().strip())
+            return int(read_regular(self.path, 64).strip())
         except (OSError, ValueError):
             return None
 
@@ -133,7 +143,7 @@ def done_chunks(out: Path, plan: Plan, notice=None) -> set[str]:
         if not marker.exists() and not data.exists():
             continue
         try:
-            info = json.loads(marker.read_text())
+            info = json.loads(read_regular(marker, 4096))
             whole = (
                 info.get("key") == plan.key
                 and data.stat().st_size == info["bytes"]
@@ -174,7 +184,7 @@ def read_chunk(out: Path, chunk: Chunk) -> Results:
 
 
 def chunk_errors(out: Path, chunk: Chunk) -> int:
-    return int(json.loads(_marker(out, chunk).read_text()).get("errors", 0))
+    return int(json.loads(read_regular(_marker(out, chunk), 4096)).get("errors", 0))
 
 
 def remove_chunks(out: Path) -> None:

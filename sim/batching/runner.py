@@ -13,7 +13,9 @@ derived from (batch seed, point, replication) by `numpy.random.SeedSequence`.
 """
 
 import json
+import sys
 import time
+import zipfile
 from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +34,7 @@ from sim.batching.folder import (
 )
 from sim.batching.plan import Plan
 from sim.batching.worker import ChunkResult, ChunkTask, run_chunk
-from sim.results.files import write_atomic, write_json
+from sim.results.files import is_regular, read_regular, write_atomic, write_json
 from sim.results.merge import write_arrays, write_csv_tables
 from sim.results.results import Results
 from sim.results.summary import FAN_POINTS, Summary
@@ -101,7 +103,12 @@ def _run(plan, out, executor, progress, workers, format, force=False, keep=True)
     if out is not None:
         prepare_folder(out, plan, force)
         if (out / "manifest.json").exists() and (out / "results.npz").exists():
-            return _finished(out, total, keep, began)  # this very batch: nothing to compute
+            try:
+                return _finished(out, total, keep, began)  # this very batch: nothing to compute
+            except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+                print(f"{out}: this batch's files are damaged; computing it again", file=sys.stderr)
+                (out / "manifest.json").unlink(missing_ok=True)
+                (out / "chunks").mkdir(exist_ok=True)  # removed after the merge
     done = done_chunks(out, plan) if out is not None else set()
     todo = [c for c in plan.chunks if c.name not in done]
     finished = total - sum(c.stop - c.start for c in todo)
@@ -156,11 +163,15 @@ def _run(plan, out, executor, progress, workers, format, force=False, keep=True)
 def _finished(out: Path, total: int, keep: bool, began: float) -> BatchOutcome:
     """A finished batch read back: its summary.json (or, for a folder written before
     there was one, its results), and its results when kept."""
-    results = Results.load(out) if keep or not (out / SUMMARY).exists() else None
-    if (out / SUMMARY).exists():
-        summary = Summary.from_dict(json.loads((out / SUMMARY).read_text()))
-    else:
-        summary = Summary.of(results)
+    summary = None
+    if is_regular(out / SUMMARY):
+        summary = Summary.from_dict(json.loads(read_regular(out / SUMMARY, None)))
+    results = None
+    if keep or summary is None:
+        if not (is_regular(out / "results.npz") and is_regular(out / "trajectories.npz")):
+            raise ValueError("results.npz or trajectories.npz is not a regular file")
+        results = Results.load(out)
+    summary = summary or Summary.of(results)
     return BatchOutcome(out, total, 0, total, summary.failed, time.perf_counter() - began,
                         results if keep else None, summary)  # fmt: skip
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from sim.engine.world import build_world
 from sim.errors import FailedRunsError, Problem, ScenarioError
 from sim.report.explain import ExplainError, explain
-from sim.results.files import write_json
+from sim.results.files import read_regular, write_json
 from sim.results.paths import check_file, check_folder
 from sim.scenario.loader import load_scenario
 
@@ -352,7 +352,7 @@ def _resumable(args):
                 [Problem(str(base), None, "", "no unfinished batch of this scenario to resume")]
             )
     try:
-        info = json.loads((out / "batch.json").read_text())
+        info = json.loads(read_regular(out / "batch.json"))
         design = [p["values"] for p in info["points"]]
         settings = (info["overrides"], info["runs_per_point"], info["seed"], info["chunk"])
     except (OSError, ValueError, KeyError, TypeError):
@@ -360,6 +360,15 @@ def _resumable(args):
             [Problem(str(out / "batch.json"), None, "", "is damaged; cannot resume this batch")]
         ) from None
     overrides, runs, seed, chunk = settings
+    whole = all(isinstance(v, int) and not isinstance(v, bool) for v in (runs, seed, chunk))
+    if (
+        not whole
+        or not isinstance(overrides, list)
+        or not all(isinstance(o, str) for o in overrides)
+    ):
+        raise ScenarioError(
+            [Problem(str(out / "batch.json"), None, "", "is damaged; cannot resume this batch")]
+        )
     plan = api.plan_batch(args.scenario, overrides, runs, seed, chunk, design=design)
     if plan.key != info.get("key"):
         msg = "the scenario (or the program) has changed since this batch started; it cannot be resumed, start a new one"

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import os
+import stat
 from pathlib import Path
 
 
@@ -24,6 +25,27 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     tmp.replace(path)
+
+
+def read_regular(path: Path, limit: int | None = 20 * 2**20) -> str:
+    """The text of `path` if it is a regular file of at most `limit` bytes; OSError or
+    ValueError otherwise (a FIFO, device or folder is never read, and never waited on)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{path} is not a regular file")
+        if limit is not None and info.st_size > limit:
+            raise ValueError(f"{path} is larger than {limit:,} bytes")
+        return fh.read().decode("utf-8")
+
+
+def is_regular(path: Path) -> bool:
+    """Whether `path` is a regular file (following a link), without opening it."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def write_csv(path: Path, columns: list[str], rows) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from sim.errors import Problem, ScenarioError
 
 YAML_SUFFIXES = (".yaml", ".yml")
+NAME_MAX = 255  # bytes in one file or folder name (Linux, macOS and Windows file systems)
 # What commands write (or remove) in a results folder: an input there is never written into,
 # even with --force.
 OUTPUT_NAMES = frozenset({"manifest.json", "batch.json", "report.md", "scores.csv", "results.npz",
@@ -79,6 +80,11 @@ def check_folder(
         flag: the option that named `out`, for the message.
     """
     out = Path(out)
+    for part in out.parts:
+        if len(os.fsencode(part)) > NAME_MAX:
+            raise _refuse(
+                flag, out, f"has a name longer than {NAME_MAX} bytes; choose a shorter one"
+            )
     for path in inputs:
         if _same(out, Path(path)):
             raise _refuse(flag, out, "is an input of this command; choose another folder")

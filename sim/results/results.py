@@ -569,8 +569,9 @@ class Results:
     @classmethod
     def from_bytes(cls, data: bytes | Path) -> Results:
         """The inverse of `to_bytes` (from bytes or a file path)."""
-        source = io.BytesIO(data) if isinstance(data, bytes) else data
-        with np.load(source, allow_pickle=False) as z:
+        # An open file, not a path: np.load leaves a path's file open when it is no zip.
+        source = io.BytesIO(data) if isinstance(data, bytes) else open(data, "rb")  # noqa: SIM115
+        with source, np.load(source, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
         meta = json.loads(arrays.pop("meta").tobytes())
         out = cls(
@@ -622,7 +623,7 @@ class Results:
         """The results saved in a folder by `save` (or by a batch)."""
         out = Path(out)
         results = cls.from_bytes(out / "results.npz")
-        with np.load(out / "trajectories.npz", allow_pickle=False) as z:
+        with open(out / "trajectories.npz", "rb") as fh, np.load(fh, allow_pickle=False) as z:
             results.cube = {k: z[k] for k in CUBE}
         return results
 

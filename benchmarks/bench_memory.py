@@ -1,0 +1,122 @@
+"""Peak memory of `coalition-sim batch` against the number of runs (issue 12: flat).
+
+Run: .venv/bin/python benchmarks/bench_memory.py [--runs 10000 100000 1000000]
+        [--before CHECKOUT] [--before-runs 10000 100000] [--no-report]
+
+Each batch is the whole command on nato-2024 (report included unless --no-report), into
+a temporary folder, with the default workers (all cores from 20,000 runs). The peak RSS of
+the main process comes from GNU time (%M); each worker's from its VmHWM, polled. With
+--before, the same batches also run on another checkout of the project (e.g. `git worktree
+add /tmp/before <commit>`), with this interpreter and that checkout's own `sim` package
+(`python -m sim` from inside it). Prints Markdown rows and appends a section to
+benchmarks/RESULTS.md.
+"""
+
+import argparse
+import contextlib
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = "scenarios/nato-2024.yaml"
+CLOSING = re.compile(r"([\d,]+) runs in ([\d.]+) s")
+HEADING = "## Memory against runs (benchmarks/bench_memory.py)"
+
+
+def _read(path: str) -> str:
+    with contextlib.suppress(OSError), open(path) as fh:
+        return fh.read()
+    return ""
+
+
+def measure(checkout: Path, runs: int, report: bool) -> dict:
+    """Wall time, the closing line's seconds, peak RSS of main and workers (MiB), size."""
+    with tempfile.TemporaryDirectory() as tmp, open(f"{tmp}/log", "w+") as log:
+        cmd = [sys.executable, "-m", "sim", "batch", SCENARIO, "--runs", str(runs),
+               "--out", f"{tmp}/out", *([] if report else ["--no-report"])]  # fmt: skip
+        began = time.perf_counter()
+        proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", f"{tmp}/rss", *cmd],
+                                cwd=checkout, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        workers: dict[str, int] = {}
+        while proc.poll() is None:
+            level = [str(proc.pid)]  # time > main > forkserver > workers
+            for _ in range(3):
+                level = [k for p in level for k in _read(f"/proc/{p}/task/{p}/children").split()]
+            for pid in level:
+                peak = re.search(r"VmHWM:\s+(\d+)", _read(f"/proc/{pid}/status"))
+                workers[pid] = max(workers.get(pid, 0), int(peak.group(1)) if peak else 0)
+            time.sleep(0.1)
+        wall = time.perf_counter() - began
+        text = Path(log.name).read_text()
+        if proc.returncode:
+            raise SystemExit(f"batch failed ({proc.returncode}): {text[-2000:]}")
+        said = CLOSING.search(text)
+        size = sum(p.stat().st_size for p in Path(tmp, "out").rglob("*") if p.is_file())
+        return {
+            "wall": wall,
+            "closing": float(said.group(2)) if said else float("nan"),
+            "main": int(_read(f"{tmp}/rss").split()[-1]) / 1024,
+            "workers": sorted((kb / 1024 for kb in workers.values()), reverse=True),
+            "size": size / 2**20,
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--before", type=Path, help="another checkout to measure alike")
+    parser.add_argument("--before-runs", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--no-report", action="store_true", help="tables only")
+    args = parser.parse_args()
+    report = not args.no_report
+    began = time.perf_counter()
+    rows = []
+    sides = [("after", ROOT, args.runs)]
+    if args.before:
+        sides.insert(0, ("before", args.before.resolve(), args.before_runs))
+    for side, checkout, counts in sides:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=checkout,
+                                capture_output=True, text=True).stdout.strip()  # fmt: skip
+        for runs in counts:
+            m = measure(checkout, runs, report)
+            workers = ", ".join(f"{w:,.0f}" for w in m["workers"]) or "none"
+            row = (f"| {side} ({commit}) | {runs:,} | {m['main']:,.0f} | {workers} | "
+                   f"{m['wall']:.1f} | {m['closing']:.1f} | {m['size']:,.0f} |")  # fmt: skip
+            print(row, flush=True)
+            rows.append(row)
+    what = "with report" if report else "--no-report"
+    section = [
+        "",
+        HEADING,
+        "",
+        f"- date: {datetime.now(UTC).isoformat(timespec='seconds')}; nproc {os.cpu_count()}",
+        f"- command: `.venv/bin/python benchmarks/bench_memory.py {' '.join(sys.argv[1:])}`"
+        f" ({time.perf_counter() - began:.0f} s in all)",
+        f"- each row: `coalition-sim batch {SCENARIO} --runs N --out TMP` ({what}), default "
+        "workers (2 processes from 20,000 runs); peak RSS from GNU time (%M, main process) "
+        "and VmHWM (each worker, polled every 0.1 s)",
+        "",
+        "| checkout | runs | peak RSS main (MiB) | peak RSS workers (MiB) | wall (s) | "
+        "closing line (s) | folder (MiB) |",
+        "|---|---:|---:|---|---:|---:|---:|",
+        *rows,
+        "",
+    ]
+    path = ROOT / "benchmarks" / "RESULTS.md"
+    old = path.read_text()
+    if HEADING in old:  # replace this benchmark's earlier section, keep the others
+        head, rest = old.split(HEADING, 1)
+        tail = rest[rest.index("\n## ") :] if "\n## " in rest else ""
+        old = head.rstrip("\n") + "\n" + tail
+    path.write_text(old.rstrip("\n") + "\n" + "\n".join(section))
+    print(f"appended to {path}")
+
+
+if __name__ == "__main__":
+    main()
