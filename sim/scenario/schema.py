@@ -310,7 +310,7 @@ FITTED: dict[str, float] = {
     "pressure_days": 54.356,
     "price_base": 0.3082,
     "concession_size": 0.8042,
-    "w_band": 2.9787,
+    "w_band": 5.0,
     "leverage_gain": 0.0,
     "w_ties": 0.142,
     "noise": 0.4308,

@@ -17,6 +17,7 @@ from sim.batching import plan_batch, replication_seed, worker
 from sim.report import batch_report as report
 from sim.results.outcomes import wilson
 from sim.results.results import Results
+from sim.scenario.schema import PRIORS
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "scenarios" / "nato-2024.yaml"
@@ -45,7 +46,8 @@ def tiny_scenario(path: Path, noise: float = 0.3) -> Path:
             {"id": f"{m}-{c}", "members": {"codes": [m]}, "candidate": c, "affinity": a, **cited}
             for m, c, a in likes
         ],  # fmt: skip
-        "parameters": {"noise": noise, **cited},
+        # The priors (docs/ODD.md 7.10): the mix of wins and deadlocks must not move with a refit.
+        "parameters": {**PRIORS, "noise": noise, **cited},
     }
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
