@@ -28,6 +28,7 @@ def _simulate(world: World, seeds: list[int]) -> History:
     history = History(world)
     history.record(state)
     live, rows = state, np.arange(len(seeds))  # the open replications, and which they are
+    per_round = History.PER_ROUND
     for t in range(1, world.n_rounds + 1):
         if not len(rows):
             break
@@ -36,14 +37,20 @@ def _simulate(world: World, seeds: list[int]) -> History:
         eps = shocks.draw(t, playing)
         everyone = len(rows) == len(seeds)
         played = step(live, world, t, eps if everyone else tuple(_rows(e, rows) for e in eps))
-        # Once some have ended, merge; the arrays History keeps per round stay untouched.
-        state = played if everyone else state.put(rows, played, fresh=History.PER_ROUND)
+        # Once some have ended, merge the fields History keeps per round (into new arrays:
+        # those of earlier rounds stay untouched); the other fields of a replication are
+        # written once, when it ends (below) or after the last round.
+        state = played if everyone else state.put_only(rows, played, per_round)
         history.record(state)
         still = played.open
         if not still.all():
+            if not everyone:
+                state.write(rows[~still], played.take(~still), but=per_round)
             live, rows = played.take(still), rows[still]
         else:
             live = played
+    if len(rows) and live is not state:
+        state.write(rows, live, but=per_round)  # `history.final` is this same object
     return history
 
 

@@ -191,6 +191,21 @@ class State:
             merged[f.name] = whole
         return State(**merged)
 
+    def put_only(self, rows: np.ndarray, part: "State", names: tuple[str, ...]) -> "State":
+        """This state with `rows` of the `names` fields replaced by `part`'s, in new arrays;
+        the other fields are this state's own arrays, left as they are."""
+        merged = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in names:
+            merged[name] = merged[name].copy()
+            merged[name][rows] = getattr(part, name)
+        return State(**merged)
+
+    def write(self, rows: np.ndarray, part: "State", but: tuple[str, ...] = ()) -> None:
+        """Replace `rows` of every field but `but` by `part`'s, in place."""
+        for f in fields(self):
+            if f.name not in but:
+                getattr(self, f.name)[rows] = getattr(part, f.name)
+
     @property
     def open(self) -> np.ndarray:
         """(R,) replications still without an appointment."""
@@ -635,10 +650,12 @@ def _withdrawals(state: State, world: World, t: int, utility: np.ndarray) -> np.
                 _withdraw(state, world, quits, c, t, TRAILING)
                 withdrew = True
     if world.rounds[t].days_to_formal <= p.withdraw_notice_days:  # strategic (7.11)
-        blocked = _blocking_the_leader(state, world, t, leader) if blocked is None else blocked
         hopeless = _majors_back(state, world, t, leader) | (lead >= p.withdraw_share - 1e-12)
-        # While a blocker holds out against the leader, the rival's chance is not gone.
-        quits_all = rival & state.in_race & hopeless[:, None] & ~blocked.any(axis=1)
+        quits_all = rival & state.in_race & hopeless[:, None]
+        if quits_all.any():
+            # While a blocker holds out against the leader, the rival's chance is not gone.
+            held = _held_out(state, world, t, leader) if blocked is None else blocked.any(axis=1)
+            quits_all &= ~held
         for c in np.flatnonzero(quits_all.any(axis=0)):
             _withdraw(state, world, quits_all[:, c], c, t, STRATEGIC)
             withdrew = True
@@ -668,6 +685,28 @@ def _blocking_the_leader(state: State, world: World, t: int, leader: np.ndarray)
     return out
 
 
+def _held_out(state: State, world: World, t: int, leader: np.ndarray) -> np.ndarray:
+    """(R, C) `_blocking_the_leader(...).any(axis=1)` without the (R, N, C) array: the
+    blockers objecting to the leader, less c's own home and sponsor among them."""
+    objects_leader = _objects_to(state, leader) & constants(world, t).blocker[None, :]
+    count = objects_leader.sum(axis=1)
+    out = np.empty(state.in_race.shape, dtype=bool)
+    for c in range(out.shape[1]):
+        own = {i for i in (world.home[c], world.sponsor[c]) if i >= 0}
+        mine = sum(objects_leader[:, i].astype(count.dtype) for i in own) if own else 0
+        np.greater(count - mine, 0, out=out[:, c])
+    return out
+
+
+def _objects_to(state: State, cand: np.ndarray) -> np.ndarray:
+    """(R, N) state.objecting[r, :, cand[r]], one candidate's slice at a time (a gather
+    over the short last axis is slow)."""
+    out = np.zeros(state.stance.shape, dtype=bool)
+    for c in range(state.objecting.shape[2]):
+        out |= state.objecting[:, :, c] & (cand == c)[:, None]
+    return out
+
+
 def _backed_by_a_veto_player(state: State, blocked: np.ndarray) -> np.ndarray:
     """(R, C) some member blocking the leader (`_blocking_the_leader`) backs candidate c."""
     return (blocked & backing(state.stance, blocked.shape[2])).any(axis=1)
@@ -676,9 +715,7 @@ def _backed_by_a_veto_player(state: State, blocked: np.ndarray) -> np.ndarray:
 def _majors_back(state: State, world: World, t: int, leader: np.ndarray) -> np.ndarray:
     """(R,) every major power present (capability >= major_capability x the largest present)
     backs the leader."""
-    p, active = world.rounds[t].params, world.rounds[t].active
-    cap = np.where(active, world.capability, 0.0)
-    major = active & (cap >= p.major_capability * cap.max())
+    major = constants(world, t).major
     return (state.stance[:, major] == leader[:, None]).all(axis=1)
 
 
@@ -881,13 +918,14 @@ def _apply_decision_rule(state: State, world: World, t: int) -> None:
     if not setup.formal:
         return
     rule, active = setup.decision, setup.active
-    objected = _anyone(state.objecting, active)
     heads = support_shares(state.stance, world, active, weighted=False)
     if rule.rule == "consensus":
         sole = state.in_race.sum(axis=1) == 1
         cand = np.argmax(state.in_race, axis=1)
         reps = np.arange(len(cand))
-        ok = sole & ~objected[reps, cand] & (heads[reps, cand] >= rule.quorum - 1e-12)
+        ok = sole & (heads[reps, cand] >= rule.quorum - 1e-12)
+        if ok.any():  # (most rounds of a contested race end here)
+            ok &= ~(_objects_to(state, cand) & active[None, :]).any(axis=1)
     elif rule.rule == "unanimity":
         cand = np.argmax(heads, axis=1)
         reps = np.arange(len(cand))

@@ -12,6 +12,9 @@ from test_invariants import scenarios
 from sim.engine.loop import simulate
 from sim.engine.rules import (
     State,
+    _blocking_the_leader,
+    _held_out,
+    _objects_to,
     draw_events,
     draw_noise,
     initial_state,
@@ -124,3 +127,26 @@ def test_block_shocks_are_each_streams_own_round_by_round():
         assert offers.transpose(2, 0, 1).flags.c_contiguous
         assert np.array_equal(util, noise[:, t - 1, :, :c])
         assert np.array_equal(offers, noise[:, t - 1, :, c:])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(), st.integers(0, 2**32))
+def test_the_short_cuts_to_holdouts_equal_the_full_arrays(world, seed):
+    # `_held_out` and `_objects_to` stand for (R, N, C) expressions of the rules.
+    seeds = [seed + k for k in range(8)]
+    for state, t, _ in states_along_a_run(world, seeds):
+        reps = np.arange(len(seeds))
+        for leader in (np.zeros(len(seeds), dtype=int), reps % len(world.candidates)):
+            full = _blocking_the_leader(state, world, t, leader).any(axis=1)
+            assert np.array_equal(_held_out(state, world, t, leader), full)
+            assert np.array_equal(_objects_to(state, leader), state.objecting[reps, :, leader])
+
+
+def test_the_short_cuts_see_objections_on_nato_2024():
+    # The property above holds trivially if nobody objects: here objections are standing.
+    world = build_world(load_scenario("scenarios/nato-2024.yaml"))
+    state = initial_state(world, 4)
+    leader = np.zeros(4, dtype=int)
+    assert _objects_to(state, leader).any()
+    full = _blocking_the_leader(state, world, 1, leader).any(axis=1)
+    assert np.array_equal(_held_out(state, world, 1, leader), full)
