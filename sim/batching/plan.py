@@ -19,7 +19,15 @@ import numpy as np
 from sim.engine.streams import seed_sequence_words
 from sim.errors import Problem, ScenarioError
 from sim.scenario.limits import check_chunks, check_points, check_runs
-from sim.scenario.loader import load_scenario, long_key, resolve, scenario_digest
+from sim.scenario.loader import (
+    digest_of_parts,
+    digest_parts,
+    load_scenario,
+    long_key,
+    parameter_point,
+    resolve,
+    scenario_digest,
+)
 from sim.scenario.schema import Parameters, Scenario, Span, Sweep
 from sim.scenario.yamlfile import load_located, where_of
 from sim.version import __version__
@@ -181,8 +189,16 @@ def plan_batch(
     check_chunks(math.ceil(len(values) * runs / chunk))  # a chunk may span several points
     points = []
     resolved = resolve(path) if len(values) > 1 and not isinstance(path, Scenario) else None
+    parts = None  # the base's sections as its digest writes them (see parameter_point)
     for index, point in enumerate(values):
         sets = [f"{k}={json.dumps(v)}" for k, v in point.items()]
+        quick = parameter_point(base, resolved, overrides, sets) if resolved else None
+        if quick is not None:
+            parts = parts or digest_parts(base)
+            section = quick.parameters.model_dump(mode="json", by_alias=True)
+            digest = digest_of_parts({**parts, "parameters": json.dumps(section, sort_keys=True)})
+            points.append(Point(index, point, quick, digest))
+            continue
         try:
             scenario = load_scenario(path, [*overrides, *sets], resolved) if sets else base
         except ScenarioError as exc:

@@ -1,11 +1,14 @@
 """One chunk of a batch, simulated in a worker and returned as a `Results`."""
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from sim.batching.plan import Chunk, replication_seeds
+from sim.engine.history import History
 from sim.engine.loop import simulate
-from sim.engine.world import World, build_world
+from sim.engine.world import World, build_world, stack_worlds, stackable
 from sim.results.results import Results
 from sim.results.summary import Summary
 from sim.results.tables import TABLES, gzip_member, table_body
@@ -41,6 +44,7 @@ class ChunkResult:
 
 
 _WORLDS: dict[str, World] = {}
+STACK_POINTS = 256  # the most points one vectorised call stacks (their worlds are kept)
 
 
 def world_for(scenario: Scenario, key: str) -> World:
@@ -51,29 +55,121 @@ def world_for(scenario: Scenario, key: str) -> World:
     return _WORLDS[key]
 
 
+@dataclass
+class _Piece:
+    """One point's share of a chunk, with its world."""
+
+    point: int
+    start: int
+    stop: int
+    world: World
+
+
+def _groups(task: ChunkTask) -> list[list[_Piece]]:
+    """The chunk's pieces in order, consecutive ones that can share a call grouped."""
+    pieces = task.chunk.pieces()
+    if len(pieces) == 1:
+        point, start, stop = pieces[0]
+        return [[_Piece(point, start, stop, world_for(*task.scenarios[point]))]]
+    built: dict[str, World] = {}
+    groups: list[list[_Piece]] = []
+    for point, start, stop in pieces:
+        scenario, key = task.scenarios[point]
+        if key not in built:
+            built[key] = build_world(scenario)
+        piece = _Piece(point, start, stop, built[key])
+        last = groups[-1] if groups else None
+        if last and len(last) < STACK_POINTS and stackable(last[0].world, piece.world):
+            last.append(piece)
+        else:
+            groups.append([piece])
+    return groups
+
+
+def _runs(task: ChunkTask, piece: _Piece) -> tuple[list[int], list[int]]:
+    seeds = replication_seeds(task.seed, piece.point, piece.start, piece.stop)
+    runs = [piece.point * task.runs_per_point + k for k in range(piece.start, piece.stop)]
+    return runs, seeds
+
+
+def _stacked(task: ChunkTask, group: list[_Piece], describe: dict) -> list[Results]:
+    """One call for a group of stackable points, cut back into each point's results."""
+    runs, seeds, sizes = [], [], []
+    for piece in group:
+        r, s = _runs(task, piece)
+        runs.append(r)
+        seeds.extend(s)
+        sizes.append(len(s))
+    index = np.repeat(np.arange(len(group)), sizes)
+    history = simulate(stack_worlds([p.world for p in group]), seeds, index)
+    out, at = [], 0
+    for piece, r, size in zip(group, runs, sizes, strict=True):
+        rows = np.arange(at, at + size)
+        part = point_history(history, piece.world, rows)
+        out.append(Results.from_history(part, r, seeds[at : at + size], piece.point, **describe))
+        at += size
+    return out
+
+
+def point_history(history: History, world: World, rows: np.ndarray) -> History:
+    """The history of some replications of a stacked call, as their point's world alone
+    records it: its own world, and only the rounds its replications played."""
+    final = history.final.take(rows)
+    last = np.where(final.appointed_round >= 0, final.appointed_round, world.n_rounds)
+    rounds = min(len(history.stance), 1 + int(last.max())) if len(rows) else 1
+    m = world.max_offers  # the point's own offer log (a stacked one may be longer)
+    final = replace(final, **{f: getattr(final, f)[:, :m] for f in _OFFER_LOG})
+    part = History(world)
+    for name in History.PER_ROUND:
+        setattr(part, name, [x[rows] for x in getattr(history, name)[:rounds]])
+    part.final = final
+    return part
+
+
+_OFFER_LOG = ("offer_round", "offer_by", "offer_to", "offer_for", "offer_size")
+
+
+def _alone(task: ChunkTask, piece: _Piece, describe: dict) -> tuple[list[Results], int]:
+    """One point's call; if it raises, each replication alone, failures recorded."""
+    world, point = piece.world, piece.point
+    runs, seeds = _runs(task, piece)
+    try:
+        history = simulate(world, seeds)
+        return [Results.from_history(history, runs, seeds, point, **describe)], 0
+    except Exception:
+        parts, errors = [], 0
+        for run, s in zip(runs, seeds, strict=True):  # find the replications that fail
+            try:
+                history = simulate(world, [s])
+                parts.append(Results.from_history(history, [run], [s], point, **describe))
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                parts.append(Results.failed(world, [run], [s], point, error, **describe))
+                errors += 1
+        return parts, errors
+
+
 def run_chunk(task: ChunkTask) -> ChunkResult:
-    """Simulate one chunk's replications, point by point; isolate any that raise and go on."""
+    """Simulate one chunk's replications; isolate any that raise and go on.
+
+    Points whose worlds differ only in values read per replication (parameters, rule
+    values, capability, salience) share one vectorised call (`stack_worlds`); each
+    replication plays exactly as it does in its own point's world."""
     began = time.perf_counter()
     describe = {"points": task.points, "swept": task.swept, "seed": task.seed,
                 "runs_per_point": task.runs_per_point}  # fmt: skip
     parts, errors = [], 0
-    for point, start, stop in task.chunk.pieces():
-        world = world_for(*task.scenarios[point])
-        seeds = replication_seeds(task.seed, point, start, stop)
-        runs = [point * task.runs_per_point + k for k in range(start, stop)]
-        try:
-            parts.append(
-                Results.from_history(simulate(world, seeds), runs, seeds, point, **describe)
-            )
-        except Exception:
-            for run, s in zip(runs, seeds, strict=True):  # find the replications that fail
-                try:
-                    history = simulate(world, [s])
-                    parts.append(Results.from_history(history, [run], [s], point, **describe))
-                except Exception as exc:
-                    error = f"{type(exc).__name__}: {exc}"
-                    parts.append(Results.failed(world, [run], [s], point, error, **describe))
-                    errors += 1
+    for group in _groups(task):
+        if len(group) > 1:
+            try:
+                parts.extend(_stacked(task, group, describe))
+                continue
+            except Exception:  # find the point (and replications) that fail, one by one
+                pass
+        for piece in group:
+            got, failed = _alone(task, piece, describe)
+            parts.extend(got)
+            errors += failed
     results = parts[0] if len(parts) == 1 else Results.concat(parts)
     tables = None
     if task.render:  # here, in the worker, rather than all in the parent after the merge

@@ -13,18 +13,23 @@ from sim.engine.world import World
 BLOCK_REPS = 1024
 
 
-def simulate(world: World, seeds: list[int]) -> History:
-    """Play every round for one replication per seed, stopping when all are decided."""
+def simulate(world: World, seeds: list[int], points=None) -> History:
+    """Play every round for one replication per seed, stopping when all are decided.
+
+    With a stacked world (`world.stack`), `points` gives each replication's point in it."""
     if len(seeds) <= BLOCK_REPS:
-        return _simulate(world, seeds)
+        return _simulate(world, seeds, points)
     blocks = range(0, len(seeds), BLOCK_REPS)
-    return History.joined([_simulate(world, seeds[k : k + BLOCK_REPS]) for k in blocks])
+    return History.joined(
+        [_simulate(world, seeds[k : k + BLOCK_REPS],
+                   None if points is None else points[k : k + BLOCK_REPS]) for k in blocks]
+    )  # fmt: skip
 
 
-def _simulate(world: World, seeds: list[int]) -> History:
+def _simulate(world: World, seeds: list[int], points=None) -> History:
     """Play one group of replications; only those still open are played each round."""
     shocks = Shocks(world, seeds)
-    state = initial_state(world, len(seeds), shocks.event_draws)
+    state = initial_state(world, len(seeds), shocks.event_draws, points)
     history = History(world)
     history.record(state)
     live, rows = state, np.arange(len(seeds))  # the open replications, and which they are

@@ -12,7 +12,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from sim.engine.world import World
+from sim.engine.world import CAPABILITY_UNIT, TIE_UNIT, ByPoint, World, in_units
 
 UNDECIDED = -1
 NEVER = -1  # round marker for "has not happened"
@@ -76,8 +76,23 @@ def constants(world: World, t: int) -> RoundConstants:
     """Round t's `RoundConstants`, built on first use and kept with the world."""
     cache = world._rule_constants
     if t not in cache:
-        cache[t] = _build_constants(world, t)
+        cache[t] = _stacked_constants(world, t) if world.stack else _build_constants(world, t)
     return cache[t]
+
+
+def per_rep(value, point: np.ndarray, ndim: int = 1):
+    """`value` as each replication reads it: itself, or for a `ByPoint` (stacked points that
+    differ) each replication's point's; a single value per replication comes as (R, 1, ...)
+    to broadcast against arrays of `ndim` axes."""
+    if not isinstance(value, ByPoint):
+        return value
+    out = value.values[point]
+    return out.reshape(-1, *(1,) * (ndim - 1)) if out.ndim == 1 and ndim > 1 else out
+
+
+def _point_values(value, points: int) -> np.ndarray:
+    """(P,) a parameter's value at each stacked point (a `ByPoint`'s, or one repeated)."""
+    return value.values if isinstance(value, ByPoint) else np.full(points, value)
 
 
 def _build_constants(world: World, t: int) -> RoundConstants:
@@ -133,6 +148,77 @@ def _small_units(units_t: np.ndarray) -> tuple[np.ndarray, float]:
     return np.ascontiguousarray(units_t), 1.0
 
 
+def _stacked_constants(world: World, t: int) -> RoundConstants:
+    """`_build_constants` for every point of a stacked world at once: the same expressions,
+    element by element, with a leading point axis (P, ...), so each point's values are
+    exactly those its own world builds (a test holds them equal). What the points share is
+    kept as one value; what differs becomes a `ByPoint`."""
+    points, setup = world.stack, world.rounds[t]
+    p, active, count = setup.params, setup.active, len(world.stack)
+    n, c = len(world.members), len(world.candidates)
+
+    def each(name: str) -> np.ndarray:  # (P, 1, 1): a parameter at each point
+        return _point_values(getattr(p, name), count)[:, None, None]
+
+    # World._build_matrices and tie_units, per point
+    affinity, grievance, ties = (
+        np.zeros((count, n, c)),
+        np.zeros((count, n, c)),
+        np.zeros((count, n, n)),
+    )
+    for rule in points[0].rules.values():
+        target = {"preference": affinity, "grievance": grievance, "tie": ties}[rule.kind]
+        value = np.array([w.rounds[t].values[rule.id] for w in points])
+        target += value[:, None, None] * rule.mask
+    units = in_units(ties, TIE_UNIT) * active[None, :] * (1 - np.eye(n))
+    totals = units.sum(axis=2)  # whole units: exact in any order
+    pressure = np.array([deadline_pressure(w, t) for w in points])
+    capability = np.stack([w.capability for w in points])
+    salience = np.stack([w.salience for w in points])[:, :, None]
+    weight, heads = in_units(capability, CAPABILITY_UNIT) * active, active.astype(float)
+    weight_total = weight.sum(axis=1)
+    blocker = world.can_block(t)
+    cap = np.where(active, capability, 0.0)
+    scale = np.divide(each("w_ties")[:, :, 0], totals, out=np.zeros_like(totals),
+                      where=totals > 0)  # fmt: skip
+    price = (
+        each("price_base")
+        + each("price_grievance") * salience * grievance
+        + each("price_leverage") * blocker.astype(float)[:, None]
+    )
+    leverage_gain, w_band = (_point_values(getattr(p, k), count) for k in ("leverage_gain",
+                                                                            "w_band"))  # fmt: skip
+    major_share = _point_values(p.major_capability, count)[:, None]
+
+    def by_candidate(values: np.ndarray) -> np.ndarray:  # (P, C, 1, N) from (P, N, C)
+        return np.ascontiguousarray(values.transpose(0, 2, 1)[:, :, None, :])
+
+    # Tie units stay float64 (step 1): a product of whole units times step x scale, with a
+    # power-of-two step, is the product of units / step times that, bit for bit.
+    per_point = {
+        "affinity": by_candidate(each("w_pref") * salience * affinity),
+        "grievance": by_candidate(-each("w_griev") * salience * grievance),
+        "pressure": pressure,
+        "band": w_band * pressure,
+        "resist": 1.0 - 1.0 / (1.0 + leverage_gain * pressure),
+        "tie_units_t": np.ascontiguousarray(units.transpose(0, 2, 1)),
+        "tie_scale": by_candidate(np.repeat(1.0 * scale[:, :, None], c, axis=2)),
+        "weight": weight,
+        "weight_total": np.where(weight_total > 0, weight_total, 1.0),
+        "blocker_grieved": by_candidate(blocker[None, :, None] & (grievance > 0)),
+        "price": price,
+        "major": active & (cap >= major_share * cap.max(axis=1, keepdims=True)),
+    }
+    shared = {name: (v[0] if (v == v[0]).all() else ByPoint(v)) for name, v in per_point.items()}
+    return RoundConstants(
+        **shared,
+        heads=heads,
+        heads_total=_total(heads),
+        blocker=blocker,
+        may_object=active[:, None] & ~world.home_mask,
+    )
+
+
 def _total(weight: np.ndarray) -> float:
     total = weight.sum()
     return total if total > 0 else 1.0
@@ -165,6 +251,7 @@ class State:
     offer_size: np.ndarray  # (R, M) utility offered
     approval: np.ndarray  # (R, N, C) int8: +1 encourage, -1 discourage, 0 no opinion
     approval_round: np.ndarray  # (R,) round of the last approval session, NEVER if none
+    point: np.ndarray  # (R,) index of the replication's point in `World.stack` (0: one point)
 
     def copy(self) -> "State":
         return State(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
@@ -212,9 +299,12 @@ class State:
         return self.appointed == NOT_APPOINTED
 
 
-def initial_state(world: World, reps: int, draws: np.ndarray | None = None) -> State:
+def initial_state(
+    world: World, reps: int, draws: np.ndarray | None = None, points: np.ndarray | None = None
+) -> State:
     """Round 0: declared positions and objections from the scenario, home states behind
-    their candidates. `draws` (reps, K) are the uncertain events' uniforms (`draw_events`)."""
+    their candidates. `draws` (reps, K) are the uncertain events' uniforms (`draw_events`);
+    `points` (reps,) each replication's point in a stacked world (`World.stack`)."""
     n, c = len(world.members), len(world.candidates)
     k, m, o = len(world.uncertain), world.max_offers, max(world.offerers, 1)
     draws = np.ones((reps, k)) if draws is None else np.asarray(draws).reshape(reps, k)
@@ -247,6 +337,7 @@ def initial_state(world: World, reps: int, draws: np.ndarray | None = None) -> S
         offer_size=np.zeros((reps, m)),
         approval=np.zeros((reps, n, c), dtype=np.int8),
         approval_round=np.full(reps, NEVER, dtype=np.int64),
+        point=np.zeros(reps, np.intp) if points is None else np.asarray(points, np.intp),
     )
     _dated_race_changes(state, world, 0)
     _home_states_back_their_candidates(state, world, active, 0)
@@ -274,8 +365,28 @@ def _shares(stance: np.ndarray, weight: np.ndarray, total: float, c: int) -> np.
     """(R, C) `support_shares` from the members' weights and their total."""
     out = np.empty((len(stance), c))
     for k in range(c):
-        np.divide((stance == k) @ weight, total, out=out[:, k])
+        if weight.ndim == 1:
+            np.divide((stance == k) @ weight, total, out=out[:, k])
+        else:  # (R, N) weights of stacked points: whole units, exact in any order too
+            np.divide(((stance == k) * weight).sum(axis=1), total, out=out[:, k])
     return out
+
+
+def _weights(state: State, world: World, t: int, weighted: bool):
+    """Members' weights in round t (capability units, or heads) and their total, as in
+    `support_shares`: (N,) and a float, or (R, N) and (R,) where stacked points differ."""
+    k = constants(world, t)
+    if not weighted:
+        return k.heads, k.heads_total
+    return per_rep(k.weight, state.point), per_rep(k.weight_total, state.point)
+
+
+def _flag_shares(flags: np.ndarray, weight: np.ndarray, total) -> np.ndarray:
+    """(R, C) `flag_shares` from the members' weights and their total (see `_weights`)."""
+    if weight.ndim == 1:
+        return np.stack([(flags[:, :, c] @ weight) / total for c in range(flags.shape[2])], 1)
+    return np.stack([(flags[:, :, c] * weight).sum(axis=1) / total
+                     for c in range(flags.shape[2])], axis=1)  # fmt: skip
 
 
 def flag_shares(flags: np.ndarray, world: World, active: np.ndarray, weighted: bool):
@@ -356,43 +467,60 @@ def utility(state: State, world: World, t: int, eps: np.ndarray) -> np.ndarray:
     times faster than a strided one (`_top_two` reads them one by one)."""
     k, p = constants(world, t), world.rounds[t].params
     n, c = len(world.members), len(world.candidates)
-    momentum = _shares(state.stance, k.weight, k.weight_total, c)
-    band = _for_every_member(k.band * momentum, n)
+    pt = state.point
+    weight, weight_total = per_rep(k.weight, pt), per_rep(k.weight_total, pt)
+    momentum = _shares(state.stance, weight, weight_total, c)
+    band = _for_every_member(per_rep(k.band, pt, 2) * momentum, n)
     ties = _tie_signal(k, state)
-    pull = None
-    if world.bargaining and k.resist > 0:
+    pull, resisting = None, None
+    stacked = isinstance(k.resist, ByPoint)
+    if world.bargaining and ((k.resist.values > 0).any() if stacked else k.resist > 0):
+        resist = per_rep(k.resist, pt, 2)  # (R, 1) against (C, R, N)
+        resisting = resist > 0 if stacked else None  # rows whose point has no resistance
         pull = np.add(ties, band)
         np.maximum(pull, 0.0, out=pull)
-        pull *= -k.resist
+        pull *= -resist
         calm = np.empty(pull.shape, dtype=bool)  # leverage(), then negated
         np.logical_and(state.objecting.transpose(2, 0, 1), k.blocker, out=calm)
-        calm |= k.blocker_grieved
+        calm |= _candidate_rows(k.blocker_grieved, pt)
         np.logical_not(calm, out=calm)
         np.copyto(pull, 0.0, where=calm)
     total = ties  # affinity + ties, as ties + affinity (addition commutes exactly)
-    total += k.affinity
+    total += _candidate_rows(k.affinity, pt)
     total += band
-    total += k.grievance
-    term = np.multiply(state.concession.transpose(2, 0, 1), p.w_conc, out=band)
+    total += _candidate_rows(k.grievance, pt)
+    term = np.multiply(state.concession.transpose(2, 0, 1), per_rep(p.w_conc, pt, 2), out=band)
     total += term
-    total += np.multiply(eps.transpose(2, 0, 1), p.noise, out=term)
-    if pull is not None:
+    total += np.multiply(eps.transpose(2, 0, 1), per_rep(p.noise, pt, 2), out=term)
+    if pull is not None and resisting is None:
         total += pull
+    elif pull is not None:  # a point without resistance adds nothing, as it does alone
+        np.add(total, pull, out=total, where=resisting)
     return total.transpose(1, 2, 0)
+
+
+def _candidate_rows(value, point: np.ndarray):
+    """A candidate-major constant (C, 1, N) as it is, or a `ByPoint` (P, C, 1, N) as each
+    replication's point's, (C, R, N)."""
+    if not isinstance(value, ByPoint):
+        return value
+    return np.ascontiguousarray(value.values[point][:, :, 0, :].transpose(1, 0, 2))
 
 
 def _tie_signal(k: RoundConstants, state: State) -> np.ndarray:
     """(C, R, N) `_listen` from the round's constants, candidate-major."""
     r, n, c = state.objecting.shape
     out = np.empty((c, r, n))
-    units = k.tie_units_t
+    units = per_rep(k.tie_units_t, state.point)  # (N, N), or (R, N, N) stacked
     for k_ in range(c):
         signal = np.subtract(state.stance == k_, state.objecting[:, :, k_], dtype=units.dtype)
-        if units.dtype == out.dtype:
+        if units.ndim == 3:  # each replication its own point's ties: whole units, exact
+            out[k_] = np.matmul(signal[:, None, :], units)[:, 0, :]
+        elif units.dtype == out.dtype:
             np.matmul(signal, units, out=out[k_])
         else:
             out[k_] = signal @ units
-    out *= k.tie_scale
+    out *= _candidate_rows(k.tie_scale, state.point)
     return out
 
 
@@ -524,10 +652,12 @@ def _decide(new: State, old: State, world: World, t: int, utility: np.ndarray) -
     # A standing objection set this round bars declaring for that candidate at once.
     barred = old.objecting | new.held if world.may_hold_out else old.objecting
     best, u_best, u_second, current, objects_best = _top_two(utility, new.in_race, stance, barred)
-    strong = (u_best >= p.declare_threshold) & ~objects_best
+    pt = new.point
+    strong = (u_best >= per_rep(p.declare_threshold, pt, 2)) & ~objects_best
     with np.errstate(invalid="ignore"):  # nobody in the race: -inf - -inf, never declares
-        declare = undecided & strong & (u_best - u_second >= p.declare_margin)
-    switch = ~undecided & strong & (best != stance) & (u_best - current >= p.switch_margin)
+        declare = undecided & strong & (u_best - u_second >= per_rep(p.declare_margin, pt, 2))
+    switch = ~undecided & strong & (best != stance)
+    switch &= u_best - current >= per_rep(p.switch_margin, pt, 2)
     move = (declare | switch) & active[None, :] & new.in_race.any(axis=1)[:, None]
     new.stance = np.where(move, best, stance)
     new.since = np.where(move, t, new.since)
@@ -535,7 +665,8 @@ def _decide(new: State, old: State, world: World, t: int, utility: np.ndarray) -
 
     # Objections: a threat to block, with hysteresis between objecting and lifting.
     # (utility < lift_threshold where it objected last round, < object_threshold elsewhere)
-    objecting = _below(utility, p.object_threshold, old.objecting, p.lift_threshold)
+    objecting = _below(utility, per_rep(p.object_threshold, pt, 2), old.objecting,
+                       per_rep(p.lift_threshold, pt, 2))  # fmt: skip
     backs = backing(new.stance, c)
     k = constants(world, t)
     allowed = ~backs & k.may_object  # as `_may_object`
@@ -543,21 +674,22 @@ def _decide(new: State, old: State, world: World, t: int, utility: np.ndarray) -
         allowed &= new.in_race[:, None, :]
     if world.may_hold_out:
         # A standing objection is lifted once the concessions received reach the price.
-        new.held &= allowed & (new.concession < k.price)
+        new.held &= allowed & (new.concession < per_rep(k.price, pt))
         objecting |= new.held
     new.objecting = objecting & allowed
     _record_first_declarations(new, t, backs)
 
 
-def _below(utility: np.ndarray, threshold: float, was: np.ndarray, lift: float) -> np.ndarray:
-    """(R, N, C) utility < lift where `was` holds, < threshold elsewhere.
+def _below(utility: np.ndarray, threshold, was: np.ndarray, lift) -> np.ndarray:
+    """(R, N, C) utility < lift where `was` holds, < threshold elsewhere (each a float, or
+    (R, 1) per replication of stacked points: where the two are equal both tests agree).
 
     Compared one candidate at a time on `utility`'s contiguous slices (`utility`), and
     combined with logic rather than `np.where`, whose mask changes at random."""
     out = np.empty(was.shape, dtype=bool)
     for k in range(out.shape[2]):
         x = utility[:, :, k]
-        if lift == threshold:
+        if np.ndim(lift) == 0 and np.ndim(threshold) == 0 and lift == threshold:
             np.less(x, threshold, out=out[:, :, k])
             continue
         w = was[:, :, k]
@@ -638,20 +770,28 @@ def _withdrawals(state: State, world: World, t: int, utility: np.ndarray) -> np.
     )
     withdrew = False
     blocked = None
-    if p.withdraw_patience > 0:  # the fixed trailing count (7.7)
+    pt = state.point
+    patience = per_rep(p.withdraw_patience, pt)  # stacked: (R,), 0 where a point has none
+    if np.any(patience > 0):  # the fixed trailing count (7.7)
         with np.errstate(invalid="ignore"):  # an empty race: -inf - -inf
-            far_behind = rival & (lead[:, None] - shares >= p.withdraw_gap)
+            far_behind = rival & (lead[:, None] - shares >= per_rep(p.withdraw_gap, pt, 2))
+        if isinstance(patience, np.ndarray):
+            far_behind &= (patience > 0)[:, None]
         state.trailing = np.where(far_behind, state.trailing + 1, 0)
         blocked = _blocking_the_leader(state, world, t, leader)
         vetoed = _backed_by_a_veto_player(state, blocked)
         for c in range(c_count):
-            quits = (state.trailing[:, c] >= p.withdraw_patience) & ~vetoed[:, c]
+            quits = (state.trailing[:, c] >= patience) & ~vetoed[:, c] & (patience > 0)
             if quits.any():
                 _withdraw(state, world, quits, c, t, TRAILING)
                 withdrew = True
-    if world.rounds[t].days_to_formal <= p.withdraw_notice_days:  # strategic (7.11)
-        hopeless = _majors_back(state, world, t, leader) | (lead >= p.withdraw_share - 1e-12)
+    notice = world.rounds[t].days_to_formal <= per_rep(p.withdraw_notice_days, pt)
+    if np.any(notice):  # strategic (7.11); stacked: (R,) whose point gives notice now
+        share = per_rep(p.withdraw_share, pt)
+        hopeless = _majors_back(state, world, t, leader) | (lead >= share - 1e-12)
         quits_all = rival & state.in_race & hopeless[:, None]
+        if isinstance(notice, np.ndarray):
+            quits_all &= notice[:, None]
         if quits_all.any():
             # While a blocker holds out against the leader, the rival's chance is not gone.
             held = _held_out(state, world, t, leader) if blocked is None else blocked.any(axis=1)
@@ -716,6 +856,8 @@ def _majors_back(state: State, world: World, t: int, leader: np.ndarray) -> np.n
     """(R,) every major power present (capability >= major_capability x the largest present)
     backs the leader."""
     major = constants(world, t).major
+    if isinstance(major, ByPoint):  # (R, N) each replication's point's major powers
+        return ((state.stance == leader[:, None]) | ~major.values[state.point]).all(axis=1)
     return (state.stance[:, major] == leader[:, None]).all(axis=1)
 
 
@@ -727,7 +869,7 @@ def _eliminate(state: State, world: World, t: int, shares, utility, session) -> 
     active = world.rounds[t].active
     if session.preferences:
         named = _named_preferences(state, utility, session.preferences)
-        tally = flag_shares(named, world, active, weighted=not session.by_members)
+        tally = _flag_shares(named, *_weights(state, world, t, not session.by_members))
     elif session.by_members:
         tally = support_shares(state.stance, world, active, weighted=False)
     else:
@@ -766,8 +908,10 @@ def _approval(state: State, world: World, t: int, utility: np.ndarray) -> None:
     p, active = world.rounds[t].params, world.rounds[t].active
     utility = np.ascontiguousarray(utility)  # members-first, as the state's arrays
     backs = backing(state.stance, len(world.candidates))
-    encourage = backs | (utility >= p.declare_threshold) & ~state.objecting
-    discourage = ~encourage & (state.objecting | (utility < p.object_threshold))
+    declare, object_ = (per_rep(x, state.point, 3) for x in (p.declare_threshold,
+                                                              p.object_threshold))  # fmt: skip
+    encourage = backs | (utility >= declare) & ~state.objecting
+    discourage = ~encourage & (state.objecting | (utility < object_))
     present = active[None, :, None] & state.in_race[:, None, :] & state.open[:, None, None]
     value = np.where(encourage, 1, np.where(discourage, -1, 0)).astype(np.int8)
     state.approval = np.where(present, value, 0).astype(np.int8)
@@ -779,15 +923,17 @@ def _concessions(state: State, world: World, t: int, shares: np.ndarray, eps) ->
     round. `shares` are the race shares of `state` (stances and race as they stand now);
     `eps` the round's offer shocks, (R, N, O)."""
     p = world.rounds[t].params
-    if p.concessions_per_round <= 0:
+    per_round = p.concessions_per_round
+    if (per_round.values <= 0).all() if isinstance(per_round, ByPoint) else per_round <= 0:
         return
     leader, lead = _leader(shares)
     if world.bargaining:
         if world.rounds[t].session is not None:
             _session_offers(state, world, t, leader, lead, eps)
         return
-    offering = state.open & state.in_race.any(axis=1) & (lead >= p.concede_share)
-    _offer_concessions(state, world, t, leader, offering, int(p.concessions_per_round))
+    offering = state.open & state.in_race.any(axis=1)
+    offering &= lead >= per_rep(p.concede_share, state.point)
+    _offer_concessions(state, world, t, leader, offering, per_round)
 
 
 def _leader(shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -798,8 +944,22 @@ def _leader(shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _race_shares(state: State, world: World, t: int) -> np.ndarray:
     """(R, C) capability share behind each candidate in the race, -inf for the others."""
-    shares = support_shares(state.stance, world, world.rounds[t].active, weighted=True)
+    shares = _shares(state.stance, *_weights(state, world, t, True), len(world.candidates))
     return np.where(state.in_race, shares, -np.inf)
+
+
+def _col(value):
+    """A value per row as a column (R, 1); a single value as it is."""
+    return value[:, None] if isinstance(value, np.ndarray) else value
+
+
+def _offer_limit(per_round, point: np.ndarray):
+    """How many offers an offerer may make this round: the loop's count, and per row the
+    limit where stacked points differ (else None)."""
+    if not isinstance(per_round, ByPoint):
+        return int(per_round), None
+    limit = per_round.values[point]
+    return (int(limit.max()) if len(limit) else 0), limit
 
 
 def _offer_concessions(state, world, t, leader, offering, per_round) -> None:
@@ -811,22 +971,29 @@ def _offer_concessions(state, world, t, leader, offering, per_round) -> None:
     active = world.rounds[t].active
     rows = np.flatnonzero(offering)
     lead, at = leader[rows], np.arange(len(rows))
+    point = state.point[rows]
     objects_leader = state.objecting[rows, :, lead]
     eligible = (
         active[None, :]
         & ((state.stance[rows] == UNDECIDED) | objects_leader)
         & (state.conceded_round[rows, :, lead] == NEVER)
     )
-    priority = np.where(eligible, objects_leader * 10.0 + world.capability[None, :], -np.inf)
-    for _ in range(per_round):
+    capability = per_rep(world.capability, point)  # (N,), or (rows, N) stacked
+    priority = np.where(eligible, objects_leader * 10.0 + capability, -np.inf)
+    size = per_rep(p.concession_size, point)
+    loops, limit = _offer_limit(per_round, point)
+    for made in range(loops):
         pick = np.argmax(priority, axis=1)  # the first of equals
         chosen = np.isfinite(priority[at, pick])
+        if limit is not None:
+            chosen &= made < limit
         if not chosen.any():
             break
         r, i, c = rows[chosen], pick[chosen], lead[chosen]
-        state.concession[r, i, c] += p.concession_size
+        given = size[chosen] if isinstance(size, np.ndarray) else size
+        state.concession[r, i, c] += given
         state.conceded_round[r, i, c] = t
-        _log_offer(state, r, t, LEADING_CAMP, i, c, p.concession_size)
+        _log_offer(state, r, t, LEADING_CAMP, i, c, given)
         priority[at[chosen], i] = -np.inf
 
 
@@ -839,10 +1006,20 @@ def _session_offers(state, world, t, leader, lead, eps) -> None:
     p = world.rounds[t].params
     active = world.rounds[t].active
     blocker = world.can_block(t)
-    chance = p.offer_rate * deadline_pressure(world, t)
+    pressure = constants(world, t).pressure  # deadline_pressure(world, t)
+    if world.stack:  # each point's two quantiles, as that point computes them alone
+        chance = _point_values(p.offer_rate, len(world.stack)) * _point_values(
+            pressure, len(world.stack)
+        )
+        pivot = chance * _point_values(p.offer_pivotal, len(world.stack))
+        cuts = np.array([[_probit(float(q)), _probit(float(v))] for q, v in zip(
+            chance, pivot, strict=True)])  # fmt: skip
+    else:
+        chance = p.offer_rate * pressure
     live = state.open & state.in_race.any(axis=1)
     reps = np.arange(len(leader))
-    offerers = [(LEADING_CAMP, leader, live & (lead >= p.concede_share), np.ones_like(active))]
+    leads = live & (lead >= per_rep(p.concede_share, state.point))
+    offerers = [(LEADING_CAMP, leader, leads, np.ones_like(active))]
     for b, broker in enumerate(world.brokers):
         cand = leader if broker.candidate < 0 else np.full_like(leader, broker.candidate)
         here = live & state.in_race[reps, cand] & (broker.members & active).any()
@@ -852,6 +1029,8 @@ def _session_offers(state, world, t, leader, lead, eps) -> None:
             continue
         rows = np.flatnonzero(offering)
         cnd, at = cand[rows], np.arange(len(rows))
+        point = state.point[rows]
+        size, budget = (per_rep(x, point) for x in (p.concession_size, p.offer_budget))
         objects = state.objecting[rows, :, cnd]
         others = (objects & blocker[None, :]).sum(axis=1, keepdims=True)
         pivotal = objects & blocker[None, :] & (others == 1)
@@ -859,25 +1038,33 @@ def _session_offers(state, world, t, leader, lead, eps) -> None:
             (active & targets)[None, :]
             & ((state.stance[rows] == UNDECIDED) | objects)
             & ~world.home_mask[:, cnd].T
-            & (state.spent[rows, o, None] + p.concession_size <= p.offer_budget + 1e-12)
+            & (state.spent[rows, o, None] + _col(size) <= _col(budget) + 1e-12)
         )
         # Phi(z) < q  <=>  z < Phi^-1(q): one quantile for each of the two odds.
-        cut = np.where(pivotal, _probit(chance * p.offer_pivotal), _probit(chance))
+        if world.stack:
+            cut = np.where(pivotal, cuts[point, 1, None], cuts[point, 0, None])
+        else:
+            cut = np.where(pivotal, _probit(chance * p.offer_pivotal), _probit(chance))
         drawn = (eps[:, :, o] if len(rows) == len(eps) else eps[rows, :, o]) < cut
-        priority = np.where(eligible, objects * 10.0 + world.capability[None, :], -np.inf)
-        for _ in range(int(p.concessions_per_round)):
+        capability = per_rep(world.capability, point)  # (N,), or (rows, N) stacked
+        priority = np.where(eligible, objects * 10.0 + capability, -np.inf)
+        loops, limit = _offer_limit(p.concessions_per_round, point)
+        for turn in range(loops):
             pick = np.argmax(priority, axis=1)
             chosen = np.isfinite(priority[at, pick])
-            chosen &= state.spent[rows, o] + p.concession_size <= p.offer_budget + 1e-12
+            chosen &= state.spent[rows, o] + size <= budget + 1e-12
+            if limit is not None:
+                chosen &= turn < limit
             if not chosen.any():
                 break
             priority[at[chosen], pick[chosen]] = -np.inf
             made = chosen & drawn[at, pick]
             r, i, c = rows[made], pick[made], cnd[made]
-            state.concession[r, i, c] += p.concession_size
+            given = size[made] if isinstance(size, np.ndarray) else size
+            state.concession[r, i, c] += given
             state.conceded_round[r, i, c] = t
-            state.spent[r, o] += p.concession_size
-            _log_offer(state, r, t, by, i, c, p.concession_size)
+            state.spent[r, o] += given
+            _log_offer(state, r, t, by, i, c, given)
 
 
 def _probit(q: float) -> float:
@@ -932,9 +1119,9 @@ def _apply_decision_rule(state: State, world: World, t: int) -> None:
         ok = heads[reps, cand] >= 1.0 - 1e-12
     else:  # qualified majority, with optional veto players
         if getattr(rule, "count", None) == "encourage":
-            counted = flag_shares(state.approval > 0, world, active, rule.weighted)
+            counted = _flag_shares(state.approval > 0, *_weights(state, world, t, rule.weighted))
         elif rule.weighted:
-            counted = support_shares(state.stance, world, active, weighted=True)
+            counted = _shares(state.stance, *_weights(state, world, t, True), len(world.candidates))
         else:
             counted = heads
         veto = np.isin(world.members, rule.veto) & active

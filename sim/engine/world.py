@@ -78,12 +78,36 @@ def in_units(values: np.ndarray, unit: float) -> np.ndarray:
     return np.rint(np.asarray(values, dtype=float) / unit)
 
 
+@dataclass(frozen=True, eq=False)
+class ByPoint:
+    """A value that differs between the points stacked in one world (`stack_worlds`): one
+    per point along the leading axis, (P, ...). The rules read each replication's own
+    (`values[state.point]`)."""
+
+    values: np.ndarray
+
+
+def merged(items: list):
+    """One dataclass from same-typed ones, one per stacked point: a field equal in all of
+    them keeps its value; a field that differs becomes a `ByPoint` of every point's value."""
+    first = items[0]
+    if len(items) == 1:
+        return first
+    changes = {}
+    for f in fields(first):
+        stacked = np.array([getattr(x, f.name) for x in items])
+        if not (stacked == stacked[0]).all():
+            changes[f.name] = ByPoint(stacked)
+    return replace(first, **changes) if changes else first
+
+
 @dataclass(frozen=True, slots=True)
 class Params:
     """The behavioural parameters of one round, typed and frozen (docs/ODD.md 7.10).
 
     Built once per round from the validated `Parameters`; the rules read attributes,
     never string keys. Field names are those of `Parameters` (a test holds them equal).
+    In a world of stacked points a parameter that differs between them is a `ByPoint`.
     """
 
     w_pref: float
@@ -201,6 +225,7 @@ class World:
     brokers: list[BrokerInfo] = field(default_factory=list)
     uncertain: list[tuple[str, float]] = field(default_factory=list)  # (event id, probability)
     bargaining: bool = False  # sessions or brokers: offers at sessions, drawn by chance
+    stack: list["World"] = field(default_factory=list)  # the point worlds stacked (empty: one)
     _matrices: dict = field(default_factory=dict, repr=False)
     _rule_constants: dict = field(default_factory=dict, repr=False)  # rules.constants, per round
 
@@ -239,6 +264,8 @@ class World:
     @cached_property
     def max_offers(self) -> int:
         """An upper bound on the offers one replication can make (the offer log's length)."""
+        if self.stack:
+            return max(w.max_offers for w in self.stack)
         per = [r.params.concessions_per_round for r in self.rounds[1:]]
         if not self.bargaining:
             return min(sum(per), len(self.members) * len(self.candidates))
@@ -484,3 +511,86 @@ def _apply(setup: RoundSetup, events: list[Event], m_index, c_index, uncertain) 
     return RoundSetup(
         values, active, params, deadline, decision, tuple(acts), tuple(e.id for e in events)
     )
+
+
+# --- points stacked on the replication axis ----------------------------------------------
+
+# What the rules read from a world itself rather than from its per-round constants or
+# parameters: stacked points must agree on all of it (`stackable`).
+_STRUCTURE = ("members", "candidates", "dates", "home", "sponsor", "initial", "in_race0",
+              "objects0", "uncertain", "bargaining")  # fmt: skip
+_ROUND_STRUCTURE = ("deadline", "decision", "acts", "session", "formal", "pressure_date",
+                    "days_to_formal")  # fmt: skip
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(a, b)
+    return a == b
+
+
+def stackable(a: World, b: World) -> bool:
+    """Whether two worlds can share one vectorised call: the same members, candidates,
+    calendar, sessions, events, brokers and starting positions; they may differ in
+    capability, salience, rule values and parameters (read per replication)."""
+    if a is b:
+        return True
+    if a.stack or b.stack or len(a.rounds) != len(b.rounds):
+        return False
+    if not all(_same(getattr(a, n), getattr(b, n)) for n in _STRUCTURE):
+        return False
+    if list(a.rules) != list(b.rules) or not all(
+        r.kind == q.kind and np.array_equal(r.mask, q.mask)
+        for r, q in zip(a.rules.values(), b.rules.values(), strict=True)
+    ):
+        return False
+    for x, y in zip(a.brokers, b.brokers, strict=False):
+        if not (
+            x.id == y.id
+            and x.candidate == y.candidate
+            and np.array_equal(x.members, y.members)
+            and np.array_equal(x.targets, y.targets)
+        ):
+            return False  # fmt: skip
+    if len(a.brokers) != len(b.brokers):
+        return False
+    for r, q in zip(a.rounds, b.rounds, strict=True):
+        if not np.array_equal(r.active, q.active):
+            return False
+        if not all(getattr(r, n) == getattr(q, n) for n in _ROUND_STRUCTURE):
+            return False
+    return True
+
+
+def stack_worlds(worlds: list[World]) -> World:
+    """One world for several `stackable` point worlds: point p's replications read p's
+    parameters, capability and per-round constants (`ByPoint` where the points differ),
+    so that each replication plays exactly as it does in its own point's world.
+
+    Args:
+        worlds: the point worlds, in order (index p in `stack` is point p of the call).
+
+    Returns:
+        The stacked world (`stack` holds the point worlds); a single world is returned as is.
+    """
+    if len(worlds) == 1:
+        return worlds[0]
+    first = worlds[0]
+    rounds = [replace(r, params=merged([w.rounds[t].params for w in worlds]))
+              for t, r in enumerate(first.rounds)]  # fmt: skip
+    capability = merged_array([w.capability for w in worlds])
+    salience = merged_array([w.salience for w in worlds])
+    return replace(
+        first,
+        capability=capability,
+        salience=salience,
+        rounds=rounds,
+        stack=list(worlds),
+        **{f.name: {} for f in fields(World) if f.name.startswith("_")},  # caches: fresh
+    )
+
+
+def merged_array(arrays: list[np.ndarray]):
+    """The array itself when every point's is equal, else a `ByPoint` of them."""
+    stacked = np.stack(arrays)
+    return arrays[0] if (stacked == stacked[0]).all() else ByPoint(stacked)

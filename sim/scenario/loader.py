@@ -22,7 +22,7 @@ from sim.scenario.checks import (
 )
 from sim.scenario.limits import name_problems, plain_name, size_problems
 from sim.scenario.membertable import read_members_table
-from sim.scenario.schema import PARAMETER_NAMES, Scenario
+from sim.scenario.schema import PARAMETER_NAMES, Parameters, Scenario
 from sim.scenario.yamlfile import (
     YAML_SUFFIXES,
     LocatedDict,
@@ -108,6 +108,51 @@ def scenario_digest(scenario: Scenario) -> str:
     data = scenario.model_dump(mode="json", by_alias=True, exclude={"batch"})
     text = json.dumps(data, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def digest_parts(scenario: Scenario) -> dict[str, str]:
+    """Each top-level section of the resolved scenario as `scenario_digest` writes it."""
+    data = scenario.model_dump(mode="json", by_alias=True, exclude={"batch"})
+    return {key: json.dumps(value, sort_keys=True) for key, value in data.items()}
+
+
+def digest_of_parts(parts: dict[str, str]) -> str:
+    """`scenario_digest` from `digest_parts` (some replaced): the same text, the same hash."""
+    text = "{" + ", ".join(f"{json.dumps(k)}: {parts[k]}" for k in sorted(parts)) + "}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def parameter_point(
+    base: Scenario, resolved, overrides: list[str], sets: list[str]
+) -> Scenario | None:
+    """`load_scenario(path, [*overrides, *sets], resolved)` for a sweep point that sets only
+    behavioural parameters, validating the `parameters:` block alone (the rest is `base`,
+    loaded with `overrides`). None where this shortcut does not apply or the block does not
+    validate: the caller then loads the point in full, with its located errors."""
+    keys = [long_key(text.split("=", 1)[0].strip()) for text in [*overrides, *sets]]
+    ours = [k.startswith("parameters.") for k in keys]
+    if (
+        not sets
+        or not isinstance(resolved, LocatedDict)
+        or "parameters" in keys
+        or not all(ours[len(overrides) :])
+        or any(e.kind == "parameter" for e in base.events)  # cross-checked with the block
+        or not isinstance(resolved.get("parameters", {}), dict)
+    ):
+        return None
+    data = LocatedDict()
+    data.where, data.item_where = getattr(resolved, "where", None), {}
+    if "parameters" in resolved:
+        data["parameters"] = resolved["parameters"]
+        data.item_where["parameters"] = resolved.item_where.get("parameters")
+    try:
+        for text, mine in zip([*overrides, *sets], ours, strict=True):
+            if mine:
+                _apply_override(data, text)
+        parameters = Parameters.model_validate(data.get("parameters", {}))
+    except (ScenarioError, ValidationError):
+        return None
+    return base.model_copy(update={"parameters": parameters})
 
 
 # --- extends -----------------------------------------------------------------------------

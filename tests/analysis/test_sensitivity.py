@@ -160,6 +160,24 @@ def test_points_do_not_depend_on_the_workers(scenario):
     np.testing.assert_array_equal(one, two)
 
 
+def test_stacked_points_give_the_outputs_each_point_gives_alone(monkeypatch):
+    """Morris points of nato-2024 (every default input) and pivotal changes (some stack,
+    some change a world's structure) evaluated in stacked calls and one call per point."""
+    from sim.analysis import sensitivity
+
+    scenario = load_scenario(NATO)
+    inputs = choose_inputs(scenario)
+    rng = np.random.default_rng(3)
+    changes = [Change(tuple(float(rng.uniform(i.low, i.high)) for i in inputs)) for _ in range(6)]
+    base = tuple(i.base for i in inputs)
+    changes += [Change(base, undecided=("HU",)), Change(base), Change(base, no_grievances=("TR",))]
+    stacked = evaluate(scenario, inputs, changes, 15, 2, workers=1)
+    monkeypatch.setattr(sensitivity, "stackable", lambda a, b: False)
+    alone = evaluate(scenario, inputs, changes, 15, 2, workers=1)
+    np.testing.assert_array_equal(stacked, alone)
+    assert len(np.unique(stacked[:6], axis=0)) > 1  # the points differ
+
+
 @pytest.mark.parametrize(
     "inputs, expected",
     [

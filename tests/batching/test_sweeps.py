@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.batching import InlineExecutor, make_executor, plan_batch, run_batch
+from sim.batching import InlineExecutor, make_executor, plan_batch, run_batch, worker
 from sim.cli.main import main
 from sim.errors import ScenarioError
 from sim.results.tables import TABLES, table_text
@@ -133,3 +133,51 @@ def test_many_points_share_chunk_files(tmp_path):
     assert len(plan.chunks) == 1
     outcome = run_batch(plan, tmp_path, InlineExecutor())
     assert outcome.results.n_points == 40 and outcome.results.n_runs == 200
+
+
+def test_stacked_points_give_the_tables_each_point_gives_alone(monkeypatch):
+    """Points that share one vectorised call (parameters, a rule weight and a capability
+    read per replication; integer parameters that switch rules off) give the tables that
+    each point gives in its own call, with points of another structure (a later deadline)
+    in the same chunks."""
+    design = [
+        {"parameters.noise": 0.2 + k / 10, "grievances.schengen.weight": k / 8,
+         "members.US.capability": 0.6 + k / 20, "parameters.withdraw_patience": k % 3,
+         "parameters.concessions_per_round": k % 4,
+         "calendar.deadline": "2024-07-09" if k % 5 else "2024-07-11"}
+        for k in range(8)
+    ]  # fmt: skip
+    plan = plan_batch(BASE, runs=15, chunk=45, design=design)
+    stacked = texts(run_batch(plan, None).results)
+    monkeypatch.setattr(worker, "STACK_POINTS", 1)  # every point its own call
+    assert texts(run_batch(plan_batch(BASE, runs=15, chunk=45, design=design), None).results) \
+        == stacked  # fmt: skip
+    groups = worker._groups(worker_task(plan, plan.chunks[0]))
+    assert [len(g) for g in groups] == [1, 1, 1]
+    monkeypatch.setattr(worker, "STACK_POINTS", 256)
+    assert [len(g) for g in worker._groups(worker_task(plan, plan.chunks[0]))] == [1, 2]
+
+
+def worker_task(plan, chunk):
+    from sim.batching.runner import _task
+
+    return _task(plan, chunk, False)
+
+
+def test_a_point_that_sets_parameters_only_is_the_point_loaded_in_full(monkeypatch, tmp_path):
+    """The quick path (only the `parameters:` block validated) gives the very scenario and
+    digest of loading the point in full, also on top of `--set` overrides."""
+    from sim.batching import plan as plan_module
+
+    design = [{"parameters.noise": 0.1 * k, "parameters.withdraw_patience": k,
+               "parameters.lift_threshold": 0.5 + k / 10} for k in range(1, 5)]  # fmt: skip
+    sets = ["parameters.w_ties=0.7", "members.HU.salience=0.4"]
+    quick = plan_batch(BASE, sets, runs=2, design=design)
+    monkeypatch.setattr(plan_module, "parameter_point", lambda *a: None)
+    full = plan_batch(BASE, sets, runs=2, design=design)
+    assert [p.digest for p in quick.points] == [p.digest for p in full.points]
+    assert [p.scenario.model_dump() for p in quick.points] == [
+        p.scenario.model_dump() for p in full.points
+    ]
+    assert quick.key == full.key
+    assert len({p.digest for p in quick.points}) == 4
