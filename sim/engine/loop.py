@@ -37,11 +37,8 @@ def _simulate(world: World, seeds: list[int], points=None) -> History:
     for t in range(1, world.n_rounds + 1):
         if not len(rows):
             break
-        playing = np.zeros(len(seeds), dtype=bool)
-        playing[rows] = True
-        eps = shocks.draw(t, playing)
         everyone = len(rows) == len(seeds)
-        played = step(live, world, t, eps if everyone else tuple(_rows(e, rows) for e in eps))
+        played = step(live, world, t, shocks.draw(t, rows))
         # Once some have ended, merge the fields History keeps per round (into new arrays:
         # those of earlier rounds stay untouched); the other fields of a replication are
         # written once, when it ends (below) or after the last round.
@@ -57,9 +54,3 @@ def _simulate(world: World, seeds: list[int], points=None) -> History:
     if len(rows) and live is not state:
         state.write(rows, live, but=per_round)  # `history.final` is this same object
     return history
-
-
-def _rows(shocks: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """The given replications of a round's (R, N, K) shocks, keeping their candidate-major
-    layout (see `Shocks.draw`)."""
-    return shocks.transpose(2, 0, 1)[:, rows].transpose(1, 2, 0)

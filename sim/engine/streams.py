@@ -148,9 +148,13 @@ class NormalStreams:
 
     def uniforms(self, k: int) -> np.ndarray:
         """(R, k) the next k uniforms of every stream (`Generator.random(k)`)."""
+        if not k:  # drawing none leaves each stream where it is: spare the calls
+            return np.zeros((len(self.generators), 0))
         return np.array([g.random(k) for g in self.generators]).reshape(len(self.generators), k)
 
     def fill(self, out: np.ndarray, which) -> None:
-        """Draw the next `out[r].size` normals of stream r into `out[r]`, for r in `which`."""
-        for r in which:
-            self.generators[r].standard_normal(out=out[r])
+        """Draw the next `out[k].size` normals of stream `which[k]` into `out[k]`, for each k
+        (the other streams draw nothing)."""
+        generators = self.generators
+        for k, r in enumerate(which):
+            generators[r].standard_normal(out=out[k])

@@ -5,10 +5,12 @@ The fast paths of the rule core (fused utility, split shocks) equal the plain on
 from dataclasses import fields
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_invariants import scenarios
 
+import sim.engine.shocks as shocks_module
 from sim.engine.loop import simulate
 from sim.engine.rules import (
     State,
@@ -121,12 +123,42 @@ def test_block_shocks_are_each_streams_own_round_by_round():
         draw_events(g, world)
     noise = np.stack([draw_noise(g, world) for g in own])  # (R, T, N, C + O)
     for t in range(1, world.n_rounds + 1):
-        util, offers = shocks.draw(t, np.ones(len(seeds), dtype=bool))
+        util, offers = shocks.draw(t, np.arange(len(seeds)))
         # Candidate-major in memory: each candidate's (R, N) slice is contiguous.
         assert util.transpose(2, 0, 1).flags.c_contiguous
         assert offers.transpose(2, 0, 1).flags.c_contiguous
         assert np.array_equal(util, noise[:, t - 1, :, :c])
         assert np.array_equal(offers, noise[:, t - 1, :, c:])
+
+
+@pytest.mark.parametrize("block", [1, 3, 5, 40])
+def test_block_shocks_of_fewer_replications_are_still_each_streams_own(monkeypatch, block):
+    # Replications drop out, within a block and between blocks: those still playing draw
+    # exactly their own streams' numbers, whatever the block's length; those out draw none.
+    world = build_world(load_scenario("scenarios/nato-2024.yaml"))
+    n, c = len(world.members), len(world.candidates)
+    monkeypatch.setattr(shocks_module, "BLOCK_DRAWS", block * n * (c + world.offerers))
+    seeds = [3, 11, 2**40, 7, 8, 9]
+    shocks = Shocks(world, seeds)
+    assert shocks.block == min(block, world.n_rounds)
+    own = [np.random.default_rng(s) for s in seeds]
+    for g in own:
+        draw_events(g, world)
+    noise = np.stack([draw_noise(g, world) for g in own])
+    rows = np.arange(len(seeds))
+    for t in range(1, world.n_rounds + 1):
+        if t in (2, 4, 9):  # the first, the last, then two in the middle end
+            rows = np.delete(rows, [0, -1] if t == 2 else [1])
+        util, offers = shocks.draw(t, rows)
+        assert np.array_equal(util, noise[rows, t - 1, :, :c]), f"round {t}"
+        assert np.array_equal(offers, noise[rows, t - 1, :, c:]), f"round {t}"
+    last = {0: 1, 5: 1, 2: 3, 3: 8, 1: world.n_rounds, 4: world.n_rounds}  # rounds played
+    for r, played in last.items():
+        rounds = min(-(-played // shocks.block) * shocks.block, world.n_rounds)
+        rng = np.random.default_rng(seeds[r])
+        draw_events(rng, world)
+        rng.standard_normal((rounds, n, c + world.offerers))  # to the end of its last block
+        assert shocks.streams.generators[r].bit_generator.state == rng.bit_generator.state
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

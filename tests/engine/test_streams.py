@@ -64,13 +64,16 @@ def test_generators_start_where_numpy_does():
 def test_streams_drawn_in_pieces_equal_default_rng():
     seeds = some_seeds(100)
     streams = NormalStreams(seeds)
-    first, second = np.zeros((len(seeds), 3, 4)), np.zeros((len(seeds), 2, 4))
+    first, second = np.zeros((len(seeds), 3, 4)), np.zeros((len(seeds) // 2, 2, 4))
     streams.fill(first, range(len(seeds)))
-    streams.fill(second, range(0, len(seeds), 2))  # only the even ones go on
+    streams.fill(second, range(0, len(seeds), 2))  # only the even ones go on, packed
+    third = np.zeros((len(seeds), 1, 4))
+    streams.fill(third, range(len(seeds)))
     for r, seed in enumerate(seeds):
-        expected = np.random.default_rng(seed).standard_normal((5, 4))
+        expected = np.random.default_rng(seed).standard_normal((6, 4))
         np.testing.assert_array_equal(first[r], expected[:3])
         if r % 2 == 0:
-            np.testing.assert_array_equal(second[r], expected[3:])
-        else:
-            assert not second[r].any()
+            np.testing.assert_array_equal(second[r // 2], expected[3:5])
+            np.testing.assert_array_equal(third[r], expected[5:6])
+        else:  # drew nothing in between
+            np.testing.assert_array_equal(third[r], expected[3:4])
