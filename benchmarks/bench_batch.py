@@ -6,7 +6,6 @@ compare ratios measured in the same run rather than absolute figures across mach
 """
 
 import argparse
-import contextlib
 import os
 import platform
 import re
@@ -29,6 +28,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # after the thread settings, which numpy reads on import
 import yaml
 from mesa.batchrunner import batch_run
+from peak_rss import read, run_watched  # benchmarks/peak_rss.py, beside this script
 
 from sim.batching import InlineExecutor, make_executor, plan_batch, run_chunk
 from sim.batching.plan import replication_seeds
@@ -216,37 +216,20 @@ def scaling(reps: int) -> None:
     row("scaling", f"N=193, C=10: {reps:,} replications", f"{cost(193, 10)[0]:.3f} s")
 
 
-def _read(path: str) -> str:
-    with contextlib.suppress(OSError), open(path) as fh:
-        return fh.read()
-    return ""  # the process has gone
-
-
 def memory(runs: int) -> None:
-    """5. Peak RSS of the main process (GNU time) and of each worker (VmHWM, polled). Not our
-    RUSAGE_CHILDREN: a child's ru_maxrss starts at its forking parent's RSS, large here."""
+    """5. Peak RSS of the main process and of each worker (`peak_rss.run_watched`)."""
     with tempfile.TemporaryDirectory() as tmp, open(f"{tmp}/log", "w+") as log:
         batch = [*CLI, "batch", SCENARIO, "--runs", str(runs), "--out", f"{tmp}/out", "--no-report"]
-        began, proc = time.perf_counter(), subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o",
-            f"{tmp}/rss", *batch], cwd=ROOT, env=ENV, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-        workers: dict[str, int] = {}
-        while proc.poll() is None:
-            level = [str(proc.pid)]  # time > main > forkserver > workers
-            for _ in range(3):
-                level = [k for p in level for k in _read(f"/proc/{p}/task/{p}/children").split()]
-            for pid in level:
-                peak = re.search(r"VmHWM:\s+(\d+)", _read(f"/proc/{pid}/status"))
-                workers[pid] = max(workers.get(pid, 0), int(peak.group(1)) if peak else 0)
-            time.sleep(0.05)
-        wall, said = time.perf_counter() - began, CLOSING.search(Path(log.name).read_text())
-        main_mib = int(_read(f"{tmp}/rss").split()[-1]) / 1024
+        peaks = run_watched(batch, ROOT, log, tmp, env=ENV, every=0.05)
+        wall, said = peaks.wall, CLOSING.search(Path(log.name).read_text())
+        main_mib, workers = peaks.main, peaks.workers
     row("memory", f"batch --runs {runs:,} --no-report: wall; closing line", f"{wall:.1f} s; {said[2] if said else '?'} s")  # fmt: skip
-    peaks = ", ".join(f"{kb / 1024:,.0f}" for kb in sorted(workers.values(), reverse=True))
+    peaks = ", ".join(f"{mib:,.0f}" for mib in workers)
     row("memory", f"  peak RSS: main (GNU time %M); {len(workers)} workers (VmHWM)", f"{main_mib:,.0f} MiB; {peaks or '?'} MiB")  # fmt: skip
 
 
 def write_results(argv: list[str], seconds: float) -> None:
-    cpu = re.search(r"model name\s*:\s*(.*)", _read("/proc/cpuinfo"))
+    cpu = re.search(r"model name\s*:\s*(.*)", read("/proc/cpuinfo"))
     nproc = subprocess.run(["nproc"], env=ENV, capture_output=True, text=True).stdout.strip()
     head = [
         "# Batch benchmarks\n",

@@ -13,7 +13,6 @@ benchmarks/RESULTS.md.
 """
 
 import argparse
-import contextlib
 import os
 import re
 import subprocess
@@ -23,16 +22,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from peak_rss import run_watched  # benchmarks/peak_rss.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = "scenarios/nato-2024.yaml"
 CLOSING = re.compile(r"([\d,]+) runs in ([\d.]+) s")
 HEADING = "## Memory against runs (benchmarks/bench_memory.py)"
-
-
-def _read(path: str) -> str:
-    with contextlib.suppress(OSError), open(path) as fh:
-        return fh.read()
-    return ""
 
 
 def measure(checkout: Path, runs: int, report: bool) -> dict:
@@ -40,29 +35,17 @@ def measure(checkout: Path, runs: int, report: bool) -> dict:
     with tempfile.TemporaryDirectory() as tmp, open(f"{tmp}/log", "w+") as log:
         cmd = [sys.executable, "-m", "sim", "batch", SCENARIO, "--runs", str(runs),
                "--out", f"{tmp}/out", *([] if report else ["--no-report"])]  # fmt: skip
-        began = time.perf_counter()
-        proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", f"{tmp}/rss", *cmd],
-                                cwd=checkout, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-        workers: dict[str, int] = {}
-        while proc.poll() is None:
-            level = [str(proc.pid)]  # time > main > forkserver > workers
-            for _ in range(3):
-                level = [k for p in level for k in _read(f"/proc/{p}/task/{p}/children").split()]
-            for pid in level:
-                peak = re.search(r"VmHWM:\s+(\d+)", _read(f"/proc/{pid}/status"))
-                workers[pid] = max(workers.get(pid, 0), int(peak.group(1)) if peak else 0)
-            time.sleep(0.1)
-        wall = time.perf_counter() - began
+        peaks = run_watched(cmd, checkout, log, tmp)
         text = Path(log.name).read_text()
-        if proc.returncode:
-            raise SystemExit(f"batch failed ({proc.returncode}): {text[-2000:]}")
+        if peaks.returncode:
+            raise SystemExit(f"batch failed ({peaks.returncode}): {text[-2000:]}")
         said = CLOSING.search(text)
         size = sum(p.stat().st_size for p in Path(tmp, "out").rglob("*") if p.is_file())
         return {
-            "wall": wall,
+            "wall": peaks.wall,
             "closing": float(said.group(2)) if said else float("nan"),
-            "main": int(_read(f"{tmp}/rss").split()[-1]) / 1024,
-            "workers": sorted((kb / 1024 for kb in workers.values()), reverse=True),
+            "main": peaks.main,
+            "workers": peaks.workers,
             "size": size / 2**20,
         }
 
