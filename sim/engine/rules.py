@@ -253,8 +253,10 @@ class State:
     approval_round: np.ndarray  # (R,) round of the last approval session, NEVER if none
     point: np.ndarray  # (R,) index of the replication's point in `World.stack` (0: one point)
 
-    def copy(self) -> "State":
-        return State(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
+    def copy(self, but: tuple[str, ...] = ()) -> "State":
+        """A new state with copies of every field; the `but` fields share this one's arrays."""
+        return State(**{f.name: getattr(self, f.name) if f.name in but else
+                        getattr(self, f.name).copy() for f in fields(self)})  # fmt: skip
 
     @staticmethod
     def joined(parts: list["State"]) -> "State":
@@ -578,11 +580,17 @@ def split_shocks(eps, c: int) -> tuple[np.ndarray, np.ndarray]:
     return eps[:, :, :c], eps[:, :, c:]
 
 
+# Fields that a round never writes in place: it replaces them with new arrays (`np.where`),
+# or leaves them. `step` shares them with the previous state rather than copying them.
+REPLACED_IN_STEP = ("appointed", "appointed_round", "approval", "approval_round", "happens",
+                    "point", "first_declared")  # fmt: skip
+
+
 def step(state: State, world: World, t: int, eps) -> State:
     """Play round t for every open replication; `eps` is that round's noise, (R, N, C + O),
     or that split in two (`split_shocks`)."""
     eps = split_shocks(eps, len(world.candidates))
-    new = state.copy()
+    new = state.copy(but=REPLACED_IN_STEP)
     _dated_race_changes(new, world, t)
     u = utility(state, world, t, eps[0])
     _decide(new, state, world, t, u)
@@ -594,7 +602,9 @@ def step(state: State, world: World, t: int, eps) -> State:
     closed = ~state.open
     if closed.any():
         for f in fields(State):
-            getattr(new, f.name)[closed] = getattr(state, f.name)[closed]
+            mine, was = getattr(new, f.name), getattr(state, f.name)
+            if mine is not was:  # a shared array holds the old values already
+                mine[closed] = was[closed]
     return new
 
 
@@ -721,7 +731,7 @@ def _top_two(utility: np.ndarray, in_race: np.ndarray, stance: np.ndarray, barre
         x = utility[:, :, k]
         if not every[k]:
             x = np.where(in_race[:, k, None], x, -np.inf)
-        np.copyto(current, x, where=stance == k)
+        current = np.where(stance == k, x, current)  # twice as fast as a masked copyto
         if k == 0:  # against -inf: the runner-up stays -inf, the best is x
             best_v = x.copy()
             continue
@@ -752,8 +762,10 @@ def _home_states_back_their_candidates(state: State, world: World, active, t: in
 
 def _record_first_declarations(state: State, t: int, backs: np.ndarray) -> None:
     """Mark round t where a member backs a candidate (`backs`, (R, N, C)) for the first time."""
+    # A new array, not written in place (`REPLACED_IN_STEP`); np.where is also twice as
+    # fast as a masked copy here.
     first = state.first_declared
-    np.copyto(first, t, where=backs & (first == NEVER))
+    state.first_declared = np.where(backs & (first == NEVER), first.dtype.type(t), first)
 
 
 def _withdrawals(state: State, world: World, t: int, utility: np.ndarray) -> np.ndarray:
