@@ -44,7 +44,12 @@ def replication_seed(seed: int, point: int, rep: int) -> int:
 
 def replication_seeds(seed: int, point: int, start: int, stop: int) -> list[int]:
     """`replication_seed` for replications [start, stop) of a point, computed in bulk."""
-    keys = [(point, rep) for rep in range(start, stop)]
+    return pieces_seeds(seed, [(point, start, stop)])
+
+
+def pieces_seeds(seed: int, pieces: list[tuple[int, int, int]]) -> list[int]:
+    """`replication_seeds` of several (point, start, stop) pieces, in order, in one call."""
+    keys = [(point, rep) for point, start, stop in pieces for rep in range(start, stop)]
     return seed_sequence_words([seed] * len(keys), keys)[:, 0].tolist()
 
 

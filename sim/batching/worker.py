@@ -5,10 +5,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from sim.batching.plan import Chunk, replication_seeds
+from sim.batching.plan import Chunk, pieces_seeds, replication_seeds
 from sim.engine.history import History
 from sim.engine.loop import simulate
-from sim.engine.world import World, build_world, stack_worlds, stackable
+from sim.engine.world import World, build_world, reparameterised, stack_worlds, stackable
 from sim.results.results import Results
 from sim.results.summary import Summary
 from sim.results.tables import TABLES, gzip_member, table_body
@@ -73,10 +73,13 @@ def _groups(task: ChunkTask) -> list[list[_Piece]]:
         return [[_Piece(point, start, stop, world_for(*task.scenarios[point]))]]
     built: dict[str, World] = {}
     groups: list[list[_Piece]] = []
+    first = None  # the first world compiled; a point that sets only parameters reuses it
     for point, start, stop in pieces:
         scenario, key = task.scenarios[point]
         if key not in built:
-            built[key] = build_world(scenario)
+            again = reparameterised(first, scenario) if first is not None else None
+            built[key] = again or build_world(scenario)
+            first = first or built[key]
         piece = _Piece(point, start, stop, built[key])
         last = groups[-1] if groups else None
         if last and len(last) < STACK_POINTS and stackable(last[0].world, piece.world):
@@ -94,12 +97,10 @@ def _runs(task: ChunkTask, piece: _Piece) -> tuple[list[int], list[int]]:
 
 def _stacked(task: ChunkTask, group: list[_Piece], describe: dict) -> list[Results]:
     """One call for a group of stackable points, cut back into each point's results."""
-    runs, seeds, sizes = [], [], []
-    for piece in group:
-        r, s = _runs(task, piece)
-        runs.append(r)
-        seeds.extend(s)
-        sizes.append(len(s))
+    seeds = pieces_seeds(task.seed, [(p.point, p.start, p.stop) for p in group])
+    first = [p.point * task.runs_per_point for p in group]
+    runs = [np.arange(a + p.start, a + p.stop) for a, p in zip(first, group, strict=True)]
+    sizes = [len(r) for r in runs]
     index = np.repeat(np.arange(len(group)), sizes)
     history = simulate(stack_worlds([p.world for p in group]), seeds, index)
     out, at = [], 0

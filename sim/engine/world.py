@@ -393,6 +393,47 @@ def build_world(scenario: Scenario) -> World:
     return world
 
 
+# What build_world compiles besides `parameters` (and a world keeps `scenario` itself).
+_COMPILED = ("calendar", "decision", "candidates", "members", "preferences", "ties",
+             "grievances", "events", "sessions", "brokers")  # fmt: skip
+
+
+def reparameterised(world: World, scenario: Scenario) -> World | None:
+    """`build_world(scenario)` for a scenario that differs from `world.scenario` at most in
+    its `parameters:` block (a sweep point that sets only parameters), made from `world`
+    without compiling again: every round's parameters are rebuilt, the rest is shared.
+
+    Args:
+        world: a world from `build_world` (not a stacked one).
+        scenario: the other scenario.
+
+    Returns:
+        The new World, or None where `scenario` differs in another section.
+    """
+    old = world.scenario
+    if world.stack or not all(
+        getattr(old, n) is getattr(scenario, n) or getattr(old, n) == getattr(scenario, n)
+        for n in _COMPILED
+    ):
+        return None
+    # Each round's parameters as _timeline gives them: the block, then `parameter` events.
+    events = {e.id: e for e in scenario.events if e.kind == "parameter"}
+    params, rounds = Params.of(scenario.parameters), []
+    for r in world.rounds:
+        for e in (events[i] for i in r.events if i in events):
+            params = params.with_value(e.parameter, e.value)
+        rounds.append(replace(r, params=params))
+    return replace(
+        world,
+        scenario=scenario,
+        rounds=rounds,
+        brokers=list(world.brokers),
+        uncertain=list(world.uncertain),
+        _matrices=world._matrices,  # rule values and members present: the same
+        _rule_constants={},  # these read the parameters
+    )
+
+
 def _round_dates(scenario: Scenario) -> list[date]:
     """Round dates: weekly (every `round_days`) from the start, and every session date.
 
@@ -524,6 +565,8 @@ _ROUND_STRUCTURE = ("deadline", "decision", "acts", "session", "formal", "pressu
 
 
 def _same(a, b) -> bool:
+    if a is b:  # worlds from `reparameterised` share their structure
+        return True
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return np.array_equal(a, b)
     return a == b
@@ -539,13 +582,13 @@ def stackable(a: World, b: World) -> bool:
         return False
     if not all(_same(getattr(a, n), getattr(b, n)) for n in _STRUCTURE):
         return False
-    if list(a.rules) != list(b.rules) or not all(
-        r.kind == q.kind and np.array_equal(r.mask, q.mask)
+    if a.rules is not b.rules and (list(a.rules) != list(b.rules) or not all(
+        r is q or (r.kind == q.kind and np.array_equal(r.mask, q.mask))
         for r, q in zip(a.rules.values(), b.rules.values(), strict=True)
-    ):
+    )):  # fmt: skip
         return False
     for x, y in zip(a.brokers, b.brokers, strict=False):
-        if not (
+        if x is not y and not (
             x.id == y.id
             and x.candidate == y.candidate
             and np.array_equal(x.members, y.members)
@@ -555,9 +598,9 @@ def stackable(a: World, b: World) -> bool:
     if len(a.brokers) != len(b.brokers):
         return False
     for r, q in zip(a.rounds, b.rounds, strict=True):
-        if not np.array_equal(r.active, q.active):
+        if not _same(r.active, q.active):
             return False
-        if not all(getattr(r, n) == getattr(q, n) for n in _ROUND_STRUCTURE):
+        if not all(_same(getattr(r, n), getattr(q, n)) for n in _ROUND_STRUCTURE):
             return False
     return True
 
