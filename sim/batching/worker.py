@@ -9,7 +9,7 @@ from sim.batching.plan import Chunk, pieces_seeds, replication_seeds
 from sim.engine.history import History
 from sim.engine.loop import simulate
 from sim.engine.world import World, build_world, reparameterised, stack_worlds, stackable
-from sim.results.results import Results
+from sim.results.results import Results, support_cube
 from sim.results.summary import Summary
 from sim.results.tables import TABLES, gzip_member, table_body
 from sim.scenario.schema import Scenario
@@ -103,11 +103,18 @@ def _stacked(task: ChunkTask, group: list[_Piece], describe: dict) -> list[Resul
     sizes = [len(r) for r in runs]
     index = np.repeat(np.arange(len(group)), sizes)
     history = simulate(stack_worlds([p.world for p in group]), seeds, index)
+    parts = [point_history(history, p.world, np.arange(a, a + n))
+             for p, a, n in zip(group, np.cumsum([0, *sizes[:-1]]), sizes, strict=True)]  # fmt: skip
+    # The support cube of the whole call at once, each row as its own point's history counts
+    # it: that point's capability, and only the rounds its replications played.
+    units = np.stack([p.world.capability_units for p in group])[index]
+    played = np.repeat([len(part.stance) for part in parts], sizes)
+    cube = support_cube(history, units, played)
     out, at = [], 0
-    for piece, r, size in zip(group, runs, sizes, strict=True):
-        rows = np.arange(at, at + size)
-        part = point_history(history, piece.world, rows)
-        out.append(Results.from_history(part, r, seeds[at : at + size], piece.point, **describe))
+    for piece, part, r, size in zip(group, parts, runs, sizes, strict=True):
+        mine = {k: v[at : at + size] for k, v in cube.items()}
+        out.append(Results.from_history(part, r, seeds[at : at + size], piece.point,
+                                        cube=mine, **describe))  # fmt: skip
         at += size
     return out
 

@@ -49,7 +49,6 @@ from sim.engine.rules import (
     NOT_APPOINTED,
     UNDECIDED,
     WITHDRAWAL_REASONS,
-    support_shares,
 )
 from sim.results.files import npz_bytes
 from sim.results.outcomes import DEADLOCK, date_quantiles, probability_rows
@@ -115,6 +114,7 @@ class Results:
         swept: list[str] | None = None,
         seed: int | None = None,
         runs_per_point: int | None = None,
+        cube: dict[str, np.ndarray] | None = None,
     ) -> Results:
         """The results of the replications in `history`.
 
@@ -124,6 +124,7 @@ class Results:
             seeds: seed of each replication (default: unknown, recorded as 0).
             point: the sweep point these replications belong to.
             points, swept, seed, runs_per_point: the batch's description, if any.
+            cube: their support cube, if already counted (`support_cube`).
 
         Returns:
             A `Results` holding every table of these replications.
@@ -164,7 +165,7 @@ class Results:
             runs_per_point=runs_per_point,
             columns=columns,
             events=events,
-            cube=_support_cube(history),
+            cube=_support_cube(history) if cube is None else cube,
         )
 
     @classmethod
@@ -705,24 +706,54 @@ def _holdouts(history: History, runs: np.ndarray) -> dict[str, np.ndarray]:
 def _support_cube(history: History) -> dict[str, np.ndarray]:
     """Per replication, round and candidate: supporters, capability share, objectors, and
     per round the undecided; a replication's last position carries on after it ended."""
+    return support_cube(history, history.world.capability_units)
+
+
+def support_cube(history: History, units: np.ndarray, played=None) -> dict[str, np.ndarray]:
+    """`_support_cube` of a history's replications, each with its own members' weights and
+    rounds: for a stacked call's rows, each row as its point's own history gives it.
+
+    Each recorded round is counted once, every candidate in one pass; the rounds after a
+    row's history stops repeat its last (sums of whole capability units: exact in any order).
+
+    Args:
+        history: what the loop recorded.
+        units: (N,) capability units of the members, or (R, N) each row's own.
+        played: (R,) the rounds each row's own history records (default: all recorded).
+
+    Returns:
+        supporters, capability_share, objectors (R, rounds, C) and undecided (R, rounds).
+    """
     world = history.world
     reps, c_count = history.final.stance.shape[0], len(world.candidates)
-    rounds = world.n_rounds + 1
-    supporters = np.zeros((reps, rounds, c_count), dtype=np.int16)
-    share = np.zeros((reps, rounds, c_count))
-    objectors = np.zeros((reps, rounds, c_count), dtype=np.int16)
-    undecided = np.zeros((reps, rounds), dtype=np.int16)
-    for t in range(rounds):
-        k = min(t, len(history.stance) - 1)  # the loop stops once every replication ended
+    rounds, recorded = world.n_rounds + 1, len(history.stance)
+    supporters = np.empty((recorded, reps, c_count), dtype=np.int16)
+    share = np.empty((recorded, reps, c_count))
+    objectors = np.empty((recorded, reps, c_count), dtype=np.int16)
+    undecided = np.empty((recorded, reps), dtype=np.int16)
+    ids = np.arange(c_count)
+    for k in range(recorded):
         stance, objecting = history.stance[k], history.objecting[k]
         active = world.rounds[k].active
-        share[:, t] = support_shares(stance, world, active, weighted=True)
-        for c in range(c_count):
-            supporters[:, t, c] = (stance == c).sum(axis=1)
-            objectors[:, t, c] = (objecting[:, :, c] & active).sum(axis=1)
-        undecided[:, t] = ((stance == UNDECIDED) & active).sum(axis=1)
-    return {"supporters": supporters, "capability_share": share, "objectors": objectors,
-            "undecided": undecided}  # fmt: skip
+        backs = stance[:, :, None] == ids  # (R, N, C)
+        supporters[k] = backs.sum(axis=1)
+        weight = units * active
+        if weight.ndim == 1:
+            total = weight.sum()
+            np.divide(np.matmul(weight, backs), total if total > 0 else 1.0, out=share[k])
+        else:  # (R, N): each row's own weights and total
+            total = weight.sum(axis=1)
+            summed = (backs * weight[:, :, None]).sum(axis=1)
+            np.divide(summed, np.where(total > 0, total, 1.0)[:, None], out=share[k])
+        objectors[k] = (objecting & active[:, None]).sum(axis=1)
+        undecided[k] = ((stance == UNDECIDED) & active).sum(axis=1)
+    last = recorded if played is None else np.asarray(played)[:, None]
+    at = np.minimum(np.arange(rounds)[None, :], last - 1)  # (1 or R, rounds)
+    if played is None:
+        at = np.broadcast_to(at, (reps, rounds))
+    row = np.arange(reps)[:, None]
+    return {"supporters": supporters[at, row], "capability_share": share[at, row],
+            "objectors": objectors[at, row], "undecided": undecided[at, row]}  # fmt: skip
 
 
 def _pad(a: np.ndarray, rounds: int) -> np.ndarray:

@@ -125,3 +125,45 @@ def test_parquet_tables_hold_the_same_frames(tmp_path):
         back = pd.read_parquet(tmp_path / f"{t}.parquet")
         pd.testing.assert_frame_equal(back, getattr(results, t), check_dtype=False)
     assert table_text(Results.load(tmp_path), "runs") == table_text(results, "runs")
+
+
+def _cube_round_by_round(history):
+    """The support cube as it was first written: one round, one candidate at a time."""
+    from sim.engine.rules import UNDECIDED, support_shares
+
+    world = history.world
+    reps, c_count = history.final.stance.shape[0], len(world.candidates)
+    rounds = world.n_rounds + 1
+    out = {"supporters": np.zeros((reps, rounds, c_count), dtype=np.int16),
+           "capability_share": np.zeros((reps, rounds, c_count)),
+           "objectors": np.zeros((reps, rounds, c_count), dtype=np.int16),
+           "undecided": np.zeros((reps, rounds), dtype=np.int16)}  # fmt: skip
+    for t in range(rounds):
+        k = min(t, len(history.stance) - 1)
+        stance, objecting = history.stance[k], history.objecting[k]
+        active = world.rounds[k].active
+        out["capability_share"][:, t] = support_shares(stance, world, active, weighted=True)
+        for c in range(c_count):
+            out["supporters"][:, t, c] = (stance == c).sum(axis=1)
+            out["objectors"][:, t, c] = (objecting[:, :, c] & active).sum(axis=1)
+        out["undecided"][:, t] = ((stance == UNDECIDED) & active).sum(axis=1)
+    return out
+
+
+@pytest.mark.parametrize("name", ["nato-2024", "oecd-2021", "osce-2020", "wto-2013"])
+def test_support_cube_equals_the_round_by_round_count_bit_for_bit(name):
+    from pathlib import Path
+
+    from sim.engine.world import build_world
+    from sim.results.results import _support_cube
+    from sim.scenario.loader import load_scenario
+
+    path = Path(__file__).resolve().parents[2] / "scenarios" / f"{name}.yaml"
+    world = build_world(load_scenario(path, ["parameters.noise=0.8"]))
+    for reps in (1, 7, 300):  # few replications end early: the loop stops before the calendar
+        history = simulate(world, replication_seeds(3, 0, 0, reps))
+        got, want = _support_cube(history), _cube_round_by_round(history)
+        for key in want:
+            assert got[key].shape == want[key].shape and got[key].dtype == want[key].dtype
+            assert got[key].flags.c_contiguous
+            assert got[key].tobytes() == want[key].tobytes(), key
