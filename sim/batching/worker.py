@@ -103,7 +103,7 @@ def _stacked(task: ChunkTask, group: list[_Piece], describe: dict) -> list[Resul
     sizes = [len(r) for r in runs]
     index = np.repeat(np.arange(len(group)), sizes)
     history = simulate(stack_worlds([p.world for p in group]), seeds, index)
-    parts = [point_history(history, p.world, np.arange(a, a + n))
+    parts = [point_history(history, p.world, slice(a, a + n))
              for p, a, n in zip(group, np.cumsum([0, *sizes[:-1]]), sizes, strict=True)]  # fmt: skip
     # The support cube of the whole call at once, each row as its own point's history counts
     # it: that point's capability, and only the rounds its replications played.
@@ -119,12 +119,15 @@ def _stacked(task: ChunkTask, group: list[_Piece], describe: dict) -> list[Resul
     return out
 
 
-def point_history(history: History, world: World, rows: np.ndarray) -> History:
+def point_history(history: History, world: World, rows: "np.ndarray | slice") -> History:
     """The history of some replications of a stacked call, as their point's world alone
-    records it: its own world, and only the rounds its replications played."""
-    final = history.final.take(rows)
+    records it: its own world, and only the rounds its replications played. With `rows` a
+    slice, the per-round arrays are views of the call's (nothing writes into them)."""
+    final = history.final.take(
+        np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
+    )
     last = np.where(final.appointed_round >= 0, final.appointed_round, world.n_rounds)
-    rounds = min(len(history.stance), 1 + int(last.max())) if len(rows) else 1
+    rounds = min(len(history.stance), 1 + int(last.max())) if len(final.appointed) else 1
     m = world.max_offers  # the point's own offer log (a stacked one may be longer)
     final = replace(final, **{f: getattr(final, f)[:, :m] for f in _OFFER_LOG})
     part = History(world)

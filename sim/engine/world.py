@@ -226,6 +226,8 @@ class World:
     uncertain: list[tuple[str, float]] = field(default_factory=list)  # (event id, probability)
     bargaining: bool = False  # sessions or brokers: offers at sessions, drawn by chance
     stack: list["World"] = field(default_factory=list)  # the point worlds stacked (empty: one)
+    # the world `reparameterised` made this one from: they share all but the parameters
+    compiled_from: "World | None" = field(default=None, repr=False, compare=False)
     _matrices: dict = field(default_factory=dict, repr=False)
     _rule_constants: dict = field(default_factory=dict, repr=False)  # rules.constants, per round
 
@@ -422,16 +424,25 @@ def reparameterised(world: World, scenario: Scenario) -> World | None:
     for r in world.rounds:
         for e in (events[i] for i in r.events if i in events):
             params = params.with_value(e.parameter, e.value)
-        rounds.append(replace(r, params=params))
+        rounds.append(_with_params(r, params))
     return replace(
         world,
         scenario=scenario,
         rounds=rounds,
+        compiled_from=world.compiled_from or world,
         brokers=list(world.brokers),
         uncertain=list(world.uncertain),
         _matrices=world._matrices,  # rule values and members present: the same
         _rule_constants={},  # these read the parameters
     )
+
+
+def _with_params(setup: RoundSetup, params: Params) -> RoundSetup:
+    """`replace(setup, params=params)` without running the frozen class's __init__ again
+    (a sweep of many points rebuilds every round of every point)."""
+    out = object.__new__(RoundSetup)
+    out.__dict__.update(setup.__dict__, params=params)
+    return out
 
 
 def _round_dates(scenario: Scenario) -> list[date]:
@@ -580,6 +591,8 @@ def stackable(a: World, b: World) -> bool:
         return True
     if a.stack or b.stack or len(a.rounds) != len(b.rounds):
         return False
+    if (a.compiled_from or a) is (b.compiled_from or b):  # all but the parameters shared
+        return True
     if not all(_same(getattr(a, n), getattr(b, n)) for n in _STRUCTURE):
         return False
     if a.rules is not b.rules and (list(a.rules) != list(b.rules) or not all(

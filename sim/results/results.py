@@ -731,21 +731,19 @@ def support_cube(history: History, units: np.ndarray, played=None) -> dict[str, 
     share = np.empty((recorded, reps, c_count))
     objectors = np.empty((recorded, reps, c_count), dtype=np.int16)
     undecided = np.empty((recorded, reps), dtype=np.int16)
-    ids = np.arange(c_count)
+    slots, base = c_count + 1, (c_count + 1) * np.arange(reps)[:, None]  # slot 0: no candidate
     for k in range(recorded):
         stance, objecting = history.stance[k], history.objecting[k]
         active = world.rounds[k].active
-        backs = stance[:, :, None] == ids  # (R, N, C)
-        supporters[k] = backs.sum(axis=1)
-        weight = units * active
-        if weight.ndim == 1:
-            total = weight.sum()
-            np.divide(np.matmul(weight, backs), total if total > 0 else 1.0, out=share[k])
-        else:  # (R, N): each row's own weights and total
-            total = weight.sum(axis=1)
-            summed = (backs * weight[:, :, None]).sum(axis=1)
-            np.divide(summed, np.where(total > 0, total, 1.0)[:, None], out=share[k])
-        objectors[k] = (objecting & active[:, None]).sum(axis=1)
+        # Each (row, candidate) its own bin: the count of its backers and the sum of their
+        # whole capability units (exact in any order), each row with its own weights.
+        bins = (base + np.where((stance >= 0) & (stance < c_count), stance + 1, 0)).ravel()
+        weight = np.broadcast_to(units * active, stance.shape)
+        total = weight.sum(axis=1)
+        summed = np.bincount(bins, weight.ravel(), reps * slots).reshape(reps, slots)[:, 1:]
+        np.divide(summed, np.where(total > 0, total, 1.0)[:, None], out=share[k])
+        supporters[k] = np.bincount(bins, None, reps * slots).reshape(reps, slots)[:, 1:]
+        objectors[k] = np.matmul(active.astype(np.int64), objecting)  # (R, C) present objectors
         undecided[k] = ((stance == UNDECIDED) & active).sum(axis=1)
     last = recorded if played is None else np.asarray(played)[:, None]
     at = np.minimum(np.arange(rounds)[None, :], last - 1)  # (1 or R, rounds)

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def assert_same_world(a, b) -> None:
     """Every field `build_world` sets, and every round's setup, equal."""
     for f in fields(a):
-        if f.name.startswith("_") or f.name in ("rounds", "rules", "brokers"):
+        if f.name.startswith("_") or f.name in ("rounds", "rules", "brokers", "compiled_from"):
             continue
         x, y = getattr(a, f.name), getattr(b, f.name)
         same = np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y
@@ -62,6 +62,8 @@ def test_sweep_points_of_parameters_get_the_world_build_world_compiles(name):
         assert_same_world(again, compiled)
         assert_same_play(again, compiled)
         assert stackable(base, again)
+        assert again.compiled_from is base and stackable(compiled, again)  # the full check too
+        assert reparameterised(again, point.scenario).compiled_from is base
     assert base.rounds[1].params == build_world(load_scenario(path)).rounds[1].params  # intact
 
 
