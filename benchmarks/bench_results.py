@@ -1,12 +1,16 @@
 """Before/after benchmark of a change to the batch path, end to end and in the core.
 
-Run: .venv/bin/python benchmarks/bench_results.py BEFORE_CHECKOUT [--pairs 5]
+Run: .venv/bin/python benchmarks/bench_results.py BEFORE_CHECKOUT [--after CHECKOUT] [--pairs 5] [--quiet]
 
 BEFORE_CHECKOUT is another checkout of the project (e.g. `git worktree add /tmp/before
-<commit>`); both sides run with this interpreter (its packages) and their own `sim`
-package (`python -m sim` and `python -c` from inside the checkout). The same batches run under both, in
-alternating pairs, so that the machine's load affects both alike; the table gives each
-median and the after/before ratio of medians. Prints Markdown rows for benchmarks/RESULTS.md.
+<commit>`); the after side is this checkout unless --after names another. Both sides run
+with this interpreter (its packages) and their own `sim` package (`python -m sim` and
+`python -c` from inside the checkout). The same batches run under both, in alternating
+pairs, so that the machine's load affects both alike; the table gives each median and the
+after/before ratio of medians. With --quiet only the ratio table is printed: for each
+measure the median and range of the pairs' after/before ratios (each pair ran back to
+back, so its ratio holds less of the machine's load than the seconds do). Prints Markdown
+rows for benchmarks/RESULTS.md.
 """
 
 import argparse
@@ -31,7 +35,7 @@ from sim.scenario.loader import load_scenario
 world = build_world(load_scenario("scenarios/nato-2024.yaml"))
 seeds = replication_seeds(1, 0, 0, {n})
 simulate(world, seeds[:100])
-t = time.perf_counter(); simulate(world, seeds); print(time.perf_counter() - t)
+t = time.process_time(); simulate(world, seeds); print(time.process_time() - t)
 """
 
 
@@ -71,12 +75,14 @@ def core(checkout: Path, n: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("before", type=Path)
+    parser.add_argument("--after", type=Path, default=ROOT, help="default: this checkout")
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--report", action="store_true", help="also time batches with report")
+    parser.add_argument("--quiet", action="store_true", help="print only the ratio table")
     args = parser.parse_args()
-    sides = {"before": args.before.resolve(), "after": ROOT}
+    sides = {"before": args.before.resolve(), "after": args.after.resolve()}
     measures = [
-        ("core: simulate 10,000 seeds", lambda c: core(c, 10_000)),
+        ("core: simulate 10,000 seeds (CPU)", lambda c: core(c, 10_000)),
         ("batch --runs 10,000 --no-report: wall", lambda c: batch(c, 10_000)[0]),
         ("batch --runs 100,000 --no-report: wall", lambda c: batch(c, 100_000)[0]),
     ]
@@ -85,26 +91,44 @@ def main() -> None:
             ("batch --runs 10,000 (with report): wall", lambda c: batch(c, 10_000, True)[0]),
             ("batch --runs 100,000 (with report): wall", lambda c: batch(c, 100_000, True)[0]),
         ]
-    print("| measure | before (median) | after (median) | after / before |")
-    print("|---|---:|---:|---:|")
+    table = Table(args.quiet)
     for label, fn in measures:
         got = {"before": [], "after": []}
         for _ in range(args.pairs):
             for side in ("before", "after"):
                 got[side].append(fn(sides[side]))
-        b, a = statistics.median(got["before"]), statistics.median(got["after"])
-        print(f"| {label} | {b:.3f} s | {a:.3f} s | x{a / b:.2f} |", flush=True)
+        table.row(label, got["before"], got["after"], "s")
     for runs in (10_000, 100_000):
-        b = statistics.median(batch.cpu[(sides["before"], runs)])
-        a = statistics.median(batch.cpu[(ROOT, runs)])
-        print(
-            f"| batch --runs {runs:,} --no-report: CPU (user + sys) | {b:.3f} s | {a:.3f} s | x{a / b:.2f} |"
-        )
+        cpu = [batch.cpu[(sides[side], runs)] for side in ("before", "after")]
+        table.row(f"batch --runs {runs:,} --no-report: CPU (user + sys)", *cpu, "s")
     for runs in (10_000, 100_000):
-        b, a = batch.sizes[(sides["before"], runs)], batch.sizes[(ROOT, runs)]
-        print(
-            f"| disk used by a {runs:,}-run batch folder | {b / 1e6:.1f} MB | {a / 1e6:.1f} MB | x{a / b:.2f} |"
-        )
+        sizes = [[batch.sizes[(sides[side], runs)] / 1e6] for side in ("before", "after")]
+        table.row(f"disk used by a {runs:,}-run batch folder", *sizes, "MB")
+
+
+class Table:
+    """The Markdown table, printed row by row: medians and their ratio, or (quiet) only
+    the median and range of the pairs' after/before ratios."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        if quiet:
+            print("| measure | after / before (median of pairs) | range over pairs |")
+            print("|---|---:|---:|")
+        else:
+            print("| measure | before (median) | after (median) | after / before |")
+            print("|---|---:|---:|---:|")
+
+    def row(self, label: str, before: list[float], after: list[float], unit: str) -> None:
+        if self.quiet:
+            ratios = sorted(a / b for a, b in zip(after, before, strict=True))
+            spread = f"x{ratios[0]:.2f}-x{ratios[-1]:.2f}" if len(ratios) > 1 else "one value"
+            print(f"| {label} | x{statistics.median(ratios):.2f} | {spread} |", flush=True)
+            return
+        b, a = statistics.median(before), statistics.median(after)
+        digits = 3 if unit == "s" else 1
+        print(f"| {label} | {b:.{digits}f} {unit} | {a:.{digits}f} {unit} | x{a / b:.2f} |",
+              flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":
