@@ -1147,6 +1147,8 @@ def _apply_decision_rule(state: State, world: World, t: int) -> None:
         reps = np.arange(len(cand))
         ok = passing[reps, cand]
     ok &= state.open
+    if setup.session is not None and setup.session.uncertain >= 0:
+        ok &= state.happens[:, setup.session.uncertain]  # held only where its draw says so
     state.appointed = np.where(ok, cand, state.appointed)
     state.appointed_round = np.where(ok, t, state.appointed_round)
 

@@ -176,6 +176,7 @@ class SessionInfo:
     approval: bool  # members give approval positions at it
     by_members: bool = False  # the elimination counts heads, not capability
     preferences: int = 0  # each member names its k best for the elimination; 0: its stance
+    uncertain: int = -1  # index into World.uncertain if it is held only by chance, else -1
 
 
 @dataclass(frozen=True)
@@ -497,6 +498,11 @@ def _timeline(world: World, scenario: Scenario, joining, m_index, c_index) -> li
     for e in events:
         if e.probability is not None:
             world.uncertain.append((e.id, e.probability))
+    # Sessions held by chance draw after the events, so that adding one leaves every
+    # event's draw where it was.
+    for s in sorted(scenario.sessions, key=lambda s: s.date):
+        if s.probability is not None:
+            world.uncertain.append((s.id, s.probability))
     uncertain = {e_id: k for k, (e_id, _) in enumerate(world.uncertain)}
     sessions = {s.date: s for s in scenario.sessions}
     rounds, pending = [], list(events)
@@ -509,15 +515,17 @@ def _timeline(world: World, scenario: Scenario, joining, m_index, c_index) -> li
             acts = tuple(a for a in setup.acts
                          if a.kind not in ("enter", "withdraw") or a.uncertain >= 0)  # fmt: skip
             setup = replace(setup, acts=acts)
-        rounds.append(_with_session(setup, sessions.get(day) if t else None, scenario))
+        ses = sessions.get(day) if t else None
+        rounds.append(_with_session(setup, ses, scenario, uncertain))
     return _with_formal_dates(rounds, world.dates, bool(scenario.sessions))
 
 
-def _with_session(setup: RoundSetup, ses, scenario: Scenario) -> RoundSetup:
+def _with_session(setup: RoundSetup, ses, scenario: Scenario, uncertain) -> RoundSetup:
     if ses is None:
         return replace(setup, session=None, formal=not scenario.sessions)
+    chance = uncertain[ses.id] if ses.probability is not None else -1
     info = SessionInfo(ses.id, ses.name, ses.kind, ses.eliminate or 0, ses.approval,
-                       ses.tally == "members", ses.preferences or 0)  # fmt: skip
+                       ses.tally == "members", ses.preferences or 0, chance)  # fmt: skip
     rule = changed(setup.decision, ses.decision)
     return replace(setup, session=info, formal=ses.kind == "formal", decision=rule)
 

@@ -62,7 +62,7 @@ def _report(world: World, state, terms: dict, i: int, t: int, seed: int) -> str:
         + (f"; objecting to {', '.join(objecting)}" if objecting else ""),
         f"  salience {spec.salience}, capability {spec.capability}; "
         f"member {'present' if setup.active[i] else 'not yet a member'}",
-        "  " + _session_text(world, t),
+        "  " + _session_text(world, t, state),
     ]
     held = [world.candidates[c] for c in np.flatnonzero(state.held[0, i])]
     if held:
@@ -145,16 +145,21 @@ def _why(world: World, state, term: str, i: int, c: int, t: int, ties) -> str:
     return f"noise {p.noise:g} x standard normal shock (seeded draw)"
 
 
-def _session_text(world: World, t: int) -> str:
+def _session_text(world: World, t: int, state) -> str:
     setup = world.rounds[t]
     ses = setup.session
     here = "no session this round" if ses is None else f"session {ses.name} ({ses.kind})"
+    held = setup.formal
+    if ses is not None and ses.uncertain >= 0:
+        held = bool(state.happens[0, ses.uncertain])
+        chance = world.uncertain[ses.uncertain][1]
+        here += f", held on this date with chance {chance:g}: {'held' if held else 'not held'} in this run"
     if ses is not None and ses.eliminate:
         named = f"each member's {ses.preferences} best" if ses.preferences else "backers"
         unit = "members" if ses.by_members else "capability"
         here += f"; {ses.eliminate} eliminated, fewest {named} by {unit}"
     rule = setup.decision
-    tested = "decision rule tested" if setup.formal else "decision rule not tested"
+    tested = "decision rule tested" if held else "decision rule not tested"
     return f"{here}; {tested} ({rule.rule}); hard date {setup.deadline.isoformat()}"
 
 

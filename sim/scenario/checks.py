@@ -205,6 +205,9 @@ def cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> l
             ck.add(
                 ("sessions", i, "approval"), "approval positions are taken at indicative sessions"
             )
+        if ses.probability is not None and ses.kind != "formal":
+            chance = "is the chance that a formal session is held on this date (give kind: formal)"
+            ck.add(("sessions", i, "probability"), chance)
     days = [s.date for _, s in valid("sessions")]
     for code in {d for d in days if days.count(d) > 1}:
         ck.add(("sessions",), f"two sessions on {code}")

@@ -112,6 +112,9 @@ class Session(Cited):
     preferences: int | None = Field(
         None, ge=1, description="each member names its k best candidates for the elimination"
     )
+    probability: float | None = Field(
+        None, gt=0, le=1, description="a date not yet fixed: held on it in this share of runs"
+    )
 
     @model_validator(mode="after")
     def _tally_needs_an_elimination(self):

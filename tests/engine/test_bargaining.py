@@ -46,6 +46,35 @@ def test_the_decision_rule_is_tested_only_at_formal_sessions():
     assert winner(plain, run(plain)) == ("x", 1)  # without sessions every round is formal
 
 
+def test_an_uncertain_formal_session_is_held_in_its_share_of_replications_the_same_in_mesa():
+    # A meeting whose date is not known: on week 2 with chance 0.4, else week 4 (certain).
+    maybe = session(2, probability=0.4)
+    w = toy(candidates=SOLE, preferences=ALL_LIKE_X, sessions=[maybe, session(4)])
+    seeds = list(range(400))
+    h = run(w, seeds)
+    at = h.final.appointed_round
+    assert set(at.tolist()) == {2, 4}
+    assert 0.32 < (at == 2).mean() < 0.48
+    for r in (int(np.argmax(at == 2)), int(np.argmax(at == 4))):
+        m = ConsensusModel(w, rng=seeds[r]).run()
+        assert int(m.history.final.appointed_round[0]) == int(at[r])
+    assert w.session[2].uncertain == 0 and w.session[4].uncertain == -1
+    # the same meeting held for certain appoints there in every replication
+    sure = toy(candidates=SOLE, preferences=ALL_LIKE_X, sessions=[session(2), session(4)])
+    assert (run(sure, seeds).final.appointed_round == 2).all()
+
+
+def test_uncertain_sessions_draw_after_the_uncertain_events():
+    # An uncertain event keeps its draw (the first of the stream) when a session's is added.
+    enters = ev("enter", 2, candidate="y", probability=0.3)
+    base = toy(candidates=XY, events=[enters], withdraw_share=1.0, decision={"quorum": 1.0})
+    more = toy(candidates=XY, events=[enters], withdraw_share=1.0, decision={"quorum": 1.0},
+               sessions=[session(3, probability=0.5)])  # fmt: skip
+    assert [u for u, _ in more.uncertain] == ["enter2", "s3"]
+    seeds = list(range(200))
+    assert (run(base, seeds).in_race[2] == run(more, seeds).in_race[2]).all()
+
+
 def test_rounds_fall_on_session_dates_and_weekly_rounds_are_optional():
     irregular = {"id": "odd", "date": week(3).replace(day=week(3).day + 2), "name": "odd"}
     w = toy(candidates=SOLE, sessions=[session(2), irregular], weekly=False)
@@ -362,6 +391,18 @@ def test_explain_shows_leverage_price_and_session_term_by_term():
     )
     quiet = explain(toy(candidates=SOLE, preferences=ALL_LIKE_X), "C", 1, seed=1)
     assert "leverage   +0.000   no leverage" in quiet and "no session this round" in quiet
+
+
+def test_explain_says_whether_a_session_held_by_chance_is_held_in_the_run():
+    from sim.report.explain import explain
+
+    w = toy(candidates=SOLE, sessions=[session(2, probability=0.4), session(4)])
+    texts = [explain(w, "C", 2, seed=s) for s in range(12)]
+    held = [t for t in texts if "chance 0.4: held in this run; decision rule tested" in t]
+    not_held = [t for t in texts if "chance 0.4: not held in this run; decision rule not" in t]
+    assert held and not_held and len(held) + len(not_held) == len(texts)
+    sure = explain(w, "C", 4, seed=1)
+    assert "chance" not in sure and "decision rule tested" in sure
 
 
 THREE = (("x", "A"), ("y", "B"), ("z", "C"))

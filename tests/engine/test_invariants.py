@@ -62,7 +62,7 @@ def scenarios(draw):
 @st.composite
 def bargaining(draw, members, cands):
     """Every block of deadline bargaining, drawn at random: sessions (formal, indicative,
-    eliminations by tally and preferences, approval, own rules), objections, brokers, stance, rule and uncertain events."""
+    eliminations by tally and preferences, approval, own rules, held by chance), objections, brokers, stance, rule and uncertain events."""
     member, cand = st.sampled_from(list(members)), st.sampled_from(cands)
     weeks = sorted(draw(st.sets(st.integers(1, 8), min_size=1, max_size=4)))
     sessions = []
@@ -79,6 +79,8 @@ def bargaining(draw, members, cands):
         if draw(st.integers(0, 3)) == 0:
             s["decision"] = {"rule": "qualified_majority", "threshold": 0.5,
                              "count": draw(st.sampled_from(["support", "encourage"]))}  # fmt: skip
+        if kind == "formal" and draw(st.integers(0, 2)) == 0:
+            s["probability"] = draw(st.floats(0.05, 1))
         sessions.append(s)
     kinds = ["declare", "object", "lift", "abstain", "reset", "rule", "enter", "withdraw"]
     events = []

@@ -26,6 +26,11 @@ from test_bad_input import BASE, mutate, validate, write
          " assumption: true}\nparameters:\n", "sessions[0]", "give `eliminate: k`"),
         ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S, eliminate: 1,"
          " tally: heads, assumption: true}\nparameters:\n", "sessions[0].tally", "'members'"),
+        ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S, kind: indicative,"
+         " probability: 0.5, assumption: true}\nparameters:\n", "sessions[0].probability",
+         "chance that a formal session is held"),
+        ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S, probability: 1.5,"
+         " assumption: true}\nparameters:\n", "sessions[0].probability", "1"),
     ],
 )  # fmt: skip
 def test_bargaining_blocks_are_checked(capsys, tmp_path, old, new, path, phrase):
@@ -47,6 +52,8 @@ sessions:
   - {id: s1, date: 2024-02-01, name: NAC, kind: indicative, approval: true, assumption: true}
   - {id: s2, date: 2024-05-01, name: Ministerial, eliminate: 1, tally: members,
      preferences: 2, assumption: true}
+  - {id: s3, date: 2024-05-08, name: Ministerial (if postponed), probability: 0.5,
+     assumption: true}
 brokers:
   - {id: b, members: {region: north}, for: alpha, targets: {codes: [CC]}, assumption: true}
 parameters:
