@@ -23,7 +23,7 @@ from sim.batching.worker import world_for
 from sim.engine.loop import simulate
 from sim.engine.world import build_world
 from sim.results.files import write_atomic
-from sim.results.outcomes import DEADLOCK, date_quantiles
+from sim.results.outcomes import DEADLOCK
 from sim.results.results import Results
 from sim.results.summary import Summary
 from sim.scenario.loader import load_scenario
@@ -32,7 +32,7 @@ from sim.scenario.schema import Scenario
 if TYPE_CHECKING:  # imported where used: `coalition-sim batch` need not load pandas or scipy
     import pandas as pd
 
-    from sim.evaluate.forecast import Forecast
+    from sim.evaluate.forecast import CountedForecast, Forecast
     from sim.evaluate.record import Record
 
 __all__ = [
@@ -125,10 +125,12 @@ def execute(
     format: str = "csv",
     force: bool = False,
     keep: bool = True,
+    fans: list[int] | None = None,
 ) -> BatchOutcome:
     """Run a plan on `workers` processes (or Dask), into `out` or in memory (`force`:
-    into a folder that holds other files, as `--force`; `keep=False` with `out`: memory
-    flat in the number of runs, the outcome's `results` None and its `summary` kept)."""
+    into a folder that holds other files, as `--force`; `keep=False`: memory flat in the
+    number of runs, the outcome's `results` None and its `summary` kept; `fans`: points
+    whose supporters by round the summary must count besides those the report draws)."""
     if format == "parquet":
         _check_parquet()
     pool, close = (
@@ -137,7 +139,7 @@ def execute(
         else (InlineExecutor(), lambda: None)
     )
     try:
-        return run_batch(plan, out, pool, progress, workers, format, force, keep)
+        return run_batch(plan, out, pool, progress, workers, format, force, keep, fans)
     finally:
         close()
 
@@ -228,14 +230,14 @@ def batch_report(plan: Plan, outcome: BatchOutcome, sections: list[str] | None =
 class Score:
     """A batch scored against what happened, beside the baselines."""
 
-    results: Results
-    forecast: Forecast
+    results: Results | None  # None when scored with keep=False (from the chunks' tallies)
+    forecast: Forecast | CountedForecast
     record: Record
     rows: list[tuple[str, str, dict]]  # (forecast, description, scores)
     keys: list[str]
     verdict: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)  # the report's summary, with `out`
-    forecasts: list[Forecast] = field(default_factory=list)  # one per sweep point
+    forecasts: list[Forecast | CountedForecast] = field(default_factory=list)  # per point
 
     @property
     def table(self) -> pd.DataFrame:
@@ -290,6 +292,7 @@ def score(
     workers: int = 1,
     progress: bool | None = None,
     force: bool = False,
+    keep: bool = True,
 ) -> Score:
     """Run a batch and score it against an observed record, beside three baselines.
 
@@ -299,13 +302,17 @@ def score(
         runs, seed, set, workers, progress: as for `batch`.
         out: results folder (tables, figures, report.md with the scores, scores.csv).
         force: write into `out` even if it already holds files (never over an input).
+        keep: hold every replication in memory (`.results`; the default). With
+            keep=False, as `coalition-sim score` does, memory stays flat in the number of
+            runs: the scores are read off each chunk's tallies (the same numbers, bit for
+            bit), `.results` is None and, with `out`, `sim.Results.load(out)` reads them.
 
     Returns:
         A `Score`: `.table` (DataFrame; a sweep gives a model row per point, named
         `agent-based model, point k (key=value)`), `.verdict` (plain words, including
         every measure on which the model fell short), `.results`.
     """
-    from sim.evaluate.forecast import Forecast
+    from sim.evaluate.forecast import CountedForecast, Forecast
     from sim.evaluate.record import load_record
     from sim.evaluate.score import SCORES, baselines, outcome_scores, standstill_rmse
     from sim.evaluate.score import score as score_forecast
@@ -317,12 +324,23 @@ def score(
     rec = load_record(record, sc, _names(scenario, sc))  # checked before anything runs
     if out:
         check_out(out, scenario, record=record, force=force)
-    outcome = execute(the_plan, Path(out) if out else None, workers, progress=progress, force=force)
+    outcome = execute(
+        the_plan,
+        Path(out) if out else None,
+        workers,
+        progress=progress,
+        force=force,
+        keep=keep,
+        fans=[0],
+    )  # fmt: skip (the score's fan: point 0)
     rows, forecasts = [], []
     swept = len(the_plan.points) > 1
     for p in the_plan.points:  # a sweep: every point scored, a row each
         world = world_for(p.scenario, p.digest)  # the world the batch ran on
-        forecast = Forecast.from_results(outcome.results, world, point=p.index)
+        if outcome.results is not None:
+            forecast = Forecast.from_results(outcome.results, world, point=p.index)
+        else:
+            forecast = CountedForecast(world, outcome.summary, p.index)
         forecasts.append(forecast)
         label = MODEL
         if swept:
@@ -359,7 +377,8 @@ class Comparison:
 
     table: pd.DataFrame  # one row per scenario: p_<outcome>, p_<outcome>_low/_high, dates
     outcomes: list[str]
-    results: dict[str, Results]
+    results: dict[str, Results]  # empty when compared with keep=False
+    summaries: dict[str, Summary] = field(default_factory=dict)  # each batch's tallies
 
     def lines(self) -> list[str]:
         from sim.report import comparison
@@ -376,6 +395,7 @@ def compare(
     workers: int = 1,
     progress: bool | None = None,
     force: bool = False,
+    keep: bool = True,
 ) -> Comparison:
     """Run the same batch on each scenario: outcome probabilities and timing side by side.
 
@@ -384,6 +404,10 @@ def compare(
         runs, seed, set, workers, progress: as for `batch`, the same for each.
         out: folder for compare.csv, compare.md, compare.png and each scenario's batch.
         force: write into `out` even if it already holds files (never over an input).
+        keep: hold every replication in memory (`.results`; the default). With
+            keep=False, as `coalition-sim compare` does, memory stays flat in the number
+            of runs: the table is read off each chunk's tallies (the same numbers, bit for
+            bit) and `.results` is empty.
 
     Returns:
         A `Comparison` with `.table`, a DataFrame of one row per scenario.
@@ -395,17 +419,20 @@ def compare(
     plans = [plan(s, runs, seed, None, set) for s in scenarios]  # every problem before any run
     if out:
         check_out(out, *scenarios, force=force)
-    rows, outcomes, all_results = [], [], {}
+    rows, outcomes, all_results, summaries = [], [], {}, {}
     for s, p in zip(scenarios, plans, strict=True):
         name = Path(s).stem if not isinstance(s, Scenario) else s.name
-        if name in all_results:  # two files of one name (a/x.yaml, b/x.yaml): two folders
+        if name in summaries:  # two files of one name (a/x.yaml, b/x.yaml): two folders
             name = next(f"{name}-{k}" for k in range(2, len(plans) + 2)
-                        if f"{name}-{k}" not in all_results)  # fmt: skip
+                        if f"{name}-{k}" not in summaries)  # fmt: skip
         folder = Path(out) / name if out else None
-        outcome = execute(p, folder, workers, progress=progress, force=force)
-        results = outcome.results
-        all_results[name] = results
-        probs = results.probabilities()
+        outcome = execute(p, folder, workers, progress=progress, force=force, keep=keep)
+        summaries[name] = outcome.summary
+        # kept: read off the replications; else off the tallies (the same numbers)
+        tally = outcome.results if outcome.results is not None else outcome.summary
+        if outcome.results is not None:
+            all_results[name] = outcome.results
+        probs = tally.probabilities()
         row = {"scenario": name, "runs": int(probs["n"].iloc[0])}
         for _, pr in probs.iterrows():
             k = pr["outcome"]
@@ -416,7 +443,7 @@ def compare(
                 pr["low"],
                 pr["high"],
             )
-        q = date_quantiles(results.appointment_days())
+        q = tally.appointment_dates()
         row["median_appointment"] = q[2].isoformat() if q else None
         row["appointment_q25"] = q[1].isoformat() if q else None
         row["appointment_q75"] = q[3].isoformat() if q else None
@@ -432,7 +459,7 @@ def compare(
     for k in outcomes:
         ordered += [f"p_{k}", f"p_{k}_low", f"p_{k}_high"]
     table = table[[*ordered, "median_appointment", "appointment_q25", "appointment_q75"]]
-    result = Comparison(table, outcomes, all_results)
+    result = Comparison(table, outcomes, all_results, summaries)
     if out:
         sets = f" With {' '.join('--set ' + o for o in overrides_of(set))} on each." if set else ""
         comparison.write(

@@ -68,6 +68,7 @@ def run_batch(
     format: str = "csv",
     force: bool = False,
     keep: bool = True,
+    fans: list[int] | None = None,
 ) -> BatchOutcome:
     """Run the chunks not yet done, writing each as it finishes; merge; write the manifest.
 
@@ -80,31 +81,34 @@ def run_batch(
         format: table format of the folder, "csv" (gzip) or "parquet".
         force: write into a folder that holds other files or another batch (`--force`;
             never one that another batch is writing).
-        keep: also hold every replication in memory (`results`). With `out` and
-            keep=False, memory stays flat in the number of runs: chunks are tallied
-            (`summary`) and merged into the folder's files piece by piece.
+        keep: also hold every replication in memory (`results`). With keep=False,
+            memory stays flat in the number of runs: chunks are tallied (`summary`) and,
+            with `out`, merged into the folder's files piece by piece.
+        fans: points whose supporters by round the summary must count, besides those
+            the report draws (`score` draws point 0's).
 
     Returns:
         A `BatchOutcome`: `summary` always, `results` (every replication) when kept.
     """
     if out is None:
-        return _run(plan, None, executor, progress, workers, format)
+        return _run(plan, None, executor, progress, workers, format, keep=keep, extra=fans)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with FolderLock(out):
-        return _run(plan, out, executor, progress, workers, format, force, keep)
+        return _run(plan, out, executor, progress, workers, format, force, keep, fans)
 
 
-def _run(plan, out, executor, progress, workers, format, force=False, keep=True) -> BatchOutcome:
+def _run(plan, out, executor, progress, workers, format, force=False, keep=True,
+         extra=None) -> BatchOutcome:  # fmt: skip
     began = time.perf_counter()
     executor = executor or InlineExecutor()
     total = plan.total_runs
-    keep = keep or out is None or format != "csv"  # Parquet is written from memory
+    keep = keep or (out is not None and format != "csv")  # Parquet is written from memory
     if out is not None:
         prepare_folder(out, plan, force)
         if (out / "manifest.json").exists() and (out / "results.npz").exists():
             try:
-                return _finished(out, total, keep, began)  # this very batch: nothing to compute
+                return _finished(out, total, keep, began, extra or [])  # nothing to compute
             except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
                 print(f"{out}: this batch's files are damaged; computing it again", file=sys.stderr)
                 (out / "manifest.json").unlink(missing_ok=True)
@@ -113,8 +117,10 @@ def _run(plan, out, executor, progress, workers, format, force=False, keep=True)
     todo = [c for c in plan.chunks if c.name not in done]
     finished = total - sum(c.stop - c.start for c in todo)
     render = out is not None and format == "csv"
-    fans = len(plan.points) <= FAN_POINTS  # else only the points the fan shows, afterwards
-    tally = _Tally(plan, out, keep, fans)
+    # every point's fan counts when the report draws them all or there is no folder to
+    # read the chunks of the points it draws back from; else those points', afterwards
+    fans = len(plan.points) <= FAN_POINTS or (out is None and not keep)
+    tally = _Tally(plan, out, keep, fans, extra or [])
     errors = sum(chunk_errors(out, c) for c in plan.chunks if c.name in done)
     window = max(1, workers) * IN_FLIGHT if not isinstance(executor, InlineExecutor) else 1
     bar = progress_bar.bar(total, finished, enabled=progress)
@@ -160,17 +166,24 @@ def _run(plan, out, executor, progress, workers, format, force=False, keep=True)
     return outcome
 
 
-def _finished(out: Path, total: int, keep: bool, began: float) -> BatchOutcome:
+def _finished(out: Path, total: int, keep: bool, began: float, extra: list[int]) -> BatchOutcome:
     """A finished batch read back: its summary.json (or, for a folder written before
-    there was one, its results), and its results when kept."""
+    there was one, its results), and its results when kept (or when the fans of the
+    `extra` points are not in summary.json)."""
     summary = None
     if is_regular(out / SUMMARY):
-        summary = Summary.from_dict(json.loads(read_regular(out / SUMMARY, None)))
+        saved = json.loads(read_regular(out / SUMMARY, None))
+        summary = Summary.from_dict(saved)  # (damaged: raises, and all is computed again)
+        if "support_sums" not in saved:  # written before the score's tallies: tally again
+            summary = None
     results = None
-    if keep or summary is None:
+    lacking = [p for p in extra if summary is not None and p not in summary.fans]
+    if keep or summary is None or lacking:
         if not (is_regular(out / "results.npz") and is_regular(out / "trajectories.npz")):
             raise ValueError("results.npz or trajectories.npz is not a regular file")
         results = Results.load(out)
+    if summary is not None and lacking:
+        summary.add_fans(results, [p for p in lacking if p in summary.appointed])
     summary = summary or Summary.of(results)
     return BatchOutcome(out, total, 0, total, summary.failed, time.perf_counter() - began,
                         results if keep else None, summary)  # fmt: skip
@@ -180,8 +193,8 @@ class _Tally:
     """The chunks' tallies added in plan order (so that ties break as on the whole batch),
     the chunks kept in memory if asked, and what the merge needs to know of each chunk."""
 
-    def __init__(self, plan: Plan, out: Path | None, keep: bool, fans: bool):
-        self.plan, self.out, self.keep, self.fans = plan, out, keep, fans
+    def __init__(self, plan: Plan, out: Path | None, keep: bool, fans: bool, extra: list[int]):
+        self.plan, self.out, self.keep, self.fans, self.extra = plan, out, keep, fans, extra
         self.chunks = plan.chunks  # (a property that builds the list)
         self.by_name = {c.name: c for c in self.chunks}
         self.next = 0  # the first chunk of the plan not yet added
@@ -228,7 +241,8 @@ class _Tally:
         results = None
         if self.keep:
             results = Results.concat([self.parts[c.name] for c in self.chunks])
-        need = [p for p in self.summary.fan_points() if p not in self.summary.fans]
+        shown = dict.fromkeys([*self.summary.fan_points(), *self.extra])
+        need = [p for p in shown if p not in self.summary.fans and p in self.summary.appointed]
         if need and results is not None:
             self.summary.add_fans(results, need)
         elif need:  # read back only the chunks that hold those points

@@ -405,8 +405,16 @@ def _score(args) -> int:
     name = scenario.name
     out = args.out or _stamped(Path("results") / name)
     check_folder(out, _inputs(args.scenario, record=args.record), args.force)
-    result = api.score(args.scenario, args.record, args.runs, args.seed, args.overrides, out,
-                       force=args.force)  # fmt: skip
+    result = api.score(
+        args.scenario,
+        args.record,
+        args.runs,
+        args.seed,
+        args.overrides,
+        out,
+        force=args.force,
+        keep=False,
+    )  # fmt: skip (flat memory: the tallies)
     from sim.report import scores
 
     print("\n".join([*result.lines, "", *scores.table(result.rows, result.keys), "",
@@ -473,8 +481,9 @@ def _compare(args) -> int:
         load_scenario(path, args.overrides)  # every problem in every file before anything runs
     out = args.out or _stamped(Path("results") / "compare")
     check_folder(out, _inputs(*args.scenarios), args.force)
-    result = api.compare(args.scenarios, args.runs, args.seed, args.overrides, out,
-                         force=args.force)  # fmt: skip
+    result = api.compare(
+        args.scenarios, args.runs, args.seed, args.overrides, out, force=args.force, keep=False
+    )  # fmt: skip (flat memory: the tallies)
     print("\n".join([*result.lines(), f"results: {out}/ (compare.csv, compare.md, compare.png)"]))
     return 0
 

@@ -1,18 +1,22 @@
 """What a batch of replications predicts, in the form scores need.
 
-Built from a `Results` (a batch's, or a History's in memory: calibration evaluates
-thousands of these), so every forecast is scored alike.
+A `Forecast` is built from a `Results` (a batch's, or a History's in memory: calibration
+evaluates thousands of these); a `CountedForecast` from a batch's `Summary`, tallied chunk
+by chunk, so that `score` runs in memory flat in the number of runs. Both answer the
+scores' questions with the same numbers, bit for bit.
 """
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 import numpy as np
 
 from sim.engine.history import History
 from sim.engine.world import World
-from sim.results.outcomes import DEADLOCK
+from sim.results.outcomes import DEADLOCK, QUANTILES, counted_quantiles, quantiles
 from sim.results.results import Results
+from sim.results.summary import Summary, linear_quantiles
 
 
 @dataclass
@@ -55,6 +59,22 @@ class Forecast:
         days = np.array([d.toordinal() for d in self.world.dates])
         step = self.world.scenario.calendar.round_days
         return np.where(self.appointed_round >= 0, days[self.appointed_round], days[-1] + step)
+
+    def mean_supporters(self, t: int, candidate: int) -> float:
+        """Mean supporters of a candidate in round t over the replications."""
+        return self.supporters[:, t, candidate].mean()
+
+    def date_quantiles(self) -> np.ndarray:
+        """5/25/50/75/95% of `appointment_dates` (the one quantile rule)."""
+        return quantiles(self.appointment_dates())
+
+    def holdout_runs(self, member: str) -> int:
+        """Replications that name `member` among their last holdouts."""
+        return sum(member in h for h in self.holdouts)
+
+    def supporter_quantiles(self) -> np.ndarray:
+        """(5, T+1, C) the 5/25/50/75/95% supporters by round (the fan chart's)."""
+        return np.quantile(self.supporters, QUANTILES, axis=0)
 
     @classmethod
     def from_history(cls, history: History) -> "Forecast":
@@ -105,3 +125,76 @@ class Forecast:
             },
             holdouts=holdouts,
         )
+
+
+@dataclass
+class CountedForecast:
+    """A `Forecast` read off a batch's per-chunk tallies (`Summary`) rather than its
+    replications: the same answers to every score, in memory that does not grow with the
+    number of runs."""
+
+    world: World
+    summary: Summary
+    point: int = 0
+
+    @property
+    def runs(self) -> int:
+        return int(self.summary.outcomes[self.point].sum())
+
+    def probabilities(self, until: date | None = None) -> dict[str, float]:
+        """As `Forecast.probabilities`."""
+        counts = [int(k) for k in self.summary.outcomes[self.point]]
+        if until is not None and self.point in self.summary.appointed:
+            # an appointment on or after `until` counts as none (yet), as in `Forecast`
+            late = [d >= until for d in self.summary.dates[self.point]]
+            moved = self.summary.appointed[self.point][:, late].sum(axis=1)
+            for c, m in enumerate(moved.tolist()):
+                counts[c] -= m
+                counts[-1] += m
+        keys = [*self.world.candidates, DEADLOCK]
+        return {k: n / self.runs for k, n in zip(keys, counts, strict=True)}
+
+    def round_of(self, day: date) -> int:
+        """As `Forecast.round_of`."""
+        dates = self.world.dates
+        return int(np.clip(np.searchsorted(dates, day, side="right") - 1, 0, len(dates) - 1))
+
+    def date_quantiles(self) -> np.ndarray:
+        """As `Forecast.date_quantiles`: appointments counted by round, deadlocks as one
+        round after the last."""
+        days = np.array([d.toordinal() for d in self.world.dates], dtype=np.int64)
+        step = self.world.scenario.calendar.round_days
+        table = self.summary.appointed.get(self.point)
+        by_round = table.sum(axis=0) if table is not None else np.zeros(len(days), np.int64)
+        deadlocks = self.runs - int(by_round.sum())
+        return counted_quantiles(
+            np.append(days[: len(by_round)], days[-1] + step), np.append(by_round, deadlocks)
+        )
+
+    def mean_supporters(self, t: int, candidate: int) -> float:
+        """As `Forecast.mean_supporters` (a sum of integers over a count: the same float)."""
+        return np.float64(self.summary.support_sums[self.point][t, candidate]) / self.runs
+
+    @cached_property
+    def first_round(self) -> dict[tuple[str, str], float]:
+        """As `Forecast.first_round`."""
+        members, cands = self.world.members, self.world.candidates
+        c_count, n = len(cands), self.runs
+        sums, counts = self.summary.declared.get(
+            self.point, np.zeros((2, len(members) * c_count), np.int64)
+        )
+        first = (sums.astype(np.float64) + (self.world.n_rounds + 1) * (n - counts)) / max(n, 1)
+        return {
+            (m, c): float(first[i * c_count + k])
+            for i, m in enumerate(members)
+            for k, c in enumerate(cands)
+        }
+
+    def holdout_runs(self, member: str) -> int:
+        """As `Forecast.holdout_runs`."""
+        held = self.summary.held_out.get(self.point)
+        return int(held[self.world.members.index(member)]) if held is not None else 0
+
+    def supporter_quantiles(self) -> np.ndarray:
+        """As `Forecast.supporter_quantiles` (needs the point's fan counts)."""
+        return linear_quantiles(self.summary.fans[self.point])

@@ -14,7 +14,7 @@ from scipy.stats import spearmanr
 
 from sim.engine.world import World
 from sim.errors import FailedRunsError
-from sim.evaluate.forecast import Forecast
+from sim.evaluate.forecast import CountedForecast, Forecast
 from sim.evaluate.record import Record
 from sim.results.outcomes import DEADLOCK, quantiles
 
@@ -59,13 +59,12 @@ def outcome_scores(probs: dict[str, float], record: Record, runs: int | None = N
     }
 
 
-def date_scores(forecast: Forecast, record: Record) -> dict:
+def date_scores(forecast: Forecast | CountedForecast, record: Record) -> dict:
     """Median error of the appointment date and whether the observed date is in the 50%/90% bands."""
     if record.appointment is None:
         return {}
-    days = forecast.appointment_dates()
     seen = record.appointment.date.toordinal()
-    q05, q25, q50, q75, q95 = quantiles(days)
+    q05, q25, q50, q75, q95 = forecast.date_quantiles()
     # Simulated dates come in rounds: an appointment between two round dates belongs to the
     # round that follows it, and that round date is what the intervals are checked against.
     rounds = [d.toordinal() for d in forecast.world.dates]
@@ -78,7 +77,7 @@ def date_scores(forecast: Forecast, record: Record) -> dict:
     }
 
 
-def support_rmse(forecast: Forecast, record: Record) -> dict:
+def support_rmse(forecast: Forecast | CountedForecast, record: Record) -> dict:
     """RMSE of the mean simulated supporters against the record's dated counts."""
     if not record.support:
         return {}
@@ -86,12 +85,12 @@ def support_rmse(forecast: Forecast, record: Record) -> dict:
     errors = []
     for entry in record.support:
         t = forecast.round_of(entry.date)
-        simulated = forecast.supporters[:, t, cands.index(entry.candidate)].mean()
+        simulated = forecast.mean_supporters(t, cands.index(entry.candidate))
         errors.append(simulated - entry.supporters)
     return {"support_rmse": float(np.sqrt(np.mean(np.square(errors))))}
 
 
-def declaration_rank(forecast: Forecast, record: Record) -> dict:
+def declaration_rank(forecast: Forecast | CountedForecast, record: Record) -> dict:
     """Spearman correlation of observed declaration dates and simulated mean first rounds."""
     pairs = [
         (d.date.toordinal(), forecast.first_round[(d.member, d.candidate)])
@@ -104,17 +103,15 @@ def declaration_rank(forecast: Forecast, record: Record) -> dict:
     return {"declaration_rank_rho": float(rho)}
 
 
-def holdout_hits(forecast: Forecast, record: Record) -> dict:
+def holdout_hits(forecast: Forecast | CountedForecast, record: Record) -> dict:
     """Mean over the observed last holdouts of the share of runs that name them too."""
     if not record.last_holdouts or not forecast.runs:
         return {}
-    shares = [
-        sum(code in h for h in forecast.holdouts) / forecast.runs for code in record.last_holdouts
-    ]
+    shares = [forecast.holdout_runs(code) / forecast.runs for code in record.last_holdouts]
     return {"holdout_hit_rate": float(np.mean(shares))}
 
 
-def score(forecast: Forecast, record: Record) -> dict[str, float]:
+def score(forecast: Forecast | CountedForecast, record: Record) -> dict[str, float]:
     """Every score the record allows for this forecast.
 
     Raises FailedRunsError when the forecast holds no replication (every one failed).

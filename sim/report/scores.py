@@ -6,11 +6,8 @@ import io
 import math
 from pathlib import Path
 
-import numpy as np
-
 from sim.evaluate.score import SCORES, shortfalls
 from sim.report import plots
-from sim.results.outcomes import QUANTILES
 
 LOWER_IS_BETTER = {"brier", "support_rmse", "loss"}
 HIGHER_IS_BETTER = {"log_score", "p_observed", "date_in_50", "date_in_90", "declaration_rank_rho",
@@ -105,7 +102,7 @@ def score_fan(out: Path, forecast, record, name: str) -> Path:
     """plots/score_fan.png: the simulated fan with the record's dated counts on it."""
     world = forecast.world
     observed = [(s.date, s.candidate, s.supporters) for s in record.support]
-    q = np.quantile(forecast.supporters, QUANTILES, axis=0)
+    q = forecast.supporter_quantiles()
     seen = record.appointment
     marks = [(seen.date, f"observed: {seen.winner} appointed {seen.date}")] if seen else []
     panel = plots.FanPanel(f"{forecast.runs:,} replications; diamonds: {record.name}", world.dates,

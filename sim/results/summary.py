@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from sim.results.results import Results
 
 FAN_POINTS = 4  # a fan panel per point up to this many points, else the most different two
+ARRAYS = ("appointed", "withdrawn", "fans", "support_sums", "declared", "held_out")
 
 
 @dataclass
@@ -55,6 +56,10 @@ class Summary:
         default_factory=dict
     )  # point -> (winner, round) -> [n, run, seed]
     fans: dict[int, np.ndarray] = field(default_factory=dict)  # point -> (T_p, C, N+1) counts
+    # What `score` reads, per point, of the replications that did not fail:
+    support_sums: dict[int, np.ndarray] = field(default_factory=dict)  # (T_p, C) supporters
+    declared: dict[int, np.ndarray] = field(default_factory=dict)  # (2, M*C) rounds, events
+    held_out: dict[int, np.ndarray] = field(default_factory=dict)  # (M,) runs naming each
 
     # --- building -------------------------------------------------------------------------
 
@@ -118,6 +123,7 @@ class Summary:
             _, first = np.unique(pair, return_index=True)
             s.courted = Counter(names[m] for m in conc["member"][np.sort(first)].tolist())
         s.errors = Counter(results.errors.values())
+        _score_tallies(s, results)
         chosen = range(results.n_points) if fans is True else (fans or [])
         s.add_fans(results, [p for p in chosen if p in s.appointed])
         return s
@@ -142,7 +148,8 @@ class Summary:
         self.dates.update(other.dates)
         self.sessions.update(other.sessions)
         for mine, theirs in ((self.appointed, other.appointed), (self.withdrawn, other.withdrawn),
-                             (self.fans, other.fans)):  # fmt: skip
+                             (self.fans, other.fans), (self.support_sums, other.support_sums),
+                   (self.declared, other.declared), (self.held_out, other.held_out)):  # fmt: skip
             for p, counts in theirs.items():
                 mine[p] = mine[p] + counts if p in mine else counts
         self.holdout_members.update(other.holdout_members)
@@ -168,7 +175,7 @@ class Summary:
     def to_dict(self) -> dict:
         """Everything, as JSON types (Counters as [key, n] pairs, in their order)."""
         arrays = {name: {str(p): a.tolist() for p, a in getattr(self, name).items()}
-                  for name in ("appointed", "withdrawn", "fans")}  # fmt: skip
+                  for name in ARRAYS}  # fmt: skip
         return {
             "scenario": self.scenario, "members": self.members, "candidates": self.candidates,
             "points": self.points, "swept": self.swept, "seed": self.seed,
@@ -188,8 +195,10 @@ class Summary:
     @classmethod
     def from_dict(cls, d: dict) -> Summary:
         """The inverse of `to_dict`."""
-        arrays = {name: {int(p): np.array(a, dtype=np.int64) for p, a in d[name].items()}
-                  for name in ("appointed", "withdrawn", "fans")}  # fmt: skip
+        arrays = {
+            name: {int(p): np.array(a, dtype=np.int64) for p, a in d.get(name, {}).items()}
+            for name in ARRAYS
+        }  # fmt: skip (a file from before the score tallies: none)
         return cls(
             scenario=d["scenario"], members=d["members"], candidates=d["candidates"],
             points=d["points"], swept=d["swept"], seed=d["seed"],
@@ -317,6 +326,30 @@ class Summary:
             return 0.0
         top = max(modes.values(), key=lambda v: (v[0], -v[1]))
         return top[0] / sum(v[0] for v in modes.values())
+
+
+def _score_tallies(s: Summary, results: Results) -> None:
+    """Per point, of the replications that did not fail: supporters summed by round, the
+    rounds and number of declaration events per member x candidate, and how many
+    replications name each member a last holdout (all `CountedForecast` needs)."""
+    c = results.columns
+    ok = results.ok()
+    runs = c["run"][ok]
+    m_count, c_count = len(results.members), len(results.candidates)
+    dec, hold = _events(results, "declarations"), _events(results, "holdouts")
+    dec_ok, hold_ok = np.isin(dec["run"], runs), np.isin(hold["run"], runs)
+    dec_point = results._point_of(dec["run"])
+    pair = np.unique(hold["run"][hold_ok].astype(np.int64) * m_count + hold["member"][hold_ok])
+    pair_point = results._point_of(pair // m_count)
+    for p in np.unique(c["point"][ok]).tolist():
+        if "supporters" in results.cube:  # (a Results built without trajectories has none)
+            s.support_sums[p] = results.supporters(p).sum(axis=0, dtype=np.int64)
+        mine = dec_ok & (dec_point == p)
+        flat = dec["member"][mine].astype(np.int64) * c_count + dec["candidate"][mine]
+        rounds = np.bincount(flat, weights=dec["round"][mine], minlength=m_count * c_count)
+        events = np.bincount(flat, minlength=m_count * c_count)
+        s.declared[p] = np.stack([rounds.astype(np.int64), events])  # sums of ints: exact
+        s.held_out[p] = np.bincount(pair[pair_point == p] % m_count, minlength=m_count)
 
 
 def _events(results: Results, table: str) -> dict[str, np.ndarray]:

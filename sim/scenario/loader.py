@@ -374,8 +374,12 @@ def _apply_override(data: LocatedDict, text: str) -> None:
     node[last] = value
     if hasattr(node, "item_where"):
         node.item_where[last] = (shown, None)
-    if path and path[0] != "sources" and last not in ("source", "assumption", "note"):
+    # Run settings (batch:, sensitivity:) are no facts: they have no `assumption` to mark.
+    if path and path[0] not in UNCITED and last not in ("source", "assumption", "note"):
         _mark_assumed(node, last)
+
+
+UNCITED = ("sources", "batch", "sensitivity")  # top-level blocks that cite nothing
 
 
 def _shallow(node):

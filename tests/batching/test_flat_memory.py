@@ -208,3 +208,48 @@ def test_the_multi_member_tables_read_as_one_stream(tmp_path, capsys):
         assert subprocess.run(["zcat", str(path)], capture_output=True, text=True).stdout == text
     # what results/README.md warns of: a one-shot zlib call stops after the header member
     assert zlib.decompress(path.read_bytes(), 31).decode() == text.splitlines(True)[0]
+
+
+RECORD = ROOT / "records" / "nato-2024.yaml"
+VARIANT = ROOT / "scenarios" / "what-if" / "us-backs-iohannis.yaml"
+
+
+def test_the_score_command_scores_from_the_tallies_what_the_kept_batch_scores(
+    tmp_path, capsys, no_merge, monkeypatch
+):
+    args = ["score", str(BASE), "--record", str(RECORD), "--runs", "45", "--out",
+            str(tmp_path / "cli")]  # fmt: skip
+    assert main([*args, "--set", "batch.chunk=10"]) == 0  # five chunks, none merged
+    said = capsys.readouterr().out
+    monkeypatch.undo()  # the kept batch merges them
+    kept = sim.score(BASE, RECORD, runs=45, set=["batch.chunk=10"], out=tmp_path / "api",
+                     progress=False)  # fmt: skip
+    assert kept.results is not None and kept.results.n_runs == 45
+    cli = (tmp_path / "cli" / "scores.csv").read_text()
+    assert cli == (tmp_path / "api" / "scores.csv").read_text()
+    assert "support_rmse" in cli.splitlines()[0] and "holdout_hit_rate" in cli.splitlines()[0]
+    for name in ("score_fan.png", "fan.png"):
+        a = (tmp_path / "api" / "plots" / name).read_bytes()
+        assert a == (tmp_path / "cli" / "plots" / name).read_bytes(), name
+    assert all(line in said for line in kept.verdict)
+    flat = sim.score(BASE, RECORD, runs=45, set=["batch.chunk=10"], keep=False, progress=False)
+    assert flat.results is None and flat.rows == kept.rows
+
+
+def test_the_compare_command_compares_from_the_tallies_what_the_kept_batches_do(
+    tmp_path, capsys, no_merge, monkeypatch
+):
+    args = ["compare", str(BASE), str(VARIANT), "--runs", "40", "--set", "batch.chunk=10",
+            "--out", str(tmp_path / "cli")]  # fmt: skip
+    assert main(args) == 0
+    capsys.readouterr()
+    monkeypatch.undo()
+    kept = sim.compare([BASE, VARIANT], runs=40, set=["batch.chunk=10"], out=tmp_path / "api",
+                       progress=False)  # fmt: skip
+    assert set(kept.results) == {"nato-2024", "us-backs-iohannis"}
+    for name in ("compare.csv", "compare.md", "compare.png"):
+        a = (tmp_path / "api" / name).read_bytes()
+        assert a == (tmp_path / "cli" / name).read_bytes(), name
+    flat = sim.compare([BASE, VARIANT], runs=40, set=["batch.chunk=10"], keep=False)
+    assert flat.results == {} and flat.table.equals(kept.table)
+    assert flat.summaries["nato-2024"].n_runs == 40

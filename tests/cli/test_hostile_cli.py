@@ -137,3 +137,14 @@ def test_bad_run_counts_are_sentences(tmp_path, capsys, tiny, runs):
 def test_an_override_without_a_key_is_a_sentence(tmp_path, capsys, tiny):
     code, _, err = cli(capsys, "run", tiny, "--set", "=1", "--out", tmp_path / "o")
     assert code == 2
+
+
+def test_a_run_setting_set_on_the_command_line_needs_no_assumption_mark(tmp_path, capsys, tiny):
+    # found this session: `--set batch.chunk=3` was refused ("batch.assumption: unknown
+    # field"), since every value set on the command line was marked an assumption
+    out = tmp_path / "b"
+    code, said, err = cli(capsys, "batch", tiny, "--runs", 6, "--set", "batch.chunk=3",
+                          "--set", "batch.seed=4", "--out", out, "--no-report")  # fmt: skip
+    assert code == 0, err
+    assert "6 computed" in said and (out / "manifest.json").exists()
+    assert cli(capsys, "validate", tiny, "--set", "batch.replications=0")[0] == 2
