@@ -113,12 +113,9 @@ def crossval_command(texts, params, budget, runs, seed, overrides, out) -> list[
     import csv
     import time
 
-    import numpy as np
-
     from sim.evaluate.calibrate import Case, case_paths
     from sim.evaluate.crossval import COLUMNS, crossval
     from sim.report import plots
-    from sim.report.scores import QUANTILES
 
     cases = []
     for scenario_path, record_path in case_paths(texts):
@@ -139,7 +136,7 @@ def crossval_command(texts, params, budget, runs, seed, overrides, out) -> list[
     panels = []
     for fold in result.folds:
         forecast, record, world = fold.forecast, fold.case.record, fold.forecast.world
-        q = np.quantile(forecast.supporters, QUANTILES, axis=0)
+        q = forecast.supporter_quantiles()
         seen = record.appointment
         marks = [(seen.date, f"observed: {seen.winner} {seen.date}")] if seen else []
         observed = [(s.date, s.candidate, s.supporters) for s in record.support]

@@ -34,3 +34,28 @@ def test_needs_two_cases():
     s = contest("a", 5, 0.4)
     with pytest.raises(ValueError, match="two cases"):
         crossval([Case("a", s, observed(s, TRUE_THRESHOLD))], {"declare_threshold": (0, 1)})
+
+
+def _two_cases(folder):
+    from hostile import RECORD, TINY, write
+
+    cases = []
+    for name in ("tiny", "tiny2"):
+        scenario = write(folder, TINY.replace("name: tiny", f"name: {name}"), f"{name}.yaml")
+        record = RECORD.replace("tiny-record", f"{name}-record")
+        record = write(folder, record.replace("scenario: tiny", f"scenario: {name}"),
+                       f"{name}-record.yaml")  # fmt: skip
+        cases.append(f"{scenario}:{record}")
+    return cases
+
+
+def test_the_crossval_command_writes_its_table_and_fans(tmp_path, capsys):
+    from hostile import cli
+
+    out = tmp_path / "cv"
+    args = ["crossval", *_two_cases(tmp_path), "--params", "noise", "--budget", 2, "--runs", 2]
+    code, printed, err = cli(capsys, *args, "--out", out)
+    assert code == 0, err
+    assert "tiny: fitted without it: noise=" in printed
+    assert (out / "crossval.csv").read_text().startswith("case,forecaster,")
+    assert (out / "plots" / "crossval_fans.png").stat().st_size > 0
