@@ -1,10 +1,10 @@
-"""Peak memory of `coalition-sim batch` against the number of runs (issue 12: flat).
+"""Peak memory of `coalition-sim batch` (or `score`) against the number of runs (issue 12: flat).
 
 Run: .venv/bin/python benchmarks/bench_memory.py [--runs 10000 100000 1000000]
-        [--before CHECKOUT] [--before-runs 10000 100000] [--no-report]
+        [--before CHECKOUT] [--before-runs 10000 100000] [--no-report] [--command score]
 
-Each batch is the whole command on nato-2024 (report included unless --no-report), into
-a temporary folder, with the default workers (all cores from 20,000 runs). The peak RSS of
+Each batch is the whole command on nato-2024 (report included unless --no-report; with
+--command score, `score` against records/nato-2024.yaml instead), into a temporary folder, with the default workers (all cores from 20,000 runs). The peak RSS of
 the main process comes from GNU time (%M); each worker's from its VmHWM, polled. With
 --before, the same batches also run on another checkout of the project (e.g. `git worktree
 add /tmp/before <commit>`), with this interpreter and that checkout's own `sim` package
@@ -27,14 +27,26 @@ from peak_rss import run_watched  # benchmarks/peak_rss.py, beside this script
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = "scenarios/nato-2024.yaml"
 CLOSING = re.compile(r"([\d,]+) runs in ([\d.]+) s")
-HEADING = "## Memory against runs (benchmarks/bench_memory.py)"
+RECORD = "records/nato-2024.yaml"
+HEADINGS = {
+    "batch": "## Memory against runs (benchmarks/bench_memory.py)",
+    "score": "## Memory of score against runs (benchmarks/bench_memory.py --command score)",
+}
 
 
-def measure(checkout: Path, runs: int, report: bool) -> dict:
+def command(name: str, runs: int, out: str, report: bool) -> list[str]:
+    """The measured command line."""
+    if name == "score":
+        return [sys.executable, "-m", "sim", "score", SCENARIO, "--record", RECORD,
+                "--runs", str(runs), "--out", out]  # fmt: skip
+    return [sys.executable, "-m", "sim", "batch", SCENARIO, "--runs", str(runs),
+            "--out", out, *([] if report else ["--no-report"])]  # fmt: skip
+
+
+def measure(checkout: Path, runs: int, report: bool, name: str = "batch") -> dict:
     """Wall time, the closing line's seconds, peak RSS of main and workers (MiB), size."""
     with tempfile.TemporaryDirectory() as tmp, open(f"{tmp}/log", "w+") as log:
-        cmd = [sys.executable, "-m", "sim", "batch", SCENARIO, "--runs", str(runs),
-               "--out", f"{tmp}/out", *([] if report else ["--no-report"])]  # fmt: skip
+        cmd = command(name, runs, f"{tmp}/out", report)
         peaks = run_watched(cmd, checkout, log, tmp)
         text = Path(log.name).read_text()
         if peaks.returncode:
@@ -56,6 +68,7 @@ def main() -> None:
     parser.add_argument("--before", type=Path, help="another checkout to measure alike")
     parser.add_argument("--before-runs", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--no-report", action="store_true", help="tables only")
+    parser.add_argument("--command", choices=sorted(HEADINGS), default="batch")
     args = parser.parse_args()
     report = not args.no_report
     began = time.perf_counter()
@@ -67,23 +80,32 @@ def main() -> None:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=checkout,
                                 capture_output=True, text=True).stdout.strip()  # fmt: skip
         for runs in counts:
-            m = measure(checkout, runs, report)
+            m = measure(checkout, runs, report, args.command)
             workers = ", ".join(f"{w:,.0f}" for w in m["workers"]) or "none"
             row = (f"| {side} ({commit}) | {runs:,} | {m['main']:,.0f} | {workers} | "
                    f"{m['wall']:.1f} | {m['closing']:.1f} | {m['size']:,.0f} |")  # fmt: skip
             print(row, flush=True)
             rows.append(row)
     what = "with report" if report else "--no-report"
+    heading = HEADINGS[args.command]
+    measured = (f"`coalition-sim score {SCENARIO} --record {RECORD} --runs N --out TMP`"
+                if args.command == "score"
+                else f"`coalition-sim batch {SCENARIO} --runs N --out TMP` ({what})")  # fmt: skip
     section = [
         "",
-        HEADING,
+        heading,
         "",
         f"- date: {datetime.now(UTC).isoformat(timespec='seconds')}; nproc {os.cpu_count()}",
         f"- command: `.venv/bin/python benchmarks/bench_memory.py {' '.join(sys.argv[1:])}`"
         f" ({time.perf_counter() - began:.0f} s in all)",
-        f"- each row: `coalition-sim batch {SCENARIO} --runs N --out TMP` ({what}), default "
-        "workers (2 processes from 20,000 runs); peak RSS from GNU time (%M, main process) "
-        "and VmHWM (each worker, polled every 0.1 s)",
+        f"- each row: {measured}, "
+        + (
+            "in one process (score has no workers; no closing line: nan)"
+            if args.command == "score"
+            else "default workers (2 processes from 20,000 runs)"
+        )
+        + "; peak RSS from GNU time (%M, main process) and VmHWM (each worker, polled every "
+        "0.1 s)",
         "",
         "| checkout | runs | peak RSS main (MiB) | peak RSS workers (MiB) | wall (s) | "
         "closing line (s) | folder (MiB) |",
@@ -93,8 +115,8 @@ def main() -> None:
     ]
     path = ROOT / "benchmarks" / "RESULTS.md"
     old = path.read_text()
-    if HEADING in old:  # replace this benchmark's earlier section, keep the others
-        head, rest = old.split(HEADING, 1)
+    if heading in old:  # replace this benchmark's earlier section, keep the others
+        head, rest = old.split(heading, 1)
         tail = rest[rest.index("\n## ") :] if "\n## " in rest else ""
         old = head.rstrip("\n") + "\n" + tail
     path.write_text(old.rstrip("\n") + "\n" + "\n".join(section))
