@@ -50,15 +50,13 @@ class Forecast:
 
     def round_of(self, day: date) -> int:
         """The last round dated on or before `day` (clamped to the calendar)."""
-        dates = self.world.dates
-        return int(np.clip(np.searchsorted(dates, day, side="right") - 1, 0, len(dates) - 1))
+        return _round_of(self.world, day)
 
     def appointment_dates(self) -> np.ndarray:
         """Appointment date of each replication as a day number; a deadlock counts as one
         round after the last (it is censored: the appointment came later, if at all)."""
-        days = np.array([d.toordinal() for d in self.world.dates])
-        step = self.world.scenario.calendar.round_days
-        return np.where(self.appointed_round >= 0, days[self.appointed_round], days[-1] + step)
+        days, deadlock = _day_numbers(self.world)
+        return np.where(self.appointed_round >= 0, days[self.appointed_round], deadlock)
 
     def mean_supporters(self, t: int, candidate: int) -> float:
         """Mean supporters of a candidate in round t over the replications."""
@@ -156,19 +154,17 @@ class CountedForecast:
 
     def round_of(self, day: date) -> int:
         """As `Forecast.round_of`."""
-        dates = self.world.dates
-        return int(np.clip(np.searchsorted(dates, day, side="right") - 1, 0, len(dates) - 1))
+        return _round_of(self.world, day)
 
     def date_quantiles(self) -> np.ndarray:
         """As `Forecast.date_quantiles`: appointments counted by round, deadlocks as one
         round after the last."""
-        days = np.array([d.toordinal() for d in self.world.dates], dtype=np.int64)
-        step = self.world.scenario.calendar.round_days
+        days, deadlock = _day_numbers(self.world)
         table = self.summary.appointed.get(self.point)
         by_round = table.sum(axis=0) if table is not None else np.zeros(len(days), np.int64)
         deadlocks = self.runs - int(by_round.sum())
         return counted_quantiles(
-            np.append(days[: len(by_round)], days[-1] + step), np.append(by_round, deadlocks)
+            np.append(days[: len(by_round)], deadlock), np.append(by_round, deadlocks)
         )
 
     def mean_supporters(self, t: int, candidate: int) -> float:
@@ -198,3 +194,16 @@ class CountedForecast:
     def supporter_quantiles(self) -> np.ndarray:
         """As `Forecast.supporter_quantiles` (needs the point's fan counts)."""
         return linear_quantiles(self.summary.fans[self.point])
+
+
+def _round_of(world: World, day: date) -> int:
+    """The last round of `world` dated on or before `day` (clamped to the calendar)."""
+    dates = world.dates
+    return int(np.clip(np.searchsorted(dates, day, side="right") - 1, 0, len(dates) - 1))
+
+
+def _day_numbers(world: World) -> tuple[np.ndarray, int]:
+    """Each round's date as a day number, and the day a deadlock counts as (one round after
+    the last: censored, the appointment came later if at all)."""
+    days = np.array([d.toordinal() for d in world.dates], dtype=np.int64)
+    return days, int(days[-1]) + world.scenario.calendar.round_days
