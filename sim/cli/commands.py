@@ -71,12 +71,9 @@ def _relative(target: Path, base: Path) -> str:
 
 def calibrate_cases_command(texts, params, budget, runs, seed, overrides, out) -> list[str]:
     """Fit one parameter set to several cases; print the per-case losses, write the set."""
-    from sim.evaluate.calibrate import Case, calibrate_cases, case_paths
+    from sim.evaluate.calibrate import calibrate_cases
 
-    cases = []
-    for scenario_path, record_path in case_paths(texts):
-        scenario = load_scenario(scenario_path, overrides)
-        cases.append(Case(scenario.name, scenario, load_record(record_path, scenario)))
+    cases = load_cases(texts, overrides)[0]
     ranges = parse_params(params)
     fit = calibrate_cases(cases, ranges, budget, runs, seed)
     lines = [
@@ -108,19 +105,37 @@ def calibrate_cases_command(texts, params, budget, runs, seed, overrides, out) -
 # --- crossval ------------------------------------------------------------------------------
 
 
-def crossval_command(texts, params, budget, runs, seed, overrides, out) -> list[str]:
-    """Leave-one-contest-out: print and write the table, draw the left-out fans."""
-    import csv
-    import time
+def load_cases(texts, overrides) -> tuple[list, list[Path]]:
+    """The cases named by `texts` (SCENARIO:RECORD pairs or case list files), loaded, and
+    every file they read (list files, scenarios, the bases they extend, records).
 
+    Args:
+        texts: the command's case arguments.
+        overrides: `--set` texts applied to every scenario.
+
+    Returns:
+        (cases, inputs): the loaded cases, and the input files an output must never replace.
+    """
     from sim.evaluate.calibrate import Case, case_paths
-    from sim.evaluate.crossval import COLUMNS, crossval
-    from sim.report import plots
+    from sim.scenario.loader import extends_chain
 
-    cases = []
+    cases, inputs = [], [Path(t) for t in texts if ":" not in t]
     for scenario_path, record_path in case_paths(texts):
         scenario = load_scenario(scenario_path, overrides)
         cases.append(Case(scenario.name, scenario, load_record(record_path, scenario)))
+        inputs += [p for p, _ in extends_chain(scenario_path)] + [Path(record_path)]
+    return cases, inputs
+
+
+def crossval_command(cases, params, budget, runs, seed, out) -> list[str]:
+    """Leave-one-contest-out on loaded cases (`load_cases`): print and write the table,
+    draw the left-out fans. The caller has checked `out` (check_folder)."""
+    import time
+
+    from sim.evaluate.crossval import COLUMNS, crossval
+    from sim.report import plots
+    from sim.results.files import csv_text
+
     ranges = parse_params(params)
     began = time.perf_counter()
     result = crossval(cases, ranges, budget, runs, seed)
@@ -129,10 +144,8 @@ def crossval_command(texts, params, budget, runs, seed, overrides, out) -> list[
     (out / "plots").mkdir(parents=True, exist_ok=True)
     rows = result.rows()
     keys = ["case", "forecaster", *COLUMNS, "fitted"]
-    with open(out / "crossval.csv", "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=keys)
-        writer.writeheader()
-        writer.writerows({k: ("" if r.get(k) is None else r[k]) for k in keys} for r in rows)
+    table_rows = [["" if r.get(k) is None else r[k] for k in keys] for r in rows]
+    write_atomic(out / "crossval.csv", csv_text(keys, table_rows))
     panels = []
     for fold in result.folds:
         forecast, record, world = fold.forecast, fold.case.record, fold.forecast.world

@@ -130,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     cv.add_argument("--runs", type=_positive, default=200, help="replications per evaluation")
     cv.add_argument("--seed", type=_natural, default=1, help="seed of the common random numbers")
     cv.add_argument("--out", type=Path, help="results folder (default results/crossval/<stamp>)")
+    _add_force(cv)
     _add_set(cv)
     cv.set_defaults(handler=_crossval)
 
@@ -435,11 +436,12 @@ def _calibrate(args) -> int:
         calibrate_cases_command,
         calibrate_command,
         default_variant,
+        load_cases,
     )
 
     if args.record is None:
-        if args.out:  # an existing file (an input among them) only with --force
-            check_file(args.out, [], args.force)
+        if args.out:  # never over an input (a case's scenario, base or record), even with --force
+            check_file(args.out, load_cases(args.scenario, args.overrides)[1], args.force)
         lines = calibrate_cases_command(
             args.scenario, args.params, args.budget, args.runs, args.seed, args.overrides, args.out
         )
@@ -464,12 +466,12 @@ def _calibrate(args) -> int:
 
 
 def _crossval(args) -> int:
-    from sim.cli.commands import crossval_command
+    from sim.cli.commands import crossval_command, load_cases
 
+    cases, inputs = load_cases(args.cases, args.overrides)  # every bad case before any work
     out = args.out or _stamped(Path("results") / "crossval")
-    lines = crossval_command(
-        args.cases, args.params, args.budget, args.runs, args.seed, args.overrides, out
-    )
+    check_folder(out, inputs, args.force)  # before the folds, not after them
+    lines = crossval_command(cases, args.params, args.budget, args.runs, args.seed, out)
     print("\n".join(lines))
     return 0
 
