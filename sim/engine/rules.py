@@ -816,7 +816,7 @@ def _withdrawals(state: State, world: World, t: int, utility: np.ndarray) -> np.
             _withdraw(state, world, quits_all[:, c], c, t, STRATEGIC)
             withdrew = True
     session = world.rounds[t].session
-    if session is not None and session.eliminate:
+    if session is not None and session.eliminate and np.any(_held(state, session)):
         shares = _race_shares(state, world, t) if withdrew else shares
         _eliminate(state, world, t, shares, utility, session)
         withdrew = True
@@ -896,11 +896,20 @@ def _eliminate(state: State, world: World, t: int, shares, utility, session) -> 
     order = np.take_along_axis(first, np.argsort(key, axis=1, kind="stable"), axis=1)
     k = session.eliminate
     out = np.minimum(k, state.in_race.sum(axis=1) - 1)
+    held = state.open & _held(state, session)
     for rank in range(min(k, order.shape[1])):
         for c in range(order.shape[1]):
-            which = state.open & (rank < out) & (order[:, rank] == c)
+            which = held & (rank < out) & (order[:, rank] == c)
             if which.any():
                 _withdraw(state, world, which, c, t, ELIMINATED)
+
+
+def _held(state: State, session) -> np.ndarray | bool:
+    """(R,) the session is held in each replication: its draw for one held by chance
+    (`probability:`), else True."""
+    if session is None or session.uncertain < 0:
+        return True
+    return state.happens[:, session.uncertain]
 
 
 def _named_preferences(state: State, utility: np.ndarray, k: int) -> np.ndarray:
@@ -1032,7 +1041,7 @@ def _session_offers(state, world, t, leader, lead, eps) -> None:
             chance, pivot, strict=True)])  # fmt: skip
     else:
         chance = p.offer_rate * pressure
-    live = state.open & state.in_race.any(axis=1)
+    live = state.open & state.in_race.any(axis=1) & _held(state, world.rounds[t].session)
     reps = np.arange(len(leader))
     leads = live & (lead >= per_rep(p.concede_share, state.point))
     offerers = [(LEADING_CAMP, leader, leads, np.ones_like(active))]
@@ -1147,8 +1156,7 @@ def _apply_decision_rule(state: State, world: World, t: int) -> None:
         reps = np.arange(len(cand))
         ok = passing[reps, cand]
     ok &= state.open
-    if setup.session is not None and setup.session.uncertain >= 0:
-        ok &= state.happens[:, setup.session.uncertain]  # held only where its draw says so
+    ok &= _held(state, setup.session)  # a session held by chance: only where its draw says so
     state.appointed = np.where(ok, cand, state.appointed)
     state.appointed_round = np.where(ok, t, state.appointed_round)
 

@@ -64,6 +64,39 @@ def test_an_uncertain_formal_session_is_held_in_its_share_of_replications_the_sa
     assert (run(sure, seeds).final.appointed_round == 2).all()
 
 
+def test_a_session_held_by_chance_gives_offers_only_where_it_is_held():
+    # C objects to x; the week-2 meeting is held with chance 0.5, the later ones for certain.
+    sessions = [session(2, probability=0.5)] + [session(n) for n in (4, 6, 8)]
+    w = toy(candidates=SOLE, preferences=ALL_LIKE_X, objects={"C": ["x"]}, sessions=sessions,
+            **OFFER)  # fmt: skip
+    seeds = list(range(60))
+    f = run(w, seeds).final
+    held = f.happens[:, 0]
+    offered_at_2 = (f.offer_round == 2).any(axis=1)
+    assert held.any() and (~held).any()
+    assert not offered_at_2[~held].any()  # no meeting, no offer
+    assert offered_at_2[held].mean() > 0.5  # where it is held, C is courted there
+    assert (f.offer_round == 4).any(axis=1)[~held].mean() > 0.5  # courted at the next one
+    for r in (int(np.argmax(held)), int(np.argmax(~held))):  # the Mesa model agrees
+        m = ConsensusModel(w, rng=seeds[r]).run().history.final
+        assert m.offer_round[0, : m.offers[0]].tolist() == f.offer_round[r, : f.offers[r]].tolist()
+
+
+def test_a_session_held_by_chance_eliminates_only_where_it_is_held():
+    three = (("x", "A"), ("y", "B"), ("z", "C"))
+    maybe = session(2, eliminate=1, probability=0.5)
+    w = toy(candidates=three, members="ABCDE", initial={"D": "x", "E": "y"}, withdraw_share=1.0,
+            sessions=[maybe, session(9)])  # fmt: skip
+    seeds = list(range(60))
+    h = run(w, seeds)
+    held = h.final.happens[:, 0]
+    z = w.candidates.index("z")
+    gone = h.final.withdrawn_reason[:, z] == ELIMINATED
+    assert held.any() and (~held).any()
+    assert (gone == held).all()
+    assert (h.in_race[2][:, z] == ~held).all()  # z still in the race where no meeting was held
+
+
 def test_uncertain_sessions_draw_after_the_uncertain_events():
     # An uncertain event keeps its draw (the first of the stream) when a session's is added.
     enters = ev("enter", 2, candidate="y", probability=0.3)
