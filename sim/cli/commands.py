@@ -69,17 +69,19 @@ def _relative(target: Path, base: Path) -> str:
     return Path(os.path.relpath(target.resolve(), base.resolve())).as_posix()
 
 
-def calibrate_cases_command(texts, params, budget, runs, seed, overrides, out) -> list[str]:
+def calibrate_cases_command(texts, params, budget, runs, seed, overrides, out,
+                            prior_weight=0.0) -> list[str]:  # fmt: skip
     """Fit one parameter set to several cases; print the per-case losses, write the set."""
     from sim.evaluate.calibrate import calibrate_cases
 
     cases = load_cases(texts, overrides)[0]
     ranges = parse_params(params)
-    fit = calibrate_cases(cases, ranges, budget, runs, seed)
+    fit = calibrate_cases(cases, ranges, budget, runs, seed, prior_weight=prior_weight)
+    pull = f", prior weight {prior_weight:g}" if prior_weight else ""
     lines = [
         f"fitted on {len(cases)} cases (equal weight, {runs} replications each, common random "
-        f"numbers, {len(fit.trace)} evaluations): summed loss {fit.loss_start:.4f} -> "
-        f"{fit.loss_best:.4f}"
+        f"numbers, {len(fit.trace)} evaluations{pull}): summed loss {fit.loss_start:.4f} -> "
+        f"{fit.loss_best:.4f}" + (" (with the prior pull)" if prior_weight else "")
     ]
     for name in ranges:
         lo, hi = ranges[name]
@@ -92,6 +94,7 @@ def calibrate_cases_command(texts, params, budget, runs, seed, overrides, out) -
     if out:
         text = ["# Fitted by: coalition-sim calibrate " + " ".join(texts)
                 + f" --params {' '.join(params)} --budget {budget} --runs {runs} --seed {seed}"
+                + (f" --prior-weight {prior_weight:g}" if prior_weight else "")
                 + "".join(f" --set {o}" for o in overrides or ()),
                 "parameters:"]  # fmt: skip
         text += [f"  {k}: {v if isinstance(v, int) else round(v, 4)}" for k, v in fit.best.items()]
@@ -127,7 +130,7 @@ def load_cases(texts, overrides) -> tuple[list, list[Path]]:
     return cases, inputs
 
 
-def crossval_command(cases, params, budget, runs, seed, out) -> list[str]:
+def crossval_command(cases, params, budget, runs, seed, out, prior_weight=0.0) -> list[str]:
     """Leave-one-contest-out on loaded cases (`load_cases`): print and write the table,
     draw the left-out fans. The caller has checked `out` (check_folder)."""
     import time
@@ -138,7 +141,7 @@ def crossval_command(cases, params, budget, runs, seed, out) -> list[str]:
 
     ranges = parse_params(params)
     began = time.perf_counter()
-    result = crossval(cases, ranges, budget, runs, seed)
+    result = crossval(cases, ranges, budget, runs, seed, prior_weight=prior_weight)
     took = time.perf_counter() - began
     out = Path(out)
     (out / "plots").mkdir(parents=True, exist_ok=True)
@@ -162,7 +165,9 @@ def crossval_command(cases, params, budget, runs, seed, out) -> list[str]:
              for r in rows]  # fmt: skip
     lines = [
         f"leave-one-contest-out on {len(cases)} cases, fitting {', '.join(ranges)} "
-        f"({budget} evaluations x {runs} replications per fold) in {took:.0f} s",
+        f"({budget} evaluations x {runs} replications per fold"
+        + (f", prior weight {prior_weight:g}" if prior_weight else "") + f") in {took:.0f} s",
+        f"mean left-out loss {result.mean_loss():.4f}",
         *scores.table(table, list(COLUMNS)),
         "",
         *[f"{f.case.name}: fitted without it: "

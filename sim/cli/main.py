@@ -116,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--runs", type=_positive, default=200, help="replications per evaluation")
     cal.add_argument("--seed", type=_natural, default=1, help="seed of the common random numbers")
     cal.add_argument("--out", type=Path, help="variant file (default scenarios/.../calibrated/...)")
+    _add_prior_weight(cal)
     _add_force(cal)
     _add_set(cal)
     cal.set_defaults(handler=_calibrate)
@@ -131,6 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     cv.add_argument("--seed", type=_natural, default=1, help="seed of the common random numbers")
     cv.add_argument("--out", type=Path, help="results folder (default results/crossval/<stamp>)")
     _add_force(cv)
+    _add_prior_weight(cv)
     _add_set(cv)
     cv.set_defaults(handler=_crossval)
 
@@ -280,6 +282,24 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def _weight(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a number") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a finite number, 0 or more")
+    return value
+
+
+def _add_prior_weight(parser) -> None:
+    parser.add_argument(
+        "--prior-weight", type=_weight, default=0.0, metavar="W",
+        help="pull the fit towards the starting values: W x mean squared distance from them, "
+        "in units of each range (default 0: none; several cases only)",
+    )  # fmt: skip
 
 
 def _natural(text: str) -> int:
@@ -443,10 +463,14 @@ def _calibrate(args) -> int:
         if args.out:  # never over an input (a case's scenario, base or record), even with --force
             check_file(args.out, load_cases(args.scenario, args.overrides)[1], args.force)
         lines = calibrate_cases_command(
-            args.scenario, args.params, args.budget, args.runs, args.seed, args.overrides, args.out
-        )
+            args.scenario, args.params, args.budget, args.runs, args.seed, args.overrides, args.out,
+            args.prior_weight,
+        )  # fmt: skip
         print("\n".join(lines))
         return 0
+    if args.prior_weight:
+        msg = "fits several cases only (give cases, without --record)"
+        raise ScenarioError([Problem("--prior-weight", None, "", msg)])
     if len(args.scenario) != 1:
         raise ScenarioError(
             [Problem("calibrate", None, "", "with --record give one scenario; without, give cases")]
@@ -471,7 +495,8 @@ def _crossval(args) -> int:
     cases, inputs = load_cases(args.cases, args.overrides)  # every bad case before any work
     out = args.out or _stamped(Path("results") / "crossval")
     check_folder(out, inputs, args.force)  # before the folds, not after them
-    lines = crossval_command(cases, args.params, args.budget, args.runs, args.seed, out)
+    lines = crossval_command(cases, args.params, args.budget, args.runs, args.seed, out,
+                             args.prior_weight)  # fmt: skip
     print("\n".join(lines))
     return 0
 

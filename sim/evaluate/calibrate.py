@@ -246,17 +246,32 @@ def case_paths(texts: list[str]) -> list[tuple[str, str]]:
 
 
 class CasesObjective:
-    """Sum of the per-case losses, each case weighing the same, on fixed seeds per case."""
+    """Sum of the per-case losses, each case weighing the same, on fixed seeds per case;
+    with a `prior_weight` w, plus w x the mean over the fitted parameters of
+    ((value - start) / (high - low))^2: a pull towards the start (the priors), so that where
+    the cases cannot tell values apart the fit stays at the start instead of wandering."""
 
-    def __init__(self, cases: list[Case], runs: int, seed: int):
+    def __init__(self, cases: list[Case], runs: int, seed: int, prior_weight: float = 0.0,
+                 start: dict[str, float] | None = None,
+                 ranges: dict[str, tuple[float, float]] | None = None):  # fmt: skip
         self.objectives = [Objective(c.scenario, c.record, runs, seed) for c in cases]
         self.trace: list[Evaluation] = []
+        self.prior_weight, self.start, self.ranges = prior_weight, start or {}, ranges or {}
 
     def losses(self, values: dict[str, float]) -> list[float]:
+        """Each case's loss, without the prior pull."""
         return [objective(values) for objective in self.objectives]
 
+    def penalty(self, values: dict[str, float]) -> float:
+        """The prior pull at `values` (0 without a prior weight)."""
+        if not self.prior_weight or not self.ranges:
+            return 0.0
+        gaps = [((values[n] - self.start[n]) / (hi - lo)) ** 2
+                for n, (lo, hi) in self.ranges.items()]  # fmt: skip
+        return self.prior_weight * float(np.mean(gaps))
+
     def __call__(self, values: dict[str, float]) -> float:
-        loss = float(sum(self.losses(values)))
+        loss = float(sum(self.losses(values))) + self.penalty(values)
         self.trace.append(Evaluation(dict(values), loss))
         return loss
 
@@ -271,6 +286,7 @@ class CasesFit:
     loss_best: float
     case_losses: dict[str, tuple[float, float]]  # case -> (start, fitted)
     trace: list[Evaluation] = field(default_factory=list)
+    prior_weight: float = 0.0  # the pull towards the start included in loss_best
 
 
 def calibrate_cases(
@@ -280,6 +296,7 @@ def calibrate_cases(
     runs: int = 200,
     seed: int = 1,
     progress: bool | None = None,
+    prior_weight: float = 0.0,
 ) -> CasesFit:
     """Fit one set of behavioural parameters to the whole records of several cases.
 
@@ -291,16 +308,18 @@ def calibrate_cases(
             for every evaluation).
         seed: seed of those replications.
         progress: show a bar (None: on a terminal or in a notebook).
+        prior_weight: weight of the pull towards the start (`CasesObjective`); 0: none.
 
     Returns:
-        A CasesFit; its start is the first case's parameter values.
+        A CasesFit; its start is the first case's parameter values, and its losses include
+        the prior pull (its case_losses do not).
     """
     from sim.batching.progress import bar
 
-    objective = CasesObjective(cases, runs, seed)
     start = {n: float(getattr(cases[0].scenario.parameters, n)) for n in ranges}
+    objective = CasesObjective(cases, runs, seed, prior_weight, start, ranges)
     with bar(budget, desc="evaluations", enabled=progress) as shown:
         best, loss_start, best_loss = search(objective, ranges, start, budget, seed, shown)
     before, after = objective.losses(start), objective.losses(best)
     per_case = {c.name: (b, a) for c, b, a in zip(cases, before, after, strict=True)}
-    return CasesFit(start, best, loss_start, best_loss, per_case, objective.trace)
+    return CasesFit(start, best, loss_start, best_loss, per_case, objective.trace, prior_weight)

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 from sim.evaluate.calibrate import Case, Objective, calibrate_cases
 from sim.evaluate.forecast import Forecast
-from sim.evaluate.score import baselines, outcome_scores, score
+from sim.evaluate.score import baselines, fit_loss, outcome_scores, score
 
 # The columns of the crossval table, in order (a baseline gives only the first three).
 COLUMNS = (
     "p_observed", "brier", "log_score", "date_error_days", "date_in_50", "date_in_90",
-    "support_rmse", "declaration_rank_rho", "holdout_hit_rate",
+    "support_rmse", "declaration_rank_rho", "holdout_hit_rate", "loss",
 )  # fmt: skip
 
 
@@ -34,6 +34,11 @@ class CrossVal:
     """Every fold of a leave-one-contest-out run."""
 
     folds: list[Fold]
+
+    def mean_loss(self) -> float:
+        """The left-out cases' mean fit loss (`fit_loss`, without any prior pull): the
+        number to compare crossvals by, e.g. over prior weights."""
+        return float(sum(f.scores["loss"] for f in self.folds) / len(self.folds))
 
     def rows(self) -> list[dict]:
         """One row per case and forecaster (the model, then each baseline)."""
@@ -56,13 +61,15 @@ def crossval(
     runs: int = 200,
     seed: int = 1,
     progress: bool | None = None,
+    prior_weight: float = 0.0,
 ) -> CrossVal:
     """Leave each case out in turn: fit on the others, score on it.
 
     Args:
         cases: at least two contests.
         ranges: the shared parameters to fit, name -> (low, high).
-        budget, runs, seed, progress: as for `calibrate_cases` (the same seeds in every fold).
+        budget, runs, seed, progress, prior_weight: as for `calibrate_cases` (the same seeds
+            in every fold).
 
     Returns:
         A CrossVal with one Fold per case, in the order given.
@@ -72,9 +79,10 @@ def crossval(
     folds = []
     for k, held in enumerate(cases):
         others = cases[:k] + cases[k + 1 :]
-        fit = calibrate_cases(others, ranges, budget, runs, seed, progress)
+        fit = calibrate_cases(others, ranges, budget, runs, seed, progress, prior_weight)
         forecast = Objective(held.scenario, held.record, runs, seed).forecast(fit.best)
         world = forecast.world
         base = {b.name: outcome_scores(b.probabilities, held.record) for b in baselines(world)}
-        folds.append(Fold(held, fit.best, forecast, score(forecast, held.record), base))
+        scores = {**score(forecast, held.record), "loss": fit_loss(forecast, held.record)}
+        folds.append(Fold(held, fit.best, forecast, scores, base))
     return CrossVal(folds)

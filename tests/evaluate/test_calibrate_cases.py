@@ -112,3 +112,33 @@ def test_cases_are_named_by_pairs_or_a_list_file(tmp_path):
     listing.write_text("only-a-scenario.yaml\n")
     with pytest.raises(ScenarioError, match=r"cases.txt:1: expected SCENARIO:RECORD"):
         case_paths([str(listing)])
+
+
+def test_a_prior_weight_adds_the_scaled_distance_from_the_start(cases):
+    ranges = {"declare_threshold": (0.0, 1.2)}
+    plain = CasesObjective(cases, runs=150, seed=3)
+    pulled = CasesObjective(cases, runs=150, seed=3, prior_weight=2.0,
+                            start={"declare_threshold": 0.25}, ranges=ranges)  # fmt: skip
+    losses = plain.losses({"declare_threshold": 1.1})
+    expected = sum(losses) + 2.0 * ((1.1 - 0.25) / 1.2) ** 2
+    assert pulled({"declare_threshold": 1.1}) == pytest.approx(expected)
+    assert pulled({"declare_threshold": 0.25}) == pytest.approx(
+        sum(plain.losses({"declare_threshold": 0.25}))
+    )  # no pull at the start
+    assert pulled.losses({"declare_threshold": 1.1}) == losses  # per case: unpenalised
+
+
+def test_a_prior_weight_holds_a_parameter_the_cases_cannot_tell_at_its_start(cases):
+    # price_base plays no part in these contests (no objections, no sessions): the loss is
+    # flat in it. Without a prior weight the search leaves it wherever its best sample fell;
+    # with one it comes back towards the start. The threshold is still recovered (these
+    # cases' losses are about 0.01, hence a small weight).
+    ranges = {"declare_threshold": (0.0, 1.2), "price_base": (0.0, 3.0)}
+    start = float(cases[0].scenario.parameters.price_base)
+    free = calibrate_cases(cases, ranges, budget=30, runs=150, seed=3, progress=False)
+    held = calibrate_cases(cases, ranges, budget=30, runs=150, seed=3, progress=False,
+                           prior_weight=0.01)  # fmt: skip
+    assert abs(held.best["declare_threshold"] - TRUE_THRESHOLD) < 0.15, held.best
+    assert abs(held.best["price_base"] - start) < 0.1 * 3.0, held.best
+    assert abs(free.best["price_base"] - start) > abs(held.best["price_base"] - start)
+    assert held.prior_weight == 0.01 and free.prior_weight == 0.0
