@@ -59,8 +59,14 @@ def _draw_sessions(ax, sessions, last: date | None = None) -> tuple[list, dict]:
             line = ax.axvline(d, color=col, lw=0.8, ls=style, alpha=0.6, zorder=0)
         if mine:
             entries[f"{kind} session{'s' if len(mine) > 1 else ''}"] = line
-        if len(mine) <= SESSION_LABELS:
-            marks += [(d, name, col) for d, name in mine]
+        # A meeting listed on several dates (recurring, or held by chance on one of them) is
+        # named once, at its first date, so its names do not stack above the plot.
+        dates_of: dict[str, list[date]] = {}
+        for d, name in mine:
+            dates_of.setdefault(name, []).append(d)
+        if len(dates_of) <= SESSION_LABELS:
+            marks += [(ds[0], name if len(ds) == 1 else f"{name} ({len(ds)} dates from here)", col)
+                      for name, ds in dates_of.items()]  # fmt: skip
     return marks, entries
 
 
@@ -324,7 +330,8 @@ def fan_figure(panels: list[FanPanel], title: str, shared: bool = True):
                                    bbox_to_anchor=(1.02, 1), fontsize=8,
                                    handler_map={tuple: _tuple_handler()})  # fmt: skip
     fig.suptitle(title)
-    fig.tight_layout()
+    # tight_layout ignores the suptitle: keep a strip of 0.35 inch for it above the panels.
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))
     return fig
 
 

@@ -54,6 +54,19 @@ def test_fan_marks_formal_and_indicative_sessions_and_the_legend_names_them():
     assert not any("session" in t.get_text() for t in plain.axes[0].get_legend().texts)
 
 
+def test_a_meeting_on_one_of_several_possible_dates_is_named_once():
+    # A special council that may fall on any of three dates (held by chance), then a round.
+    dates = [week(t) for t in range(7)]
+    maybe = [(week(t), "special council", "formal") for t in (2, 3, 4)]
+    sessions = [(week(1), "first round", "indicative"), *maybe]
+    panel = plots.FanPanel("", dates, ["x"], quantiles(1, 7), sessions=sessions)
+    ax = plots.fan_figure([panel], "t").axes[0]
+    assert vlines(ax, plots.FORMAL_COLOUR) == [week(2), week(3), week(4)]  # each date drawn
+    labels = [t.get_text() for t in ax.texts]
+    assert labels.count("special council (3 dates from here)") == 1
+    assert "special council" not in labels and "first round" in labels
+
+
 def test_many_sessions_are_drawn_but_not_each_named():
     dates = [week(t) for t in range(12)]
     sessions = [(week(t), f"weekly {t}", "formal") for t in range(1, 12)]
