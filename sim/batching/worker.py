@@ -95,28 +95,29 @@ def _runs(task: ChunkTask, piece: _Piece) -> tuple[list[int], list[int]]:
     return runs, seeds
 
 
-def _stacked(task: ChunkTask, group: list[_Piece], describe: dict) -> list[Results]:
-    """One call for a group of stackable points, cut back into each point's results."""
+def _stacked(task: ChunkTask, group: list[_Piece], describe: dict) -> Results:
+    """One call for a group of stackable points, as one `Results` whose rows read as each
+    point's own call gives them (the same tables, byte for byte, as one per point)."""
     seeds = pieces_seeds(task.seed, [(p.point, p.start, p.stop) for p in group])
-    first = [p.point * task.runs_per_point for p in group]
-    runs = [np.arange(a + p.start, a + p.stop) for a, p in zip(first, group, strict=True)]
-    sizes = [len(r) for r in runs]
+    sizes = np.array([p.stop - p.start for p in group])
+    runs = np.concatenate([np.arange(p.point * task.runs_per_point + p.start,
+                                     p.point * task.runs_per_point + p.stop) for p in group])  # fmt: skip
     index = np.repeat(np.arange(len(group)), sizes)
     history = simulate(stack_worlds([p.world for p in group]), seeds, index)
-    parts = [point_history(history, p.world, slice(a, a + n))
-             for p, a, n in zip(group, np.cumsum([0, *sizes[:-1]]), sizes, strict=True)]  # fmt: skip
+    # The rounds each point's own history records: up to the last round its replications
+    # played (`point_history`), each row with its own point's.
+    f, world = history.final, history.world
+    last = np.where(f.appointed_round >= 0, f.appointed_round, world.n_rounds)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    rounds = np.minimum(len(history.stance), 1 + np.maximum.reduceat(last, starts))
+    played = np.repeat(rounds, sizes)
     # The support cube of the whole call at once, each row as its own point's history counts
     # it: that point's capability, and only the rounds its replications played.
     units = np.stack([p.world.capability_units for p in group])[index]
-    played = np.repeat([len(part.stance) for part in parts], sizes)
     cube = support_cube(history, units, played)
-    out, at = [], 0
-    for piece, part, r, size in zip(group, parts, runs, sizes, strict=True):
-        mine = {k: v[at : at + size] for k, v in cube.items()}
-        out.append(Results.from_history(part, r, seeds[at : at + size], piece.point,
-                                        cube=mine, **describe))  # fmt: skip
-        at += size
-    return out
+    points = np.repeat([p.point for p in group], sizes)
+    return Results.from_history(history, runs, seeds, points, cube=cube, played=played,
+                                **describe)  # fmt: skip
 
 
 def point_history(history: History, world: World, rows: "np.ndarray | slice") -> History:
@@ -173,7 +174,7 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     for group in _groups(task):
         if len(group) > 1:
             try:
-                parts.extend(_stacked(task, group, describe))
+                parts.append(_stacked(task, group, describe))
                 continue
             except Exception:  # find the point (and replications) that fail, one by one
                 pass

@@ -115,6 +115,7 @@ class Results:
         seed: int | None = None,
         runs_per_point: int | None = None,
         cube: dict[str, np.ndarray] | None = None,
+        played: np.ndarray | None = None,
     ) -> Results:
         """The results of the replications in `history`.
 
@@ -122,9 +123,13 @@ class Results:
             history: what the engine recorded (`sim.engine.loop.simulate` or a Mesa model).
             runs: run number of each replication (default 0, 1, ...).
             seeds: seed of each replication (default: unknown, recorded as 0).
-            point: the sweep point these replications belong to.
+            point: the sweep point these replications belong to, or (R,) each one's point
+                (the rows of a stacked call, `sim.engine.world.stack_worlds`, point by point).
             points, swept, seed, runs_per_point: the batch's description, if any.
             cube: their support cube, if already counted (`support_cube`).
+            played: (R,) the rounds each row's own point's history records, for a stacked
+                call (default: every round recorded), so that each point's rows read as
+                that point's call alone gives them.
 
         Returns:
             A `Results` holding every table of these replications.
@@ -133,10 +138,13 @@ class Results:
         reps = len(f.appointed)
         runs = np.arange(reps, dtype=np.int64) if runs is None else np.asarray(runs, np.int64)
         seeds = np.zeros(reps, np.uint64) if seeds is None else np.asarray(seeds, np.uint64)
+        point_of = np.broadcast_to(np.asarray(point, dtype=np.int32), (reps,)).copy()
+        # A stacked world has the calendar and sessions of each of its points (`stackable`).
+        held = np.unique(point_of).tolist() if np.ndim(point) else [int(point)]
         columns = {
             "run": runs,
             "seed": seeds,
-            "point": np.full(reps, point, dtype=np.int32),
+            "point": point_of,
             "winner": f.appointed.astype(np.int16),
             "appointed_round": f.appointed_round.astype(np.int32),
             "rounds": history.last_round.astype(np.int32),
@@ -150,14 +158,15 @@ class Results:
             "concessions": _found(runs, f.conceded_round, ("member", "candidate")),
             "declarations": _found(runs, f.first_declared, ("member", "candidate")),
             "holdouts": _holdouts(history, runs),
-            "offers": _offers(history, runs),
+            "offers": _offers(history, runs, played),
         }
+        sessions = _sessions(world)
         return cls(
             scenario=world.scenario.name,
             members=list(world.members),
             candidates=list(world.candidates),
-            dates={point: list(world.dates)},
-            sessions={point: _sessions(world)},
+            dates={p: list(world.dates) for p in held},
+            sessions={p: list(sessions) for p in held},
             brokers=[b.id for b in world.brokers],
             points=points if points is not None else [{}],
             swept=list(swept or []),
@@ -652,10 +661,11 @@ def _sessions(world) -> list[tuple[str, str] | None]:
     return [(s.name, s.kind) if s is not None else None for s in world.session]
 
 
-def _offers(history: History, runs: np.ndarray) -> dict[str, np.ndarray]:
+def _offers(history: History, runs: np.ndarray, rows_played=None) -> dict[str, np.ndarray]:
     """Every logged offer, by replication then in the order made, with what came of it:
     whether `to` objected to `for` when offered, whether that objection was gone in a later
-    round with `for` still running, and whether `to` backed `for` in a later round."""
+    round with `for` still running, and whether `to` backed `for` in a later round (later:
+    among the rounds recorded, or each row's own `rows_played`)."""
     f = history.final
     made = np.arange(f.offer_round.shape[1])[None, :] < f.offers[:, None]  # (R, M)
     r, k = np.nonzero(made)  # row-major: by replication, then log order
@@ -667,8 +677,11 @@ def _offers(history: History, runs: np.ndarray) -> dict[str, np.ndarray]:
     running = np.stack([x[r, c] for x in history.in_race]) if len(r) else None
     backs = np.stack([s[r, i] == c for s in history.stance]) if len(r) else None
     if len(r):
+        limit = played if rows_played is None else np.asarray(rows_played)[r]
         later = np.arange(played)[:, None] > t[None, :]
-        objected = objecting[np.minimum(t, played - 1), np.arange(len(r))]
+        if rows_played is not None:
+            later &= np.arange(played)[:, None] < limit[None, :]
+        objected = objecting[np.minimum(t, limit - 1), np.arange(len(r))]
         lifted = objected & (later & ~objecting & running).any(axis=0)
         backed = (later & backs).any(axis=0)
     else:

@@ -201,9 +201,16 @@ def test_a_stacked_calls_arrays_are_each_points_own_bit_for_bit(monkeypatch, nam
         plan = plan_batch(scenario, runs=9, chunk=63, design=design)
         return worker.run_chunk(worker_task(plan, plan.chunks[0])).results
 
+    built = []
+    real = worker.Results.from_history
+    monkeypatch.setattr(worker.Results, "from_history",
+                        lambda *a, **k: built.append(1) or real(*a, **k))  # fmt: skip
     stacked = arrays()
+    assert len(built) == 1  # one Results for the stacked call, not one per point
     monkeypatch.setattr(worker, "STACK_POINTS", 1)
     alone = arrays()
+    assert len(built) == 1 + len(design)
+    assert stacked.dates == alone.dates and stacked.sessions == alone.sessions
     assert stacked.cube.keys() == alone.cube.keys()
     for k in alone.cube:
         a, b = alone.cube[k], stacked.cube[k]
