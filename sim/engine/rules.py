@@ -95,6 +95,11 @@ def _point_values(value, points: int) -> np.ndarray:
     return value.values if isinstance(value, ByPoint) else np.full(points, value)
 
 
+def _at_points(value) -> np.ndarray:
+    """(P,) a parameter's value at each stacked point, or (1,) where they share it."""
+    return value.values if isinstance(value, ByPoint) else np.full(1, value)
+
+
 def _build_constants(world: World, t: int) -> RoundConstants:
     p, active = world.rounds[t].params, world.rounds[t].active
     affinity, grievance, _ = world.matrices(t)
@@ -151,16 +156,25 @@ def _small_units(units_t: np.ndarray) -> tuple[np.ndarray, float]:
 def _stacked_constants(world: World, t: int) -> RoundConstants:
     """`_build_constants` for every point of a stacked world at once: the same expressions,
     element by element, with a leading point axis (P, ...), so each point's values are
-    exactly those its own world builds (a test holds them equal). What the points share is
-    kept as one value; what differs becomes a `ByPoint`."""
+    exactly those its own world builds (a test holds them equal). An input the points share
+    (a parameter, the rule values, capability, salience) has a leading axis of 1 and is
+    broadcast, so what they share is built once. What the points share is kept as one
+    value; what differs becomes a `ByPoint`."""
     points, setup = world.stack, world.rounds[t]
-    p, active, count = setup.params, setup.active, len(world.stack)
+    p, active = setup.params, setup.active
     n, c = len(world.members), len(world.candidates)
 
-    def each(name: str) -> np.ndarray:  # (P, 1, 1): a parameter at each point
-        return _point_values(getattr(p, name), count)[:, None, None]
+    def each(name: str) -> np.ndarray:  # (P or 1, 1, 1): a parameter at each point
+        return _at_points(getattr(p, name))[:, None, None]
 
-    # World._build_matrices and tie_units, per point
+    def of_points(value) -> np.ndarray:  # (P or 1, ...) an array of each point's world
+        return value.values if isinstance(value, ByPoint) else value[None]
+
+    # World._build_matrices and tie_units, per point (once if the points share rule values)
+    values = [w.rounds[t].values for w in points]
+    if all(v is values[0] or v == values[0] for v in values):
+        values = values[:1]
+    count = len(values)
     affinity, grievance, ties = (
         np.zeros((count, n, c)),
         np.zeros((count, n, c)),
@@ -168,27 +182,28 @@ def _stacked_constants(world: World, t: int) -> RoundConstants:
     )
     for rule in points[0].rules.values():
         target = {"preference": affinity, "grievance": grievance, "tie": ties}[rule.kind]
-        value = np.array([w.rounds[t].values[rule.id] for w in points])
+        value = np.array([v[rule.id] for v in values])
         target += value[:, None, None] * rule.mask
     units = in_units(ties, TIE_UNIT) * active[None, :] * (1 - np.eye(n))
     totals = units.sum(axis=2)  # whole units: exact in any order
-    pressure = np.array([deadline_pressure(w, t) for w in points])
-    capability = np.stack([w.capability for w in points])
-    salience = np.stack([w.salience for w in points])[:, :, None]
+    timed = points if isinstance(p.pressure_days, ByPoint) else points[:1]
+    pressure = np.array([deadline_pressure(w, t) for w in timed])
+    capability = of_points(world.capability)
+    salience = of_points(world.salience)[:, :, None]
     weight, heads = in_units(capability, CAPABILITY_UNIT) * active, active.astype(float)
     weight_total = weight.sum(axis=1)
     blocker = world.can_block(t)
     cap = np.where(active, capability, 0.0)
-    scale = np.divide(each("w_ties")[:, :, 0], totals, out=np.zeros_like(totals),
-                      where=totals > 0)  # fmt: skip
+    w_ties = each("w_ties")[:, :, 0]
+    scale = np.divide(w_ties, totals, out=np.zeros(np.broadcast_shapes(w_ties.shape,
+                      totals.shape)), where=totals > 0)  # fmt: skip
     price = (
         each("price_base")
         + each("price_grievance") * salience * grievance
         + each("price_leverage") * blocker.astype(float)[:, None]
     )
-    leverage_gain, w_band = (_point_values(getattr(p, k), count) for k in ("leverage_gain",
-                                                                            "w_band"))  # fmt: skip
-    major_share = _point_values(p.major_capability, count)[:, None]
+    leverage_gain, w_band = (_at_points(getattr(p, k)) for k in ("leverage_gain", "w_band"))
+    major_share = _at_points(p.major_capability)[:, None]
 
     def by_candidate(values: np.ndarray) -> np.ndarray:  # (P, C, 1, N) from (P, N, C)
         return np.ascontiguousarray(values.transpose(0, 2, 1)[:, :, None, :])
@@ -209,7 +224,8 @@ def _stacked_constants(world: World, t: int) -> RoundConstants:
         "price": price,
         "major": active & (cap >= major_share * cap.max(axis=1, keepdims=True)),
     }
-    shared = {name: (v[0] if (v == v[0]).all() else ByPoint(v)) for name, v in per_point.items()}
+    shared = {name: (v[0] if len(v) == 1 or (v == v[0]).all() else ByPoint(v))
+              for name, v in per_point.items()}  # fmt: skip
     return RoundConstants(
         **shared,
         heads=heads,

@@ -116,3 +116,43 @@ def test_worlds_that_differ_in_structure_do_not_stack():
     assert not stackable(world, varied_world(world, undecided=(member,)))
     assert not stackable(world, varied_world(world, no_grievances=tuple(world.members)))
     assert not stackable(world, toy())
+
+
+def assert_constants_are_each_points_own(worlds) -> None:
+    """Every round's constants of a stacked world, read at point p, are those p's world
+    builds alone, byte for byte (tie units as its own: below 64 members both are float64)."""
+    from sim.engine.rules import _build_constants, constants
+
+    stacked = stack_worlds(worlds)
+    for t in range(1, len(stacked.rounds)):
+        k = constants(stacked, t)
+        for p, world in enumerate(worlds):
+            own = _build_constants(world, t)
+            for f in fields(own):
+                mine = getattr(k, f.name)
+                mine = mine.values[p] if isinstance(mine, ByPoint) else mine
+                a, b = np.asarray(getattr(own, f.name)), np.asarray(mine)
+                assert a.dtype == b.dtype and a.shape == b.shape, f"round {t}: {f.name}"
+                assert a.tobytes() == b.tobytes(), f"round {t} point {p}: {f.name}"
+
+
+@pytest.mark.parametrize("name", ["nato-2024", "osce-2020"])
+def test_stacked_constants_are_each_points_own(name):
+    """With points that share every input but the parameters (built once, broadcast), with
+    points that differ in everything, and with both kinds in one stack."""
+    from sim.engine.rules import constants
+    from sim.engine.world import reparameterised
+
+    scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
+    world = build_world(scenario)
+    sweep = [reparameterised(world, scenario.model_copy(update={"parameters": scenario.parameters
+             .model_copy(update={"noise": 0.2 + k / 10, "w_ties": 0.5 + k / 7})}))
+             for k in range(4)]  # fmt: skip
+    assert all(stackable(sweep[0], w) for w in sweep)
+    assert_constants_are_each_points_own(sweep)
+    varied = points_of(world, scenario, 3, seed=7)
+    assert_constants_are_each_points_own(varied)
+    assert_constants_are_each_points_own([sweep[0], varied[1], sweep[2]])
+    same = stack_worlds(sweep)
+    k = constants(same, 1)  # what the points share is one value, built once
+    assert not isinstance(k.tie_units_t, ByPoint) and not isinstance(k.weight, ByPoint)
