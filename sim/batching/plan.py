@@ -20,12 +20,13 @@ from sim.engine.streams import seed_sequence_words
 from sim.errors import Problem, ScenarioError
 from sim.scenario.limits import check_chunks, check_points, check_runs
 from sim.scenario.loader import (
-    digest_of_parts,
     digest_parts,
+    digests_of_parts,
     load_scenario,
     long_key,
     parameter_point,
     resolve,
+    scalar,
     scenario_digest,
 )
 from sim.scenario.schema import Parameters, Scenario, Span, Sweep
@@ -194,15 +195,14 @@ def plan_batch(
     check_chunks(math.ceil(len(values) * runs / chunk))  # a chunk may span several points
     points = []
     resolved = resolve(path) if len(values) > 1 and not isinstance(path, Scenario) else None
-    parts = None  # the base's sections as its digest writes them (see parameter_point)
+    digest = None  # the digest of the base with another parameters section (parameter_point)
     for index, point in enumerate(values):
         sets = [f"{k}={json.dumps(v)}" for k, v in point.items()]
         quick = parameter_point(base, resolved, overrides, sets) if resolved else None
         if quick is not None:
-            parts = parts or digest_parts(base)
+            digest = digest or digests_of_parts(digest_parts(base), "parameters")
             section = quick.parameters.model_dump(mode="json", by_alias=True)
-            digest = digest_of_parts({**parts, "parameters": json.dumps(section, sort_keys=True)})
-            points.append(Point(index, point, quick, digest))
+            points.append(Point(index, point, quick, digest(json.dumps(section, sort_keys=True))))
             continue
         try:
             scenario = load_scenario(path, [*overrides, *sets], resolved) if sets else base
@@ -310,7 +310,7 @@ def read_design(path: Path) -> list[dict[str, Any]]:
                 problems.append(Problem(shown, line, key, "empty cell"))
                 continue
             try:
-                point[key] = yaml.safe_load(cell)
+                point[key] = scalar(cell)
             except (yaml.YAMLError, ValueError):
                 point[key] = cell
         points.append((line, point))
@@ -356,7 +356,7 @@ def _scalar(text: str):
     import yaml
 
     try:
-        return yaml.safe_load(text)
+        return scalar(text)
     except (yaml.YAMLError, ValueError):
         return text
 

@@ -7,6 +7,7 @@ file's problems are gathered before giving up, so a user fixes them in one pass.
 import difflib
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import yaml
@@ -116,10 +117,26 @@ def digest_parts(scenario: Scenario) -> dict[str, str]:
     return {key: json.dumps(value, sort_keys=True) for key, value in data.items()}
 
 
-def digest_of_parts(parts: dict[str, str]) -> str:
-    """`scenario_digest` from `digest_parts` (some replaced): the same text, the same hash."""
-    text = "{" + ", ".join(f"{json.dumps(k)}: {parts[k]}" for k in sorted(parts)) + "}"
-    return hashlib.sha256(text.encode()).hexdigest()
+def digests_of_parts(parts: dict[str, str], key: str):
+    """`scenario_digest` from `digest_parts` with section `key` replaced, as a function of
+    that section's text, for many points: the text before it is hashed once, the text after
+    it joined once (the text `scenario_digest` writes, so the same hash)."""
+    items = [(k, parts[k]) for k in sorted({*parts, key})]
+    at = [k for k, _ in items].index(key)
+    before = [f"{json.dumps(k)}: {v}" for k, v in items[:at]]
+    after = [f"{json.dumps(k)}: {v}" for k, v in items[at + 1 :]]
+    head = hashlib.sha256(
+        ("{" + "".join(f"{x}, " for x in before) + json.dumps(key) + ": ").encode()
+    )
+    tail = ("".join(f", {x}" for x in after) + "}").encode()
+
+    def digest(text: str) -> str:
+        h = head.copy()
+        h.update(text.encode())
+        h.update(tail)
+        return h.hexdigest()
+
+    return digest
 
 
 def parameter_point(
@@ -339,6 +356,23 @@ def _copy(d: LocatedDict) -> LocatedDict:
 # --- overrides ---------------------------------------------------------------------------
 
 
+# The plain decimal numbers YAML reads as an int or a float (PyYAML's resolver: no `_`, no
+# sign on a bare `.5`, a signed exponent only): for these, Python's int() and float() give
+# the value yaml.safe_load gives, many times faster (a sweep parses one per point and key).
+_DECIMAL_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_DECIMAL_FLOAT = re.compile(r"[-+]?[0-9]+\.[0-9]*(?:[eE][-+][0-9]+)?")
+
+
+def scalar(text: str):
+    """`yaml.safe_load(text)`, with plain decimal numbers read directly."""
+    plain = text.strip(" ")
+    if _DECIMAL_INT.fullmatch(plain):
+        return int(plain)
+    if _DECIMAL_FLOAT.fullmatch(plain):
+        return float(plain)
+    return yaml.safe_load(text)
+
+
 def _apply_override(data: LocatedDict, text: str) -> None:
     """Apply `a.b.c=value`; items of keyed lists are addressed by id (`members.HU.salience`)."""
     shown = f"--set {text}"
@@ -350,7 +384,7 @@ def _apply_override(data: LocatedDict, text: str) -> None:
     if not keys:
         raise ScenarioError([Problem(shown, None, "", "expected key=value")])
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
+        value = scalar(raw) if raw.strip() else None
     except yaml.YAMLError:
         value = raw
     except ValueError as exc:  # e.g. 2024-02-30 looks like a date but is none
