@@ -359,7 +359,7 @@ def initial_state(
         offer_size=np.zeros((reps, m)),
         approval=np.zeros((reps, n, c), dtype=np.int8),
         approval_round=np.full(reps, NEVER, dtype=np.int64),
-        point=np.zeros(reps, np.intp) if points is None else np.asarray(points, np.intp),
+        point=np.zeros(reps, np.intp) if points is None else np.array(points, np.intp),
     )
     _dated_race_changes(state, world, 0)
     _home_states_back_their_candidates(state, world, active, 0)

@@ -156,3 +156,19 @@ def test_stacked_constants_are_each_points_own(name):
     same = stack_worlds(sweep)
     k = constants(same, 1)  # what the points share is one value, built once
     assert not isinstance(k.tie_units_t, ByPoint) and not isinstance(k.weight, ByPoint)
+
+
+def test_the_callers_points_are_copied_not_written():
+    """`initial_state` copies `points`: the loop writes a finished replication's fields back
+    into the state, and must not write into (or fail on) the caller's array."""
+    from sim.engine.rules import initial_state
+
+    scenario = load_scenario(ROOT / "scenarios" / "nato-2024.yaml")
+    worlds = points_of(build_world(scenario), scenario, 3, seed=3)
+    index = np.repeat(np.arange(3), RUNS)
+    index.flags.writeable = False  # a write into it raises
+    state = initial_state(stack_worlds(worlds), len(index), None, index)
+    assert not np.shares_memory(state.point, index)
+    seeds = [s for p in range(3) for s in replication_seeds(5, p, 0, RUNS)]
+    history = simulate(stack_worlds(worlds), seeds, index)
+    assert np.array_equal(history.final.point, index)
