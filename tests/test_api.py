@@ -109,3 +109,27 @@ def test_score_and_compare_return_tables():
     c = sim.compare([BASE, ROOT / "scenarios" / "what-if" / "us-backs-iohannis.yaml"], runs=100)
     assert list(c.table["scenario"]) == ["nato-2024", "us-backs-iohannis"]
     assert (c.table["p_rutte_low"] <= c.table["p_rutte"]).all()
+
+
+def test_the_readme_what_ifs_that_differ_from_the_base_do_with_the_fitted_defaults():
+    # README ("compare"): a certain Trump return and met reservations differ from the base
+    # with non-overlapping 95% Wilson intervals on P(Rutte); the US switch does not.
+    folder = ROOT / "scenarios" / "what-if"
+    names = ["trump-return-certain", "reservations-met", "us-backs-iohannis"]
+    c = sim.compare([BASE, *(folder / f"{n}.yaml" for n in names)], runs=600, keep=False)
+    t = c.table.set_index("scenario")
+    base = t.loc["nato-2024"]
+
+    def apart(name):
+        row = t.loc[name]
+        return (
+            row["p_rutte_high"] < base["p_rutte_low"] or row["p_rutte_low"] > base["p_rutte_high"]
+        )
+
+    assert apart("trump-return-certain") and apart("reservations-met")
+    assert not apart("us-backs-iohannis")
+    assert (
+        t.loc["reservations-met", "p_rutte"]
+        > base["p_rutte"]
+        > t.loc["trump-return-certain", "p_rutte"]
+    )
