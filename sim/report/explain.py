@@ -154,6 +154,8 @@ def _session_text(world: World, t: int, state) -> str:
         held = bool(state.happens[0, ses.uncertain])
         chance = world.uncertain[ses.uncertain][1]
         here += f", held on this date with chance {chance:g}: {'held' if held else 'not held'} in this run"
+        if not held:
+            here += " (no offers, no elimination)"
     if ses is not None and ses.eliminate:
         named = f"each member's {ses.preferences} best" if ses.preferences else "backers"
         unit = "members" if ses.by_members else "capability"
