@@ -158,7 +158,7 @@ def _run(plan, out, executor, progress, workers, format, force=False, keep=True,
             write_arrays(out, [chunk_file(out, c) for c in plan.chunks])
         else:
             results.save(out, format)
-        write_json(out / SUMMARY, summary.to_dict())
+        write_json(out / SUMMARY, summary.to_dict(), indent=None)  # for the program only
         # The manifest goes last: its presence says the folder is complete.
         write_json(out / "manifest.json", batch_manifest(plan, outcome))
         remove_chunks(out)

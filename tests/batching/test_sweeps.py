@@ -220,3 +220,24 @@ def test_a_stacked_calls_arrays_are_each_points_own_bit_for_bit(monkeypatch, nam
     for t, cols in alone.events.items():
         for k in cols:
             assert np.asarray(cols[k]).tobytes() == np.asarray(stacked.events[t][k]).tobytes()
+
+
+def test_each_points_file_is_its_own_scenario_byte_for_byte(tmp_path, monkeypatch):
+    """Parameter points' files are the first point's text around their own parameters
+    (not dumped whole, nor flushed to disk one by one); a point that changes another section
+    is dumped whole. Either way, each file is the point's own dump, and it replays."""
+    from sim.batching import point_world
+
+    design = [{"parameters.noise": 0.1 + k / 10, "parameters.withdraw_patience": k + 1,
+               **({"calendar.deadline": "2024-07-11"} if k == 3 else {})} for k in range(12)]  # fmt: skip
+    plan = plan_batch(BASE, ["parameters.w_ties=0.7"], runs=2, design=design)
+    kind, dumps = type(plan.points[0].scenario), []
+    whole = kind.model_dump_json
+    monkeypatch.setattr(kind, "model_dump_json", lambda s, **k: dumps.append(1) or whole(s, **k))
+    run_batch(plan, tmp_path / "o", InlineExecutor())
+    assert len(dumps) == 3  # the first point, the check on the second, the deadline point
+    monkeypatch.undo()
+    for point in plan.points:
+        text = (tmp_path / "o" / "points" / f"p{point.index:04d}.json").read_text()
+        assert text == point.scenario.model_dump_json(by_alias=True, indent=1), point.index
+    assert point_world(tmp_path / "o", 5).rounds[1].params.noise == design[5]["parameters.noise"]
