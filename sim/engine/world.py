@@ -640,8 +640,13 @@ def stack_worlds(worlds: list[World]) -> World:
     if len(worlds) == 1:
         return worlds[0]
     first = worlds[0]
-    rounds = [replace(r, params=merged([w.rounds[t].params for w in worlds]))
-              for t, r in enumerate(first.rounds)]  # fmt: skip
+    rounds, done = [], {}  # the rounds whose points hold the same parameters merge once
+    for t, r in enumerate(first.rounds):
+        params = [w.rounds[t].params for w in worlds]
+        key = tuple(map(id, params))  # (alive: the worlds hold them)
+        if key not in done:
+            done[key] = merged(params)
+        rounds.append(replace(r, params=done[key]))
     capability = merged_array([w.capability for w in worlds])
     salience = merged_array([w.salience for w in worlds])
     return replace(
