@@ -179,7 +179,8 @@ def plan_batch(
         The plan.
     """
     overrides = list(overrides or [])
-    base = load_scenario(path, overrides)
+    resolved = resolve(path) if not isinstance(path, Scenario) else None  # read once
+    base = load_scenario(path, overrides, resolved)
     settings = base.batch
     sweep = _cli_sweep(sweeps) if sweeps else settings.sweep
     seed = settings.seed if seed is None else seed
@@ -194,7 +195,6 @@ def plan_batch(
     check_runs(runs, len(values))
     check_chunks(math.ceil(len(values) * runs / chunk))  # a chunk may span several points
     points = []
-    resolved = resolve(path) if len(values) > 1 and not isinstance(path, Scenario) else None
     digest = None  # the digest of the base with another parameters section (parameter_point)
     for index, point in enumerate(values):
         sets = [f"{k}={json.dumps(v)}" for k, v in point.items()]
