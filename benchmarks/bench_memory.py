@@ -2,9 +2,11 @@
 
 Run: .venv/bin/python benchmarks/bench_memory.py [--runs 10000 100000 1000000]
         [--before CHECKOUT] [--before-runs 10000 100000] [--no-report] [--command score]
+        [--format parquet]
 
 Each batch is the whole command on nato-2024 (report included unless --no-report; with
---command score, `score` against records/nato-2024.yaml instead), into a temporary folder, with the default workers (all cores from 20,000 runs). The peak RSS of
+--command score, `score` against records/nato-2024.yaml instead; with --format parquet, the
+batch with Parquet tables), into a temporary folder, with the default workers (all cores from 20,000 runs). The peak RSS of
 the main process comes from GNU time (%M); each worker's from its VmHWM, polled. With
 --before, the same batches also run on another checkout of the project (e.g. `git worktree
 add /tmp/before <commit>`), with this interpreter and that checkout's own `sim` package
@@ -31,22 +33,25 @@ RECORD = "records/nato-2024.yaml"
 HEADINGS = {
     "batch": "## Memory against runs (benchmarks/bench_memory.py)",
     "score": "## Memory of score against runs (benchmarks/bench_memory.py --command score)",
+    "parquet": "## Memory of batch --format parquet against runs (benchmarks/bench_memory.py "
+    "--format parquet)",
 }
 
 
-def command(name: str, runs: int, out: str, report: bool) -> list[str]:
+def command(name: str, runs: int, out: str, report: bool, format: str = "csv") -> list[str]:
     """The measured command line."""
     if name == "score":
         return [sys.executable, "-m", "sim", "score", SCENARIO, "--record", RECORD,
                 "--runs", str(runs), "--out", out]  # fmt: skip
     return [sys.executable, "-m", "sim", "batch", SCENARIO, "--runs", str(runs),
-            "--out", out, *([] if report else ["--no-report"])]  # fmt: skip
+            "--out", out, *([] if report else ["--no-report"]),
+            *([] if format == "csv" else ["--format", format])]  # fmt: skip
 
 
-def measure(checkout: Path, runs: int, report: bool, name: str = "batch") -> dict:
+def measure(checkout: Path, runs: int, report: bool, name: str = "batch", format="csv") -> dict:
     """Wall time, the closing line's seconds, peak RSS of main and workers (MiB), size."""
     with tempfile.TemporaryDirectory() as tmp, open(f"{tmp}/log", "w+") as log:
-        cmd = command(name, runs, f"{tmp}/out", report)
+        cmd = command(name, runs, f"{tmp}/out", report, format)
         peaks = run_watched(cmd, checkout, log, tmp)
         text = Path(log.name).read_text()
         if peaks.returncode:
@@ -68,8 +73,12 @@ def main() -> None:
     parser.add_argument("--before", type=Path, help="another checkout to measure alike")
     parser.add_argument("--before-runs", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--no-report", action="store_true", help="tables only")
-    parser.add_argument("--command", choices=sorted(HEADINGS), default="batch")
+    parser.add_argument("--command", choices=["batch", "score"], default="batch")
+    parser.add_argument("--format", choices=["csv", "parquet"], default="csv",
+                        help="the batch's table format (--format of the batch command)")  # fmt: skip
     args = parser.parse_args()
+    if args.format != "csv" and args.command != "batch":
+        parser.error("--format is the batch command's")
     report = not args.no_report
     began = time.perf_counter()
     rows = []
@@ -80,17 +89,18 @@ def main() -> None:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=checkout,
                                 capture_output=True, text=True).stdout.strip()  # fmt: skip
         for runs in counts:
-            m = measure(checkout, runs, report, args.command)
+            m = measure(checkout, runs, report, args.command, args.format)
             workers = ", ".join(f"{w:,.0f}" for w in m["workers"]) or "none"
             row = (f"| {side} ({commit}) | {runs:,} | {m['main']:,.0f} | {workers} | "
                    f"{m['wall']:.1f} | {m['closing']:.1f} | {m['size']:,.0f} |")  # fmt: skip
             print(row, flush=True)
             rows.append(row)
     what = "with report" if report else "--no-report"
-    heading = HEADINGS[args.command]
+    heading = HEADINGS["parquet" if args.format == "parquet" else args.command]
+    fmt = "" if args.format == "csv" else f" --format {args.format}"
     measured = (f"`coalition-sim score {SCENARIO} --record {RECORD} --runs N --out TMP`"
                 if args.command == "score"
-                else f"`coalition-sim batch {SCENARIO} --runs N --out TMP` ({what})")  # fmt: skip
+                else f"`coalition-sim batch {SCENARIO} --runs N --out TMP{fmt}` ({what})")  # fmt: skip
     section = [
         "",
         heading,

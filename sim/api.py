@@ -145,12 +145,12 @@ def execute(
 
 
 def _check_parquet() -> None:
-    """Parquet needs pyarrow or fastparquet: say so before anything runs."""
+    """Parquet needs pyarrow: say so before anything runs."""
     import importlib.util
 
     from sim.errors import Problem, ScenarioError
 
-    if not any(importlib.util.find_spec(m) for m in ("pyarrow", "fastparquet")):
+    if not importlib.util.find_spec("pyarrow"):  # the tables are written chunk by chunk by it
         msg = "needs pyarrow (pip install -e '.[parquet]'), which is not installed"
         raise ScenarioError([Problem("--format parquet", None, "", msg)])
 

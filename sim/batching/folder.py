@@ -34,8 +34,14 @@ class BatchFolderError(ScenarioError):
     """An output folder that holds a different batch, or that another batch is writing."""
 
 
-def prepare_folder(out: Path, plan: Plan, force: bool = False) -> None:
-    """Create `out` for this plan, or check that it already belongs to this very batch.
+def recorded_format(info: dict) -> str:
+    """The table format a batch.json says its batch writes ("csv" before it said)."""
+    return info.get("format", "csv")
+
+
+def prepare_folder(out: Path, plan: Plan, force: bool = False, format: str = "csv") -> None:
+    """Create `out` for this plan, or check that it already belongs to this very batch
+    (written in the same table `format`, which batch.json records).
 
     With `force` (the user's `--force`) a folder that holds other files or another batch
     is written into: the other batch's state (its manifest, plan, points and chunks) is
@@ -43,11 +49,15 @@ def prepare_folder(out: Path, plan: Plan, force: bool = False) -> None:
     recorded = out / "batch.json"
     if recorded.exists():
         try:
-            key = json.loads(read_regular(recorded)).get("key")
+            info = json.loads(read_regular(recorded))
+            key, was = info.get("key"), recorded_format(info)
         except (OSError, ValueError, AttributeError):
-            key = None
-        if key == plan.key:
+            key = was = None
+        if key == plan.key and was == format:
             return
+        if key == plan.key and not force:
+            msg = f"holds this batch with {was} tables; go on with --format {was}, or choose another --out"
+            raise BatchFolderError([Problem(str(out), None, "", msg)])
         if not force:
             msg = "holds a different batch (scenario, sweep, runs, seed or chunk differ); choose another --out"
             raise BatchFolderError([Problem(str(out), None, "", msg)])
@@ -71,7 +81,7 @@ def prepare_folder(out: Path, plan: Plan, force: bool = False) -> None:
         write_atomic(out / "points" / f"p{point.index:04d}.json", text, sync=each)
     if not each:
         os.sync()
-    write_json(recorded, plan.describe())
+    write_json(recorded, {**plan.describe(), "format": format})
 
 
 def point_texts(points: list) -> Iterator[str]:

@@ -81,8 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     bat.add_argument("--no-report", action="store_true", help="tables only: no plots, no report")
     bat.add_argument(
-        "--format", choices=["csv", "parquet"], default="csv",
-        help="tables as gzip-compressed CSV (default) or Parquet (needs the parquet extra)",
+        "--format", choices=["csv", "parquet"],
+        help="tables as gzip-compressed CSV (default) or Parquet (needs the parquet extra); "
+             "--resume goes on in the batch's own",
     )  # fmt: skip
     _add_set(bat)
     bat.set_defaults(handler=_batch)
@@ -316,19 +317,20 @@ def _batch(args) -> int:
         msg = "needs --executor dask (without it the batch runs on this machine)"
         raise ScenarioError([Problem(f"--scheduler {args.scheduler}", None, "", msg)])
     if args.resume:
-        plan, out = _resumable(args)
+        plan, out, format = _resumable(args)
     else:
         plan = api.plan(
             args.scenario, args.runs, args.seed, args.sweep or None, args.overrides, args.chunk
         )
         out = args.out or _stamped(Path("results") / plan.name)
+        format = args.format or "csv"
     check_folder(out, _inputs(args.scenario), reuse=_batch_folder)
     workers = args.workers or (os.cpu_count() or 1 if plan.total_runs >= POOL_FROM else 1)
     from sim.batching.budget import check_budget
 
     for line in check_budget(plan, workers):  # before any work: a costly batch says so
         print(line, file=sys.stderr)
-    outcome = api.execute(plan, out, workers, args.executor, args.scheduler, format=args.format,
+    outcome = api.execute(plan, out, workers, args.executor, args.scheduler, format=format,
                           keep=False)  # flat memory: the report reads the batch's Summary  # fmt: skip
     lines = [] if args.no_report else api.batch_report(plan, outcome)
     for line in lines:
@@ -353,10 +355,11 @@ def _batch_folder(folder: Path) -> bool:
 
 
 def _resumable(args):
-    """The plan and folder of the batch to resume: `--out`, or the newest unfinished batch
-    of the scenario under results/. Its runs, chunk, seed and sweep come from its batch.json."""
+    """The plan, folder and table format of the batch to resume: `--out`, or the newest
+    unfinished batch of the scenario under results/. Its runs, chunk, seed, sweep and
+    format come from its batch.json."""
     from sim import api
-    from sim.batching.folder import done_chunks
+    from sim.batching.folder import done_chunks, recorded_format
     from sim.errors import Problem
 
     if args.out:
@@ -376,7 +379,8 @@ def _resumable(args):
         info = json.loads(read_regular(out / "batch.json"))
         design = [p["values"] for p in info["points"]]
         settings = (info["overrides"], info["runs_per_point"], info["seed"], info["chunk"])
-    except (OSError, ValueError, KeyError, TypeError):
+        format = recorded_format(info)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise ScenarioError(
             [Problem(str(out / "batch.json"), None, "", "is damaged; cannot resume this batch")]
         ) from None
@@ -386,10 +390,14 @@ def _resumable(args):
         not whole
         or not isinstance(overrides, list)
         or not all(isinstance(o, str) for o in overrides)
+        or format not in ("csv", "parquet")
     ):
         raise ScenarioError(
             [Problem(str(out / "batch.json"), None, "", "is damaged; cannot resume this batch")]
         )
+    if args.format and args.format != format:
+        msg = f"this batch writes {format} tables (batch.json); resume it without --format {args.format}"
+        raise ScenarioError([Problem(str(out), None, "", msg)])
     plan = api.plan_batch(args.scenario, overrides, runs, seed, chunk, design=design)
     if plan.key != info.get("key"):
         msg = "the scenario (or the program) has changed since this batch started; it cannot be resumed, start a new one"
@@ -406,7 +414,7 @@ def _resumable(args):
             f"resuming {out}: {plan.total_runs - left:,} of {plan.total_runs:,} runs done",
             file=sys.stderr,
         )
-    return plan, out
+    return plan, out, format
 
 
 def _date(text: str):

@@ -495,9 +495,14 @@ class Results:
     @cached_property
     def support(self) -> pd.DataFrame:
         """One row per replication x round x candidate (see the module docstring)."""
+        return self.support_frame()
+
+    def support_frame(self, rounds: int | None = None) -> pd.DataFrame:
+        """The support table; `rounds` as for `support_columns` (a chunk's rows, given the
+        whole batch's span, are that batch's rows of the chunk's replications)."""
         import pandas as pd
 
-        s = self.support_columns()
+        s = self.support_columns(rounds)
         df = pd.DataFrame({"run": s["run"], "point": s["point"], "round": s["round"]})
         df["date"] = self._dates_text(s["point"], s["round"])
         names, kinds = self._session_labels(s["point"], s["round"])

@@ -6,7 +6,6 @@ file is written under a temporary name and renamed when whole.
 """
 
 import gzip
-import io
 import json
 import sys
 from datetime import UTC, datetime
@@ -63,6 +62,14 @@ def table_body(results: Results, table: str, support_rounds: int | None = None) 
     if table == "support":
         return _support_text(results, support_rounds)
     return _event_text(results, table)
+
+
+def table_frame(results: Results, table: str, support_rounds: int | None = None):
+    """One table of `results` as a DataFrame; the rows of consecutive chunks, one after the
+    other, are the rows of their concatenation, given the whole batch's `support_rounds`."""
+    if table == "support":
+        return results.support_frame(support_rounds)
+    return getattr(results, table)
 
 
 def gzip_member(text: str) -> bytes:
@@ -220,13 +227,13 @@ def write_tables(
         members: optional, per CSV table, its rows already compressed as gzip members
             (`gzip_member` of `table_body`), in order; written after a header member.
     """
-    for table in TABLES:
-        if format == "parquet":
-            buf = io.BytesIO()
-            frame = getattr(results, table)
-            frame.to_parquet(buf, index=False)
-            write_atomic(out / f"{table}.parquet", buf.getvalue())
-        elif members is not None:
+    if format == "parquet":  # the writer of a batch's chunks, on one part: the same files
+        from sim.results.parquet import write_parquet_tables
+
+        write_parquet_tables(out, [""], lambda _, t: table_frame(results, t), TABLES,
+                             results.points, results.swept)  # fmt: skip
+    for table in TABLES if format != "parquet" else ():
+        if members is not None:
             header = gzip_member(table_header(results, table))
             write_atomic(out / f"{table}.csv.gz", b"".join([header, *members[table]]))
         else:
