@@ -266,3 +266,35 @@ def test_calibrate_over_cases_writes_a_set_whose_header_reproduces_it(tmp_path, 
     assert "--params noise --budget 2 --runs 5 --seed" in header
     assert header.endswith("--set parameters=priors")
     assert "fitted on 1 cases" in printed
+
+
+def _readme_block(after: str) -> list[str]:
+    """The lines of the first ``` output block after the line holding `after` in README.md."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    at = next(k for k, line in enumerate(lines) if after in line)
+    # An output block opens with a bare fence after a blank line (a command's block closes
+    # with a bare fence right after the command).
+    start = next(k for k in range(at + 1, len(lines)) if lines[k] == "```" and not lines[k - 1])
+    end = next(k for k in range(start + 1, len(lines)) if lines[k].startswith("```"))
+    return lines[start + 1 : end]
+
+
+def test_the_readme_shows_what_run_seed_1_prints(tmp_path, capsys):
+    from hostile import cli
+
+    shown = _readme_block(".venv/bin/coalition-sim run scenarios/nato-2024.yaml --seed 1")
+    code, printed, err = cli(capsys, "run", ROOT / "scenarios" / "nato-2024.yaml", "--seed", 1,
+                             "--out", tmp_path / "r")  # fmt: skip
+    assert code == 0, err
+    assert printed.splitlines()[:4] == shown[:4]
+
+
+def test_the_readme_shows_what_the_main_job_prints(tmp_path, capsys):
+    from hostile import cli
+
+    shown = _readme_block("This installs the package and runs the main job")
+    code, printed, err = cli(capsys, "batch", ROOT / "scenarios" / "nato-2024.yaml", "--runs",
+                             2000, "--seed", 1, "--out", tmp_path / "b")  # fmt: skip
+    assert code == 0, err
+    assert shown[0].startswith("2,000 runs in ")  # the timing line (printed to the terminal)
+    assert printed.splitlines()[:3] == shown[1:4]  # the probabilities and dates, exactly
