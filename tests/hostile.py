@@ -50,6 +50,18 @@ def write(folder: Path, text: str, name: str = "tiny.yaml") -> Path:
     return path
 
 
+def two_cases(folder: Path) -> list[str]:
+    """Two tiny cases (`tiny`, `tiny2`) written into `folder`, as SCENARIO:RECORD texts."""
+    cases = []
+    for name in ("tiny", "tiny2"):
+        scenario = write(folder, TINY.replace("name: tiny", f"name: {name}"), f"{name}.yaml")
+        record = RECORD.replace("tiny-record", f"{name}-record")
+        record = write(folder, record.replace("scenario: tiny", f"scenario: {name}"),
+                       f"{name}-record.yaml")  # fmt: skip
+        cases.append(f"{scenario}:{record}")
+    return cases
+
+
 def cli(capsys, *args) -> tuple[int, str, str]:
     """Run the CLI in-process; return (exit code, stdout, stderr); never a traceback."""
     try:

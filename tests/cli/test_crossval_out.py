@@ -3,23 +3,12 @@ holding files only with --force, never over an input; calibrate across cases nev
 over a case's scenario, base or record, even with --force."""
 
 import pytest
-from hostile import RECORD, TINY, cli, write
+from hostile import cli, two_cases, write
 
 from sim.evaluate import calibrate as calibrate_module
 from sim.evaluate import crossval as crossval_module
 
 CV = ["--params", "noise", "--budget", 2, "--runs", 2]
-
-
-def _cases(folder):
-    cases = []
-    for name in ("tiny", "tiny2"):
-        scenario = write(folder, TINY.replace("name: tiny", f"name: {name}"), f"{name}.yaml")
-        record = RECORD.replace("tiny-record", f"{name}-record")
-        record = write(folder, record.replace("scenario: tiny", f"scenario: {name}"),
-                       f"{name}-record.yaml")  # fmt: skip
-        cases.append(f"{scenario}:{record}")
-    return cases
 
 
 @pytest.fixture
@@ -36,7 +25,7 @@ def no_folds(monkeypatch):
 def test_crossval_into_a_busy_folder_is_refused_before_any_fold(tmp_path, capsys, no_folds):
     busy = tmp_path / "busy"
     write(busy, "notes\n", "notes.txt")
-    code, printed, err = cli(capsys, "crossval", *_cases(tmp_path), *CV, "--out", busy)
+    code, printed, err = cli(capsys, "crossval", *two_cases(tmp_path), *CV, "--out", busy)
     assert code == 2 and printed == ""
     assert len(err.strip().splitlines()) == 1
     assert "--out" in err and "already holds files" in err and "--force" in err
@@ -45,9 +34,9 @@ def test_crossval_into_a_busy_folder_is_refused_before_any_fold(tmp_path, capsys
 
 def test_crossval_into_an_earlier_crossval_is_refused(tmp_path, capsys):
     out = tmp_path / "cv"
-    assert cli(capsys, "crossval", *_cases(tmp_path), *CV, "--out", out)[0] == 0
+    assert cli(capsys, "crossval", *two_cases(tmp_path), *CV, "--out", out)[0] == 0
     before = (out / "crossval.csv").read_bytes()
-    code, _, err = cli(capsys, "crossval", *_cases(tmp_path), *CV, "--seed", 5, "--out", out)
+    code, _, err = cli(capsys, "crossval", *two_cases(tmp_path), *CV, "--seed", 5, "--out", out)
     assert code == 2 and "--force" in err
     assert (out / "crossval.csv").read_bytes() == before
 
@@ -55,7 +44,9 @@ def test_crossval_into_an_earlier_crossval_is_refused(tmp_path, capsys):
 def test_crossval_with_force_writes_into_a_busy_folder(tmp_path, capsys):
     busy = tmp_path / "busy"
     write(busy, "notes\n", "notes.txt")
-    code, printed, err = cli(capsys, "crossval", *_cases(tmp_path), *CV, "--out", busy, "--force")
+    code, printed, err = cli(
+        capsys, "crossval", *two_cases(tmp_path), *CV, "--out", busy, "--force"
+    )
     assert code == 0, err
     assert (busy / "notes.txt").read_text() == "notes\n"
     assert (busy / "crossval.csv").read_text().startswith("case,forecaster,")
@@ -68,7 +59,7 @@ def test_crossval_into_an_empty_folder_needs_no_force(tmp_path, capsys, monkeypa
     monkeypatch.setattr(
         crossval_module, "crossval", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt)
     )  # fmt: skip  (got past the check: the folds would start)
-    code, _, err = cli(capsys, "crossval", *_cases(tmp_path), *CV, "--out", tmp_path / "empty")
+    code, _, err = cli(capsys, "crossval", *two_cases(tmp_path), *CV, "--out", tmp_path / "empty")
     assert code == 130 and "--out" not in err
 
 
@@ -77,7 +68,7 @@ def test_a_crossval_out_that_cannot_be_a_folder_is_a_sentence(tmp_path, capsys, 
     write(tmp_path, "x\n", "afile")
     target = {"FILE": tmp_path / "afile", "FILE/sub": tmp_path / "afile" / "sub",
               "SCENARIO": tmp_path / "tiny.yaml"}.get(target, target)  # fmt: skip
-    cases = _cases(tmp_path)
+    cases = two_cases(tmp_path)
     code, _, err = cli(capsys, "crossval", *cases, *CV, "--out", target, "--force")
     assert code == 2 and "--out" in err and len(err.strip().splitlines()) == 1, err
     assert (tmp_path / "afile").read_text() == "x\n"
@@ -86,7 +77,7 @@ def test_a_crossval_out_that_cannot_be_a_folder_is_a_sentence(tmp_path, capsys, 
 
 def test_crossval_never_writes_where_an_input_lies_even_with_force(tmp_path, capsys, no_folds):
     out = tmp_path / "out"
-    cases = _cases(out / "plots")  # the cases lie where crossval writes its figure
+    cases = two_cases(out / "plots")  # the cases lie where crossval writes its figure
     code, _, err = cli(capsys, "crossval", *cases, *CV, "--out", out, "--force")
     assert code == 2 and "input" in err
 
@@ -100,7 +91,7 @@ def test_a_bad_case_is_reported_before_the_out_check(tmp_path, capsys, no_folds)
 
 @pytest.mark.parametrize("which", ["scenario", "record", "list"])
 def test_calibrate_across_cases_never_writes_over_an_input(tmp_path, capsys, no_folds, which):
-    cases = _cases(tmp_path)
+    cases = two_cases(tmp_path)
     listing = write(tmp_path, "\n".join(c.replace(f"{tmp_path}/", "") for c in cases) + "\n",
                     "cases.yaml")  # fmt: skip
     target = {"scenario": tmp_path / "tiny.yaml", "record": tmp_path / "tiny2-record.yaml",

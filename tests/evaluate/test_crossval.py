@@ -2,6 +2,7 @@
 baselines, every column of the table, and the fitted values come from the other cases only."""
 
 import pytest
+from hostile import two_cases
 from test_calibrate_cases import TRUE_THRESHOLD, contest, observed
 
 from sim.evaluate.calibrate import Case
@@ -36,24 +37,11 @@ def test_needs_two_cases():
         crossval([Case("a", s, observed(s, TRUE_THRESHOLD))], {"declare_threshold": (0, 1)})
 
 
-def _two_cases(folder):
-    from hostile import RECORD, TINY, write
-
-    cases = []
-    for name in ("tiny", "tiny2"):
-        scenario = write(folder, TINY.replace("name: tiny", f"name: {name}"), f"{name}.yaml")
-        record = RECORD.replace("tiny-record", f"{name}-record")
-        record = write(folder, record.replace("scenario: tiny", f"scenario: {name}"),
-                       f"{name}-record.yaml")  # fmt: skip
-        cases.append(f"{scenario}:{record}")
-    return cases
-
-
 def test_the_crossval_command_writes_its_table_and_fans(tmp_path, capsys):
     from hostile import cli
 
     out = tmp_path / "cv"
-    args = ["crossval", *_two_cases(tmp_path), "--params", "noise", "--budget", 2, "--runs", 2]
+    args = ["crossval", *two_cases(tmp_path), "--params", "noise", "--budget", 2, "--runs", 2]
     code, printed, err = cli(capsys, *args, "--out", out)
     assert code == 0, err
     assert "tiny: fitted without it: noise=" in printed
@@ -85,7 +73,7 @@ def test_the_crossval_command_takes_a_prior_weight(tmp_path, capsys):
     from hostile import cli
 
     out = tmp_path / "cv"
-    args = ["crossval", *_two_cases(tmp_path), "--params", "noise", "--budget", 2, "--runs", 2]
+    args = ["crossval", *two_cases(tmp_path), "--params", "noise", "--budget", 2, "--runs", 2]
     code, printed, err = cli(capsys, *args, "--out", out, "--prior-weight", "0.5")
     assert code == 0, err
     assert "prior weight 0.5" in printed and "mean left-out loss" in printed
@@ -99,7 +87,7 @@ def test_calibrate_over_cases_records_its_prior_weight_and_refuses_it_for_one_re
 ):
     from hostile import cli
 
-    cases = _two_cases(tmp_path)
+    cases = two_cases(tmp_path)
     out = tmp_path / "fit.yaml"
     args = ["calibrate", *cases, "--params", "noise", "--budget", 2, "--runs", 2]
     code, printed, err = cli(capsys, *args, "--out", out, "--prior-weight", "0.3")
