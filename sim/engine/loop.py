@@ -38,7 +38,7 @@ def _simulate(world: World, seeds: list[int], points=None) -> History:
         if not len(rows):
             break
         everyone = len(rows) == len(seeds)
-        played = step(live, world, t, shocks.draw(t, rows))
+        played = step(live, world, t, shocks.draw(t, rows), reuse=True)  # `live` is not kept
         # Once some have ended, merge the fields History keeps per round (into new arrays:
         # those of earlier rounds stay untouched); the other fields of a replication are
         # written once, when it ends (below) or after the last round.

@@ -534,14 +534,19 @@ def _tie_signal(k: RoundConstants, state: State) -> np.ndarray:
     r, n, c = state.objecting.shape
     out = np.empty((c, r, n))
     units = per_rep(k.tie_units_t, state.point)  # (N, N), or (R, N, N) stacked
+    # The signals +1/0/-1 as int8 (a bool subtraction cast to float is several times
+    # slower), made float once for all candidates.
+    small = np.empty((c, r, n), dtype=np.int8)
     for k_ in range(c):
-        signal = np.subtract(state.stance == k_, state.objecting[:, :, k_], dtype=units.dtype)
-        if units.ndim == 3:  # each replication its own point's ties: whole units, exact
-            out[k_] = np.matmul(signal[:, None, :], units)[:, 0, :]
-        elif units.dtype == out.dtype:
-            np.matmul(signal, units, out=out[k_])
-        else:
-            out[k_] = signal @ units
+        np.subtract(state.stance == k_, state.objecting[:, :, k_], out=small[k_], dtype=np.int8)
+    signal = small.astype(units.dtype)
+    if units.ndim == 3:  # each replication its own point's ties: whole units, exact
+        for k_ in range(c):
+            out[k_] = np.matmul(signal[k_][:, None, :], units)[:, 0, :]
+    elif units.dtype == out.dtype:  # one product for every candidate: whole units, exact
+        np.matmul(signal.reshape(c * r, n), units, out=out.reshape(c * r, n))
+    else:
+        out.reshape(c * r, n)[...] = signal.reshape(c * r, n) @ units
     out *= _candidate_rows(k.tie_scale, state.point)
     return out
 
@@ -602,11 +607,21 @@ REPLACED_IN_STEP = ("appointed", "appointed_round", "approval", "approval_round"
                     "point", "first_declared")  # fmt: skip
 
 
-def step(state: State, world: World, t: int, eps) -> State:
+# Fields a round reads from the previous state after it has begun writing the new one
+# (stances and objections, for utility) or that History keeps round by round (these and
+# the race): copied by `step` even when it may reuse the previous state's arrays.
+KEPT_BY_STEP = ("stance", "objecting", "in_race")
+REUSED_IN_STEP = tuple(f.name for f in fields(State) if f.name not in KEPT_BY_STEP)
+
+
+def step(state: State, world: World, t: int, eps, reuse: bool = False) -> State:
     """Play round t for every open replication; `eps` is that round's noise, (R, N, C + O),
-    or that split in two (`split_shocks`)."""
+    or that split in two (`split_shocks`). With `reuse`, the caller gives up `state`: the
+    new state may write the fields outside `KEPT_BY_STEP` in `state`'s own arrays."""
     eps = split_shocks(eps, len(world.candidates))
-    new = state.copy(but=REPLACED_IN_STEP)
+    closed = ~state.open
+    reuse = reuse and not closed.any()  # (appointed rows get their old values back below)
+    new = state.copy(but=REUSED_IN_STEP if reuse else REPLACED_IN_STEP)
     _dated_race_changes(new, world, t)
     u = utility(state, world, t, eps[0])
     _decide(new, state, world, t, u)
@@ -615,7 +630,6 @@ def step(state: State, world: World, t: int, eps) -> State:
     _apply_decision_rule(new, world, t)  # changes neither stances nor the race
     _concessions(new, world, t, shares, eps[1])
     # An appointed replication is over: it keeps the position it had when appointed.
-    closed = ~state.open
     if closed.any():
         for f in fields(State):
             mine, was = getattr(new, f.name), getattr(state, f.name)
@@ -667,9 +681,23 @@ def _dated_race_changes(state: State, world: World, t: int) -> None:
 def _may_object(state: State, world: World, active: np.ndarray, backs: np.ndarray):
     """(R, N, C) where a member may object: present, not backing it, not its home, running."""
     allowed = ~backs & (active[:, None] & ~world.home_mask)[None]
-    if not state.in_race.all():  # the broadcast over members is slow, and rarely needed
-        allowed &= state.in_race[:, None, :]
+    _only_running(allowed, state.in_race)
     return allowed
+
+
+def _only_running(flags: np.ndarray, in_race: np.ndarray) -> None:
+    """Clear the flags (R, N, C) of candidates out of the race (R, C), in place.
+
+    Only the replications where some candidate is out are touched, or, where those are
+    many, one candidate's slice at a time: broadcasting the race over members is slow."""
+    out = np.flatnonzero(~in_race.all(axis=1))
+    if not len(out):
+        return
+    if 4 * len(out) <= len(in_race):
+        flags[out] &= in_race[out, None, :]
+        return
+    for c in np.flatnonzero(~in_race.all(axis=0)):
+        flags[:, :, c] &= in_race[:, c, None]
 
 
 def _decide(new: State, old: State, world: World, t: int, utility: np.ndarray) -> None:
@@ -700,8 +728,7 @@ def _decide(new: State, old: State, world: World, t: int, utility: np.ndarray) -
     backs = backing(new.stance, c)
     k = constants(world, t)
     allowed = ~backs & k.may_object  # as `_may_object`
-    if not new.in_race.all():
-        allowed &= new.in_race[:, None, :]
+    _only_running(allowed, new.in_race)
     if world.may_hold_out:
         # A standing objection is lifted once the concessions received reach the price.
         new.held &= allowed & (new.concession < per_rep(k.price, pt))
@@ -717,11 +744,25 @@ def _below(utility: np.ndarray, threshold, was: np.ndarray, lift) -> np.ndarray:
     Compared one candidate at a time on `utility`'s contiguous slices (`utility`), and
     combined with logic rather than `np.where`, whose mask changes at random."""
     out = np.empty(was.shape, dtype=bool)
+    if np.ndim(lift) == 0 and np.ndim(threshold) == 0:
+        # One threshold each: below the lower one, or below the higher one where the
+        # hysteresis applies it (objected last round if lift is higher, else not).
+        low, high = min(threshold, lift), max(threshold, lift)
+        below, between = np.empty(was.shape[:2], bool), np.empty(was.shape[:2], bool)
+        for k in range(out.shape[2]):
+            x = utility[:, :, k]
+            np.less(x, low, out=below)
+            if low != high:
+                np.less(x, high, out=between)
+                if threshold <= lift:
+                    between &= was[:, :, k]
+                else:
+                    between &= ~was[:, :, k]
+                below |= between
+            out[:, :, k] = below
+        return out
     for k in range(out.shape[2]):
         x = utility[:, :, k]
-        if np.ndim(lift) == 0 and np.ndim(threshold) == 0 and lift == threshold:
-            np.less(x, threshold, out=out[:, :, k])
-            continue
         w = was[:, :, k]
         out[:, :, k] = (w & (x < lift)) | (~w & (x < threshold))
     return out
@@ -738,28 +779,34 @@ def _top_two(utility: np.ndarray, in_race: np.ndarray, stance: np.ndarray, barre
     slower than a plain pass.
     """
     shape = stance.shape
-    every = in_race.all(axis=0)
-    best_i, second = np.zeros(shape, dtype=STANCE), np.full(shape, -np.inf)
-    current = np.zeros(shape)
-    objects_best = barred[:, :, 0].copy()
+    best_i, second = np.zeros(shape, dtype=STANCE), None
     lower, better, step = np.empty(shape), np.empty(shape, dtype=bool), np.empty(shape, STANCE)
     for k in range(utility.shape[2]):
         x = utility[:, :, k]
-        if not every[k]:
-            x = np.where(in_race[:, k, None], x, -np.inf)
-        current = np.where(stance == k, x, current)  # twice as fast as a masked copyto
+        gone = np.flatnonzero(~in_race[:, k])  # -inf in the replications it left
+        if len(gone):
+            x = x.copy()
+            x[gone] = -np.inf
         if k == 0:  # against -inf: the runner-up stays -inf, the best is x
-            best_v = x.copy()
+            current = np.where(stance == 0, x, 0.0)  # twice as fast as a masked copyto
+            best_v, objects_best = x.copy(), barred[:, :, 0].copy()
             continue
+        current = np.where(stance == k, x, current)
         np.greater(x, best_v, out=better)
-        # The runner-up is the best of the old runner-up and the lower of (best, x).
-        np.maximum(second, np.minimum(best_v, x, out=lower), out=second)
+        # The runner-up is the best of the old runner-up and the lower of (best, x) (the
+        # lower itself against the first runner-up, -inf).
+        if second is None:
+            second = np.minimum(best_v, x)
+        else:
+            np.maximum(second, np.minimum(best_v, x, out=lower), out=second)
         np.maximum(best_v, x, out=best_v)
         # best_i < k here, so where(better, k, best_i) is max(best_i, better x k).
         np.multiply(better, STANCE(k), out=step)
         np.maximum(best_i, step, out=best_i)
         objects_best &= ~better
         objects_best |= barred[:, :, k] & better
+    if second is None:
+        second = np.full(shape, -np.inf)
     return best_i, best_v, second, current, objects_best
 
 
@@ -871,11 +918,19 @@ def _held_out(state: State, world: World, t: int, leader: np.ndarray) -> np.ndar
 
 
 def _objects_to(state: State, cand: np.ndarray) -> np.ndarray:
-    """(R, N) state.objecting[r, :, cand[r]], one candidate's slice at a time (a gather
-    over the short last axis is slow)."""
-    out = np.zeros(state.stance.shape, dtype=bool)
-    for c in range(state.objecting.shape[2]):
-        out |= state.objecting[:, :, c] & (cand == c)[:, None]
+    """(R, N) state.objecting[r, :, cand[r]]: the slice of the candidate most rows name,
+    then the rows naming another one candidate at a time (a gather over the short last
+    axis is slow)."""
+    objecting = state.objecting
+    if not len(cand):
+        return np.zeros(state.stance.shape, dtype=bool)
+    counts = np.bincount(cand, minlength=objecting.shape[2])
+    most = int(np.argmax(counts))
+    out = objecting[:, :, most].copy()
+    for c in np.flatnonzero(counts):
+        if c != most:
+            rows = np.flatnonzero(cand == c)
+            out[rows] = objecting[rows, :, c]
     return out
 
 
