@@ -690,7 +690,7 @@ def _only_running(flags: np.ndarray, in_race: np.ndarray) -> None:
 
     Only the replications where some candidate is out are touched, or, where those are
     many, one candidate's slice at a time: broadcasting the race over members is slow."""
-    out = np.flatnonzero(~in_race.all(axis=1))
+    out = np.flatnonzero(~_all_running(in_race))
     if not len(out):
         return
     if 4 * len(out) <= len(in_race):
@@ -716,7 +716,7 @@ def _decide(new: State, old: State, world: World, t: int, utility: np.ndarray) -
         declare = undecided & strong & (u_best - u_second >= per_rep(p.declare_margin, pt, 2))
     switch = ~undecided & strong & (best != stance)
     switch &= u_best - current >= per_rep(p.switch_margin, pt, 2)
-    move = (declare | switch) & active[None, :] & new.in_race.any(axis=1)[:, None]
+    move = (declare | switch) & active[None, :] & _any_running(new.in_race)[:, None]
     new.stance = np.where(move, best, stance)
     new.since = np.where(move, t, new.since)
     _home_states_back_their_candidates(new, world, active, t)
@@ -840,7 +840,7 @@ def _withdrawals(state: State, world: World, t: int, utility: np.ndarray) -> np.
     shares = _race_shares(state, world, t)
     leader, lead = _leader(shares)
     c_count = len(world.candidates)
-    contested = state.in_race.sum(axis=1) > 1
+    contested = _count_running(state.in_race) > 1
     rival = (
         state.in_race
         & contested[:, None]
@@ -1027,7 +1027,7 @@ def _concessions(state: State, world: World, t: int, shares: np.ndarray, eps) ->
         if world.rounds[t].session is not None:
             _session_offers(state, world, t, leader, lead, eps)
         return
-    offering = state.open & state.in_race.any(axis=1)
+    offering = state.open & _any_running(state.in_race)
     offering &= lead >= per_rep(p.concede_share, state.point)
     _offer_concessions(state, world, t, leader, offering, per_round)
 
@@ -1112,7 +1112,7 @@ def _session_offers(state, world, t, leader, lead, eps) -> None:
             chance, pivot, strict=True)])  # fmt: skip
     else:
         chance = p.offer_rate * pressure
-    live = state.open & state.in_race.any(axis=1) & _held(state, world.rounds[t].session)
+    live = state.open & _any_running(state.in_race) & _held(state, world.rounds[t].session)
     reps = np.arange(len(leader))
     leads = live & (lead >= per_rep(p.concede_share, state.point))
     offerers = [(LEADING_CAMP, leader, leads, np.ones_like(active))]
@@ -1120,30 +1120,34 @@ def _session_offers(state, world, t, leader, lead, eps) -> None:
         cand = leader if broker.candidate < 0 else np.full_like(leader, broker.candidate)
         here = live & state.in_race[reps, cand] & (broker.members & active).any()
         offerers.append((b, cand, here, broker.targets & ~broker.members))
+    away = np.ascontiguousarray(~world.home_mask.T)  # (C, N) not c's home state
     for o, (by, cand, offering, targets) in enumerate(offerers):
         if not offering.any():
             continue
         rows = np.flatnonzero(offering)
+        every = len(rows) == len(offering)  # then the rows' own arrays, not gathered copies
         cnd, at = cand[rows], np.arange(len(rows))
         point = state.point[rows]
         size, budget = (per_rep(x, point) for x in (p.concession_size, p.offer_budget))
-        objects = state.objecting[rows, :, cnd]
-        others = (objects & blocker[None, :]).sum(axis=1, keepdims=True)
-        pivotal = objects & blocker[None, :] & (others == 1)
+        objects = _objects_to(state, cnd) if every else state.objecting[rows, :, cnd]
+        others = np.add.reduce(objects & blocker[None, :], axis=1, dtype=np.int32)
         eligible = (
             (active & targets)[None, :]
-            & ((state.stance[rows] == UNDECIDED) | objects)
-            & ~world.home_mask[:, cnd].T
+            & (((state.stance if every else state.stance[rows]) == UNDECIDED) | objects)
+            & np.take(away, cnd, axis=0)
             & (state.spent[rows, o, None] + _col(size) <= _col(budget) + 1e-12)
         )
-        # Phi(z) < q  <=>  z < Phi^-1(q): one quantile for each of the two odds.
+        # Phi(z) < q  <=>  z < Phi^-1(q): one quantile for each of the two odds, read only
+        # where an offerer picks a holdout.
         if world.stack:
-            cut = np.where(pivotal, cuts[point, 1, None], cuts[point, 0, None])
+            cut = cuts[point]  # (rows, 2)
         else:
-            cut = np.where(pivotal, _probit(chance * p.offer_pivotal), _probit(chance))
-        drawn = (eps[:, :, o] if len(rows) == len(eps) else eps[rows, :, o]) < cut
+            cut = np.array([[_probit(chance), _probit(chance * p.offer_pivotal)]])
         capability = per_rep(world.capability, point)  # (N,), or (rows, N) stacked
-        priority = np.where(eligible, objects * 10.0 + capability, -np.inf)
+        # objects x 10 + capability: 10 + capability for an objector, else capability
+        # (0 + capability, the same number for a capability that is not -0).
+        priority = np.where(objects, capability + 10.0, capability)
+        np.copyto(priority, -np.inf, where=~eligible)
         loops, limit = _offer_limit(p.concessions_per_round, point)
         for turn in range(loops):
             pick = np.argmax(priority, axis=1)
@@ -1154,13 +1158,40 @@ def _session_offers(state, world, t, leader, lead, eps) -> None:
             if not chosen.any():
                 break
             priority[at[chosen], pick[chosen]] = -np.inf
-            made = chosen & drawn[at, pick]
+            pivotal = objects[at, pick] & blocker[pick] & (others == 1)
+            drawn = eps[rows, pick, o] < cut[at if world.stack else 0, pivotal.astype(np.intp)]
+            made = chosen & drawn
             r, i, c = rows[made], pick[made], cnd[made]
             given = size[made] if isinstance(size, np.ndarray) else size
             state.concession[r, i, c] += given
             state.conceded_round[r, i, c] = t
             state.spent[r, o] += given
             _log_offer(state, r, t, by, i, c, given)
+
+
+def _count_running(in_race: np.ndarray) -> np.ndarray:
+    """(R,) candidates in the race: `in_race.sum(axis=1)`, a column at a time."""
+    out = np.zeros(len(in_race), dtype=np.intp)
+    for c in range(in_race.shape[1]):
+        out += in_race[:, c]
+    return out
+
+
+def _all_running(in_race: np.ndarray) -> np.ndarray:
+    """(R,) every candidate is in the race: `in_race.all(axis=1)`, a column at a time."""
+    out = np.ones(len(in_race), dtype=bool)
+    for c in range(in_race.shape[1]):
+        out &= in_race[:, c]
+    return out
+
+
+def _any_running(in_race: np.ndarray) -> np.ndarray:
+    """(R,) some candidate is in the race: `in_race.any(axis=1)`, a column at a time (numpy
+    reduces a short last axis slowly)."""
+    out = in_race[:, 0].copy() if in_race.shape[1] else np.zeros(len(in_race), dtype=bool)
+    for c in range(1, in_race.shape[1]):
+        out |= in_race[:, c]
+    return out
 
 
 def _probit(q: float) -> float:
@@ -1203,7 +1234,7 @@ def _apply_decision_rule(state: State, world: World, t: int) -> None:
     rule, active = setup.decision, setup.active
     heads = support_shares(state.stance, world, active, weighted=False)
     if rule.rule == "consensus":
-        sole = state.in_race.sum(axis=1) == 1
+        sole = _count_running(state.in_race) == 1
         cand = np.argmax(state.in_race, axis=1)
         reps = np.arange(len(cand))
         ok = sole & (heads[reps, cand] >= rule.quorum - 1e-12)
