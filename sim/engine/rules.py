@@ -839,6 +839,7 @@ def _withdrawals(state: State, world: World, t: int, utility: np.ndarray) -> np.
     p = world.rounds[t].params
     shares = _race_shares(state, world, t)
     leader, lead = _leader(shares)
+    running = state.in_race.copy()  # the race as it stood, to find where it changed
     c_count = len(world.candidates)
     contested = _count_running(state.in_race) > 1
     rival = (
@@ -887,7 +888,9 @@ def _withdrawals(state: State, world: World, t: int, utility: np.ndarray) -> np.
         return shares
     if any(world.home_siblings):  # a home state left with one candidate backs it now
         _home_states_back_their_candidates(state, world, world.rounds[t].active, t)
-    return _race_shares(state, world, t)
+    # Stances change only where a candidate withdrew: the other rows keep their shares.
+    changed = np.flatnonzero((running != state.in_race).any(axis=1))
+    return _race_shares(state, world, t, changed, shares)
 
 
 def _blocking_the_leader(state: State, world: World, t: int, leader: np.ndarray) -> np.ndarray:
@@ -908,7 +911,7 @@ def _held_out(state: State, world: World, t: int, leader: np.ndarray) -> np.ndar
     """(R, C) `_blocking_the_leader(...).any(axis=1)` without the (R, N, C) array: the
     blockers objecting to the leader, less c's own home and sponsor among them."""
     objects_leader = _objects_to(state, leader) & constants(world, t).blocker[None, :]
-    count = objects_leader.sum(axis=1)
+    count = np.add.reduce(objects_leader, axis=1, dtype=np.int32)  # faster than .sum()
     out = np.empty(state.in_race.shape, dtype=bool)
     for c in range(out.shape[1]):
         own = {i for i in (world.home[c], world.sponsor[c]) if i >= 0}
@@ -1038,10 +1041,22 @@ def _leader(shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return leader, shares[np.arange(len(leader)), leader]
 
 
-def _race_shares(state: State, world: World, t: int) -> np.ndarray:
-    """(R, C) capability share behind each candidate in the race, -inf for the others."""
-    shares = _shares(state.stance, *_weights(state, world, t, True), len(world.candidates))
-    return np.where(state.in_race, shares, -np.inf)
+def _race_shares(state: State, world: World, t: int, rows=None, shares=None) -> np.ndarray:
+    """(R, C) capability share behind each candidate in the race, -inf for the others; with
+    `rows`, `shares` with those rows computed again (a row's shares depend on it alone)."""
+    weight, total = _weights(state, world, t, True)
+    if rows is None:
+        shares = _shares(state.stance, weight, total, len(world.candidates))
+        return np.where(state.in_race, shares, -np.inf)
+    out = shares.copy()
+    if len(rows):
+        if weight.ndim == 2:  # stacked points: each row's own weights
+            weight = weight[rows]
+        if np.ndim(total):  # and total
+            total = total[rows]
+        part = _shares(state.stance[rows], weight, total, len(world.candidates))
+        out[rows] = np.where(state.in_race[rows], part, -np.inf)
+    return out
 
 
 def _col(value):
@@ -1213,16 +1228,26 @@ def _log_offer(state: State, r, t: int, by: int, i, c, size: float) -> None:
 
 
 def _withdraw(state: State, world: World, which: np.ndarray, c: int, t: int, why: int) -> None:
-    which = which & state.in_race[:, c]
-    state.in_race[which, c] = False
-    state.withdrawn_round[which, c] = t
-    state.withdrawn_reason[which, c] = why
-    state.trailing[which, c] = 0
-    backers = which[:, None] & (state.stance == c)
-    state.stance[backers] = UNDECIDED
-    state.since[backers] = t
-    state.objecting[which, :, c] = False
-    state.held[which, :, c] = False
+    """Candidate c leaves the race in the replications `which` where it runs: its backers
+    become undecided, and objections to it lapse. Only those replications' rows are
+    touched (few withdraw in any one round)."""
+    rows = np.flatnonzero(which & state.in_race[:, c])
+    if not len(rows):
+        return
+    state.in_race[rows, c] = False
+    state.withdrawn_round[rows, c] = t
+    state.withdrawn_reason[rows, c] = why
+    state.trailing[rows, c] = 0
+    stance = state.stance[rows]
+    backers = stance == c
+    if backers.any():
+        stance[backers] = UNDECIDED
+        state.stance[rows] = stance
+        since = state.since[rows]
+        since[backers] = t
+        state.since[rows] = since
+    state.objecting[rows, :, c] = False
+    state.held[rows, :, c] = False
 
 
 def _apply_decision_rule(state: State, world: World, t: int) -> None:

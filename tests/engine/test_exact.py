@@ -11,12 +11,19 @@ from hypothesis import strategies as st
 from test_invariants import scenarios
 
 import sim.engine.shocks as shocks_module
+from sim.engine.history import History
 from sim.engine.loop import simulate
 from sim.engine.rules import (
+    KEPT_BY_STEP,
     State,
+    _all_running,
+    _any_running,
+    _below,
     _blocking_the_leader,
+    _count_running,
     _held_out,
     _objects_to,
+    _race_shares,
     draw_events,
     draw_noise,
     initial_state,
@@ -182,3 +189,50 @@ def test_the_short_cuts_see_objections_on_nato_2024():
     assert _objects_to(state, leader).any()
     full = _blocking_the_leader(state, world, 1, leader).any(axis=1)
     assert np.array_equal(_held_out(state, world, 1, leader), full)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(), st.integers(0, 2**32))
+def test_a_round_that_reuses_the_state_plays_as_one_that_copies_it(world, seed):
+    # The batch loop lets `step` write in the previous state's arrays (reuse=True): the round
+    # is the same field for field, and the fields History keeps are left as they were.
+    assert set(History.PER_ROUND) <= set(KEPT_BY_STEP)
+    seeds = [seed + k for k in range(6)]
+    for state, t, eps in states_along_a_run(world, seeds):
+        kept = {name: getattr(state, name).copy() for name in KEPT_BY_STEP}
+        fresh = step(state, world, t, eps)
+        given = state.copy()
+        reused = step(given, world, t, eps, reuse=True)
+        for f in fields(State):
+            assert np.array_equal(getattr(fresh, f.name), getattr(reused, f.name)), f.name
+        for name, before in kept.items():
+            assert np.array_equal(getattr(given, name), before), name
+
+
+@pytest.mark.parametrize("threshold, lift", [(-0.4, -0.2), (-0.2, -0.4), (-0.3, -0.3)])
+def test_objections_with_hysteresis_either_way(threshold, lift):
+    rng = np.random.default_rng(2)
+    utility = rng.normal(-0.3, 0.2, size=(3, 50, 40)).transpose(1, 2, 0)  # candidate-major
+    was = rng.random((50, 40, 3)) < 0.5
+    want = np.where(was, utility < lift, utility < threshold)
+    assert np.array_equal(_below(utility, threshold, was, lift), want)
+    per_row = np.full((50, 1), threshold), np.full((50, 1), lift)  # stacked points
+    assert np.array_equal(_below(utility, per_row[0], was, per_row[1]), want)
+
+
+def test_the_race_read_a_column_at_a_time_is_numpys_reduction():
+    in_race = np.random.default_rng(3).random((200, 4)) < 0.6
+    for c in range(1, 5):
+        part = in_race[:, :c]
+        assert np.array_equal(_any_running(part), part.any(axis=1))
+        assert np.array_equal(_all_running(part), part.all(axis=1))
+        assert np.array_equal(_count_running(part), part.sum(axis=1))
+
+
+def test_race_shares_of_some_rows_are_those_of_the_whole():
+    world = build_world(load_scenario("scenarios/nato-2024.yaml", ["parameters.noise=2"]))
+    for state, t, _ in states_along_a_run(world, list(range(60))):
+        whole = _race_shares(state, world, t)
+        rows = np.flatnonzero(np.arange(60) % 3 == t % 3)
+        stale = np.where(np.isin(np.arange(60), rows)[:, None], 0.5, whole)
+        assert np.array_equal(_race_shares(state, world, t, rows, stale), whole), f"round {t}"
