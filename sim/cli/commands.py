@@ -130,9 +130,53 @@ def load_cases(texts, overrides) -> tuple[list, list[Path]]:
     return cases, inputs
 
 
-def crossval_command(cases, params, budget, runs, seed, out, prior_weight=0.0) -> list[str]:
+FOLDS = "folds.json"  # crossval's checkpoint: the settings and each finished fold's values
+
+
+def crossval_settings(cases, inputs, params, budget, runs, seed, prior_weight, overrides) -> dict:
+    """What a crossval's folds depend on: the cases (names, and a digest of every file they
+    read), the parameters and ranges, the search and the seeds. A checkpoint is resumed only
+    under the same settings."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in inputs:
+        digest.update(Path(path).read_bytes())
+    ranges = {k: list(v) for k, v in parse_params(params).items()}
+    return {"cases": [c.name for c in cases], "inputs_sha256": digest.hexdigest(),
+            "params": ranges, "budget": budget, "runs": runs, "seed": seed,
+            "prior_weight": prior_weight, "set": list(overrides or ())}  # fmt: skip
+
+
+def resumed_folds(out: Path, settings: dict) -> dict[str, dict[str, float]]:
+    """The folds already fitted in `out`'s checkpoint, if its settings are these; a one-line
+    error naming the settings that differ otherwise."""
+    import json
+
+    path = Path(out) / FOLDS
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        theirs, fitted = saved["settings"], saved["fitted"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ScenarioError(
+            [Problem(f"--resume {out}", None, "", f"{FOLDS} is unreadable; start a new --out")]
+        ) from None
+    differ = [k for k in settings if theirs.get(k) != settings[k]]
+    if differ:
+        shown = ", ".join(f"{k} {theirs.get(k)!r} there, {settings[k]!r} here"
+                          if k != "inputs_sha256" else "the case files changed" for k in differ)  # fmt: skip
+        msg = f"holds a crossval with other settings ({shown}); start a new --out"
+        raise ScenarioError([Problem(f"--resume {out}", None, "", msg)])
+    return {name: dict(values) for name, values in fitted.items()}
+
+
+def crossval_command(cases, params, budget, runs, seed, out, prior_weight=0.0, settings=None,
+                     known=None) -> list[str]:  # fmt: skip
     """Leave-one-contest-out on loaded cases (`load_cases`): print and write the table,
-    draw the left-out fans. The caller has checked `out` (check_folder)."""
+    draw the left-out fans. The caller has checked `out` (check_folder). With `settings`,
+    each finished fold's values go to `out`/folds.json at once; `known` are folds already
+    fitted (`resumed_folds`)."""
+    import json
     import time
 
     from sim.evaluate.crossval import COLUMNS, crossval
@@ -140,10 +184,19 @@ def crossval_command(cases, params, budget, runs, seed, out, prior_weight=0.0) -
     from sim.results.files import csv_text
 
     ranges = parse_params(params)
-    began = time.perf_counter()
-    result = crossval(cases, ranges, budget, runs, seed, prior_weight=prior_weight)
-    took = time.perf_counter() - began
     out = Path(out)
+    fitted: dict[str, dict[str, float]] = dict(known or {})
+
+    def keep(name, values):  # the checkpoint, rewritten whole after each fold
+        fitted[name] = values
+        if settings is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            write_atomic(out / FOLDS, json.dumps({"settings": settings, "fitted": fitted}))
+
+    began = time.perf_counter()
+    result = crossval(cases, ranges, budget, runs, seed, prior_weight=prior_weight,
+                      known=known, on_fold=keep)  # fmt: skip
+    took = time.perf_counter() - began
     (out / "plots").mkdir(parents=True, exist_ok=True)
     rows = result.rows()
     keys = ["case", "forecaster", *COLUMNS, "fitted"]
@@ -166,7 +219,8 @@ def crossval_command(cases, params, budget, runs, seed, out, prior_weight=0.0) -
     lines = [
         f"leave-one-contest-out on {len(cases)} cases, fitting {', '.join(ranges)} "
         f"({budget} evaluations x {runs} replications per fold"
-        + (f", prior weight {prior_weight:g}" if prior_weight else "") + f") in {took:.0f} s",
+        + (f", prior weight {prior_weight:g}" if prior_weight else "") + f") in {took:.0f} s"
+        + (f"; {len(known)} of {len(cases)} folds from {FOLDS}" if known else ""),
         f"mean left-out loss {result.mean_loss():.4f}",
         *scores.table(table, list(COLUMNS)),
         "",

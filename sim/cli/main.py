@@ -133,6 +133,9 @@ def _parser() -> argparse.ArgumentParser:
     cv.add_argument("--seed", type=_natural, default=1, help="seed of the common random numbers")
     cv.add_argument("--out", type=Path, help="results folder (default results/crossval/<stamp>)")
     _add_force(cv)
+    cv.add_argument("--resume", action="store_true",
+                    help="go on with the crossval in --out: fit only the folds not yet in its "
+                    "folds.json (same cases and settings)")  # fmt: skip
     _add_prior_weight(cv)
     _add_set(cv)
     cv.set_defaults(handler=_crossval)
@@ -498,13 +501,30 @@ def _calibrate(args) -> int:
 
 
 def _crossval(args) -> int:
-    from sim.cli.commands import crossval_command, load_cases
+    from sim.cli.commands import (
+        FOLDS,
+        crossval_command,
+        crossval_settings,
+        load_cases,
+        resumed_folds,
+    )
 
     cases, inputs = load_cases(args.cases, args.overrides)  # every bad case before any work
+    if args.resume and args.out is None:
+        raise ScenarioError([Problem("--resume", None, "", "needs --out, the crossval to go on")])
     out = args.out or _stamped(Path("results") / "crossval")
-    check_folder(out, inputs, args.force)  # before the folds, not after them
+    settings = crossval_settings(cases, inputs, args.params, args.budget, args.runs, args.seed,
+                                 args.prior_weight, args.overrides)  # fmt: skip
+    known = None
+    if args.resume and out.is_dir() and any(out.iterdir()):
+        if not (out / FOLDS).is_file():
+            msg = f"holds no {FOLDS} (no crossval to resume); choose its --out"
+            raise ScenarioError([Problem(f"--resume {out}", None, "", msg)])
+        known = resumed_folds(out, settings)  # other settings: refused before any work
+    reuse = (lambda folder: True) if known is not None else None
+    check_folder(out, inputs, args.force, reuse=reuse)  # before the folds, not after them
     lines = crossval_command(cases, args.params, args.budget, args.runs, args.seed, out,
-                             args.prior_weight)  # fmt: skip
+                             args.prior_weight, settings, known)  # fmt: skip
     print("\n".join(lines))
     return 0
 

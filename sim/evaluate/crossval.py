@@ -5,6 +5,7 @@ parameters are fitted (`calibrate_cases`) on the others, then the left-out case 
 with them and scored beside the three baselines (compromise, major powers, uniform).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sim.evaluate.calibrate import Case, Objective, calibrate_cases
@@ -62,6 +63,8 @@ def crossval(
     seed: int = 1,
     progress: bool | None = None,
     prior_weight: float = 0.0,
+    known: dict[str, dict[str, float]] | None = None,
+    on_fold: Callable[[str, dict[str, float]], None] | None = None,
 ) -> CrossVal:
     """Leave each case out in turn: fit on the others, score on it.
 
@@ -70,6 +73,10 @@ def crossval(
         ranges: the shared parameters to fit, name -> (low, high).
         budget, runs, seed, progress, prior_weight: as for `calibrate_cases` (the same seeds
             in every fold).
+        known: case name -> values already fitted without it (a resumed run): that fold is
+            not fitted again; its forecast and scores are computed as for a new fit.
+        on_fold: told (case name, fitted values) as soon as each fold's fit is known, so a
+            caller can keep it (a checkpoint).
 
     Returns:
         A CrossVal with one Fold per case, in the order given.
@@ -79,10 +86,16 @@ def crossval(
     folds = []
     for k, held in enumerate(cases):
         others = cases[:k] + cases[k + 1 :]
-        fit = calibrate_cases(others, ranges, budget, runs, seed, progress, prior_weight)
-        forecast = Objective(held.scenario, held.record, runs, seed).forecast(fit.best)
+        if known and held.name in known:
+            fitted = dict(known[held.name])
+        else:
+            fitted = calibrate_cases(others, ranges, budget, runs, seed, progress,
+                                     prior_weight).best  # fmt: skip
+        if on_fold is not None:
+            on_fold(held.name, fitted)
+        forecast = Objective(held.scenario, held.record, runs, seed).forecast(fitted)
         world = forecast.world
         base = {b.name: outcome_scores(b.probabilities, held.record) for b in baselines(world)}
         scores = {**score(forecast, held.record), "loss": fit_loss(forecast, held.record)}
-        folds.append(Fold(held, fit.best, forecast, scores, base))
+        folds.append(Fold(held, fitted, forecast, scores, base))
     return CrossVal(folds)

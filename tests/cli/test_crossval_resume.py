@@ -1,0 +1,82 @@
+"""An interrupted crossval loses no finished fold: each fold's fitted values go to folds.json
+as soon as they are known, and `--resume` fits only the folds still missing, to the table an
+uninterrupted run writes. A checkpoint of other settings is refused in one line."""
+
+import json
+
+import pytest
+from hostile import cli, two_cases
+
+from sim.evaluate import crossval as crossval_module
+
+CV = ["--params", "noise", "--budget", 3, "--runs", 4]
+
+
+@pytest.fixture
+def fits(monkeypatch):
+    """Count the fits; `fits.stop_at = k` interrupts the k-th fit (as a kill would)."""
+    real = crossval_module.calibrate_cases
+
+    class Fits:
+        count, stop_at = 0, None
+
+    def counted(*a, **k):
+        Fits.count += 1
+        if Fits.count == Fits.stop_at:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(crossval_module, "calibrate_cases", counted)
+    return Fits
+
+
+def test_an_interrupted_crossval_resumes_from_its_finished_folds(tmp_path, capsys, fits):
+    cases = two_cases(tmp_path)
+    whole = tmp_path / "whole"
+    assert cli(capsys, "crossval", *cases, *CV, "--out", whole)[0] == 0
+    assert fits.count == 2
+    fits.count, fits.stop_at = 0, 2
+    cut = tmp_path / "cut"
+    code, _, err = cli(capsys, "crossval", *cases, *CV, "--out", cut)
+    assert code == 130 and "interrupted" in err
+    saved = json.loads((cut / "folds.json").read_text())
+    assert list(saved["fitted"]) == ["tiny"]  # the first fold, kept
+    assert not (cut / "crossval.csv").exists()
+    fits.count, fits.stop_at = 0, None
+    code, printed, err = cli(capsys, "crossval", *cases, *CV, "--out", cut, "--resume")
+    assert code == 0, err
+    assert fits.count == 1  # only the missing fold was fitted
+    assert "1 of 2 folds from folds.json" in printed
+    assert (cut / "crossval.csv").read_text() == (whole / "crossval.csv").read_text()
+    assert (
+        json.loads((cut / "folds.json").read_text())["fitted"]
+        == json.loads((whole / "folds.json").read_text())["fitted"]
+    )
+
+
+def test_resume_refuses_a_checkpoint_of_other_settings(tmp_path, capsys, fits):
+    cases = two_cases(tmp_path)
+    out = tmp_path / "cv"
+    assert cli(capsys, "crossval", *cases, *CV, "--out", out)[0] == 0
+    fits.count = 0
+    code, printed, err = cli(capsys, "crossval", *cases, *CV, "--seed", 7, "--out", out,
+                             "--resume")  # fmt: skip
+    assert code == 2 and printed == "" and fits.count == 0
+    assert len(err.strip().splitlines()) == 1 and "other settings" in err and "seed" in err
+
+
+def test_resume_of_a_folder_that_is_no_crossval_is_refused(tmp_path, capsys, fits):
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine\n")
+    code, _, err = cli(capsys, "crossval", *two_cases(tmp_path), *CV, "--out", busy, "--resume")
+    assert code == 2 and fits.count == 0 and "no folds.json" in err
+    assert (busy / "notes.txt").read_text() == "mine\n"
+
+
+def test_without_resume_a_folder_with_a_checkpoint_is_still_refused(tmp_path, capsys, fits):
+    cases = two_cases(tmp_path)
+    out = tmp_path / "cv"
+    assert cli(capsys, "crossval", *cases, *CV, "--out", out)[0] == 0
+    code, _, err = cli(capsys, "crossval", *cases, *CV, "--out", out)
+    assert code == 2 and "already holds files" in err
