@@ -91,24 +91,21 @@ class Summary:
         code = results.outcome_codes()
         point = c["point"].astype(np.int64)
         at = c["appointed_round"].astype(np.int64)
-        for p in np.unique(point).tolist():
-            rounds = len(results.dates[p])
-            won = (point == p) & (code >= 0) & (code < n_c)
-            s.appointed[p] = np.bincount(
-                code[won] * rounds + at[won], minlength=n_c * rounds
-            ).reshape(n_c, rounds)
-            mine = point == p
-            if results.ok(p).any():
-                s.modes[p] = _modes(results, mine)
+        # Every point's counts in one pass (a chunk of a sweep holds many points): each
+        # point's rows in a block of its own, then each block cut to that point's rounds.
+        held = np.unique(point)
+        won = (code >= 0) & (code < n_c)
         wd = _events(results, "withdrawals")
         wd_point = results._point_of(wd["run"]).astype(np.int64)
-        for p in np.unique(point).tolist():
-            rounds = len(results.dates[p])
-            at_p = wd_point == p
-            s.withdrawn[p] = np.bincount(
-                wd["candidate"][at_p].astype(np.int64) * rounds + wd["round"][at_p],
-                minlength=n_c * rounds,
-            ).reshape(n_c, rounds)
+        for name, rows, what, when in (
+            ("appointed", np.searchsorted(held, point[won]), code[won], at[won]),
+            ("withdrawn", np.searchsorted(held, wd_point), wd["candidate"].astype(np.int64),
+             wd["round"].astype(np.int64)),
+        ):  # fmt: skip
+            for p, table in zip(held.tolist(), _per_point(results, held, rows, what, n_c, when),
+                                strict=True):  # fmt: skip
+                getattr(s, name)[p] = table
+        s.modes = _modes(results, point)
         hold = _events(results, "holdouts")
         names = results.members
         s.holdout_members = Counter(names[m] for m in hold["member"].tolist())
@@ -328,10 +325,24 @@ class Summary:
         return top[0] / sum(v[0] for v in modes.values())
 
 
+def _per_point(results: Results, held: np.ndarray, rows: np.ndarray, what: np.ndarray,
+               kinds: int, when: np.ndarray) -> list[np.ndarray]:  # fmt: skip
+    """For each point of `held`, the (kinds, T_p) counts of its events by kind and round:
+    an event's point is `held[rows]`, its kind `what` and its round `when`."""
+    rounds = [len(results.dates[p]) for p in held.tolist()]
+    if not rounds:
+        return []
+    span = max(rounds)
+    flat = (rows * kinds + what) * span + when
+    table = np.bincount(flat, minlength=len(held) * kinds * span).reshape(-1, kinds, span)
+    return [table[k, :, :t].copy() for k, t in enumerate(rounds)]
+
+
 def _score_tallies(s: Summary, results: Results) -> None:
     """Per point, of the replications that did not fail: supporters summed by round, the
     rounds and number of declaration events per member x candidate, and how many
-    replications name each member a last holdout (all `CountedForecast` needs)."""
+    replications name each member a last holdout (all `CountedForecast` needs); every
+    point in one pass, each point's rows a block of its own."""
     c = results.columns
     ok = results.ok()
     runs = c["run"][ok]
@@ -341,15 +352,29 @@ def _score_tallies(s: Summary, results: Results) -> None:
     dec_point = results._point_of(dec["run"])
     pair = np.unique(hold["run"][hold_ok].astype(np.int64) * m_count + hold["member"][hold_ok])
     pair_point = results._point_of(pair // m_count)
-    for p in np.unique(c["point"][ok]).tolist():
-        if "supporters" in results.cube:  # (a Results built without trajectories has none)
-            s.support_sums[p] = results.supporters(p).sum(axis=0, dtype=np.int64)
-        mine = dec_ok & (dec_point == p)
-        flat = dec["member"][mine].astype(np.int64) * c_count + dec["candidate"][mine]
-        rounds = np.bincount(flat, weights=dec["round"][mine], minlength=m_count * c_count)
-        events = np.bincount(flat, minlength=m_count * c_count)
-        s.declared[p] = np.stack([rounds.astype(np.int64), events])  # sums of ints: exact
-        s.held_out[p] = np.bincount(pair[pair_point == p] % m_count, minlength=m_count)
+    point = c["point"][ok].astype(np.int64)
+    held = np.unique(point)
+    if not len(held):
+        return
+    if "supporters" in results.cube:  # (a Results built without trajectories has none)
+        # Sums of whole numbers: exact in any order. Rows grouped by point (stable).
+        order = np.argsort(point, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(point[order]) != 0])
+        rows = np.flatnonzero(ok)[order]
+        sums = np.add.reduceat(results.cube["supporters"][rows], starts, axis=0, dtype=np.int64)
+        for k, p in enumerate(held.tolist()):
+            s.support_sums[p] = sums[k, : len(results.dates[p])].copy()
+    cells = m_count * c_count
+    block = np.searchsorted(held, dec_point[dec_ok]).astype(np.int64) * cells
+    flat = block + dec["member"][dec_ok].astype(np.int64) * c_count + dec["candidate"][dec_ok]
+    rounds = np.bincount(flat, weights=dec["round"][dec_ok], minlength=len(held) * cells)
+    events = np.bincount(flat, minlength=len(held) * cells)
+    rounds, events = rounds.reshape(-1, cells), events.reshape(-1, cells)
+    named = np.searchsorted(held, pair_point).astype(np.int64) * m_count + pair % m_count
+    holdouts = np.bincount(named, minlength=len(held) * m_count).reshape(-1, m_count)
+    for k, p in enumerate(held.tolist()):
+        s.declared[p] = np.stack([rounds[k].astype(np.int64), events[k]])  # sums of ints: exact
+        s.held_out[p] = holdouts[k].copy()
 
 
 def _events(results: Results, table: str) -> dict[str, np.ndarray]:
@@ -361,19 +386,26 @@ def _events(results: Results, table: str) -> dict[str, np.ndarray]:
     return {k: np.zeros(0, kind) for k, kind in _EVENT_ARRAYS[table].items()}
 
 
-def _modes(results: Results, rows: np.ndarray) -> dict:
-    """(winner, appointment round) -> [replications, first run, its seed] of these rows."""
-    keep = np.flatnonzero(rows & results.ok())
+def _modes(results: Results, point: np.ndarray) -> dict[int, dict]:
+    """point -> (winner, appointment round) -> [replications, first run, its seed], of the
+    replications that did not fail, each point's in the order of its (winner, round) keys."""
+    keep = np.flatnonzero(results.ok())
+    if not len(keep):
+        return {}
     c = results.columns
     w = c["winner"][keep].astype(np.int64)
     a = c["appointed_round"][keep].astype(np.int64)
     key = (w + 1) * (1 << 32) + (a + 1)
-    _, first, counts = np.unique(key, return_index=True, return_counts=True)
-    out = {}
-    for f, n in zip(first.tolist(), counts.tolist(), strict=True):
-        row = keep[f]
+    p = point[keep]
+    order = np.lexsort((key, p))  # stable: a group's first row is its first replication
+    p, key = p[order], key[order]
+    new = np.flatnonzero(np.r_[True, (np.diff(p) != 0) | (np.diff(key) != 0)])
+    counts = np.diff(np.r_[new, len(order)])
+    out: dict[int, dict] = {}
+    for f, n, q in zip(new.tolist(), counts.tolist(), p[new].tolist(), strict=True):
+        row = keep[order[f]]
         winner, at = int(c["winner"][row]), int(c["appointed_round"][row])
-        out[(winner, at)] = [n, int(c["run"][row]), int(c["seed"][row])]
+        out.setdefault(q, {})[(winner, at)] = [n, int(c["run"][row]), int(c["seed"][row])]
     return out
 
 
