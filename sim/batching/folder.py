@@ -54,6 +54,7 @@ def prepare_folder(out: Path, plan: Plan, force: bool = False, format: str = "cs
         except (OSError, ValueError, AttributeError):
             key = was = None
         if key == plan.key and was == format:
+            check_outputs(out, format)  # this very batch: it goes on, if it can write
             return
         if key == plan.key and not force:
             msg = f"holds this batch with {was} tables; go on with --format {was}, or choose another --out"
@@ -65,12 +66,9 @@ def prepare_folder(out: Path, plan: Plan, force: bool = False, format: str = "cs
         raise BatchFolderError(
             [Problem(str(out), None, "", "is not empty and holds no batch; choose another --out")]
         )
+    check_outputs(out, format)
     if force:
         _set_aside(out)
-    for name in ("chunks", "points"):
-        if (out / name).exists() and not (out / name).is_dir():
-            msg = f"holds a file named {name} where a batch keeps its {name}/ folder; choose another --out"
-            raise BatchFolderError([Problem(str(out), None, "", msg)])
     (out / "chunks").mkdir(parents=True, exist_ok=True)
     # Each point's resolved scenario, so the folder can be read (and any replication
     # replayed) exactly, even after the scenario file changes or from another directory.
@@ -113,6 +111,41 @@ def point_texts(points: list) -> Iterator[str]:
             yield text
         else:
             yield scenario.model_dump_json(by_alias=True, indent=1)
+
+
+# What a batch writes at the top of its folder (the tables besides), files and folders.
+OUTPUT_FILES = ("batch.json", "manifest.json", "summary.json", "report.md", "results.npz",
+                "trajectories.npz")  # fmt: skip
+OUTPUT_FOLDERS = ("chunks", "points", "plots")
+
+
+def _a_folder(path: Path) -> bool:
+    """A folder at `path`, which no rename replaces (a file, FIFO or link is replaced)."""
+    return path.is_dir() and not path.is_symlink()
+
+
+def check_outputs(out: Path, format: str = "csv") -> None:
+    """Before any work: every path the batch will write in `out` can take what goes there
+    (no folder where a file goes, no file where a folder goes), so that a batch never fails
+    after its work, at its merge. Raises BatchFolderError naming the first that cannot."""
+    from sim.results.tables import TABLES
+
+    suffix = ".csv.gz" if format == "csv" else ".parquet"
+    files = [*OUTPUT_FILES, *(t + suffix for t in TABLES)]
+    for name in files + [f + ".tmp" for f in files]:
+        if _a_folder(out / name):
+            msg = f"holds a folder named {name} where a batch writes a file; remove it or choose another --out"
+            raise BatchFolderError([Problem(str(out), None, "", msg)])
+    for name in OUTPUT_FOLDERS:
+        if (out / name).exists() and not (out / name).is_dir():
+            msg = f"holds a file named {name} where a batch keeps its {name}/ folder; remove it or choose another --out"
+            raise BatchFolderError([Problem(str(out), None, "", msg)])
+    if (out / "chunks").is_dir():
+        with os.scandir(out / "chunks") as entries:
+            for entry in entries:
+                if CHUNK_FILE.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False):
+                    msg = f"holds a folder chunks/{entry.name} where a batch writes a chunk file; remove it or choose another --out"
+                    raise BatchFolderError([Problem(str(out), None, "", msg)])
 
 
 class FolderLock:
@@ -158,6 +191,8 @@ class FolderLock:
 
 
 def _alive(pid: int | None) -> bool:
+    """Whether process `pid` still runs: a zombie (killed, not yet reaped by its parent)
+    writes nothing any more."""
     if not pid:
         return False
     try:
@@ -166,7 +201,13 @@ def _alive(pid: int | None) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    except (OverflowError, ValueError):  # not a process id at all
+        return False
+    try:  # Linux: the state letter after the command's name in parentheses
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
 
 
 def chunk_file(out: Path, chunk: Chunk) -> Path:

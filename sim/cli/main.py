@@ -405,7 +405,7 @@ def _resumable(args):
     if plan.key != info.get("key"):
         msg = "the scenario (or the program) has changed since this batch started; it cannot be resumed, start a new one"
         raise ScenarioError([Problem(str(out), None, "", msg)])
-    if (out / "manifest.json").exists():
+    if (out / "manifest.json").is_file():
         print(f"{out}: this batch is already complete", file=sys.stderr)
     else:
         left = sum(

@@ -4,10 +4,13 @@ error or is computed again with a notice; never a traceback, never a hang."""
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from folders import rows, tables
 from hostile import RECORD, TINY, cli, sim_subprocess, write
+
+from sim.batching import folder as batch_folder
 
 
 @pytest.fixture
@@ -175,3 +178,96 @@ def test_resume_from_an_altered_batch_json_is_a_sentence(tmp_path, capsys, tiny,
     (out / "batch.json").write_text(json.dumps({**info, **change}))
     code, _, err = cli(capsys, "batch", tiny, "--resume", "--out", out, "--no-report")
     assert code == 2 and _one_line(err), err
+
+
+# --- a resumed folder that cannot take what the batch writes (re-probe of issue 12) ---------
+
+
+def _killed(tmp_path, capsys, monkeypatch, tiny, after=2):
+    """An unfinished batch of 40 runs in chunks of 5, stopped after `after` chunks."""
+    real, written = batch_folder.write_chunk, []
+
+    def write_then_stop(out, plan, result):
+        real(out, plan, result)
+        written.append(result.chunk.name)
+        if len(written) >= after:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("sim.batching.runner.write_chunk", write_then_stop)
+    out = tmp_path / "killed"
+    code, _, _ = cli(capsys, "batch", tiny, "--runs", 40, "--chunk", 5, "--out", out)
+    assert code == 130 and not (out / "manifest.json").exists()
+    monkeypatch.undo()
+    return out
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["chunks/r000000005.npz", "chunks/r000000005.done", "runs.csv.gz", "results.npz",
+     "summary.json", "report.md", "manifest.json", "trajectories.npz.tmp"],
+)  # fmt: skip
+def test_a_folder_where_a_resumed_batch_writes_a_file_is_a_sentence_before_any_work(
+    tmp_path, capsys, monkeypatch, tiny, where
+):
+    out = _killed(tmp_path, capsys, monkeypatch, tiny)
+    (out / "chunks" / "r000000005.npz").unlink()  # that chunk is computed again ...
+    (out / "chunks" / "r000000005.done").unlink()
+    (out / where).mkdir()  # ... where a folder now stands
+    monkeypatch.setattr("sim.batching.runner.run_chunk", _refuse)
+    code, _, err = cli(capsys, "batch", tiny, "--resume", "--out", out, "--no-report")
+    assert code == 2 and where.rpartition("/")[2] in err, err
+    assert [line for line in err.splitlines() if not line.startswith("resuming")] == [
+        err.strip().splitlines()[-1]
+    ]
+    assert (out / where).is_dir()
+
+
+def _refuse(*a, **k):
+    raise AssertionError("a chunk ran before the folder was checked")
+
+
+@pytest.mark.parametrize("name", ["plots", "chunks"])
+def test_a_file_where_a_resumed_batch_keeps_a_folder_is_a_sentence(
+    tmp_path, capsys, monkeypatch, tiny, name
+):
+    out = _killed(tmp_path, capsys, monkeypatch, tiny)
+    shutil.rmtree(out / name, ignore_errors=True)
+    write(out, "x\n", name)
+    monkeypatch.setattr("sim.batching.runner.run_chunk", _refuse)
+    code, _, err = cli(capsys, "batch", tiny, "--resume", "--out", out)
+    assert code == 2 and f"file named {name}" in err, err
+    assert (out / name).read_text() == "x\n"
+
+
+def test_a_forced_batch_into_a_folder_with_a_table_name_taken_is_a_sentence(
+    tmp_path, capsys, monkeypatch, tiny
+):
+    (tmp_path / "busy" / "runs.csv.gz").mkdir(parents=True)
+    monkeypatch.setattr("sim.batching.runner.run_chunk", _refuse)
+    record = write(tmp_path, RECORD, "rec.yaml")
+    code, _, err = cli(capsys, "score", tiny, "--record", record, "--runs", 4, "--out",
+                       tmp_path / "busy", "--force")  # fmt: skip
+    assert code == 2 and "runs.csv.gz" in err and _one_line(err), err
+
+
+def test_a_lock_held_by_a_killed_unreaped_batch_is_taken_over(tmp_path, capsys, tiny):
+    import signal
+    import subprocess
+    import time
+
+    zombie = subprocess.Popen(["sleep", "60"])
+    try:
+        os.kill(zombie.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # killed, not reaped: a zombie
+            state = Path(f"/proc/{zombie.pid}/stat").read_text().rpartition(")")[2].split()[0]
+            if state == "Z":
+                break
+            time.sleep(0.01)
+        assert state == "Z"
+        write(tmp_path / "b", str(zombie.pid), ".lock")
+        code, _, err = cli(capsys, "batch", tiny, "--runs", 3, "--out", tmp_path / "b",
+                           "--no-report")  # fmt: skip
+        assert code == 0, err
+    finally:
+        zombie.wait()
