@@ -51,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run one replication of a scenario and write its results")
     run.add_argument("scenario", help="scenario YAML file")
-    run.add_argument("--seed", type=_natural, default=DEFAULT_SEED, help="random seed (default 1)")
+    run.add_argument("--seed", type=_seed, default=DEFAULT_SEED,
+                     help="random seed, below 2**64 as a batch's are (default 1)")  # fmt: skip
     run.add_argument("--out", type=Path, help="results folder (default results/<scenario>/<stamp>)")
     _add_force(run)
     _add_set(run)
@@ -304,6 +305,14 @@ def _add_prior_weight(parser) -> None:
         help="pull the fit towards the starting values: W x mean squared distance from them, "
         "in units of each range (default 0: none; several cases only)",
     )  # fmt: skip
+
+
+def _seed(text: str) -> int:
+    """A replication's seed: what runs.csv records (an unsigned 64-bit integer)."""
+    value = _natural(text)
+    if value >= 2**64:
+        raise argparse.ArgumentTypeError(f"must be below 2**64 ({2**64:,})")
+    return value
 
 
 def _natural(text: str) -> int:

@@ -221,6 +221,9 @@ def case_paths(texts: list[str]) -> list[tuple[str, str]]:
     paths relative to the list file), into (scenario, record) paths."""
     from pathlib import Path
 
+    from sim.results.files import read_regular
+
+    yaml = (".yaml", ".yml")
     pairs = []
     for text in texts:
         if ":" in text:
@@ -232,14 +235,20 @@ def case_paths(texts: list[str]) -> list[tuple[str, str]]:
             raise ScenarioError(
                 [Problem(text, None, "", "expected SCENARIO:RECORD or a case list file")]
             )
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        try:  # a regular file of at most 20 MB, of text: else said, never quoted
+            lines = read_regular(path).splitlines()
+        except (OSError, ValueError):  # UnicodeDecodeError is a ValueError
+            msg = "is not a case list (a UTF-8 text file of at most 20 MB, SCENARIO:RECORD lines)"
+            raise ScenarioError([Problem(text, None, "", msg)]) from None
+        for n, line in enumerate(lines, start=1):
             line = line.split("#", 1)[0].strip()
             if not line:
                 continue
-            if ":" not in line:
-                raise ScenarioError([Problem(text, n, "", "expected SCENARIO:RECORD")])
-            scenario, _, record = line.partition(":")
-            pairs.append((str(path.parent / scenario.strip()), str(path.parent / record.strip())))
+            scenario, _, record = (part.strip() for part in line.partition(":"))
+            if not (scenario.lower().endswith(yaml) and record.lower().endswith(yaml)):
+                msg = "expected SCENARIO:RECORD, two .yaml or .yml files"  # the line not quoted
+                raise ScenarioError([Problem(text, n, "", msg)])
+            pairs.append((str(path.parent / scenario), str(path.parent / record)))
     if not pairs:
         raise ScenarioError([Problem("cases", None, "", "no cases given")])
     return pairs

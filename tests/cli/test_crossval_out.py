@@ -100,3 +100,28 @@ def test_calibrate_across_cases_never_writes_over_an_input(tmp_path, capsys, no_
     code, _, err = cli(capsys, "calibrate", listing, *CV, "--out", target, "--force")
     assert code == 2 and "input" in err, err
     assert target.read_text() == before
+
+
+# --- case lists are read as untrusted input (re-probe of issue 12 s.5) ----------------------
+
+
+@pytest.mark.parametrize("command", ["crossval", "calibrate"])
+@pytest.mark.parametrize("kind", ["binary", "latin-1", "huge", "passwd"])
+def test_a_case_list_that_is_not_one_is_a_sentence_that_quotes_nothing(
+    tmp_path, capsys, no_folds, command, kind
+):
+    listing = tmp_path / "cases.txt"
+    if kind == "binary":
+        listing.write_bytes(bytes(range(256)) * 4)
+    elif kind == "latin-1":
+        listing.write_bytes("tiny.yaml:rec.yaml\nsecret-caf\xe9:x\n".encode("latin-1"))
+    elif kind == "huge":  # sparse: 30 GB on paper, never read
+        with listing.open("wb") as fh:
+            fh.truncate(30 * 2**30)
+    else:
+        listing.write_text("root:x:0:0:root:/root:/bin/bash\nsecret:x:1:1::/:/bin/sh\n")
+    code, _, err = cli(capsys, command, listing, *CV)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "cases.txt" in err
+    said = err.replace(str(listing), "")
+    assert "root" not in said and "secret" not in said and "bash" not in said

@@ -148,3 +148,18 @@ def test_a_run_setting_set_on_the_command_line_needs_no_assumption_mark(tmp_path
     assert code == 0, err
     assert "6 computed" in said and (out / "manifest.json").exists()
     assert cli(capsys, "validate", tiny, "--set", "batch.replications=0")[0] == 2
+
+
+@pytest.mark.parametrize("seed", [2**64, 10**26])
+def test_a_run_seed_too_large_for_the_runs_table_is_refused(tmp_path, capsys, seed):
+    f = write(tmp_path, TINY)
+    code, _, err = cli(capsys, "run", f, "--seed", seed, "--out", tmp_path / "r")
+    assert code == 2 and "--seed" in err and "2**64" in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_the_largest_run_seed_runs_and_is_recorded(tmp_path, capsys):
+    f = write(tmp_path, TINY)
+    code, printed, err = cli(capsys, "run", f, "--seed", 2**64 - 1, "--out", tmp_path / "r")
+    assert code == 0, err
+    assert f"(seed {2**64 - 1})" in printed
