@@ -122,11 +122,18 @@ def load_cases(texts, overrides) -> tuple[list, list[Path]]:
     from sim.evaluate.calibrate import Case, case_paths
     from sim.scenario.loader import extends_chain
 
-    cases, inputs = [], [Path(t) for t in texts if ":" not in t]
+    cases, inputs, seen = [], [Path(t) for t in texts if ":" not in t], {}
     for scenario_path, record_path in case_paths(texts):
         scenario = load_scenario(scenario_path, overrides)
-        cases.append(Case(scenario.name, scenario, load_record(record_path, scenario)))
-        inputs += [p for p, _ in extends_chain(scenario_path)] + [Path(record_path)]
+        chain = extends_chain(scenario_path)
+        names = [scenario.name, *(name for _, name in chain[1:])]  # as score checks `scenario:`
+        cases.append(Case(scenario.name, scenario, load_record(record_path, scenario, names)))
+        pair = (Path(scenario_path).resolve(), Path(record_path).resolve())
+        if pair in seen:  # it would weigh twice, or be fitted on itself when left out
+            msg = f"is given twice (as case {seen[pair] + 1} and case {len(cases)}); give each case once"
+            raise ScenarioError([Problem(f"{scenario_path}:{record_path}", None, "", msg)])
+        seen[pair] = len(cases) - 1
+        inputs += [p for p, _ in chain] + [Path(record_path)]
     return cases, inputs
 
 

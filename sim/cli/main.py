@@ -519,6 +519,9 @@ def _crossval(args) -> int:
     )
 
     cases, inputs = load_cases(args.cases, args.overrides)  # every bad case before any work
+    if len(cases) < 2:
+        msg = "leave-one-contest-out needs at least two cases (one to leave out, one to fit on)"
+        raise ScenarioError([Problem("crossval", None, "", msg)])
     if args.resume and args.out is None:
         raise ScenarioError([Problem("--resume", None, "", "needs --out, the crossval to go on")])
     out = args.out or _stamped(Path("results") / "crossval")

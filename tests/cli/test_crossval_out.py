@@ -3,7 +3,7 @@ holding files only with --force, never over an input; calibrate across cases nev
 over a case's scenario, base or record, even with --force."""
 
 import pytest
-from hostile import cli, two_cases, write
+from hostile import RECORD, cli, two_cases, write
 
 from sim.evaluate import calibrate as calibrate_module
 from sim.evaluate import crossval as crossval_module
@@ -125,3 +125,30 @@ def test_a_case_list_that_is_not_one_is_a_sentence_that_quotes_nothing(
     assert "cases.txt" in err
     said = err.replace(str(listing), "")
     assert "root" not in said and "secret" not in said and "bash" not in said
+
+
+# --- the cases themselves (re-probe of issue 12 s.8) ---------------------------------------
+
+
+@pytest.mark.parametrize("command", ["crossval", "calibrate"])
+def test_a_case_whose_record_names_another_scenario_is_refused_before_any_fit(
+    tmp_path, capsys, no_folds, command
+):
+    first, second = two_cases(tmp_path)
+    other = write(tmp_path, RECORD.replace("scenario: tiny", "scenario: other"), "other.yaml")
+    code, _, err = cli(capsys, command, f"{first.split(':')[0]}:{other}", second, *CV)
+    assert code == 2 and "not of 'tiny'" in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("command", ["crossval", "calibrate"])
+def test_the_same_case_twice_is_refused_before_any_fit(tmp_path, capsys, no_folds, command):
+    first, second = two_cases(tmp_path)
+    code, _, err = cli(capsys, command, first, second, first, *CV)
+    assert code == 2 and "given twice" in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_crossval_of_one_case_is_a_sentence(tmp_path, capsys, no_folds):
+    first, _ = two_cases(tmp_path)
+    code, _, err = cli(capsys, "crossval", first, *CV, "--out", tmp_path / "cv")
+    assert code == 2 and "at least two cases" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "cv").exists()
