@@ -717,8 +717,11 @@ def _decide(new: State, old: State, world: World, t: int, utility: np.ndarray) -
     switch = ~undecided & strong & (best != stance)
     switch &= u_best - current >= per_rep(p.switch_margin, pt, 2)
     move = (declare | switch) & active[None, :] & _any_running(new.in_race)[:, None]
-    new.stance = np.where(move, best, stance)
-    new.since = np.where(move, t, new.since)
+    # Few members move in a round: write them in place (the new state's own stances; its
+    # `since` is a copy, or the previous state's that `step` may reuse).
+    moves = np.flatnonzero(move)
+    np.put(new.stance, moves, np.take(best, moves))
+    np.put(new.since, moves, t)
     _home_states_back_their_candidates(new, world, active, t)
 
     # Objections: a threat to block, with hysteresis between objecting and lifting.
@@ -819,8 +822,9 @@ def _home_states_back_their_candidates(state: State, world: World, active, t: in
         running = state.in_race[:, c].copy()
         for other in world.home_siblings[c]:
             running &= ~state.in_race[:, other]
-        state.since[running & (state.stance[:, i] != c), i] = t
-        state.stance[running, i] = c
+        turns = np.flatnonzero(running & (state.stance[:, i] != c))  # (where it does not yet)
+        state.since[turns, i] = t
+        state.stance[turns, i] = c
 
 
 def _record_first_declarations(state: State, t: int, backs: np.ndarray) -> None:
@@ -1257,15 +1261,17 @@ def _apply_decision_rule(state: State, world: World, t: int) -> None:
     if not setup.formal:
         return
     rule, active = setup.decision, setup.active
-    heads = support_shares(state.stance, world, active, weighted=False)
     if rule.rule == "consensus":
-        sole = _count_running(state.in_race) == 1
+        ok = _count_running(state.in_race) == 1
         cand = np.argmax(state.in_race, axis=1)
-        reps = np.arange(len(cand))
-        ok = sole & (heads[reps, cand] >= rule.quorum - 1e-12)
+        if ok.any():  # the sole candidate's share of heads, as `support_shares` gives it
+            weight = active.astype(float)
+            heads = np.divide((state.stance == cand[:, None]) @ weight, _total(weight))
+            ok &= heads >= rule.quorum - 1e-12
         if ok.any():  # (most rounds of a contested race end here)
             ok &= ~(_objects_to(state, cand) & active[None, :]).any(axis=1)
     elif rule.rule == "unanimity":
+        heads = support_shares(state.stance, world, active, weighted=False)
         cand = np.argmax(heads, axis=1)
         reps = np.arange(len(cand))
         ok = heads[reps, cand] >= 1.0 - 1e-12
@@ -1275,7 +1281,7 @@ def _apply_decision_rule(state: State, world: World, t: int) -> None:
         elif rule.weighted:
             counted = _shares(state.stance, *_weights(state, world, t, True), len(world.candidates))
         else:
-            counted = heads
+            counted = support_shares(state.stance, world, active, weighted=False)
         veto = np.isin(world.members, rule.veto) & active
         vetoed = _anyone(state.objecting, veto)
         passing = state.in_race & (counted >= rule.threshold - 1e-12) & ~vetoed
