@@ -492,11 +492,12 @@ def utility(state: State, world: World, t: int, eps: np.ndarray) -> np.ndarray:
     pt = state.point
     weight, weight_total = per_rep(k.weight, pt), per_rep(k.weight_total, pt)
     momentum = _shares(state.stance, weight, weight_total, c)
-    band = _for_every_member(per_rep(k.band, pt, 2) * momentum, n)
+    pulled = per_rep(k.band, pt, 2) * momentum  # (R, C): the same for every member
     ties = _tie_signal(k, state)
-    pull, resisting = None, None
+    pull, resisting, band = None, None, None
     stacked = isinstance(k.resist, ByPoint)
     if world.bargaining and ((k.resist.values > 0).any() if stacked else k.resist > 0):
+        band = _for_every_member(pulled, n)
         resist = per_rep(k.resist, pt, 2)  # (R, 1) against (C, R, N)
         resisting = resist > 0 if stacked else None  # rows whose point has no resistance
         pull = np.add(ties, band)
@@ -509,7 +510,12 @@ def utility(state: State, world: World, t: int, eps: np.ndarray) -> np.ndarray:
         np.copyto(pull, 0.0, where=calm)
     total = ties  # affinity + ties, as ties + affinity (addition commutes exactly)
     total += _candidate_rows(k.affinity, pt)
-    total += band
+    if band is not None:
+        total += band
+    else:  # the bandwagon added a candidate at a time, without writing it out for members
+        for k_ in range(c):
+            total[k_] += pulled[:, k_, None]
+        band = np.empty(total.shape)  # room for the terms below
     total += _candidate_rows(k.grievance, pt)
     term = np.multiply(state.concession.transpose(2, 0, 1), per_rep(p.w_conc, pt, 2), out=band)
     total += term
@@ -1046,9 +1052,17 @@ def _concessions(state: State, world: World, t: int, shares: np.ndarray, eps) ->
 
 
 def _leader(shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(R,) the leading candidate (the first of equals) and its share."""
-    leader = np.argmax(shares, axis=1)
-    return leader, shares[np.arange(len(leader)), leader]
+    """(R,) the leading candidate (the first of equals) and its share: `argmax` a column at
+    a time (numpy reduces a short last axis slowly), or numpy's own where a share is NaN."""
+    leader = np.zeros(len(shares), dtype=np.intp)
+    lead = shares[:, 0].copy() if shares.shape[1] else np.full(len(shares), np.nan)
+    for k in range(1, shares.shape[1]):
+        leader[shares[:, k] > lead] = k
+        np.maximum(lead, shares[:, k], out=lead)
+    if np.isnan(lead).any():
+        leader = np.argmax(shares, axis=1)
+        lead = shares[np.arange(len(leader)), leader]
+    return leader, lead
 
 
 def _race_shares(state: State, world: World, t: int, rows=None, shares=None) -> np.ndarray:

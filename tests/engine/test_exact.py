@@ -22,6 +22,7 @@ from sim.engine.rules import (
     _blocking_the_leader,
     _count_running,
     _held_out,
+    _leader,
     _objects_to,
     _race_shares,
     draw_events,
@@ -236,3 +237,14 @@ def test_race_shares_of_some_rows_are_those_of_the_whole():
         rows = np.flatnonzero(np.arange(60) % 3 == t % 3)
         stale = np.where(np.isin(np.arange(60), rows)[:, None], 0.5, whole)
         assert np.array_equal(_race_shares(state, world, t, rows, stale), whole), f"round {t}"
+
+
+def test_the_leader_read_a_column_at_a_time_is_numpys_argmax():
+    rng = np.random.default_rng(4)
+    values, odds = [0.0, 0.25, 0.5, 0.75, -np.inf, np.nan], [0.3, 0.2, 0.2, 0.15, 0.1, 0.05]
+    for c in (1, 2, 3, 5):
+        shares = rng.choice(values, size=(400, c), p=odds)
+        leader, lead = _leader(shares)
+        want = np.argmax(shares, axis=1)
+        assert np.array_equal(leader, want)
+        assert np.array_equal(lead, shares[np.arange(400), want], equal_nan=True)
