@@ -120,8 +120,9 @@ def page(tmp_path_factory):
         server.wait(timeout=20)
 
 
-def _wait(driver, what, timeout=30):
-    # Solara replaces elements as it redraws: an element gone stale is looked up again.
+def _wait(driver, what, timeout=90):
+    # Solara replaces elements as it redraws: an element gone stale is looked up again. 90 s:
+    # a batch on the page can take tens of seconds on a loaded 2-core machine (seen to fail at 30).
     wait = WebDriverWait(driver, timeout, poll_frequency=0.05,
                          ignored_exceptions=(StaleElementReferenceException,))  # fmt: skip
     return wait.until(lambda d: what(d))
