@@ -250,6 +250,7 @@ def test_a_forced_batch_into_a_folder_with_a_table_name_taken_is_a_sentence(
     assert code == 2 and "runs.csv.gz" in err and _one_line(err), err
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
 def test_a_lock_held_by_a_killed_unreaped_batch_is_taken_over(tmp_path, capsys, tiny):
     import signal
     import subprocess
