@@ -39,7 +39,7 @@ from sim.results.merge import write_arrays, write_csv_tables
 from sim.results.parquet import write_parquet_tables
 from sim.results.results import Results
 from sim.results.summary import FAN_POINTS, Summary
-from sim.results.tables import TABLES, manifest, table_frame
+from sim.results.tables import TABLES, manifest
 
 IN_FLIGHT = 2  # chunks submitted per worker ahead of the one being written
 SUMMARY = "summary.json"  # the report's counts, so that a finished batch is reported again
@@ -156,8 +156,8 @@ def _run(plan, out, executor, progress, workers, format, force=False, keep=True,
         if format == "csv":
             write_csv_tables(out, names, tally.read, tally.rendered, tally.span(), summary)
         else:  # chunk by chunk too: one chunk's frames in memory at a time
-            write_parquet_tables(out, names, tally.frame, TABLES,
-                                 [p.values for p in plan.points], plan.swept)  # fmt: skip
+            write_parquet_tables(out, names, tally.read, TABLES, [p.values for p in plan.points],
+                                 plan.swept, tally.span())  # fmt: skip
         write_arrays(out, [chunk_file(out, c) for c in plan.chunks])
         write_json(out / SUMMARY, summary.to_dict(), indent=None)  # for the program only
         # The manifest goes last: its presence says the folder is complete.
@@ -205,7 +205,6 @@ class _Tally:
         self.rounds: dict[str, int] = {}  # chunk -> support_rounds
         self.members: set[str] = set()  # chunks whose table members are under chunks/
         self._span: int | None = None
-        self._part: tuple[str, Results] | None = None  # the chunk `frame` last read
 
     def finished(self, result: ChunkResult) -> None:
         name = result.chunk.name
@@ -264,13 +263,6 @@ class _Tally:
         if name in self.parts:
             return self.parts[name]
         return read_chunk(self.out, self.by_name[name])
-
-    def frame(self, name: str, table: str):
-        """One table of a chunk as a DataFrame (its support rows spanning the batch's rounds);
-        the chunk read from its file is held until its next table is asked for."""
-        if self._part is None or self._part[0] != name:
-            self._part = (name, self.read(name))
-        return table_frame(self._part[1], table, self.span())
 
     def rendered(self, name: str, table: str) -> Path | None:
         """The chunk's worker-rendered member of `table`, if it can be used as it is."""

@@ -230,8 +230,7 @@ def write_tables(
     if format == "parquet":  # the writer of a batch's chunks, on one part: the same files
         from sim.results.parquet import write_parquet_tables
 
-        write_parquet_tables(out, [""], lambda _, t: table_frame(results, t), TABLES,
-                             results.points, results.swept)  # fmt: skip
+        write_parquet_tables(out, [""], lambda _: results, TABLES, results.points, results.swept)
     for table in TABLES if format != "parquet" else ():
         if members is not None:
             header = gzip_member(table_header(results, table))
