@@ -192,3 +192,30 @@ def test_an_older_batch_json_without_a_format_resumes_as_csv(tmp_path, capsys, m
     code, _, err = cli(capsys, "batch", BASE, "--resume", "--out", out, "--no-report")
     assert code == 0, err
     assert (out / "runs.csv.gz").exists() and not list(out.glob("*.parquet"))
+
+
+def test_each_part_s_arrow_table_is_what_pandas_gives_of_its_frame(monkeypatch):
+    """The Arrow tables built from a part's numpy columns hold what `pa.Table.from_pandas`
+    gives of the part's DataFrames (how the tables were written before), failures and all."""
+    import pyarrow as pa
+
+    from sim.batching.runner import _task
+    from sim.batching.worker import run_chunk
+    from sim.results.tables import table_frame
+
+    plan = plan_batch(BASE, runs=12, chunk=5, sweeps=["parameters.noise=0.3,2,0"])
+    fail_for(monkeypatch, {replication_seed(plan.seed, 0, 1), replication_seed(plan.seed, 2, 11)})
+    parts = [run_chunk(_task(plan, c)).results for c in plan.chunks]
+    whole = Results.concat(parts)
+    assert len(parts) > 2 and whole.runs["error"].notna().sum() == 2
+    rounds = whole.support_rounds()
+    types = parquet._swept_types([p.values for p in plan.points], plan.swept)
+    for table in TABLES:
+        file = parquet._Table(Path("unused.parquet"), types if table == "runs" else {})
+        schema = file._schema(file._frame(table_frame(parts[0], table, rounds)))
+        for part in [*parts, whole]:
+            frame = file._frame(table_frame(part, table, rounds))
+            want = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+            got = parquet._arrow_table(part, table, schema, file.swept, rounds)
+            assert got.equals(want.replace_schema_metadata(schema.metadata)), table
+            assert got.schema.metadata == schema.metadata
