@@ -83,6 +83,7 @@ def _by_round(point, rounds, labels: Callable[[int], list], never) -> object:
 
 
 def _dates(results: Results):
+    """A point's dates per round, as ISO text."""
     return lambda p: [d.isoformat() for d in results.dates[p]]
 
 
@@ -93,7 +94,8 @@ def _sessions(results: Results, which: int):
         held = results.sessions.get(p)
         if not held or not any(held):
             return [None] * len(results.dates[p])
-        return [(s[which] or None) if s else None for s in held]
+        row = [(s[which] or None) if s else None for s in held]
+        return row + [None] * (len(results.dates[p]) - len(row))  # (a round past them: none)
 
     return labels
 
