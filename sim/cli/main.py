@@ -592,11 +592,31 @@ def _validate(args) -> int:
     files: list[Path] = []
     for p in args.paths:
         files += sorted(p.rglob("*.yaml")) + sorted(p.rglob("*.yml")) if p.is_dir() else [p]
-    bad = 0
+    from sim.evaluate.record import Record
+
+    bad, loaded, scenarios = 0, {}, {}
     for f in files:
         try:
-            _load_any(f)
+            loaded[f] = _load_any(f)
+        except ScenarioError as exc:
+            bad += 1
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            continue
+        if not isinstance(loaded[f], Record):
+            scenarios.setdefault(loaded[f].name, f)  # records name their scenario by name
             print(f"ok   {f}")
+    for f, record in loaded.items():
+        if not isinstance(record, Record):
+            continue
+        against = scenarios.get(record.scenario)
+        if against is None:  # a record alone: its own checks only
+            name = f" {record.scenario!r}" if record.scenario else ""
+            print(f"ok   {f} (not checked against a scenario: validate its scenario{name} with it)")
+            continue
+        try:  # as score checks it: members, candidates, dates, membership
+            _check_record(against, f, loaded[against])
+            print(f"ok   {f} (against {against})")
         except ScenarioError as exc:
             bad += 1
             for problem in exc.problems:
