@@ -179,12 +179,24 @@ def _slider(driver, label: str):
     raise AssertionError(f"no slider {label!r}")
 
 
-def _type(driver, element, text):
-    element.send_keys(Keys.CONTROL, "a")
-    element.send_keys(Keys.DELETE)
-    element.send_keys(text)
-    element.send_keys(Keys.ENTER)
-    element.send_keys(Keys.TAB)
+def _type(driver, label, text):
+    # Solara may redraw the field while keys arrive (seen under load: only "p" of
+    # "parameters.noise=-3" reached the page): type, read the value back, and type again into
+    # the field as it is now until the whole text is there.
+    for _ in range(5):
+        element = _input(driver, label)
+        try:
+            element.send_keys(Keys.CONTROL, "a")
+            element.send_keys(Keys.DELETE)
+            element.send_keys(text)
+            if element.get_attribute("value") == text:
+                element.send_keys(Keys.ENTER)
+                element.send_keys(Keys.TAB)
+                return
+        except StaleElementReferenceException:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"could not type {text!r} into {label!r}")
 
 
 GRID_TEXT = "return document.querySelector('#stance-grid')?.innerText"
@@ -227,7 +239,7 @@ def test_page_in_a_real_browser(page, tmp_path):
 
     # Save as what-if: the file validates and resolves to the page's scenario.
     target = tmp_path / "what-if" / "griev-max.yaml"
-    _type(page, _input(page, "what-if file"), str(target))
+    _type(page, "what-if file", str(target))
     _click(page, "save as what-if")
     _wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, ".what-if-saved"))
     assert "valid" in page.find_element(By.CSS_SELECTOR, ".what-if-saved").text
@@ -236,7 +248,7 @@ def test_page_in_a_real_browser(page, tmp_path):
     assert saved.batch.replications == 500 and saved.batch.seed == 1
 
     # A bad value typed into a field: the CLI's one-line message, and the page goes on.
-    _type(page, _input(page, "more --set key=value (; between)"), "parameters.noise=-3")
+    _type(page, "more --set key=value (; between)", "parameters.noise=-3")
     _click(page, "reset")
     problems = _wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, ".settings-problems"))[0]
     assert "parameters.noise: Input should be greater than or equal to 0 (got -3)" in problems.text
