@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from failing import fail_for
+from failing import fail_for, forbid_merging
 from folders import tables
 from folders import text as read_text
 
@@ -26,16 +26,7 @@ NOISY = ["parameters.noise=0.3,2"]
 
 @pytest.fixture
 def no_merge(monkeypatch):
-    """Fail if more than a chunk (here at most 20 replications) is put together in
-    memory: a worker joins the points of its chunk, nothing joins the batch."""
-    real = Results.concat.__func__
-
-    def guarded(cls, parts):
-        if sum(p.n_runs for p in parts) > 20:
-            raise AssertionError("the batch was merged in memory")
-        return real(cls, parts)
-
-    monkeypatch.setattr(Results, "concat", classmethod(guarded))
+    forbid_merging(monkeypatch)
 
 
 def _arrays(folder: Path, name: str) -> dict:

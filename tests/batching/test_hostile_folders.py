@@ -7,10 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from failing import stop_after_chunks
 from folders import rows, tables
 from hostile import RECORD, TINY, cli, sim_subprocess, write
-
-from sim.batching import folder as batch_folder
 
 
 @pytest.fixture
@@ -185,15 +184,7 @@ def test_resume_from_an_altered_batch_json_is_a_sentence(tmp_path, capsys, tiny,
 
 def _killed(tmp_path, capsys, monkeypatch, tiny, after=2):
     """An unfinished batch of 40 runs in chunks of 5, stopped after `after` chunks."""
-    real, written = batch_folder.write_chunk, []
-
-    def write_then_stop(out, plan, result):
-        real(out, plan, result)
-        written.append(result.chunk.name)
-        if len(written) >= after:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr("sim.batching.runner.write_chunk", write_then_stop)
+    stop_after_chunks(monkeypatch, after)
     out = tmp_path / "killed"
     code, _, _ = cli(capsys, "batch", tiny, "--runs", 40, "--chunk", 5, "--out", out)
     assert code == 130 and not (out / "manifest.json").exists()

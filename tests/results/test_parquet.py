@@ -12,11 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from failing import fail_for
+from failing import fail_for, forbid_merging, stop_after_chunks
 from hostile import cli
 
 from sim.batching import InlineExecutor, plan_batch, replication_seed, run_batch
-from sim.batching import folder as batch_folder
 from sim.results import parquet
 from sim.results.results import Results
 from sim.results.tables import TABLES
@@ -40,15 +39,7 @@ def small_groups(monkeypatch):
 
 @pytest.fixture
 def no_merge(monkeypatch):
-    """Fail if more than a chunk (here at most 20 replications) is put together in memory."""
-    real = Results.concat.__func__
-
-    def guarded(cls, parts):
-        if sum(p.n_runs for p in parts) > 20:
-            raise AssertionError("the batch was merged in memory")
-        return real(cls, parts)
-
-    monkeypatch.setattr(Results, "concat", classmethod(guarded))
+    forbid_merging(monkeypatch)
 
 
 def _normal(value: str):
@@ -138,23 +129,10 @@ def test_batch_json_records_the_format(tmp_path, capsys):
     assert not list(out.glob("*.csv.gz"))
 
 
-def _interrupted(monkeypatch, after: int) -> None:
-    """Stop the batch (as Ctrl-C would) once `after` chunks are written."""
-    real, written = batch_folder.write_chunk, []
-
-    def write(out, plan, result):
-        real(out, plan, result)
-        written.append(result.chunk.name)
-        if len(written) >= after:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr("sim.batching.runner.write_chunk", write)
-
-
 def test_a_resumed_parquet_batch_stays_parquet(tmp_path, capsys, monkeypatch):
     args = ["batch", BASE, "--runs", 40, "--chunk", 10, "--no-report", "--sweep", NOISY[0]]
     out = tmp_path / "killed"
-    _interrupted(monkeypatch, 3)
+    stop_after_chunks(monkeypatch, 3)
     code, _, _ = cli(capsys, *args, "--out", out, "--format", "parquet")
     assert code == 130 and not (out / "manifest.json").exists()
     monkeypatch.undo()
@@ -170,7 +148,7 @@ def test_a_resumed_parquet_batch_stays_parquet(tmp_path, capsys, monkeypatch):
 def test_resuming_a_parquet_batch_as_csv_is_refused(tmp_path, capsys, monkeypatch):
     args = ["batch", BASE, "--runs", 30, "--chunk", 10, "--no-report"]
     out = tmp_path / "killed"
-    _interrupted(monkeypatch, 1)
+    stop_after_chunks(monkeypatch, 1)
     assert cli(capsys, *args, "--out", out, "--format", "parquet")[0] == 130
     monkeypatch.undo()
     code, _, err = cli(capsys, "batch", BASE, "--resume", "--out", out, "--format", "csv")
@@ -183,7 +161,7 @@ def test_resuming_a_parquet_batch_as_csv_is_refused(tmp_path, capsys, monkeypatc
 def test_an_older_batch_json_without_a_format_resumes_as_csv(tmp_path, capsys, monkeypatch):
     args = ["batch", BASE, "--runs", 30, "--chunk", 10, "--no-report"]
     out = tmp_path / "old"
-    _interrupted(monkeypatch, 1)
+    stop_after_chunks(monkeypatch, 1)
     assert cli(capsys, *args, "--out", out)[0] == 130
     monkeypatch.undo()
     info = json.loads((out / "batch.json").read_text())
