@@ -277,9 +277,9 @@ def _names(scenario: ScenarioLike, loaded: Scenario) -> list[str]:
     record's `scenario:` may give (as the command line checks them)."""
     if not isinstance(scenario, str | Path):
         return [loaded.name]
-    from sim.scenario.loader import extends_chain
+    from sim.scenario.loader import extends_chain, record_names
 
-    return [loaded.name, *(name for _, name in extends_chain(scenario)[1:])]
+    return record_names(loaded.name, extends_chain(scenario))
 
 
 def score(

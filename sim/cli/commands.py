@@ -120,13 +120,13 @@ def load_cases(texts, overrides) -> tuple[list, list[Path]]:
         (cases, inputs): the loaded cases, and the input files an output must never replace.
     """
     from sim.evaluate.calibrate import Case, case_paths
-    from sim.scenario.loader import extends_chain
+    from sim.scenario.loader import extends_chain, record_names
 
     cases, inputs, seen = [], [Path(t) for t in texts if ":" not in t], {}
     for scenario_path, record_path in case_paths(texts):
         scenario = load_scenario(scenario_path, overrides)
         chain = extends_chain(scenario_path)
-        names = [scenario.name, *(name for _, name in chain[1:])]  # as score checks `scenario:`
+        names = record_names(scenario.name, chain)  # as score checks `scenario:`
         cases.append(Case(scenario.name, scenario, load_record(record_path, scenario, names)))
         pair = (Path(scenario_path).resolve(), Path(record_path).resolve())
         if pair in seen:  # it would weigh twice, or be fitted on itself when left out

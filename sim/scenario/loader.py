@@ -83,6 +83,12 @@ def load_scenario(
     return scenario
 
 
+def record_names(name: str, chain: list[tuple[Path, str]]) -> list[str]:
+    """The names a record's `scenario:` may give for a scenario called `name` whose
+    `extends_chain` is `chain`: its own, then each base's (a base's record scores its variants)."""
+    return [name, *(base for _, base in chain[1:])]
+
+
 def extends_chain(path: str | Path) -> list[tuple[Path, str]]:
     """The scenario file and each base it `extends:`, in order, with the name each gives itself.
 
