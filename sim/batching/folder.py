@@ -13,16 +13,14 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 from sim.batching.plan import Chunk, Plan
+from sim.batching.points import point_file, point_texts
 from sim.batching.worker import ChunkResult
-from sim.engine.world import World, build_world
 from sim.errors import Problem, ScenarioError
 from sim.results.files import read_regular, write_atomic, write_json
 from sim.results.results import Results
-from sim.scenario.schema import Scenario
 
 LOCK = ".lock"
 SYNC_EACH = 8  # up to this many points, each point's file is flushed to disk on its own
@@ -70,47 +68,17 @@ def prepare_folder(out: Path, plan: Plan, force: bool = False, format: str = "cs
     if force:
         _set_aside(out)
     (out / "chunks").mkdir(parents=True, exist_ok=True)
-    # Each point's resolved scenario, so the folder can be read (and any replication
-    # replayed) exactly, even after the scenario file changes or from another directory.
+    # Each point's resolved scenario (the first whole, the others as differences from it),
+    # so the folder can be read (and any replication replayed) exactly, even after the
+    # scenario file changes or from another directory.
     (out / "points").mkdir(exist_ok=True)
     each = len(plan.points) <= SYNC_EACH  # else one flush to disk for all (a sweep of 1,000
     # points spent 2 s in fsync, one per file)
     for point, text in zip(plan.points, point_texts(plan.points), strict=True):
-        write_atomic(out / "points" / f"p{point.index:04d}.json", text, sync=each)
+        write_atomic(point_file(out, point.index), text, sync=each)
     if not each:
         os.sync()
     write_json(recorded, {**plan.describe(), "format": format})
-
-
-def point_texts(points: list) -> Iterator[str]:
-    """Each point's resolved scenario as its points/ file holds it, the JSON of
-    `model_dump_json(by_alias=True, indent=1)`. A point that differs from the first only in
-    its parameters (it holds the first's other sections themselves, as a sweep's parameter
-    points do) gets the first's text around its own parameters section, the very bytes of
-    its own dump (checked on the first such point: if not, each point is dumped whole)."""
-    first = points[0].scenario
-    others = [n for n in type(first).model_fields if n != "parameters"]
-    whole = first.model_dump_json(by_alias=True, indent=1)
-
-    def section(scenario) -> str:  # its parameters as the whole dump nests them
-        return '"parameters": ' + scenario.parameters.model_dump_json(
-            by_alias=True, indent=1
-        ).replace("\n", "\n ")
-
-    head, found, tail = whole.partition(section(first))
-    spliced, checked = bool(found) and whole.count(found) == 1, False
-    for point in points:
-        scenario = point.scenario
-        if spliced and all(getattr(scenario, n) is getattr(first, n) for n in others):
-            text = head + section(scenario) + tail
-            if not checked and scenario is not first:  # the first such point: its own dump
-                checked = True
-                spliced = text == scenario.model_dump_json(by_alias=True, indent=1)
-                if not spliced:
-                    text = scenario.model_dump_json(by_alias=True, indent=1)
-            yield text
-        else:
-            yield scenario.model_dump_json(by_alias=True, indent=1)
 
 
 # What a batch writes at the top of its folder (the tables besides), files and folders.
@@ -301,9 +269,3 @@ def _set_aside(out: Path) -> None:
         for path in points.glob("p[0-9][0-9][0-9][0-9].json"):
             if path.is_file() and not path.is_symlink():
                 path.unlink(missing_ok=True)
-
-
-def point_world(out: Path, point: int = 0) -> World:
-    """The World a point of a finished batch ran on (to replay one replication, say)."""
-    text = (Path(out) / "points" / f"p{point:04d}.json").read_text()
-    return build_world(Scenario.model_validate_json(text))

@@ -1,6 +1,7 @@
 """Sweeps: many points in few chunks, the same tables however they are cut, integer spans,
 the user's own design, and the renamed Sobol-sequence design."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -222,11 +223,13 @@ def test_a_stacked_calls_arrays_are_each_points_own_bit_for_bit(monkeypatch, nam
             assert np.asarray(cols[k]).tobytes() == np.asarray(stacked.events[t][k]).tobytes()
 
 
-def test_each_points_file_is_its_own_scenario_byte_for_byte(tmp_path, monkeypatch):
-    """Parameter points' files are the first point's text around their own parameters
-    (not dumped whole, nor flushed to disk one by one); a point that changes another section
-    is dumped whole. Either way, each file is the point's own dump, and it replays."""
-    from sim.batching import point_world
+def test_each_points_file_gives_its_own_scenario_and_few_are_dumped_whole(tmp_path, monkeypatch):
+    """p0000.json is the first point's dump; every other file is a difference from it that
+    gives the JSON of the point's own dump (parameter points and a point that changes
+    another section alike). Whole dumps: the first point and the check of each kind of
+    point, not one per point (nor a flush to disk per file); each point replays."""
+    from sim.batching import point_world, read_point
+    from sim.batching.points import apply_changes
 
     design = [{"parameters.noise": 0.1 + k / 10, "parameters.withdraw_patience": k + 1,
                **({"calendar.deadline": "2024-07-11"} if k == 3 else {})} for k in range(12)]  # fmt: skip
@@ -235,9 +238,13 @@ def test_each_points_file_is_its_own_scenario_byte_for_byte(tmp_path, monkeypatc
     whole = kind.model_dump_json
     monkeypatch.setattr(kind, "model_dump_json", lambda s, **k: dumps.append(1) or whole(s, **k))
     run_batch(plan, tmp_path / "o", InlineExecutor())
-    assert len(dumps) == 3  # the first point, the check on the second, the deadline point
+    assert len(dumps) == 3  # the first point, the check of a parameter point, the deadline point
     monkeypatch.undo()
-    for point in plan.points:
-        text = (tmp_path / "o" / "points" / f"p{point.index:04d}.json").read_text()
-        assert text == point.scenario.model_dump_json(by_alias=True, indent=1), point.index
+    first = (tmp_path / "o" / "points" / "p0000.json").read_text()
+    assert first == plan.points[0].scenario.model_dump_json(by_alias=True, indent=1)
+    for point in plan.points[1:]:
+        held = json.loads((tmp_path / "o" / "points" / f"p{point.index:04d}.json").read_text())
+        own = json.loads(point.scenario.model_dump_json(by_alias=True, indent=1))
+        assert apply_changes(json.loads(first), held["changes"]) == own, point.index
+        assert read_point(tmp_path / "o", point.index) == point.scenario, point.index
     assert point_world(tmp_path / "o", 5).rounds[1].params.noise == design[5]["parameters.noise"]
