@@ -1,27 +1,38 @@
-"""The `calibrate` command: fit, report before and after, write the fitted variant."""
+"""The `calibrate` and `crossval` commands: fit, report before and after, write the fitted
+variant or table; keep what is finished (checkpoints) and go on from it (`--resume`)."""
 
+import hashlib
+import json
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from sim.errors import Problem, ScenarioError
-from sim.evaluate.calibrate import calibrate, parse_params, variant_text
+from sim.evaluate.calibrate import Evaluation, ReplayMismatch, calibrate, parse_params, variant_text
 from sim.evaluate.record import load_record
 from sim.report import scores
+from sim.results.checkpoint import Checkpoint
 from sim.results.files import write_atomic
-from sim.scenario.loader import load_scenario
+from sim.results.paths import check_checkpoint
+from sim.scenario.loader import load_scenario, scenario_digest
+from sim.version import __version__
 
 # --- calibrate -----------------------------------------------------------------------------
 
 
 def calibrate_command(
-    path, record_path, params, budget, split, runs, seed, overrides, out
+    path, record_path, params, budget, split, runs, seed, overrides, out, kept=None
 ) -> list[str]:
-    """Fit, report before/after on both parts, and write the fitted scenario variant."""
+    """Fit, report before/after on both parts, and write the fitted scenario variant; with
+    `kept` (a `Kept`), keep each evaluation in its checkpoint and take those it holds."""
     scenario = load_scenario(path, overrides)
     record = load_record(record_path, scenario)
     ranges = parse_params(params)
     if split is None:
         split = _middle_date(record)
-    fit = calibrate(scenario, record, ranges, split, budget, runs, seed)
+    with _replaying(kept):
+        fit = calibrate(scenario, record, ranges, split, budget, runs, seed, progress=None,
+                        known=kept and kept.known, on_evaluation=kept)  # fmt: skip
     out = Path(out) if out else default_variant(path, scenario.name, split)
     out.parent.mkdir(parents=True, exist_ok=True)
     extends = _relative(Path(path), out.parent)
@@ -44,6 +55,8 @@ def calibrate_command(
     keys = sorted({k for s in fit.scores.values() for k in s}, key=lambda k: (k != "loss", k))
     lines += ["", *scores.table([(label, "", s) for label, s in fit.scores.items()], keys)]
     lines.append(f"variant: {out}")
+    if kept is not None:
+        lines.append(f"evaluations: {kept.path}")
     return lines
 
 
@@ -70,13 +83,17 @@ def _relative(target: Path, base: Path) -> str:
 
 
 def calibrate_cases_command(texts, params, budget, runs, seed, overrides, out,
-                            prior_weight=0.0) -> list[str]:  # fmt: skip
-    """Fit one parameter set to several cases; print the per-case losses, write the set."""
+                            prior_weight=0.0, cases=None, kept=None) -> list[str]:  # fmt: skip
+    """Fit one parameter set to several cases; print the per-case losses, write the set.
+    `cases` are the loaded `texts` (`load_cases`; loaded here if not given); with `kept` (a
+    `Kept`), each evaluation is kept in its checkpoint and those it holds are taken."""
     from sim.evaluate.calibrate import calibrate_cases
 
-    cases = load_cases(texts, overrides)[0]
+    cases = cases if cases is not None else load_cases(texts, overrides)[0]
     ranges = parse_params(params)
-    fit = calibrate_cases(cases, ranges, budget, runs, seed, prior_weight=prior_weight)
+    with _replaying(kept):
+        fit = calibrate_cases(cases, ranges, budget, runs, seed, prior_weight=prior_weight,
+                              known=kept and kept.known, on_evaluation=kept)  # fmt: skip
     pull = f", prior weight {prior_weight:g}" if prior_weight else ""
     lines = [
         f"fitted on {len(cases)} cases (equal weight, {runs} replications each, common random "
@@ -102,7 +119,82 @@ def calibrate_cases_command(texts, params, budget, runs, seed, overrides, out,
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         write_atomic(Path(out), "\n".join(text))
         lines.append(f"parameters: {out}")
+    if kept is not None:
+        lines.append(f"evaluations: {kept.path}")
     return lines
+
+
+# --- calibrate's checkpoint ----------------------------------------------------------------
+
+EVALUATIONS = ".evaluations.jsonl"  # calibrate's checkpoint, beside its output
+
+
+def checkpoint_path(out, settings: dict) -> Path:
+    """Where calibrate keeps its evaluations: beside its output (`fit.yaml` ->
+    `fit.evaluations.jsonl`); with no output (several cases, printed only) under
+    results/calibrate/, named by a digest of the settings, so the same command finds it."""
+    if out:
+        out = Path(out)
+        return out.with_name(out.stem + EVALUATIONS)
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+    return Path("results") / "calibrate" / f"{digest[:16]}{EVALUATIONS}"
+
+
+class Kept:
+    """calibrate's checkpoint: each evaluation of the search appended as it finishes (the
+    file is created at the first one), or, resumed, the evaluations it already holds.
+
+    Called with an Evaluation (an `on_evaluation`), it keeps it."""
+
+    def __init__(self, path: Path, settings: dict, resumed: Checkpoint | None = None):
+        self.path, self.settings, self.checkpoint = Path(path), settings, resumed
+        self.known = [] if resumed is None else [Evaluation.from_dict(e) for e in resumed.entries]
+
+    def __call__(self, done: Evaluation) -> None:
+        if self.checkpoint is None:  # not before: a refused run leaves no checkpoint behind
+            self.checkpoint = Checkpoint.create(self.path, self.settings)
+        self.checkpoint.append(done.as_dict())
+
+    @property
+    def count(self) -> int:
+        """How many evaluations the file holds."""
+        return 0 if self.checkpoint is None else len(self.checkpoint.entries)
+
+
+def open_checkpoint(path, inputs, settings, resume: bool, force: bool) -> Kept:
+    """calibrate's checkpoint at `path`, checked before any work: with `resume`, the one
+    there, if it was written under these settings (else a one-line error naming the file
+    and what differs); without, a new one (one there is refused unless `force`)."""
+    check_checkpoint(path, inputs, resume, force)
+    if not resume:
+        return Kept(path, settings)
+    try:
+        kept = Kept(path, settings, Checkpoint.read(path))
+    except (OSError, ValueError):  # DamagedCheckpoint and a bad evaluation are ValueErrors
+        msg = "is damaged or no calibrate checkpoint; start anew with --force"
+        raise ScenarioError([Problem(f"--resume {path}", None, "", msg)]) from None
+    differ = settings_differ(kept.checkpoint.settings, settings)
+    if differ:
+        msg = (f"holds the evaluations of a calibrate with other settings ({differ}); "
+               "start anew with --force, or choose another --out")  # fmt: skip
+        raise ScenarioError([Problem(f"--resume {path}", None, "", msg)])
+    if kept.checkpoint.torn:
+        print(f"{path}: its last line was cut short (interrupted while written) and is "
+              "ignored; that evaluation is made again", file=sys.stderr)  # fmt: skip
+    print(f"resuming {path}: {kept.count} evaluations done", file=sys.stderr)
+    return kept
+
+
+@contextmanager
+def _replaying(kept: Kept | None):
+    """Around a resumed search: a checkpoint that is not this search's is one line."""
+    try:
+        yield
+    except ReplayMismatch as exc:
+        if kept is None:
+            raise
+        msg = f"{exc}: it was written by another search (another program?); start anew with --force"
+        raise ScenarioError([Problem(f"--resume {kept.path}", None, "", msg)]) from None
 
 
 # --- crossval ------------------------------------------------------------------------------
@@ -140,26 +232,41 @@ def load_cases(texts, overrides) -> tuple[list, list[Path]]:
 FOLDS = "folds.json"  # crossval's checkpoint: the settings and each finished fold's values
 
 
-def crossval_settings(cases, inputs, params, budget, runs, seed, prior_weight, overrides) -> dict:
-    """What a crossval's folds depend on: the cases (names, and a digest of every file they
-    read), the parameters and ranges, the search and the seeds. A checkpoint is resumed only
-    under the same settings."""
-    import hashlib
-
+def fit_settings(cases, inputs, params, budget, runs, seed, prior_weight, overrides,
+                 split=None) -> dict:  # fmt: skip
+    """What a fit (calibrate's evaluations, crossval's folds) depends on: the cases (names, a
+    digest of every file they read, and one of the scenarios as loaded, so defaults and
+    member tables count too), the parameters and ranges in order, the search, the seeds,
+    the split (one record) and the program's version. A checkpoint is resumed only under
+    the same settings."""
     digest = hashlib.sha256()
     for path in inputs:
         digest.update(Path(path).read_bytes())
-    ranges = {k: list(v) for k, v in parse_params(params).items()}
-    return {"cases": [c.name for c in cases], "inputs_sha256": digest.hexdigest(),
-            "params": ranges, "budget": budget, "runs": runs, "seed": seed,
-            "prior_weight": prior_weight, "set": list(overrides or ())}  # fmt: skip
+    loaded = hashlib.sha256("".join(scenario_digest(c.scenario) for c in cases).encode())
+    ranges = [[k, lo, hi] for k, (lo, hi) in parse_params(params).items()]
+    settings = {"cases": [c.name for c in cases], "inputs_sha256": digest.hexdigest(),
+                "scenarios_sha256": loaded.hexdigest(), "params": ranges, "budget": budget,
+                "runs": runs, "seed": seed, "prior_weight": prior_weight,
+                "set": list(overrides or ()), "version": __version__}  # fmt: skip
+    if split is not None:
+        settings["split"] = split.isoformat()
+    return settings
+
+
+_CHANGED = {"inputs_sha256": "the scenario, base, record or case list files changed",
+            "scenarios_sha256": "the scenarios as loaded changed (defaults or member tables)"}  # fmt: skip
+
+
+def settings_differ(theirs: dict, ours: dict) -> str:
+    """In words, where a checkpoint's settings `theirs` differ from `ours` ('' where none)."""
+    keys = [*ours, *(k for k in theirs if k not in ours)]
+    return ", ".join(_CHANGED.get(k) or f"{k} {theirs.get(k)!r} there, {ours.get(k)!r} here"
+                     for k in keys if theirs.get(k) != ours.get(k))  # fmt: skip
 
 
 def resumed_folds(out: Path, settings: dict) -> dict[str, dict[str, float]]:
     """The folds already fitted in `out`'s checkpoint, if its settings are these; a one-line
     error naming the settings that differ otherwise."""
-    import json
-
     path = Path(out) / FOLDS
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))
@@ -168,10 +275,8 @@ def resumed_folds(out: Path, settings: dict) -> dict[str, dict[str, float]]:
         raise ScenarioError(
             [Problem(f"--resume {out}", None, "", f"{FOLDS} is unreadable; start a new --out")]
         ) from None
-    differ = [k for k in settings if theirs.get(k) != settings[k]]
-    if differ:
-        shown = ", ".join(f"{k} {theirs.get(k)!r} there, {settings[k]!r} here"
-                          if k != "inputs_sha256" else "the case files changed" for k in differ)  # fmt: skip
+    shown = settings_differ(theirs if isinstance(theirs, dict) else {}, settings)
+    if shown:
         msg = f"holds a crossval with other settings ({shown}); start a new --out"
         raise ScenarioError([Problem(f"--resume {out}", None, "", msg)])
     return {name: dict(values) for name, values in fitted.items()}
@@ -183,7 +288,6 @@ def crossval_command(cases, params, budget, runs, seed, out, prior_weight=0.0, s
     draw the left-out fans. The caller has checked `out` (check_folder). With `settings`,
     each finished fold's values go to `out`/folds.json at once; `known` are folds already
     fitted (`resumed_folds`)."""
-    import json
     import time
 
     from sim.evaluate.crossval import COLUMNS, crossval

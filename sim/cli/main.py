@@ -4,6 +4,7 @@ import argparse
 import json
 import os
 import sys
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -120,6 +121,9 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--out", type=Path, help="variant file (default scenarios/.../calibrated/...)")
     _add_prior_weight(cal)
     _add_force(cal)
+    cal.add_argument("--resume", action="store_true",
+                     help="go on with an interrupted calibrate: take the evaluations its "
+                     "checkpoint (beside --out) holds, simulate only the rest (same settings)")  # fmt: skip
     _add_set(cal)
     cal.set_defaults(handler=_calibrate)
 
@@ -475,17 +479,27 @@ def _calibrate(args) -> int:
         _middle_date,
         calibrate_cases_command,
         calibrate_command,
+        checkpoint_path,
         default_variant,
+        fit_settings,
         load_cases,
+        open_checkpoint,
     )
+    from sim.evaluate.calibrate import Case
 
     if args.record is None:
+        cases, inputs = load_cases(args.scenario, args.overrides)  # every bad case first
+        settings = fit_settings(cases, inputs, args.params, args.budget, args.runs, args.seed,
+                                args.prior_weight, args.overrides)  # fmt: skip
         if args.out:  # never over an input (a case's scenario, base or record), even with --force
-            check_file(args.out, load_cases(args.scenario, args.overrides)[1], args.force)
-        lines = calibrate_cases_command(
-            args.scenario, args.params, args.budget, args.runs, args.seed, args.overrides, args.out,
-            args.prior_weight,
-        )  # fmt: skip
+            check_file(args.out, inputs, args.force or args.resume)
+        kept = open_checkpoint(checkpoint_path(args.out, settings), inputs, settings,
+                               args.resume, args.force)  # fmt: skip
+        with _saying_kept(kept):
+            lines = calibrate_cases_command(
+                args.scenario, args.params, args.budget, args.runs, args.seed, args.overrides,
+                args.out, args.prior_weight, cases, kept,
+            )  # fmt: skip
         print("\n".join(lines))
         return 0
     if args.prior_weight:
@@ -500,20 +514,38 @@ def _calibrate(args) -> int:
     record = _check_record(path, args.record, scenario)
     split = args.split or _middle_date(record)
     out = args.out or default_variant(path, scenario.name, split)
-    check_file(out, _inputs(path, record=args.record), args.force)  # before the fit
-    lines = calibrate_command(
-        args.scenario[0], args.record, args.params, args.budget, split, args.runs, args.seed,
-        args.overrides, out,
-    )  # fmt: skip
+    inputs = _inputs(path, record=args.record)
+    check_file(out, inputs, args.force or args.resume)  # before the fit
+    settings = fit_settings([Case(scenario.name, scenario, record)], inputs, args.params,
+                            args.budget, args.runs, args.seed, 0.0, args.overrides, split)  # fmt: skip
+    kept = open_checkpoint(checkpoint_path(out, settings), inputs, settings, args.resume,
+                           args.force)  # fmt: skip
+    with _saying_kept(kept):
+        lines = calibrate_command(
+            args.scenario[0], args.record, args.params, args.budget, split, args.runs,
+            args.seed, args.overrides, out, kept,
+        )  # fmt: skip
     print("\n".join(lines))
     return 0
+
+
+@contextmanager
+def _saying_kept(kept):
+    """An interrupted calibrate says where its finished evaluations are and how to go on."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if kept.count:
+            print(f"{kept.path}: {kept.count} evaluations kept; the same command with --resume "
+                  "goes on from them", file=sys.stderr)  # fmt: skip
+        raise
 
 
 def _crossval(args) -> int:
     from sim.cli.commands import (
         FOLDS,
         crossval_command,
-        crossval_settings,
+        fit_settings,
         load_cases,
         resumed_folds,
     )
@@ -525,8 +557,8 @@ def _crossval(args) -> int:
     if args.resume and args.out is None:
         raise ScenarioError([Problem("--resume", None, "", "needs --out, the crossval to go on")])
     out = args.out or _stamped(Path("results") / "crossval")
-    settings = crossval_settings(cases, inputs, args.params, args.budget, args.runs, args.seed,
-                                 args.prior_weight, args.overrides)  # fmt: skip
+    settings = fit_settings(cases, inputs, args.params, args.budget, args.runs, args.seed,
+                            args.prior_weight, args.overrides)  # fmt: skip
     known = None
     if args.resume and out.is_dir() and any(out.iterdir()):
         if not (out / FOLDS).is_file():

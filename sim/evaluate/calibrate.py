@@ -6,8 +6,14 @@ parameter sets are compared on the same draws, not on luck. The search is a
 Latin hypercube over the parameter ranges, then a pattern search around the
 best point with a shrinking step. Only behavioural parameters can be fitted;
 facts stay as the scenario's sources say.
+
+The search is deterministic given its seed, so an interrupted one is resumed by running it
+again with the evaluations it had finished (`known`) taken as they were instead of
+simulated again: it then asks for the same values in the same order and ends where an
+uninterrupted search ends.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -24,6 +30,11 @@ from sim.evaluate.score import fit_loss, score
 from sim.scenario.schema import PARAMETER_NAMES, Parameters, Scenario
 
 INTEGER = {name for name, f in Parameters.model_fields.items() if f.annotation is int}
+
+
+def _as_simulated(values: dict[str, float]) -> dict[str, float]:
+    """`values` as they are simulated: integer parameters rounded."""
+    return {k: (round(v) if k in INTEGER else v) for k, v in values.items()}
 
 
 def parameter_range(name: str) -> tuple[float, float]:
@@ -65,8 +76,69 @@ def parse_params(texts: list[str]) -> dict[str, tuple[float, float]]:
 
 @dataclass
 class Evaluation:
+    """One evaluation of a search: the values tried, the loss, and (several cases) each
+    case's loss without the prior pull."""
+
     values: dict[str, float]
     loss: float
+    cases: dict[str, float] | None = None  # case name -> loss
+
+    def as_dict(self) -> dict:
+        """As a checkpoint keeps it (JSON)."""
+        return {"values": self.values, "loss": self.loss,
+                **({"cases": self.cases} if self.cases is not None else {})}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Evaluation":
+        """From `as_dict`; ValueError if it is not one."""
+        try:
+            values, loss, cases = data["values"], float(data["loss"]), data.get("cases")
+            values = {str(k): float(v) for k, v in values.items()}
+            if cases is not None:
+                cases = {str(k): float(v) for k, v in cases.items()}
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise ValueError("not an evaluation") from None
+        return cls(values, loss, cases)
+
+
+class ReplayMismatch(Exception):
+    """A resumed search asked for other values than the evaluation it was to take as known:
+    that evaluation was not written by this search (other settings, or another program)."""
+
+    def __init__(self, index: int):
+        self.index = index  # 0-based number of the evaluation
+        super().__init__(f"evaluation {index + 1} is not the one this search asks for")
+
+
+class Replaying:
+    """What both objectives share: each evaluation goes to `trace`; the first `known` ones
+    are taken from there instead of computed (a resumed search), and `on_evaluation` is
+    told of each one computed (to keep it, or to count it on a progress bar)."""
+
+    trace: list[Evaluation]
+    known: list[Evaluation]
+    on_evaluation: Callable[[Evaluation], None] | None
+
+    def evaluate(self, values: dict[str, float]) -> Evaluation:  # pragma: no cover
+        raise NotImplementedError
+
+    def __call__(self, values: dict[str, float]) -> float:
+        n = len(self.trace)
+        if n < len(self.known):
+            done = self.known[n]
+            if done.values != values:
+                raise ReplayMismatch(n)
+        else:
+            done = self.evaluate(values)
+            if self.on_evaluation is not None:
+                self.on_evaluation(done)
+        self.trace.append(done)
+        return done.loss
+
+    def replayed_all(self) -> None:
+        """Raise ReplayMismatch if the search ended before using every known evaluation."""
+        if len(self.trace) < len(self.known):
+            raise ReplayMismatch(len(self.trace))
 
 
 @dataclass
@@ -81,28 +153,30 @@ class Fit:
     trace: list[Evaluation] = field(default_factory=list)
 
 
-class Objective:
+class Objective(Replaying):
     """Loss of a parameter set on a record, with fixed replication seeds."""
 
-    def __init__(self, scenario: Scenario, record: Record, runs: int, seed: int):
+    def __init__(self, scenario: Scenario, record: Record, runs: int, seed: int,
+                 known: list[Evaluation] | None = None,
+                 on_evaluation: Callable[[Evaluation], None] | None = None):  # fmt: skip
         self.scenario, self.record = scenario, record
         self.seeds = replication_seeds(seed, 0, 0, runs)
         self.trace: list[Evaluation] = []
+        self.known, self.on_evaluation = list(known or ()), on_evaluation
 
     def forecast(self, values: dict[str, float]) -> Forecast:
         current = self.scenario.parameters.model_dump(exclude={"source", "assumption", "note"})
-        fixed = {k: (round(v) if k in INTEGER else v) for k, v in values.items()}
-        params = Parameters.model_validate({**current, **fixed, "assumption": True})
+        params = Parameters.model_validate({**current, **_as_simulated(values), "assumption": True})
         world = build_world(self.scenario.model_copy(update={"parameters": params}))
         return Forecast.from_history(simulate(world, self.seeds))
 
-    def __call__(self, values: dict[str, float]) -> float:
+    def evaluate(self, values: dict[str, float]) -> Evaluation:
+        """The loss at `values`, simulated."""
         try:
             loss = fit_loss(self.forecast(values), self.record)
         except ValueError:  # e.g. lift_threshold pushed below object_threshold
             loss = float("inf")
-        self.trace.append(Evaluation(dict(values), loss))
-        return loss
+        return Evaluation(dict(values), loss)
 
 
 def calibrate(
@@ -113,17 +187,38 @@ def calibrate(
     budget: int = 60,
     runs: int = 200,
     seed: int = 1,
+    progress: bool | None = False,
+    known: list[Evaluation] | None = None,
+    on_evaluation: Callable[[Evaluation], None] | None = None,
 ) -> Fit:
-    """Fit `ranges`' parameters on the record before `split`; score before and after it."""
+    """Fit `ranges`' parameters on the record before `split`; score before and after it.
+
+    Args:
+        scenario, record: the contest and what happened in it.
+        ranges: parameter -> (low, high).
+        split: fit on the record before this date, check on the rest.
+        budget, runs, seed: evaluations, replications per evaluation, their seed.
+        progress: show a bar of evaluations (None: on a terminal or in a notebook).
+        known: evaluations already made by this search (a resumed run, in order): taken
+            as they are, not simulated again; ReplayMismatch if the search asks for others.
+        on_evaluation: told of each evaluation simulated, as soon as it is known.
+
+    Returns:
+        A Fit.
+    """
+    from sim.batching.progress import bar
+
     fit_part, check_part = record.before(split), record.on_or_after(split)
     if not (fit_part.declarations or fit_part.support or fit_part.appointment):
         raise ScenarioError(
             [Problem("--split", None, "", f"the record holds nothing before {split} to fit")]
         )
-    objective = Objective(scenario, fit_part, runs, seed)
     names = list(ranges)
     start = {n: float(getattr(scenario.parameters, n)) for n in names}
-    best, loss_start, best_loss = search(objective, ranges, start, budget, seed)
+    with bar(budget, min(len(known or ()), budget), "evaluations", progress) as shown:
+        objective = Objective(scenario, fit_part, runs, seed, known, _told(shown, on_evaluation))
+        best, loss_start, best_loss = search(objective, ranges, start, budget, seed)
+        objective.replayed_all()
     scores = {}
     for label, values in (("default", start), ("fitted", best)):
         forecast = objective.forecast(values)
@@ -138,11 +233,23 @@ def calibrate(
     return Fit(start, best, loss_start, best_loss, scores, objective.trace)
 
 
-def search(objective, ranges, start, budget, seed, progress=None):
+def _told(shown, on_evaluation):
+    """An `on_evaluation` that tells `on_evaluation` (which keeps it), then moves the bar on."""
+
+    def told(done: Evaluation) -> None:
+        if on_evaluation is not None:
+            on_evaluation(done)
+        shown.update(1)
+
+    return told
+
+
+def search(objective, ranges, start, budget, seed):
     """Minimise `objective` over `ranges` from `start`: a Latin hypercube on half the budget,
     then a pattern search around the best point, halving the step when nothing improves.
 
-    Returns (best values, loss at start, best loss). `progress` is told of each evaluation.
+    Returns (best values, loss at start, best loss). The values asked for depend only on
+    the arguments and the losses, so a search given the same losses asks for the same values.
     """
     names = list(ranges)
     lo = np.array([ranges[n][0] for n in names])
@@ -152,8 +259,6 @@ def search(objective, ranges, start, budget, seed, progress=None):
     def evaluate(values):
         nonlocal used
         used += 1
-        if progress is not None:
-            progress.update(1)
         return objective(values)
 
     loss_start = evaluate(start)
@@ -180,8 +285,7 @@ def search(objective, ranges, start, budget, seed, progress=None):
                     best, best_loss, improved = trial, loss, True
         if not improved:
             step = step / 2
-    best = {k: (round(v) if k in INTEGER else v) for k, v in best.items()}
-    return best, loss_start, best_loss
+    return _as_simulated(best), loss_start, best_loss
 
 
 def variant_text(fit: Fit, extends: str, header: list[str]) -> str:
@@ -254,7 +358,7 @@ def case_paths(texts: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-class CasesObjective:
+class CasesObjective(Replaying):
     """Sum of the per-case losses, each case weighing the same, on fixed seeds per case;
     with a `prior_weight` w, plus w x the mean over the fitted parameters of
     ((value - start) / (high - low))^2: a pull towards the start (the priors), so that where
@@ -262,10 +366,14 @@ class CasesObjective:
 
     def __init__(self, cases: list[Case], runs: int, seed: int, prior_weight: float = 0.0,
                  start: dict[str, float] | None = None,
-                 ranges: dict[str, tuple[float, float]] | None = None):  # fmt: skip
+                 ranges: dict[str, tuple[float, float]] | None = None,
+                 known: list[Evaluation] | None = None,
+                 on_evaluation: Callable[[Evaluation], None] | None = None):  # fmt: skip
+        self.names = [c.name for c in cases]
         self.objectives = [Objective(c.scenario, c.record, runs, seed) for c in cases]
         self.trace: list[Evaluation] = []
         self.prior_weight, self.start, self.ranges = prior_weight, start or {}, ranges or {}
+        self.known, self.on_evaluation = list(known or ()), on_evaluation
 
     def losses(self, values: dict[str, float]) -> list[float]:
         """Each case's loss, without the prior pull."""
@@ -279,10 +387,20 @@ class CasesObjective:
                 for n, (lo, hi) in self.ranges.items()]  # fmt: skip
         return self.prior_weight * float(np.mean(gaps))
 
-    def __call__(self, values: dict[str, float]) -> float:
-        loss = float(sum(self.losses(values))) + self.penalty(values)
-        self.trace.append(Evaluation(dict(values), loss))
-        return loss
+    def evaluate(self, values: dict[str, float]) -> Evaluation:
+        """The summed loss at `values` (with the prior pull) and each case's, simulated."""
+        losses = self.losses(values)
+        loss = float(sum(losses)) + self.penalty(values)
+        return Evaluation(dict(values), loss, dict(zip(self.names, losses, strict=True)))
+
+    def case_losses(self, values: dict[str, float]) -> list[float]:
+        """Each case's loss at `values` (integer parameters rounded, as they are simulated):
+        from the trace if the search evaluated them, else simulated."""
+        at = _as_simulated(values)
+        for done in self.trace:
+            if done.cases is not None and _as_simulated(done.values) == at:
+                return [done.cases[name] for name in self.names]
+        return self.losses(values)
 
 
 @dataclass
@@ -306,6 +424,8 @@ def calibrate_cases(
     seed: int = 1,
     progress: bool | None = None,
     prior_weight: float = 0.0,
+    known: list[Evaluation] | None = None,
+    on_evaluation: Callable[[Evaluation], None] | None = None,
 ) -> CasesFit:
     """Fit one set of behavioural parameters to the whole records of several cases.
 
@@ -318,6 +438,10 @@ def calibrate_cases(
         seed: seed of those replications.
         progress: show a bar (None: on a terminal or in a notebook).
         prior_weight: weight of the pull towards the start (`CasesObjective`); 0: none.
+        known: evaluations already made by this search (a resumed run, in order): taken as
+            they are, not simulated again (the bar counts them as done); ReplayMismatch if
+            the search asks for other values.
+        on_evaluation: told of each evaluation simulated, as soon as it is known.
 
     Returns:
         A CasesFit; its start is the first case's parameter values, and its losses include
@@ -326,9 +450,12 @@ def calibrate_cases(
     from sim.batching.progress import bar
 
     start = {n: float(getattr(cases[0].scenario.parameters, n)) for n in ranges}
-    objective = CasesObjective(cases, runs, seed, prior_weight, start, ranges)
-    with bar(budget, desc="evaluations", enabled=progress) as shown:
-        best, loss_start, best_loss = search(objective, ranges, start, budget, seed, shown)
-    before, after = objective.losses(start), objective.losses(best)
+    with bar(budget, min(len(known or ()), budget), "evaluations", progress) as shown:
+        objective = CasesObjective(cases, runs, seed, prior_weight, start, ranges, known,
+                                   _told(shown, on_evaluation))  # fmt: skip
+        best, loss_start, best_loss = search(objective, ranges, start, budget, seed)
+        objective.replayed_all()
+    # The search evaluated both (the start first): their losses are in its trace.
+    before, after = objective.case_losses(start), objective.case_losses(best)
     per_case = {c.name: (b, a) for c, b, a in zip(cases, before, after, strict=True)}
     return CasesFit(start, best, loss_start, best_loss, per_case, objective.trace, prior_weight)

@@ -146,3 +146,34 @@ def check_file(out: Path, inputs: Iterable[Path] = (), force: bool = False, flag
             raise _refuse(flag, out, "exists; choose another file, or add --force to replace it")
     _writable_parent(out, flag, out)
     return out
+
+
+def check_checkpoint(
+    path: Path, inputs: Iterable[Path] = (), resume: bool = False, force: bool = False
+) -> Path:
+    """Check that a checkpoint may be written at `path` (with `resume`: gone on with).
+
+    Never an input, even with `force`; one that exists only to resume it or with `force`
+    (which starts it anew); with `resume`, one must exist.
+    """
+    path = Path(path)
+    flag = "checkpoint"
+    for inp in inputs:
+        if _same(path, Path(inp)):
+            raise _refuse(flag, path, "is an input of this command; choose another --out")
+    if path.exists() or path.is_symlink():
+        try:
+            mode = path.stat().st_mode
+        except OSError:
+            raise _refuse(
+                flag, path, "is a broken link; remove it or choose another --out"
+            ) from None
+        if not stat.S_ISREG(mode):
+            raise _refuse(flag, path, f"is {_kind(mode)}, not a file; choose another --out")
+        if not (resume or force):
+            raise _refuse(flag, path, "holds the evaluations of an earlier run; add --resume "
+                          "to go on with it, or --force to start anew")  # fmt: skip
+    elif resume:
+        raise _refuse("--resume", path, "does not exist: nothing to resume (run without --resume)")
+    _writable_parent(path, flag, path)
+    return path
