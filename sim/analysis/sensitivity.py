@@ -29,6 +29,9 @@ from sim.scenario.schema import Scenario
 DEADLOCK = "deadlock"
 MEDIAN_DAYS = "median_days"
 POINTS_PER_TASK = 64  # points a worker simulates per task, stacked in one call where they can
+# Replication cells (runs x members x options) simulated at once: the stacked state of a task
+# is a few hundred bytes a cell, so this bounds a task near 0.5-1 GB whatever the points.
+CELLS_PER_TASK = 2**21
 
 
 def output_names(world: World) -> list[str]:
@@ -125,7 +128,7 @@ def evaluate(
     """
     seeds = replication_seeds(seed, 0, 0, runs)
     digest = scenario_digest(scenario)
-    size = POINTS_PER_TASK if workers > 1 else max(len(changes), 1)
+    size = points_per_task(base_world(scenario, digest), runs, len(changes), workers)
     tasks = [Task(scenario, digest, inputs, changes[k : k + size], seeds)
              for k in range(0, len(changes), size)]  # fmt: skip
     if workers <= 1 or len(tasks) == 1:
@@ -139,6 +142,15 @@ def evaluate(
         finally:
             close()
     return np.concatenate(parts) if parts else np.zeros((0, 0))
+
+
+def points_per_task(world: World, runs: int, points: int, workers: int) -> int:
+    """How many points one task simulates: as many as fit in CELLS_PER_TASK (all of them,
+    in one process, for a small analysis), and no more than POINTS_PER_TASK with several
+    workers, so the work spreads over them."""
+    cells = runs * len(world.members) * (len(world.candidates) + 1)
+    size = min(max(points, 1), max(1, CELLS_PER_TASK // cells))
+    return min(size, POINTS_PER_TASK) if workers > 1 else size
 
 
 def default_workers(points: int, runs: int) -> int:

@@ -178,6 +178,42 @@ def test_stacked_points_give_the_outputs_each_point_gives_alone(monkeypatch):
     assert len(np.unique(stacked[:6], axis=0)) > 1  # the points differ
 
 
+def test_one_process_simulates_a_bounded_number_of_cells_at_once(scenario, monkeypatch):
+    """With one worker the points are still cut into tasks of at most CELLS_PER_TASK
+    replication cells (runs x members x options), so memory does not grow with the points
+    (a 10-trajectory Morris of wto-2013 had grown past 22 GB), and the outputs are those of
+    one task."""
+    from sim.analysis import sensitivity
+
+    inputs = choose_inputs(scenario, [f"{DECISIVE}=0:1", "parameters.noise"])
+    changes = [Change((w, n)) for w in (0.2, 0.6, 0.9) for n in (0.1, 0.4)] * 4
+    whole = evaluate(scenario, inputs, changes, 20, 5, workers=1)
+    world = build_world(scenario)
+    cells = 20 * len(world.members) * (len(world.candidates) + 1)
+    sizes = []
+    real = sensitivity.evaluate_task
+    monkeypatch.setattr(sensitivity, "CELLS_PER_TASK", 5 * cells)
+    monkeypatch.setattr(
+        sensitivity, "evaluate_task", lambda t: sizes.append(len(t.changes)) or real(t)
+    )
+    cut = evaluate(scenario, inputs, changes, 20, 5, workers=1)
+    assert sizes == [5, 5, 5, 5, 4]
+    np.testing.assert_array_equal(cut, whole)
+
+
+def test_a_small_analysis_is_one_task_in_one_process(scenario, monkeypatch):
+    from sim.analysis import sensitivity
+
+    inputs = choose_inputs(scenario, [f"{DECISIVE}=0:1"])
+    sizes = []
+    real = sensitivity.evaluate_task
+    monkeypatch.setattr(
+        sensitivity, "evaluate_task", lambda t: sizes.append(len(t.changes)) or real(t)
+    )
+    evaluate(scenario, inputs, [Change((w,)) for w in (0.1, 0.5, 0.9)], 20, 5, workers=1)
+    assert sizes == [3]
+
+
 @pytest.mark.parametrize(
     "inputs, expected",
     [
