@@ -1,7 +1,7 @@
 """ConsensusModel: one replication as a Mesa model, inspectable agent by agent.
 
 The model owns the loop; each `step()` plays one round with the array rules of
-`sim.dynamics` (R = 1) and then writes the outcome back onto the agents, so a
+`sim.engine.rules` (R = 1) and then writes the outcome back onto the agents, so a
 notebook or SolaraViz sees `MemberAgent.stance` and `CandidateAgent.in_race` move.
 """
 

@@ -1,6 +1,6 @@
 """Cross-references between the parts of a scenario, found all at once.
 
-The schema (sim.schema) checks each block alone; this checks how they fit
+The schema (sim.scenario.schema) checks each block alone; this checks how they fit
 together: cited sources exist, rules name real members and candidates, ids are
 unique, events fall inside the calendar and name things that exist. When the
 schema already failed, the blocks that passed are still checked, so a user sees
