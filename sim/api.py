@@ -504,6 +504,7 @@ def sensitivity(
     out: str | Path | None = None,
     pivotal: bool = True,
     workers: int | None = None,
+    resume: bool = False,
 ) -> Analysis:
     """Which assumptions and which members decide the outcome.
 
@@ -518,20 +519,33 @@ def sensitivity(
         out: folder for sensitivity.csv, sensitivity.md, plots/ (and pivotal.csv).
         pivotal: also push each member's assumptions alone (the pivotal members).
         workers: processes (default: every core for a large analysis).
+        resume: go on with the analysis interrupted in `out`: the points its checkpoint
+            (`sensitivity.evaluations.jsonl`, kept as each task ends) holds are not
+            simulated again; the result is the uninterrupted one.
 
     Returns:
         An `Analysis`: `.table` (DataFrame), `.members` (pivotal DataFrame), `.lines()`.
     """
     from sim.analysis import pivotal as pivotal_members
+    from sim.analysis.evaluations import Evaluations
     from sim.analysis.inputs import choose_inputs
-    from sim.analysis.sensitivity import analyse
+    from sim.analysis.sensitivity import analyse, analysis_settings
+    from sim.errors import Problem, ScenarioError
 
     loaded = load(scenario, set)
     chosen = choose_inputs(loaded, inputs)
-    result = analyse(loaded, chosen, method, runs, seed, trajectories, samples, workers=workers)
+    kept = None
+    if out:
+        settings = analysis_settings(loaded, chosen, method, runs, seed, trajectories, samples,
+                                     pivotal)  # fmt: skip
+        kept = Evaluations.open(Path(out), settings, resume)
+    elif resume:
+        raise ScenarioError([Problem("resume", None, "", "needs the analysis's folder (out)")])
+    result = analyse(loaded, chosen, method, runs, seed, trajectories, samples,
+                     workers=workers, kept=kept)  # fmt: skip
     piv = None
     if pivotal:
-        piv = pivotal_members.pivotal(loaded, choose_inputs(loaded), runs, seed, workers)
+        piv = pivotal_members.pivotal(loaded, choose_inputs(loaded), runs, seed, workers, kept)
     if out:
         from sim.report import sensitivity as report
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.analysis.evaluations import Evaluations
 from sim.analysis.inputs import Input
 from sim.analysis.sensitivity import (
     MEDIAN_DAYS,
@@ -62,6 +63,7 @@ def pivotal(
     runs: int = 50,
     seed: int = 1,
     workers: int | None = None,
+    kept: Evaluations | None = None,
 ) -> Pivotal:
     """Push each member's assumptions, one member at a time, and measure the outputs.
 
@@ -70,6 +72,7 @@ def pivotal(
         inputs: the varied inputs; a member's own (capability, salience) give its ends.
         runs, seed: replications per point and their seed (common random numbers).
         workers: processes (default: every core for a large analysis).
+        kept: a checkpoint to take finished points from and add to (`Evaluations`).
 
     Returns:
         The `Pivotal` table.
@@ -103,7 +106,7 @@ def pivotal(
             labels.append((code, "no_objections"))
             changes.append(Change(base_values, no_objections=(code,)))
     workers = default_workers(len(changes), runs) if workers is None else workers
-    Y = evaluate(scenario, inputs, changes, runs, seed, workers)
+    Y = evaluate(scenario, inputs, changes, runs, seed, workers, kept, "pivotal")
     outputs = output_names(world)
     base = dict(zip(outputs, map(float, Y[0]), strict=True))
     probs = [k for k, o in enumerate(outputs) if o != MEDIAN_DAYS]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.analysis.evaluations import Evaluations
 from sim.analysis.inputs import Input, problem_of
 from sim.analysis.variant import varied_world
 from sim.batching.plan import replication_seeds
@@ -112,6 +113,8 @@ def evaluate(
     runs: int,
     seed: int,
     workers: int = 1,
+    kept: Evaluations | None = None,
+    stage: str = "analysis",
 ) -> np.ndarray:
     """Simulate every point with the same `runs` seeds; (points, K) outputs in order.
 
@@ -122,26 +125,42 @@ def evaluate(
         runs, seed: replications per point and the seed they are drawn from (the seeds of
             point 0 of a batch with this seed, so a batch of one point reproduces a point).
         workers: processes (1: in this process).
+        kept: the analysis's checkpoint: the points of `stage` it holds are taken from it,
+            and each finished task is added to it.
+        stage: which of the analysis's evaluations this is, in `kept`.
 
     Returns:
         The outputs, one row per change.
     """
     seeds = replication_seeds(seed, 0, 0, runs)
     digest = scenario_digest(scenario)
-    size = points_per_task(base_world(scenario, digest), runs, len(changes), workers)
-    tasks = [Task(scenario, digest, inputs, changes[k : k + size], seeds)
-             for k in range(0, len(changes), size)]  # fmt: skip
+    rows = kept.rows(stage) if kept else {}
+    todo = [k for k in range(len(changes)) if k not in rows]
+    size = points_per_task(base_world(scenario, digest), runs, len(todo), workers)
+    blocks = [todo[k : k + size] for k in range(0, len(todo), size)]
+    tasks = [Task(scenario, digest, inputs, [changes[k] for k in b], seeds) for b in blocks]
+
+    def finished(block: list[int], outputs: np.ndarray) -> None:
+        rows.update(zip(block, outputs, strict=True))
+        if kept:
+            kept.add(stage, block, outputs)
+
     if workers <= 1 or len(tasks) == 1:
-        parts = [evaluate_task(t) for t in tasks]
+        for block, task in zip(blocks, tasks, strict=True):
+            finished(block, evaluate_task(task))
     else:
+        from concurrent.futures import as_completed
+
         from sim.batching.executors import make_executor
 
         pool, close = make_executor("process", workers)
         try:
-            parts = [f.result() for f in [pool.submit(evaluate_task, t) for t in tasks]]
+            futures = {pool.submit(evaluate_task, t): b for t, b in zip(tasks, blocks, strict=True)}
+            for done in as_completed(futures):  # kept as each ends, not in order
+                finished(futures[done], done.result())
         finally:
             close()
-    return np.concatenate(parts) if parts else np.zeros((0, 0))
+    return np.array([rows[k] for k in range(len(changes))]) if changes else np.zeros((0, 0))
 
 
 def points_per_task(world: World, runs: int, points: int, workers: int) -> int:
@@ -151,6 +170,20 @@ def points_per_task(world: World, runs: int, points: int, workers: int) -> int:
     cells = runs * len(world.members) * (len(world.candidates) + 1)
     size = min(max(points, 1), max(1, CELLS_PER_TASK // cells))
     return min(size, POINTS_PER_TASK) if workers > 1 else size
+
+
+def analysis_settings(scenario, inputs, method, runs, seed, trajectories, samples,
+                      pivotal) -> dict:  # fmt: skip
+    """What an analysis's outputs depend on, for its checkpoint: the scenario as loaded, the
+    inputs and their ranges, the sampling, the seeds and the program's version (not the
+    workers: a point's outputs do not depend on them)."""
+    from sim.version import __version__
+
+    return {"scenario_sha256": scenario_digest(scenario), "method": method,
+            "inputs": [[i.key, i.low, i.high] for i in inputs], "runs": runs, "seed": seed,
+            "trajectories": trajectories if method == "morris" else 0,
+            "samples": samples if method == "sobol" else 0, "pivotal": pivotal,
+            "version": __version__}  # fmt: skip
 
 
 def default_workers(points: int, runs: int) -> int:
@@ -214,6 +247,7 @@ def analyse(
     samples: int = 64,
     levels: int = 4,
     workers: int | None = None,
+    kept: Evaluations | None = None,
 ) -> Sensitivity:
     """Sample the inputs, simulate every point with common random numbers, analyse.
 
@@ -228,6 +262,7 @@ def analyse(
         samples: Sobol base samples, a power of two (points: samples x (inputs + 2)).
         levels: Morris grid levels.
         workers: processes (default: every core for a large analysis).
+        kept: a checkpoint to take finished points from and add to (`Evaluations`).
 
     Returns:
         The `Sensitivity`, its table ranked per output.
@@ -250,7 +285,7 @@ def analyse(
     changes = [Change(tuple(map(float, row))) for row in X]
     changes.append(Change(tuple(i.base for i in inputs)))  # the scenario itself
     workers = default_workers(len(changes), runs) if workers is None else workers
-    Y = evaluate(scenario, inputs, changes, runs, seed, workers)
+    Y = evaluate(scenario, inputs, changes, runs, seed, workers, kept, "analysis")
     Y, base_row = Y[:-1], Y[-1]
     world = base_world(scenario, scenario_digest(scenario))
     outputs = output_names(world)

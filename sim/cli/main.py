@@ -171,6 +171,10 @@ def _parser() -> argparse.ArgumentParser:
     sen.add_argument("--workers", type=_positive, help="processes (default: all cores if large)")
     sen.add_argument("--no-pivotal", action="store_true", help="skip the pivotal members")
     sen.add_argument("--out", type=Path, help="folder (default results/sensitivity/<stamp>)")
+    sen.add_argument("--resume", action="store_true",
+                     help="go on with the analysis interrupted in --out (default: the newest "
+                     "unfinished one under results/sensitivity/): simulate only the points "
+                     "its checkpoint does not hold (same scenario and settings)")  # fmt: skip
     _add_force(sen)
     _add_set(sen)
     sen.set_defaults(handler=_sensitivity)
@@ -597,15 +601,38 @@ def _sensitivity(args) -> int:
     if args.method == "sobol" and args.samples & (args.samples - 1):
         raise ScenarioError([Problem(f"--samples {args.samples}", None, "",
                                      "must be a power of two")])  # fmt: skip
-    out = args.out or _stamped(Path("results") / "sensitivity")
-    check_folder(out, _inputs(args.scenario), args.force)
-    result = api.sensitivity(
-        scenario, texts or None, args.method, args.runs, args.trajectories, args.samples,
-        args.seed, out=out, pivotal=not args.no_pivotal, workers=args.workers,
-    )  # fmt: skip
+    out = args.out or (_unfinished_analysis() if args.resume else None)
+    if args.resume and out is None:
+        msg = "no unfinished analysis to resume; give its folder with --out"
+        raise ScenarioError([Problem("--resume results/sensitivity/", None, "", msg)])
+    out = out or _stamped(Path("results") / "sensitivity")
+    check_folder(out, _inputs(args.scenario), args.force, reuse=lambda _: args.resume)
+    try:
+        result = api.sensitivity(
+            scenario, texts or None, args.method, args.runs, args.trajectories, args.samples,
+            args.seed, out=out, pivotal=not args.no_pivotal, workers=args.workers,
+            resume=args.resume,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        print(f"interrupted: the finished points are kept in {out}/; go on with the same "
+              f"command and --resume --out {out}", file=sys.stderr)  # fmt: skip
+        raise
     files = "sensitivity.csv, sensitivity.md, plots/" + ("" if args.no_pivotal else ", pivotal.csv")
     print("\n".join([*result.lines(), f"results: {out}/ ({files})"]))
     return 0
+
+
+def _unfinished_analysis() -> Path | None:
+    """The newest folder under results/sensitivity/ with a checkpoint and no table yet."""
+    from sim.analysis.evaluations import FILE
+
+    base = Path("results") / "sensitivity"
+    if not base.is_dir():
+        return None
+    for folder in sorted(base.iterdir(), reverse=True):
+        if (folder / FILE).is_file() and not (folder / "sensitivity.csv").exists():
+            return folder
+    return None
 
 
 def _unfinished(base: Path) -> Path | None:
