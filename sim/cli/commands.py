@@ -8,7 +8,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sim.errors import Problem, ScenarioError
-from sim.evaluate.calibrate import Evaluation, ReplayMismatch, calibrate, parse_params, variant_text
+from sim.evaluate.calibrate import (
+    Evaluation,
+    ReplayMismatch,
+    bound_note,
+    calibrate,
+    parse_params,
+    variant_text,
+)
 from sim.evaluate.record import load_record
 from sim.report import scores
 from sim.results.checkpoint import Checkpoint
@@ -49,8 +56,10 @@ def calibrate_command(
         f"fitted on the record before {split}: loss {fit.loss_start:.4f} -> {fit.loss_best:.4f}"
     ]
     for name in ranges:
+        lo, hi = ranges[name]
         lines.append(
-            f"  {name}: {fit.start[name]:.4g} -> {fit.best[name]:.4g}  (range {ranges[name][0]:g} to {ranges[name][1]:g})"
+            f"  {name}: {fit.start[name]:.4g} -> {fit.best[name]:.4g}  (range {lo:g} to {hi:g})"
+            + bound_note(name, fit.best[name], lo, hi)
         )
     keys = sorted({k for s in fit.scores.values() for k in s}, key=lambda k: (k != "loss", k))
     lines += ["", *scores.table([(label, "", s) for label, s in fit.scores.items()], keys)]
@@ -104,6 +113,7 @@ def calibrate_cases_command(texts, params, budget, runs, seed, overrides, out,
         lo, hi = ranges[name]
         lines.append(
             f"  {name}: {fit.start[name]:.4g} -> {fit.best[name]:.4g}  (range {lo:g} to {hi:g})"
+            + bound_note(name, fit.best[name], lo, hi)
         )
     lines.append("  per case (loss with the first case's values -> fitted):")
     for name, (before, after) in fit.case_losses.items():

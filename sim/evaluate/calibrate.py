@@ -47,6 +47,24 @@ def parameter_range(name: str) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+def bound_note(name: str, value: float, low: float, high: float) -> str:
+    """A warning for a fitted value at an end of the range searched that the schema would let
+    it pass: the best value may lie beyond it, so the range, not the cases, set it.
+
+    Returns:
+        "" inside the range or at an end the schema allows no further; else the words.
+    """
+    lo, hi = parameter_range(name)
+    near = 1e-6 * (high - low)
+    if value >= high - near and high < hi:
+        return f"  <- at the top of the range searched; the schema allows up to {hi:g}: widen it"
+    if value <= low + near and low > lo:
+        return (
+            f"  <- at the bottom of the range searched; the schema allows down to {lo:g}: widen it"
+        )
+    return ""
+
+
 def parse_params(texts: list[str]) -> dict[str, tuple[float, float]]:
     """`noise` (the schema's range) or `noise=0.05:1` (a range of one's own)."""
     out = {}

@@ -142,3 +142,30 @@ def test_a_prior_weight_holds_a_parameter_the_cases_cannot_tell_at_its_start(cas
     assert abs(held.best["price_base"] - start) < 0.1 * 3.0, held.best
     assert abs(free.best["price_base"] - start) > abs(held.best["price_base"] - start)
     assert held.prior_weight == 0.01 and free.prior_weight == 0.0
+
+
+def test_a_fit_at_an_end_of_a_narrow_range_says_to_widen_it(cases):
+    from sim.cli.commands import calibrate_cases_command
+
+    # The cases were made with a threshold of 0.55: searched in 0.1 to 0.3, the fit ends at
+    # 0.3, an end the schema (-5 to 5) would let it pass.
+    lines = calibrate_cases_command([], ["declare_threshold=0.1:0.3"], 8, 150, 3, None, None,
+                                    cases=cases)  # fmt: skip
+    (line,) = [x for x in lines if x.startswith("  declare_threshold:")]
+    assert line.endswith(
+        "(range 0.1 to 0.3)  <- at the top of the range searched; the schema allows up to 5: "
+        "widen it"
+    ), line
+    lines = calibrate_cases_command([], ["declare_threshold=0.7:1.2"], 8, 150, 3, None, None,
+                                    cases=cases)  # fmt: skip
+    (line,) = [x for x in lines if x.startswith("  declare_threshold:")]
+    assert "at the bottom of the range searched; the schema allows down to -5" in line, line
+
+
+def test_a_fit_inside_its_range_or_at_the_schemas_own_end_is_not_flagged():
+    from sim.evaluate.calibrate import bound_note
+
+    assert bound_note("w_band", 3.0, 0.0, 5.0) == ""
+    assert bound_note("w_band", 0.0, 0.0, 5.0) == ""  # 0 is the schema's own end
+    assert bound_note("w_band", 10.0, 0.0, 10.0) == ""
+    assert "up to 10" in bound_note("w_band", 5.0, 0.0, 5.0)
