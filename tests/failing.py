@@ -1,6 +1,15 @@
 """Faults injected into batches: a `simulate` that raises for chosen seeds (batches must
-record such failures and go on), a batch stopped after some chunks (as Ctrl-C would), and a
-guard that fails if a whole batch is put together in memory."""
+record such failures and go on), a batch stopped after some chunks (as Ctrl-C would), a
+guard that fails if a whole batch is put together in memory, and a command killed (SIGKILL)
+once it has written enough."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
 
 from sim.batching import folder as batch_folder
 from sim.batching import worker
@@ -43,3 +52,21 @@ def forbid_merging(monkeypatch, most: int = 20) -> None:
         return real(cls, parts)
 
     monkeypatch.setattr(Results, "concat", classmethod(guarded))
+
+
+def kill_when(script: str, args: list[str], written: Callable[[], bool]) -> None:
+    """Run `python -c script ARGS` in a child and SIGKILL it as soon as `written()` holds
+    (no handler runs: only what the child has on disk counts)."""
+    repo = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    child = subprocess.Popen([sys.executable, "-c", script, *map(str, args)], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        give_up = time.monotonic() + 120  # a guard against a hung child, not a timing
+        while not written():
+            assert child.poll() is None and time.monotonic() < give_up
+            time.sleep(0.01)
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()

@@ -3,15 +3,10 @@
 the points it does not hold, to the tables an uninterrupted run writes, byte for byte. A
 checkpoint of other settings, a damaged one or none at all is refused in one line."""
 
-import os
-import signal
-import subprocess
-import sys
-import time
-
 import pytest
 import yaml
-from hostile import REPO, cli
+from failing import kill_when
+from hostile import cli
 from test_sensitivity import DECISIVE, INERT, toy_data
 
 from sim.analysis import sensitivity
@@ -185,20 +180,9 @@ sys.exit(main(sys.argv[1:]))
 def test_a_killed_analysis_resumes_from_what_it_had_written(toy, tmp_path, capsys, tasks):
     whole, cut = tmp_path / "whole", tmp_path / "cut"
     assert cli(capsys, "sensitivity", toy, *ARGS, "--out", whole)[0] == 0
-    args = ["sensitivity", str(toy), *map(str, ARGS), "--out", str(cut)]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    child = subprocess.Popen([sys.executable, "-c", SLOW_CHILD, *args], env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     path = cut / FILE
-    try:
-        give_up = time.monotonic() + 120  # a guard against a hung child, not a timing
-        while not (path.is_file() and len(path.read_text().splitlines()) >= 1 + 3):
-            assert child.poll() is None and time.monotonic() < give_up
-            time.sleep(0.01)
-        child.send_signal(signal.SIGKILL)  # no handler runs: only what is on disk counts
-    finally:
-        child.kill()
-        child.wait()
+    kill_when(SLOW_CHILD, ["sensitivity", toy, *ARGS, "--out", cut],
+              lambda: path.is_file() and len(path.read_text().splitlines()) >= 1 + 3)  # fmt: skip
     assert not (cut / "sensitivity.csv").exists()
     tasks.count = 0
     code, _, err = cli(capsys, "sensitivity", toy, *ARGS, "--out", cut, "--resume")

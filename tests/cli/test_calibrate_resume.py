@@ -276,31 +276,14 @@ sys.exit(main(sys.argv[1:]))
 
 
 def test_a_killed_calibrate_resumes_from_what_it_had_written(tmp_path, capsys):
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    from hostile import REPO
+    from failing import kill_when
 
     given = _cases(tmp_path)
     whole, cut = tmp_path / "whole", tmp_path / "cut"
     assert cli(capsys, "calibrate", *given, *FIT, "--out", whole / "fit.yaml")[0] == 0
     checkpoint = cut / "fit.evaluations.jsonl"
-    args = ["calibrate", *given, *map(str, FIT), "--out", str(cut / "fit.yaml")]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    child = subprocess.Popen([sys.executable, "-c", SLOW_CHILD, *args], env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        give_up = time.monotonic() + 120  # a guard against a hung child, not a timing
-        while not (checkpoint.is_file() and len(_lines(checkpoint)) >= 1 + 2):
-            assert child.poll() is None and time.monotonic() < give_up
-            time.sleep(0.01)
-        child.send_signal(signal.SIGKILL)  # no handler runs: only what is on disk counts
-    finally:
-        child.kill()
-        child.wait()
+    kill_when(SLOW_CHILD, ["calibrate", *given, *FIT, "--out", cut / "fit.yaml"],
+              lambda: checkpoint.is_file() and len(_lines(checkpoint)) >= 1 + 2)  # fmt: skip
     assert not (cut / "fit.yaml").exists()
     code, _, err = cli(capsys, "calibrate", *given, *FIT, "--out", cut / "fit.yaml", "--resume")
     assert code == 0, err
