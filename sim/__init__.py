@@ -10,6 +10,9 @@ The Python API (the command line calls the same functions):
     r.runs, r.support, r.withdrawals, r.holdouts   # tidy DataFrames
     s = sim.score(scenario, "records/nato-2024.yaml", runs=500)
     c = sim.compare(["scenarios/nato-2024.yaml", "scenarios/what-if/schengen-settled.yaml"])
+    c.verdicts()                                   # on what each what-if differs from the base
+    sets = sim.load_parameter_sets(["results/crossval/folds.json"])  # one set per fold
+    c = sim.compare([...], parameter_sets=sets)    # c.by_set, c.robustness
     a = sim.sensitivity(scenario, runs=50)         # what would change it (extra `sensitivity`)
     a.table, a.members                             # Morris mu*/sigma; pivotal members
 """
@@ -18,9 +21,10 @@ from sim.version import __version__
 
 __all__ = [
     "Analysis", "Comparison", "Results", "ScenarioError", "Score", "__version__", "batch",
-    "compare", "load", "run", "score", "sensitivity",
+    "compare", "load", "load_parameter_sets", "run", "score", "sensitivity",
 ]  # fmt: skip
-_WHERE = {"Results": "sim.results.results", "ScenarioError": "sim.errors"}
+_WHERE = {"Results": "sim.results.results", "ScenarioError": "sim.errors",
+          "load_parameter_sets": "sim.scenario.parameter_sets"}  # fmt: skip
 
 
 def __getattr__(name: str):

@@ -373,17 +373,33 @@ def score(
 
 @dataclass
 class Comparison:
-    """The same batch on several scenarios, side by side."""
+    """The same batch on several scenarios, side by side; the first is the base."""
 
     table: pd.DataFrame  # one row per scenario: p_<outcome>, p_<outcome>_low/_high, dates
     outcomes: list[str]
     results: dict[str, Results]  # empty when compared with keep=False
     summaries: dict[str, Summary] = field(default_factory=dict)  # each batch's tallies
+    # With parameter sets: set name -> that set's Comparison ("as given" first), and per
+    # what-if under how many of them it differs from the base (`comparison.robustness`).
+    by_set: dict[str, Comparison] = field(default_factory=dict)
+    robustness: pd.DataFrame | None = None
 
-    def lines(self) -> list[str]:
+    def verdicts(self) -> list[str]:
+        """One line per what-if: on what it differs from the base, or `same as base`."""
         from sim.report import comparison
 
-        return comparison.lines(self.table, self.outcomes)
+        return comparison.verdicts(self.table, self.outcomes)
+
+    def lines(self) -> list[str]:
+        """The table, the verdicts and, with parameter sets, the robustness block."""
+        from sim.report import comparison
+
+        out = [*comparison.lines(self.table, self.outcomes), "", *self.verdicts()]
+        if self.robustness is not None:
+            head = (f"under {len(self.by_set)} parameter sets ({', '.join(self.by_set)}; "
+                    "the same seeds):")  # fmt: skip
+            out += ["", head, *comparison.robustness_lines(self.robustness)]
+        return out
 
 
 def compare(
@@ -396,36 +412,108 @@ def compare(
     progress: bool | None = None,
     force: bool = False,
     keep: bool = True,
+    parameter_sets: dict[str, dict] | list[str | Path] | None = None,
 ) -> Comparison:
     """Run the same batch on each scenario: outcome probabilities and timing side by side.
 
     Args:
         scenarios: the scenario, then its variants (files or loaded Scenarios).
         runs, seed, set, workers, progress: as for `batch`, the same for each.
-        out: folder for compare.csv, compare.md, compare.png and each scenario's batch.
+        out: folder for compare.csv, compare.md, compare.png and each scenario's batch
+            (with parameter sets also compare-sets.csv and robustness.csv).
         force: write into `out` even if it already holds files (never over an input).
         keep: hold every replication in memory (`.results`; the default). With
             keep=False, as `coalition-sim compare` does, memory stays flat in the number
             of runs: the table is read off each chunk's tallies (the same numbers, bit for
             bit) and `.results` is empty.
+        parameter_sets: {name: {parameter: value}} (as `sim.load_parameter_sets` gives)
+            or the files to load them from. The scenarios are then compared once as given
+            and once under each set (its values applied over each scenario, as `--set
+            parameters.<name>=<value>` after `set`), on the same seeds; those batches are
+            tallied only (flat memory, not written).
 
     Returns:
-        A `Comparison` with `.table`, a DataFrame of one row per scenario.
+        A `Comparison` with `.table`, a DataFrame of one row per scenario (as given),
+        `.verdicts()`, and with parameter sets `.by_set` and `.robustness`.
     """
-    import pandas as pd
-
     from sim.report import comparison
 
-    plans = [plan(s, runs, seed, None, set) for s in scenarios]  # every problem before any run
+    overrides = overrides_of(set)
+    if parameter_sets is not None and not isinstance(parameter_sets, dict):
+        from sim.scenario.parameter_sets import load_parameter_sets
+
+        parameter_sets = load_parameter_sets(parameter_sets)
+    sets = {
+        name: [*overrides, *_set_texts(values)] for name, values in (parameter_sets or {}).items()
+    }
+    plans = [plan(s, runs, seed, None, overrides) for s in scenarios]  # every problem first
+    set_plans = {name: [_set_plan(s, runs, seed, texts, name) for s in scenarios]
+                 for name, texts in sets.items()}  # fmt: skip
     if out:
         check_out(out, *scenarios, force=force)
-    rows, outcomes, all_results, summaries = [], [], {}, {}
-    for s, p in zip(scenarios, plans, strict=True):
+    names = _scenario_names(scenarios)
+    tables = {}
+    folders = [Path(out) / n for n in names] if out else [None] * len(names)
+    result = _compared(names, plans, folders, workers, progress, force, keep)
+    for name, the_plans in set_plans.items():
+        tables[name] = _compared(
+            names, the_plans, [None] * len(names), workers, progress, False, keep=False
+        )  # fmt: skip (flat memory, nothing written)
+    if sets:
+        outcomes = list(result.outcomes)
+        for t in tables.values():
+            outcomes[-1:-1] = [k for k in t.outcomes if k not in outcomes]
+        as_given = Comparison(result.table, result.outcomes, {}, result.summaries)
+        result.by_set = {comparison.AS_GIVEN: as_given, **tables}
+        for c in [result, *result.by_set.values()]:
+            c.table, c.outcomes = _with_outcomes(c.table, outcomes), outcomes
+        result.robustness = comparison.robustness(
+            {n: c.table for n, c in result.by_set.items()}, outcomes
+        )
+    if out:
+        said = f" With {' '.join('--set ' + o for o in overrides)} on each." if overrides else ""
+        by_set = {n: c.table for n, c in result.by_set.items()} if sets else None
+        comparison.write(Path(out), result.table, result.outcomes,
+                         f"{runs} replications each, seed {seed}.{said}", by_set,
+                         result.robustness)  # fmt: skip
+    return result
+
+
+def _set_texts(values: dict) -> list[str]:
+    """A parameter set as `--set` texts: `parameters.<name>=<value>` each."""
+    return overrides_of({f"parameters.{k}": v for k, v in values.items()})
+
+
+def _set_plan(scenario: ScenarioLike, runs, seed, texts: list[str], name: str) -> Plan:
+    """The plan under a parameter set; a scenario it does not suit is one line naming the set."""
+    from sim.errors import Problem, ScenarioError
+
+    try:
+        return plan(scenario, runs, seed, None, texts)
+    except ScenarioError as exc:
+        raise ScenarioError(
+            [Problem(f"parameter set {name!r}", None, "", str(p)) for p in exc.problems]
+        ) from None
+
+
+def _scenario_names(scenarios: list[ScenarioLike]) -> list[str]:
+    """Each scenario's name in the table (a file's stem), two of one name made distinct."""
+    names: list[str] = []
+    for s in scenarios:
         name = Path(s).stem if not isinstance(s, Scenario) else s.name
-        if name in summaries:  # two files of one name (a/x.yaml, b/x.yaml): two folders
-            name = next(f"{name}-{k}" for k in range(2, len(plans) + 2)
-                        if f"{name}-{k}" not in summaries)  # fmt: skip
-        folder = Path(out) / name if out else None
+        if name in names:  # two files of one name (a/x.yaml, b/x.yaml): two folders
+            name = next(f"{name}-{k}" for k in range(2, len(scenarios) + 2)
+                        if f"{name}-{k}" not in names)  # fmt: skip
+        names.append(name)
+    return names
+
+
+def _compared(names, plans, folders, workers, progress, force, keep) -> Comparison:
+    """Run each plan (into its folder, or tallied only) and tabulate them side by side."""
+    import pandas as pd
+
+    rows, outcomes, all_results, summaries = [], [], {}, {}
+    for name, p, folder in zip(names, plans, folders, strict=True):
         outcome = execute(p, folder, workers, progress=progress, force=force, keep=keep)
         summaries[name] = outcome.summary
         # kept: read off the replications; else off the tallies (the same numbers)
@@ -449,23 +537,25 @@ def compare(
         row["appointment_q75"] = q[3].isoformat() if q else None
         rows.append(row)
     outcomes = [k for k in outcomes if k != DEADLOCK] + [DEADLOCK]
-    table = pd.DataFrame(rows)
-    for k in outcomes:  # an outcome one scenario lacks (another candidate) has probability 0
+    return Comparison(_with_outcomes(pd.DataFrame(rows), outcomes), outcomes, all_results,
+                      summaries)  # fmt: skip
+
+
+def _with_outcomes(table: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
+    """The table's columns in order, every outcome in it: one a scenario lacks (another
+    candidate) has probability 0 (its high NaN: no interval, it cannot happen)."""
+    table = table.copy()
+    for k in outcomes:
         for suffix in ("", "_low", "_high"):
             col = f"p_{k}{suffix}"
             if col not in table:
-                table[col] = 0.0 if suffix != "_high" else float("nan")
+                table[col] = float("nan")
+            if suffix != "_high":
+                table[col] = table[col].fillna(0.0)
     ordered = ["scenario", "runs"]
     for k in outcomes:
         ordered += [f"p_{k}", f"p_{k}_low", f"p_{k}_high"]
-    table = table[[*ordered, "median_appointment", "appointment_q25", "appointment_q75"]]
-    result = Comparison(table, outcomes, all_results, summaries)
-    if out:
-        sets = f" With {' '.join('--set ' + o for o in overrides_of(set))} on each." if set else ""
-        comparison.write(
-            Path(out), table, outcomes, f"{runs} replications each, seed {seed}.{sets}"
-        )
-    return result
+    return table[[*ordered, "median_appointment", "appointment_q25", "appointment_q75"]]
 
 
 @dataclass

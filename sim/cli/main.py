@@ -152,6 +152,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     cmp_.add_argument("--seed", type=_natural, default=1, help="batch seed")
     cmp_.add_argument("--out", type=Path, help="results folder (default results/compare/<stamp>)")
+    cmp_.add_argument("--parameter-sets", nargs="+", type=Path, default=[], metavar="FILE",
+                      help="also compare under each parameter set: a .yaml file's parameters: "
+                      "block, or each fold of a crossval's folds.json")  # fmt: skip
     _add_force(cmp_)
     _add_set(cmp_)
     cmp_.set_defaults(handler=_compare)
@@ -579,15 +582,27 @@ def _crossval(args) -> int:
 
 def _compare(args) -> int:
     from sim import api
+    from sim.scenario.parameter_sets import load_parameter_sets
 
     for path in args.scenarios:
         load_scenario(path, args.overrides)  # every problem in every file before anything runs
+    sets = load_parameter_sets(args.parameter_sets) if args.parameter_sets else None
     out = args.out or _stamped(Path("results") / "compare")
-    check_folder(out, _inputs(*args.scenarios), args.force)
+    check_folder(out, [*_inputs(*args.scenarios), *args.parameter_sets], args.force)
     result = api.compare(
-        args.scenarios, args.runs, args.seed, args.overrides, out, force=args.force, keep=False
+        args.scenarios,
+        args.runs,
+        args.seed,
+        args.overrides,
+        out,
+        force=args.force,
+        keep=False,
+        parameter_sets=sets,
     )  # fmt: skip (flat memory: the tallies)
-    print("\n".join([*result.lines(), f"results: {out}/ (compare.csv, compare.md, compare.png)"]))
+    files = "compare.csv, compare.md, compare.png" + (
+        ", compare-sets.csv, robustness.csv" if sets else ""
+    )
+    print("\n".join([*result.lines(), f"results: {out}/ ({files})"]))
     return 0
 
 
