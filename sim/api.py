@@ -413,6 +413,7 @@ def compare(
     force: bool = False,
     keep: bool = True,
     parameter_sets: dict[str, dict] | list[str | Path] | None = None,
+    resume: bool = False,
 ) -> Comparison:
     """Run the same batch on each scenario: outcome probabilities and timing side by side.
 
@@ -429,8 +430,12 @@ def compare(
         parameter_sets: {name: {parameter: value}} (as `sim.load_parameter_sets` gives)
             or the files to load them from. The scenarios are then compared once as given
             and once under each set (its values applied over each scenario, as `--set
-            parameters.<name>=<value>` after `set`), on the same seeds; those batches are
-            tallied only (flat memory, not written).
+            parameters.<name>=<value>` after `set`), on the same seeds; with `out`, each
+            set's batches go to `out/sets/<set>/<scenario>/`.
+        resume: go on with the comparison interrupted in `out`: every batch goes on from
+            the chunks its folder holds (a finished one is read back, not run again), to
+            the tables an uninterrupted comparison writes; a folder holding a batch of
+            other settings is refused before anything runs.
 
     Returns:
         A `Comparison` with `.table`, a DataFrame of one row per scenario (as given),
@@ -449,16 +454,25 @@ def compare(
     plans = [plan(s, runs, seed, None, overrides) for s in scenarios]  # every problem first
     set_plans = {name: [_set_plan(s, runs, seed, texts, name) for s in scenarios]
                  for name, texts in sets.items()}  # fmt: skip
-    if out:
-        check_out(out, *scenarios, force=force)
     names = _scenario_names(scenarios)
-    tables = {}
     folders = [Path(out) / n for n in names] if out else [None] * len(names)
+    set_folders = {name: ([Path(out) / "sets" / _slug(name) / n for n in names] if out
+                          else [None] * len(names)) for name in sets}  # fmt: skip
+    if out:
+        check_out(out, *scenarios, force=force, reuse=(lambda _: True) if resume else None)
+        if resume:
+            _check_resumable([*folders, *sum(set_folders.values(), [])],
+                             [*plans, *sum(set_plans.values(), [])])  # fmt: skip
+    elif resume:
+        from sim.errors import Problem, ScenarioError
+
+        raise ScenarioError([Problem("resume", None, "", "needs the comparison's folder (out)")])
+    tables = {}
     result = _compared(names, plans, folders, workers, progress, force, keep)
     for name, the_plans in set_plans.items():
         tables[name] = _compared(
-            names, the_plans, [None] * len(names), workers, progress, False, keep=False
-        )  # fmt: skip (flat memory, nothing written)
+            names, the_plans, set_folders[name], workers, progress, force, keep=False
+        )  # fmt: skip (flat memory)
     if sets:
         outcomes = list(result.outcomes)
         for t in tables.values():
@@ -477,6 +491,32 @@ def compare(
                          f"{runs} replications each, seed {seed}.{said}", by_set,
                          result.robustness)  # fmt: skip
     return result
+
+
+def _slug(name: str) -> str:
+    """A parameter set's name as a folder name ("without nato-2024" -> without-nato-2024)."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "set"
+
+
+def _check_resumable(folders: list[Path], plans: list[Plan]) -> None:
+    """Before a resumed comparison runs anything: each batch folder there holds that very
+    batch (or none yet), else one line naming the folder."""
+    from sim.errors import Problem, ScenarioError
+
+    for folder, p in zip(folders, plans, strict=True):
+        info = folder / "batch.json"
+        if not info.exists():
+            continue
+        try:
+            key = json.loads(info.read_text(encoding="utf-8")).get("key")
+        except (OSError, ValueError, AttributeError):
+            key = None
+        if key != p.key:
+            msg = ("holds a batch of other settings (scenario, runs, seed or chunk differ); "
+                   "start anew with --force, or choose another --out")  # fmt: skip
+            raise ScenarioError([Problem(f"--resume {folder}", None, "", msg)])
 
 
 def _set_texts(values: dict) -> list[str]:

@@ -155,6 +155,10 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--parameter-sets", nargs="+", type=Path, default=[], metavar="FILE",
                       help="also compare under each parameter set: a .yaml file's parameters: "
                       "block, or each fold of a crossval's folds.json")  # fmt: skip
+    cmp_.add_argument("--resume", action="store_true",
+                      help="go on with the comparison interrupted in --out (default: the newest "
+                      "unfinished one under results/compare/): each batch from the chunks it "
+                      "holds (same scenarios and settings)")  # fmt: skip
     _add_force(cmp_)
     _add_set(cmp_)
     cmp_.set_defaults(handler=_compare)
@@ -587,18 +591,29 @@ def _compare(args) -> int:
     for path in args.scenarios:
         load_scenario(path, args.overrides)  # every problem in every file before anything runs
     sets = load_parameter_sets(args.parameter_sets) if args.parameter_sets else None
-    out = args.out or _stamped(Path("results") / "compare")
-    check_folder(out, [*_inputs(*args.scenarios), *args.parameter_sets], args.force)
-    result = api.compare(
-        args.scenarios,
-        args.runs,
-        args.seed,
-        args.overrides,
-        out,
-        force=args.force,
-        keep=False,
-        parameter_sets=sets,
-    )  # fmt: skip (flat memory: the tallies)
+    out = args.out or (_unfinished_comparison() if args.resume else None)
+    if args.resume and out is None:
+        msg = "no unfinished comparison to resume; give its folder with --out"
+        raise ScenarioError([Problem("--resume results/compare/", None, "", msg)])
+    out = out or _stamped(Path("results") / "compare")
+    check_folder(out, [*_inputs(*args.scenarios), *args.parameter_sets], args.force,
+                 reuse=lambda _: args.resume)  # fmt: skip
+    try:
+        result = api.compare(
+            args.scenarios,
+            args.runs,
+            args.seed,
+            args.overrides,
+            out,
+            force=args.force,
+            keep=False,
+            parameter_sets=sets,
+            resume=args.resume,
+        )  # fmt: skip (flat memory: the tallies)
+    except KeyboardInterrupt:
+        print(f"interrupted: the finished chunks are kept in {out}/; go on with the same "
+              f"command and --resume --out {out}", file=sys.stderr)  # fmt: skip
+        raise
     files = "compare.csv, compare.md, compare.png" + (
         ", compare-sets.csv, robustness.csv" if sets else ""
     )
@@ -635,6 +650,17 @@ def _sensitivity(args) -> int:
     files = "sensitivity.csv, sensitivity.md, plots/" + ("" if args.no_pivotal else ", pivotal.csv")
     print("\n".join([*result.lines(), f"results: {out}/ ({files})"]))
     return 0
+
+
+def _unfinished_comparison() -> Path | None:
+    """The newest folder under results/compare/ with a batch in it and no table yet."""
+    base = Path("results") / "compare"
+    if not base.is_dir():
+        return None
+    for folder in sorted(base.iterdir(), reverse=True):
+        if not (folder / "compare.csv").exists() and any(folder.glob("*/batch.json")):
+            return folder
+    return None
 
 
 def _unfinished_analysis() -> Path | None:

@@ -1,0 +1,145 @@
+"""An interrupted compare loses no finished chunk: each scenario's batch (and each parameter
+set's) is a batch folder under `--out`, and `--resume` goes on in each from the chunks it
+holds, to the tables an uninterrupted compare writes, byte for byte. A folder holding a batch
+of other settings is refused in one line before anything runs."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from failing import kill_when, stop_after_chunks
+from hostile import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = ROOT / "scenarios" / "nato-2024.yaml"
+VARIANT = ROOT / "scenarios" / "what-if" / "reservations-met.yaml"
+ARGS = [BASE, VARIANT, "--runs", 40, "--set", "batch.chunk=10"]  # four chunks each
+TABLES = ("compare.csv", "compare.md", "compare.png")
+
+
+@pytest.fixture
+def chunks(monkeypatch):
+    """Count the chunks simulated and written."""
+    import sim.batching.runner as runner
+
+    real, written = runner.write_chunk, []
+
+    def counted(out, plan, result):
+        written.append(result.chunk.name)
+        real(out, plan, result)
+
+    monkeypatch.setattr(runner, "write_chunk", counted)
+    return written
+
+
+def _tables(out, names=TABLES):
+    return {name: (out / name).read_bytes() for name in names}
+
+
+def test_an_interrupted_compare_resumes_to_the_uninterrupted_tables(tmp_path, capsys,
+                                                                    monkeypatch):  # fmt: skip
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    assert cli(capsys, "compare", *ARGS, "--out", whole)[0] == 0
+    with monkeypatch.context() as m:
+        stop_after_chunks(m, 6)  # the base's four, two of the variant's
+        code, _, err = cli(capsys, "compare", *ARGS, "--out", cut)
+    assert code == 130 and "--resume --out" in err
+    assert not (cut / "compare.csv").exists()
+    import sim.batching.runner as runner
+
+    real, written = runner.write_chunk, []
+    monkeypatch.setattr(runner, "write_chunk",
+                        lambda o, p, r: written.append(r.chunk.name) or real(o, p, r))  # fmt: skip
+    code, printed, err = cli(capsys, "compare", *ARGS, "--out", cut, "--resume")
+    assert code == 0, err
+    assert len(written) == 2  # only the variant's last two chunks
+    assert _tables(cut) == _tables(whole)
+    assert "reservations-met: differs from base" in printed
+
+
+def test_a_bare_resume_finds_the_newest_unfinished_comparison(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli(capsys, "compare", *ARGS, "--resume")
+    assert code == 2
+    assert err.strip() == (
+        "--resume results/compare/: no unfinished comparison to resume; give its folder with --out"
+    )
+    with monkeypatch.context() as m:
+        stop_after_chunks(m, 3)
+        assert cli(capsys, "compare", *ARGS)[0] == 130
+    code, printed, err = cli(capsys, "compare", *ARGS, "--resume")
+    assert code == 0, err
+    (folder,) = (tmp_path / "results" / "compare").iterdir()
+    assert (
+        folder / "compare.csv"
+    ).is_file() and f"results: {folder.relative_to(tmp_path)}/" in printed
+
+
+def test_resume_refuses_a_folder_of_other_settings_before_anything_runs(tmp_path, capsys,
+                                                                         monkeypatch, chunks):  # fmt: skip
+    out = tmp_path / "out"
+    with monkeypatch.context() as m:
+        stop_after_chunks(m, 6)
+        assert cli(capsys, "compare", *ARGS, "--out", out)[0] == 130
+    chunks.clear()
+    code, _, err = cli(capsys, "compare", *ARGS, "--seed", 2, "--out", out, "--resume")
+    assert code == 2 and chunks == []
+    assert err.strip() == (
+        f"--resume {out / 'nato-2024'}: holds a batch of other settings (scenario, runs, seed "
+        "or chunk differ); start anew with --force, or choose another --out"
+    )
+
+
+def test_without_resume_an_interrupted_folder_is_refused_unless_forced(tmp_path, capsys,
+                                                                       monkeypatch, chunks):  # fmt: skip
+    out = tmp_path / "out"
+    with monkeypatch.context() as m:
+        stop_after_chunks(m, 3)
+        assert cli(capsys, "compare", *ARGS, "--out", out)[0] == 130
+    chunks.clear()
+    code, _, err = cli(capsys, "compare", *ARGS, "--out", out)
+    assert code == 2 and chunks == [] and "--force" in err
+    assert cli(capsys, "compare", *ARGS, "--out", out, "--force")[0] == 0
+    assert len(chunks) == 8 - 3  # as `batch --force`: the same batch goes on from its chunks
+
+
+def test_parameter_set_batches_resume_too(tmp_path, capsys, monkeypatch, chunks):
+    sets = tmp_path / "low-noise.yaml"
+    sets.write_text(yaml.safe_dump({"parameters": {"noise": 0.2}}))
+    given = [*ARGS, "--parameter-sets", sets]
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    assert cli(capsys, "compare", *given, "--out", whole)[0] == 0
+    assert (whole / "sets" / "low-noise" / "nato-2024" / "manifest.json").is_file()
+    with monkeypatch.context() as m:
+        stop_after_chunks(m, 11)  # as given (8), then three of the set's
+        assert cli(capsys, "compare", *given, "--out", cut)[0] == 130
+    chunks.clear()
+    code, _, err = cli(capsys, "compare", *given, "--out", cut, "--resume")
+    assert code == 0, err
+    assert len(chunks) == 16 - 11
+    names = (*TABLES, "compare-sets.csv", "robustness.csv")
+    assert _tables(cut, names) == _tables(whole, names)
+
+
+SLOW_CHILD = """\
+import sys, time
+import sim.batching.runner as runner
+real = runner.write_chunk
+def slow(*a):  # time for the parent to kill it between chunks
+    time.sleep(0.3)
+    return real(*a)
+runner.write_chunk = slow
+from sim.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_killed_compare_resumes_from_what_it_had_written(tmp_path, capsys):
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    assert cli(capsys, "compare", *ARGS, "--out", whole)[0] == 0
+    kill_when(SLOW_CHILD, ["compare", *ARGS, "--out", cut],
+              lambda: len(list(cut.glob("*/chunks/*"))) >= 5)  # fmt: skip
+    assert not (cut / "compare.csv").exists()
+    code, _, err = cli(capsys, "compare", *ARGS, "--out", cut, "--resume")
+    assert code == 0, err
+    assert _tables(cut) == _tables(whole)
