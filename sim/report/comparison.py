@@ -14,6 +14,7 @@ from sim.results.files import write_atomic
 from sim.results.outcomes import DEADLOCK
 
 NONE_APPOINTED = "none appointed"  # the median date of a scenario in which no run appoints
+NOT_A_CANDIDATE = "not a candidate"  # the cell of an outcome a scenario cannot have
 AS_GIVEN = "as given"  # the scenarios' own parameters, beside the parameter sets
 
 
@@ -22,6 +23,11 @@ def _date(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
         return NONE_APPOINTED
     return str(value)
+
+
+def _possible(row, k: str) -> bool:
+    """Whether outcome `k` can happen in the row's scenario (it lacks that candidate: NaN)."""
+    return not math.isnan(float(row[f"p_{k}_high"]))
 
 
 def label(outcome: str) -> str:
@@ -126,7 +132,11 @@ def lines(table: pd.DataFrame, outcomes: list[str]) -> list[str]:
     out = [head]
     for _, r in table.iterrows():
         cells = "".join(
-            f"{r[f'p_{k}']:6.1%} [{r[f'p_{k}_low']:.1%}, {r[f'p_{k}_high']:.1%}]".rjust(24)
+            (
+                f"{r[f'p_{k}']:6.1%} [{r[f'p_{k}_low']:.1%}, {r[f'p_{k}_high']:.1%}]"
+                if _possible(r, k)
+                else NOT_A_CANDIDATE
+            ).rjust(24)
             for k in outcomes
         )
         median = _date(r["median_appointment"])
@@ -150,7 +160,10 @@ def markdown(
           "|---|---:|" + "---|" * len(outcomes) + "---|---|"]  # fmt: skip
     for _, r in table.iterrows():
         cells = [
-            f"{r[f'p_{k}']:.1%} ({r[f'p_{k}_low']:.1%} to {r[f'p_{k}_high']:.1%})" for k in outcomes
+            f"{r[f'p_{k}']:.1%} ({r[f'p_{k}_low']:.1%} to {r[f'p_{k}_high']:.1%})"
+            if _possible(r, k)
+            else NOT_A_CANDIDATE
+            for k in outcomes
         ]
         median = _date(r["median_appointment"])
         iqr = (

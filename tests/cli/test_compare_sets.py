@@ -71,6 +71,18 @@ def test_the_verdicts_say_which_what_if_differs_and_print_none_appointed(
     assert "robustness" not in printed and not (out / "robustness.csv").exists()
 
 
+def test_a_candidate_only_a_what_if_has_is_not_a_candidate_in_the_base(tmp_path, capsys, what_ifs):
+    # z is floated in the what-if and backed by C: the base cannot appoint z at all
+    more = write(tmp_path, "extends: one.yaml\ncandidates:\n  - {id: z, name: Z, home: C, source: press}\n"
+                 "members:\n  - {code: C, initial: z, source: press}\n", "more.yaml")  # fmt: skip
+    out = tmp_path / "out"
+    code, printed, err = cli(capsys, "compare", what_ifs[0], more, "--runs", 10, "--out", out)
+    assert code == 0, err
+    base = next(x for x in printed.splitlines() if x.startswith("one "))
+    assert "not a candidate" in base and "nan" not in printed
+    assert "| not a candidate |" in (out / "compare.md").read_text()
+
+
 def test_verdicts_of_a_table_that_differs_nowhere():
     table = pd.DataFrame([{**_row(0.5, 0.4, 0.6, None), "scenario": n} for n in ("b", "w")])
     assert verdicts(table, ["x"]) == ["w: same as base"]
