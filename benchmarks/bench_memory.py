@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from peak_rss import run_watched  # benchmarks/peak_rss.py, beside this script
+from results_md import replace_section
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = "scenarios/nato-2024.yaml"
@@ -123,14 +124,7 @@ def main() -> None:
         *rows,
         "",
     ]
-    path = ROOT / "benchmarks" / "RESULTS.md"
-    old = path.read_text()
-    if heading in old:  # replace this benchmark's earlier section, keep the others
-        head, rest = old.split(heading, 1)
-        tail = rest[rest.index("\n## ") :] if "\n## " in rest else ""
-        old = head.rstrip("\n") + "\n" + tail
-    path.write_text(old.rstrip("\n") + "\n" + "\n".join(section))
-    print(f"appended to {path}")
+    print(f"appended to {replace_section(heading, section)}")
 
 
 if __name__ == "__main__":

@@ -599,17 +599,9 @@ def _compare(args) -> int:
     check_folder(out, [*_inputs(*args.scenarios), *args.parameter_sets], args.force,
                  reuse=lambda _: args.resume)  # fmt: skip
     try:
-        result = api.compare(
-            args.scenarios,
-            args.runs,
-            args.seed,
-            args.overrides,
-            out,
-            force=args.force,
-            keep=False,
-            parameter_sets=sets,
-            resume=args.resume,
-        )  # fmt: skip (flat memory: the tallies)
+        # keep=False: memory flat in the runs, the table read off the tallies
+        kw = {"force": args.force, "keep": False, "parameter_sets": sets, "resume": args.resume}
+        result = api.compare(args.scenarios, args.runs, args.seed, args.overrides, out, **kw)
     except KeyboardInterrupt:
         print(f"interrupted: the finished chunks are kept in {out}/; go on with the same "
               f"command and --resume --out {out}", file=sys.stderr)  # fmt: skip

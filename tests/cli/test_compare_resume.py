@@ -32,6 +32,16 @@ def chunks(monkeypatch):
     return written
 
 
+def _interrupted(capsys, monkeypatch, after: int, *args) -> str:
+    """Run compare ARGS, stopped (as Ctrl-C would) once `after` chunks are written; its
+    stderr."""
+    with monkeypatch.context() as m:
+        stop_after_chunks(m, after)
+        code, _, err = cli(capsys, "compare", *args)
+    assert code == 130
+    return err
+
+
 def _tables(out, names=TABLES):
     return {name: (out / name).read_bytes() for name in names}
 
@@ -40,10 +50,8 @@ def test_an_interrupted_compare_resumes_to_the_uninterrupted_tables(tmp_path, ca
                                                                     monkeypatch):  # fmt: skip
     whole, cut = tmp_path / "whole", tmp_path / "cut"
     assert cli(capsys, "compare", *ARGS, "--out", whole)[0] == 0
-    with monkeypatch.context() as m:
-        stop_after_chunks(m, 6)  # the base's four, two of the variant's
-        code, _, err = cli(capsys, "compare", *ARGS, "--out", cut)
-    assert code == 130 and "--resume --out" in err
+    err = _interrupted(capsys, monkeypatch, 6, *ARGS, "--out", cut)  # the base's 4, 2 more
+    assert "--resume --out" in err
     assert not (cut / "compare.csv").exists()
     import sim.batching.runner as runner
 
@@ -64,9 +72,7 @@ def test_a_bare_resume_finds_the_newest_unfinished_comparison(tmp_path, capsys, 
     assert err.strip() == (
         "--resume results/compare/: no unfinished comparison to resume; give its folder with --out"
     )
-    with monkeypatch.context() as m:
-        stop_after_chunks(m, 3)
-        assert cli(capsys, "compare", *ARGS)[0] == 130
+    _interrupted(capsys, monkeypatch, 3, *ARGS)
     code, printed, err = cli(capsys, "compare", *ARGS, "--resume")
     assert code == 0, err
     (folder,) = (tmp_path / "results" / "compare").iterdir()
@@ -78,9 +84,7 @@ def test_a_bare_resume_finds_the_newest_unfinished_comparison(tmp_path, capsys, 
 def test_resume_refuses_a_folder_of_other_settings_before_anything_runs(tmp_path, capsys,
                                                                          monkeypatch, chunks):  # fmt: skip
     out = tmp_path / "out"
-    with monkeypatch.context() as m:
-        stop_after_chunks(m, 6)
-        assert cli(capsys, "compare", *ARGS, "--out", out)[0] == 130
+    _interrupted(capsys, monkeypatch, 6, *ARGS, "--out", out)
     chunks.clear()
     code, _, err = cli(capsys, "compare", *ARGS, "--seed", 2, "--out", out, "--resume")
     assert code == 2 and chunks == []
@@ -93,9 +97,7 @@ def test_resume_refuses_a_folder_of_other_settings_before_anything_runs(tmp_path
 def test_without_resume_an_interrupted_folder_is_refused_unless_forced(tmp_path, capsys,
                                                                        monkeypatch, chunks):  # fmt: skip
     out = tmp_path / "out"
-    with monkeypatch.context() as m:
-        stop_after_chunks(m, 3)
-        assert cli(capsys, "compare", *ARGS, "--out", out)[0] == 130
+    _interrupted(capsys, monkeypatch, 3, *ARGS, "--out", out)
     chunks.clear()
     code, _, err = cli(capsys, "compare", *ARGS, "--out", out)
     assert code == 2 and chunks == [] and "--force" in err
@@ -110,9 +112,9 @@ def test_parameter_set_batches_resume_too(tmp_path, capsys, monkeypatch, chunks)
     whole, cut = tmp_path / "whole", tmp_path / "cut"
     assert cli(capsys, "compare", *given, "--out", whole)[0] == 0
     assert (whole / "sets" / "low-noise" / "nato-2024" / "manifest.json").is_file()
-    with monkeypatch.context() as m:
-        stop_after_chunks(m, 11)  # as given (8), then three of the set's
-        assert cli(capsys, "compare", *given, "--out", cut)[0] == 130
+    _interrupted(
+        capsys, monkeypatch, 11, *given, "--out", cut
+    )  # as given (8), then three of the set's
     chunks.clear()
     code, _, err = cli(capsys, "compare", *given, "--out", cut, "--resume")
     assert code == 0, err
