@@ -214,4 +214,20 @@ def write(
          **{k: (r[f"p_{k}"], r[f"p_{k}_low"], r[f"p_{k}_high"]) for k in outcomes}}
         for _, r in table.iterrows()
     ]  # fmt: skip
-    plots.compare(rows, outcomes, out / "compare.png")
+    plots.compare(rows, outcomes, out / "compare.png", figure_verdict(table, outcomes))
+
+
+def figure_verdict(table: pd.DataFrame, outcomes: list[str]) -> tuple[str, bool] | None:
+    """compare.png's words, from the verdicts (so the figure and the console agree): which
+    what-ifs differ from the base, or that none does; None with no what-if."""
+    rows = [r for _, r in table.iterrows()]
+    if len(rows) < 2:
+        return None
+    differ = [r["scenario"] for r in rows[1:] if apart(rows[0], r, outcomes)]
+    same = [r["scenario"] for r in rows[1:] if r["scenario"] not in differ]
+    base = rows[0]["scenario"]
+    if not differ:
+        return (f"no what-if differs from the base ({base}): 95% intervals overlap and the "
+                "median day is the same", False)  # fmt: skip
+    words = f"differ from the base ({base}): {', '.join(differ)}"
+    return (words + (f"; the same as it: {', '.join(same)}" if same else ""), True)

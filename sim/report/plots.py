@@ -1,5 +1,6 @@
 """Matplotlib figures: a run's trajectory and stances, and a batch's fans, outcomes and sweeps."""
 
+import textwrap
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -487,9 +488,11 @@ def sweep_figure(key, values, labels, p, lo, hi, title, dates=None):
     return fig
 
 
-def compare(rows: list[dict], outcomes: list[str], path: Path) -> Path:
-    """Outcome probabilities of several scenarios side by side, with 95% intervals."""
-    return _save(compare_figure(rows, outcomes), path)
+def compare(rows: list[dict], outcomes: list[str], path: Path,
+            verdict: tuple[str, bool] | None = None) -> Path:  # fmt: skip
+    """Outcome probabilities of several scenarios side by side, with 95% intervals
+    (`verdict`: the title's words and whether they say something differs)."""
+    return _save(compare_figure(rows, outcomes, verdict), path)
 
 
 def differing(rows: list[dict], outcomes: list[str]) -> list[str]:
@@ -502,8 +505,10 @@ def differing(rows: list[dict], outcomes: list[str]) -> list[str]:
     return out
 
 
-def compare_figure(rows: list[dict], outcomes: list[str]):
-    """The figure of `compare`, not yet saved; it says in words whether the scenarios differ."""
+def compare_figure(rows: list[dict], outcomes: list[str], verdict: tuple[str, bool] | None = None):
+    """The figure of `compare`, not yet saved; it says in words whether the scenarios differ:
+    `verdict` (words, whether something differs) as the comparison's verdicts give it, else
+    the outcomes on which some two scenarios' intervals are apart."""
     fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(outcomes) * len(rows) ** 0.5 + 2) + 2.4,
                                     4.8))  # fmt: skip
     width = 0.8 / len(rows)
@@ -520,13 +525,16 @@ def compare_figure(rows: list[dict], outcomes: list[str]):
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylabel("share of replications")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
-    apart = differing(rows, outcomes)
-    if not apart:
-        verdict = "no difference: for every outcome, the scenarios' 95% intervals overlap"
-    else:
-        verdict = "they differ on " + ", ".join(apart) + " (95% intervals apart)"
-    ax.set_title(f"outcome probabilities by scenario, with 95% intervals\n{verdict}",
-                 fontsize=10, color="black" if apart else "#b22222")  # fmt: skip
+    if verdict is None:
+        apart = differing(rows, outcomes)
+        if not apart:
+            words = "no difference: for every outcome, the scenarios' 95% intervals overlap"
+        else:
+            words = "they differ on " + ", ".join(apart) + " (95% intervals apart)"
+        verdict = (words, bool(apart))
+    words = "\n".join(textwrap.wrap(verdict[0], 100, break_on_hyphens=False))
+    ax.set_title(f"outcome probabilities by scenario, with 95% intervals\n{words}",
+                 fontsize=10, color="black" if verdict[1] else "#b22222")  # fmt: skip
     fig.tight_layout()
     return fig
 

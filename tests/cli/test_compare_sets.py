@@ -213,3 +213,28 @@ def test_the_api_compares_under_sets_as_set_overrides_would_on_the_same_seeds(wh
     assert c.verdicts() == ["same: same as base",
                             "blocked: differs from base on P(X), P(deadlock), median date"]  # fmt: skip
     assert sim.compare(what_ifs, runs=5).robustness is None  # no sets: no robustness block
+
+
+def test_compare_png_says_what_the_verdict_lines_say():
+    import matplotlib.pyplot as plt
+
+    from sim.report import plots
+    from sim.report.comparison import figure_verdict
+
+    # w differs from the base only on its median day: the intervals overlap, so the old
+    # title ("no difference") and the verdict line disagreed
+    rows = [_row(0.5, 0.4, 0.6, "2024-06-12"), _row(0.5, 0.4, 0.6, "2024-06-19"),
+            _row(0.5, 0.4, 0.6, "2024-06-12")]  # fmt: skip
+    table = pd.DataFrame([{**r, "scenario": n} for r, n in zip(rows, "bwv", strict=True)])
+    assert verdicts(table, ["x"]) == ["w: differs from base on median date", "v: same as base"]
+    words, differs = figure_verdict(table, ["x"])
+    assert differs and words == "differ from the base (b): w; the same as it: v"
+    bars = [{"scenario": n, "x": (0.5, 0.4, 0.6)} for n in "bwv"]
+    fig = plots.compare_figure(bars, ["x"], (words, differs))
+    assert "differ from the base (b): w" in fig.axes[0].get_title()
+    assert "no difference" not in fig.axes[0].get_title()
+    plt.close(fig)
+    same = table.assign(median_appointment="2024-06-12")
+    words, differs = figure_verdict(same, ["x"])
+    assert not differs and words.startswith("no what-if differs from the base (b)")
+    assert figure_verdict(table.iloc[:1], ["x"]) is None  # the base alone: the plot's own
