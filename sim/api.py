@@ -503,17 +503,11 @@ def _slug(name: str) -> str:
 def _check_resumable(folders: list[Path], plans: list[Plan]) -> None:
     """Before a resumed comparison runs anything: each batch folder there holds that very
     batch (or none yet), else one line naming the folder."""
+    from sim.batching.folder import recorded_batch
     from sim.errors import Problem, ScenarioError
 
     for folder, p in zip(folders, plans, strict=True):
-        info = folder / "batch.json"
-        if not info.exists():
-            continue
-        try:
-            key = json.loads(info.read_text(encoding="utf-8")).get("key")
-        except (OSError, ValueError, AttributeError):
-            key = None
-        if key != p.key:
+        if (folder / "batch.json").exists() and recorded_batch(folder)[0] != p.key:
             msg = ("holds a batch of other settings (scenario, runs, seed or chunk differ); "
                    "start anew with --force, or choose another --out")  # fmt: skip
             raise ScenarioError([Problem(f"--resume {folder}", None, "", msg)])

@@ -37,6 +37,16 @@ def recorded_format(info: dict) -> str:
     return info.get("format", "csv")
 
 
+def recorded_batch(out: Path) -> tuple[str | None, str | None]:
+    """The key and table format batch.json in `out` records; (None, None) if it is missing
+    or unreadable."""
+    try:
+        info = json.loads(read_regular(out / "batch.json"))
+        return info.get("key"), recorded_format(info)
+    except (OSError, ValueError, AttributeError):
+        return None, None
+
+
 def prepare_folder(out: Path, plan: Plan, force: bool = False, format: str = "csv") -> None:
     """Create `out` for this plan, or check that it already belongs to this very batch
     (written in the same table `format`, which batch.json records).
@@ -46,11 +56,7 @@ def prepare_folder(out: Path, plan: Plan, force: bool = False, format: str = "cs
     set aside first, so that nothing of it is taken for this batch's."""
     recorded = out / "batch.json"
     if recorded.exists():
-        try:
-            info = json.loads(read_regular(recorded))
-            key, was = info.get("key"), recorded_format(info)
-        except (OSError, ValueError, AttributeError):
-            key = was = None
+        key, was = recorded_batch(out)
         if key == plan.key and was == format:
             check_outputs(out, format)  # this very batch: it goes on, if it can write
             return

@@ -644,40 +644,32 @@ def _sensitivity(args) -> int:
     return 0
 
 
-def _unfinished_comparison() -> Path | None:
-    """The newest folder under results/compare/ with a batch in it and no table yet."""
-    base = Path("results") / "compare"
+def _newest(base: Path, started: str, finished: str) -> Path | None:
+    """The newest folder under `base` holding `started` (a glob) but not `finished`: the
+    run a bare --resume goes on with."""
     if not base.is_dir():
         return None
     for folder in sorted(base.iterdir(), reverse=True):
-        if not (folder / "compare.csv").exists() and any(folder.glob("*/batch.json")):
+        if any(folder.glob(started)) and not (folder / finished).exists():
             return folder
     return None
+
+
+def _unfinished_comparison() -> Path | None:
+    """The newest comparison under results/compare/ with a batch in it and no table yet."""
+    return _newest(Path("results") / "compare", "*/batch.json", "compare.csv")
 
 
 def _unfinished_analysis() -> Path | None:
-    """The newest folder under results/sensitivity/ with a checkpoint and no table yet."""
+    """The newest analysis under results/sensitivity/ with a checkpoint and no table yet."""
     from sim.analysis.evaluations import FILE
 
-    base = Path("results") / "sensitivity"
-    if not base.is_dir():
-        return None
-    for folder in sorted(base.iterdir(), reverse=True):
-        if (folder / FILE).is_file() and not (folder / "sensitivity.csv").exists():
-            return folder
-    return None
+    return _newest(Path("results") / "sensitivity", FILE, "sensitivity.csv")
 
 
 def _unfinished(base: Path) -> Path | None:
     """The newest batch folder under `base` that has no manifest yet."""
-    if not base.is_dir():
-        return None
-    for folder in sorted(base.iterdir(), reverse=True):
-        info = folder / "batch.json"
-        unfinished = info.exists() and not (folder / "manifest.json").exists()
-        if unfinished:
-            return folder
-    return None
+    return _newest(base, "batch.json", "manifest.json")
 
 
 def _validate(args) -> int:
