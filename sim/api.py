@@ -569,6 +569,10 @@ def _compared(names, plans, folders, workers, progress, force, keep) -> Comparis
         row["median_appointment"] = q[2].isoformat() if q else None
         row["appointment_q25"] = q[1].isoformat() if q else None
         row["appointment_q75"] = q[3].isoformat() if q else None
+        m = tally.median_appointment_interval()  # what the median date's verdict compares
+        row["median_low"], row["median_high"] = (
+            (m[0].isoformat(), m[1].isoformat()) if m else (None, None)
+        )
         rows.append(row)
     outcomes = [k for k in outcomes if k != DEADLOCK] + [DEADLOCK]
     return Comparison(_with_outcomes(pd.DataFrame(rows), outcomes), outcomes, all_results,
@@ -589,7 +593,8 @@ def _with_outcomes(table: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
     ordered = ["scenario", "runs"]
     for k in outcomes:
         ordered += [f"p_{k}", f"p_{k}_low", f"p_{k}_high"]
-    return table[[*ordered, "median_appointment", "appointment_q25", "appointment_q75"]]
+    return table[[*ordered, "median_appointment", "median_low", "median_high",
+                  "appointment_q25", "appointment_q75"]]  # fmt: skip
 
 
 @dataclass

@@ -41,8 +41,9 @@ def apart(base_row, row, outcomes: list[str]) -> list[str]:
     An outcome's probability differs when the two 95% Wilson intervals (p_<k>_low to
     p_<k>_high) do not overlap; an outcome a scenario lacks (no such candidate; its high
     is NaN) has probability exactly 0, the interval [0, 0]. The median appointment date
-    differs when the two medians are not the same day (dates fall on sessions, so one
-    session apart counts); "none appointed" is a value like any date, equal only to itself.
+    differs when the two medians' 95% intervals (median_low to median_high, distribution-
+    free: `outcomes.median_interval`) do not overlap; a row without them has the median
+    alone. "none appointed" differs from any date and equals only itself.
 
     Args:
         base_row, row: rows of a comparison table (mappings or Series).
@@ -57,9 +58,23 @@ def apart(base_row, row, outcomes: list[str]) -> list[str]:
         lo_b, hi_b = _interval(row, k)
         if hi_b < lo_a or lo_b > hi_a:
             out.append(label(k))
-    if _date(base_row["median_appointment"]) != _date(row["median_appointment"]):
+    dates_a, dates_b = _median_interval(base_row), _median_interval(row)
+    if (dates_a is None) != (dates_b is None) or (
+        dates_a and (dates_b[1] < dates_a[0] or dates_b[0] > dates_a[1])
+    ):
         out.append("median date")
     return out
+
+
+def _median_interval(row) -> tuple[str, str] | None:
+    """(low, high) ISO days of the row's median appointment date; None: none appointed."""
+    median = _date(row["median_appointment"])
+    if median == NONE_APPOINTED:
+        return None
+    low, high = row.get("median_low"), row.get("median_high")
+    if _date(low) == NONE_APPOINTED or _date(high) == NONE_APPOINTED:
+        return median, median
+    return str(low), str(high)
 
 
 def _interval(row, k: str) -> tuple[float, float]:
@@ -128,7 +143,7 @@ def lines(table: pd.DataFrame, outcomes: list[str]) -> list[str]:
     """The comparison as console lines: each outcome's probability [95% interval]."""
     width = max(len(s) for s in table["scenario"]) + 2
     head = "".ljust(width) + "".join(k[:22].rjust(24) for k in outcomes)
-    head += "   median appointment (IQR)"
+    head += "   median appointment [95%] (IQR)"
     out = [head]
     for _, r in table.iterrows():
         cells = "".join(
@@ -141,9 +156,15 @@ def lines(table: pd.DataFrame, outcomes: list[str]) -> list[str]:
         )
         median = _date(r["median_appointment"])
         if median != NONE_APPOINTED:
-            median += f" ({r['appointment_q25']} to {r['appointment_q75']})"
+            median += f"{_bracket(r)} ({r['appointment_q25']} to {r['appointment_q75']})"
         out.append(r["scenario"].ljust(width) + cells + f"   {median}")
     return out
+
+
+def _bracket(row) -> str:
+    """` [low, high]`: the 95% interval of the row's median date, or nothing without one."""
+    interval = _median_interval(row)
+    return "" if interval is None or "median_low" not in row else " [{}, {}]".format(*interval)
 
 
 def markdown(
@@ -155,9 +176,10 @@ def markdown(
 ) -> str:
     """compare.md: a Markdown table of the probabilities and the median date, each
     what-if's verdict and, with parameter sets, the `robust` table."""
-    head = ["scenario", "runs", *outcomes, "median appointment", "middle 50%"]
+    head = ["scenario", "runs", *outcomes, "median appointment", "its 95% interval",
+            "middle 50%"]  # fmt: skip
     md = ["# Comparison", "", note, "", "| " + " | ".join(head) + " |",
-          "|---|---:|" + "---|" * len(outcomes) + "---|---|"]  # fmt: skip
+          "|---|---:|" + "---|" * len(outcomes) + "---|---|---|"]  # fmt: skip
     for _, r in table.iterrows():
         cells = [
             f"{r[f'p_{k}']:.1%} ({r[f'p_{k}_low']:.1%} to {r[f'p_{k}_high']:.1%})"
@@ -165,16 +187,19 @@ def markdown(
             else NOT_A_CANDIDATE
             for k in outcomes
         ]
-        median = _date(r["median_appointment"])
-        iqr = (
-            "-" if median == NONE_APPOINTED else f"{r['appointment_q25']} to {r['appointment_q75']}"
-        )
+        median, interval = _date(r["median_appointment"]), _median_interval(r)
+        if interval is None:
+            iqr = its = "-"
+        else:
+            iqr = f"{r['appointment_q25']} to {r['appointment_q75']}"
+            its = "{} to {}".format(*interval)
         md.append(f"| {r['scenario']} | {r['runs']:,} | " + " | ".join(cells)
-                  + f" | {median} | {iqr} |")  # fmt: skip
+                  + f" | {median} | {its} | {iqr} |")  # fmt: skip
     said = verdicts(table, outcomes)
     if said:
-        md += ["", "Against the base (the first row): non-overlapping 95% Wilson intervals, or "
-               "another median date.", "", *(f"- {line}" for line in said)]  # fmt: skip
+        md += ["", "Against the base (the first row): non-overlapping 95% Wilson intervals of a "
+               "probability, or non-overlapping 95% intervals of the median date.", "",
+               *(f"- {line}" for line in said)]  # fmt: skip
     if robust is not None and not robust.empty:
         md += ["", "## Under each parameter set", "",
                f"{len(sets or [])} parameter sets: {', '.join(sets or [])}; the same seeds "
@@ -227,7 +252,7 @@ def figure_verdict(table: pd.DataFrame, outcomes: list[str]) -> tuple[str, bool]
     same = [r["scenario"] for r in rows[1:] if r["scenario"] not in differ]
     base = rows[0]["scenario"]
     if not differ:
-        return (f"no what-if differs from the base ({base}): 95% intervals overlap and the "
-                "median day is the same", False)  # fmt: skip
+        return (f"no what-if differs from the base ({base}): the 95% intervals of every "
+                "probability and of the median date overlap", False)  # fmt: skip
     words = f"differ from the base ({base}): {', '.join(differ)}"
     return (words + (f"; the same as it: {', '.join(same)}" if same else ""), True)

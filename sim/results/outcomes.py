@@ -4,6 +4,7 @@ from datetime import date
 from statistics import NormalDist
 
 import numpy as np
+from scipy.stats import binom
 
 Z95 = NormalDist().inv_cdf(0.975)
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -50,6 +51,35 @@ def counted_quantiles(values, counts) -> np.ndarray:
     k = np.where(index - previous == 0, previous, previous + 1).astype(np.intp)
     k[k < 0] = 0
     return values[np.searchsorted(cum, k, side="right")]
+
+
+def median_interval(values, counts=None, level: float = 0.95) -> tuple | None:
+    """The distribution-free `level` interval of the median: two order statistics of the
+    sample, x(l) and x(n+1-l), with l the largest rank such that a Binomial(n, 1/2) falls
+    below it with probability at most (1 - level) / 2 (coverage at least `level`, whatever
+    the distribution). Fewer than six values (at 95%) give their whole range.
+
+    Args:
+        values: the sample, or its distinct values when `counts` is given (any order).
+        counts: how often each value occurs, or None (each once).
+        level: the coverage asked for.
+
+    Returns:
+        (low, high), values of the sample; None for an empty sample.
+    """
+    values = np.asarray(values)
+    counts = np.ones(len(values), np.int64) if counts is None else np.asarray(counts, np.int64)
+    n = int(counts.sum())
+    if not n:
+        return None
+    order = np.argsort(values, kind="stable")
+    values, cum = values[order], np.cumsum(counts[order])
+    below = int(binom.ppf((1 - level) / 2, n, 0.5))  # the smallest m with P(B <= m) >= q
+    if binom.cdf(below, n, 0.5) > (1 - level) / 2:
+        below -= 1
+    low = max(below, 0)  # 0-based ranks of x(l) and x(n+1-l)
+    at = np.searchsorted(cum, [low, n - 1 - low], side="right")
+    return values[at[0]].item(), values[at[1]].item()
 
 
 def probability_rows(counts: np.ndarray, labels: list[str], by_point: bool) -> list[dict]:

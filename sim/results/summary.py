@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.engine.rules import NEVER, NOT_APPOINTED
-from sim.results.outcomes import DEADLOCK, QUANTILES, counted_quantiles, probability_rows
+from sim.results.outcomes import (
+    DEADLOCK,
+    QUANTILES,
+    counted_quantiles,
+    median_interval,
+    probability_rows,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -266,6 +272,13 @@ class Summary:
     ) -> list[date] | None:
         """5/25/50/75/95% appointment dates (the one quantile rule), or None."""
         return _dates(*self.appointment_counts(outcome, points))
+
+    def median_appointment_interval(
+        self, outcome: str | None = None, points: list[int] | None = None
+    ) -> tuple[date, date] | None:
+        """The 95% interval of the median appointment date (`outcomes.median_interval`)."""
+        got = median_interval(*self.appointment_counts(outcome, points))
+        return None if got is None else (date.fromordinal(got[0]), date.fromordinal(got[1]))
 
     def appointments_by_day(self) -> tuple[np.ndarray, np.ndarray]:
         """(date ordinals with an appointment, (days, C) appointments of each candidate)."""

@@ -52,6 +52,20 @@ def test_apart_needs_the_intervals_not_to_overlap_or_another_median():
     assert apart(base, base, ["x"]) == [] and apart(base, base, []) == []
 
 
+def test_the_median_date_differs_only_when_the_medians_intervals_do_not_overlap():
+    def row(median, low, high):
+        return {**_row(0.5, 0.4, 0.6, median), "median_low": low, "median_high": high}
+
+    base = row("2024-06-12", "2024-06-05", "2024-06-19")
+    # another median day whose interval reaches the base's: noise, not a difference
+    assert apart(base, row("2024-06-19", "2024-06-19", "2024-06-26"), ["x"]) == []
+    assert apart(base, row("2024-06-05", "2024-05-29", "2024-06-12"), ["x"]) == []
+    assert apart(base, row("2024-06-26", "2024-06-20", "2024-07-03"), ["x"]) == ["median date"]
+    assert apart(base, row("2024-05-29", "2024-05-22", "2024-06-04"), ["x"]) == ["median date"]
+    assert apart(base, row(None, None, None), ["x"]) == ["median date"]  # none appointed
+    assert apart(row(None, None, None), row(None, None, None), ["x"]) == []
+
+
 def test_the_verdicts_say_which_what_if_differs_and_print_none_appointed(
     tmp_path, capsys, what_ifs
 ):
