@@ -268,6 +268,9 @@ class State:
     approval: np.ndarray  # (R, N, C) int8: +1 encourage, -1 discourage, 0 no opinion
     approval_round: np.ndarray  # (R,) round of the last approval session, NEVER if none
     point: np.ndarray  # (R,) index of the replication's point in `World.stack` (0: one point)
+    # (R,) the round since whose end the decision rule has been met at the end of every
+    # round, NEVER while it is not (tracked only for sessions convened once it is met)
+    ready_since: np.ndarray
 
     def copy(self, but: tuple[str, ...] = ()) -> "State":
         """A new state with copies of every field; the `but` fields share this one's arrays."""
@@ -360,6 +363,7 @@ def initial_state(
         approval=np.zeros((reps, n, c), dtype=np.int8),
         approval_round=np.full(reps, NEVER, dtype=np.int64),
         point=np.zeros(reps, np.intp) if points is None else np.array(points, np.intp),
+        ready_since=np.full(reps, NEVER, dtype=np.int64),
     )
     _dated_race_changes(state, world, 0)
     _home_states_back_their_candidates(state, world, active, 0)
@@ -368,6 +372,7 @@ def initial_state(
     state.held &= allowed
     state.objecting = state.held.copy()
     _record_first_declarations(state, 0, backs)
+    _track_readiness(state, world, 0)
     return state
 
 
@@ -610,7 +615,7 @@ def split_shocks(eps, c: int) -> tuple[np.ndarray, np.ndarray]:
 # Fields that a round never writes in place: it replaces them with new arrays (`np.where`),
 # or leaves them. `step` shares them with the previous state rather than copying them.
 REPLACED_IN_STEP = ("appointed", "appointed_round", "approval", "approval_round", "happens",
-                    "point", "first_declared")  # fmt: skip
+                    "point", "first_declared", "ready_since")  # fmt: skip
 
 
 # Fields a round reads from the previous state after it has begun writing the new one
@@ -635,6 +640,7 @@ def step(state: State, world: World, t: int, eps, reuse: bool = False) -> State:
     _approval(new, world, t, u)
     _apply_decision_rule(new, world, t)  # changes neither stances nor the race
     _concessions(new, world, t, shares, eps[1])
+    _track_readiness(new, world, t)
     # An appointed replication is over: it keeps the position it had when appointed.
     if closed.any():
         for f in fields(State):
@@ -896,7 +902,7 @@ def _withdrawals(state: State, world: World, t: int, utility: np.ndarray) -> np.
             _withdraw(state, world, quits_all[:, c], c, t, STRATEGIC)
             withdrew = True
     session = world.rounds[t].session
-    if session is not None and session.eliminate and np.any(_held(state, session)):
+    if session is not None and session.eliminate and np.any(session_held(state, session)):
         shares = _race_shares(state, world, t) if withdrew else shares
         _eliminate(state, world, t, shares, utility, session)
         withdrew = True
@@ -986,7 +992,7 @@ def _eliminate(state: State, world: World, t: int, shares, utility, session) -> 
     order = np.take_along_axis(first, np.argsort(key, axis=1, kind="stable"), axis=1)
     k = session.eliminate
     out = np.minimum(k, state.in_race.sum(axis=1) - 1)
-    held = state.open & _held(state, session)
+    held = state.open & session_held(state, session)
     for rank in range(min(k, order.shape[1])):
         for c in range(order.shape[1]):
             which = held & (rank < out) & (order[:, rank] == c)
@@ -994,10 +1000,16 @@ def _eliminate(state: State, world: World, t: int, shares, utility, session) -> 
                 _withdraw(state, world, which, c, t, ELIMINATED)
 
 
-def _held(state: State, session) -> np.ndarray | bool:
+def session_held(state: State, session) -> np.ndarray | bool:
     """(R,) the session is held in each replication: its draw for one held by chance
-    (`probability:`), else True."""
-    if session is None or session.uncertain < 0:
+    (`probability:`); for one convened once the rule is met (`convened_after_days:`), where
+    the rule has been met at the end of every round since one at least the notice before
+    (`SessionInfo.ready_by`, `_track_readiness`); else True."""
+    if session is None:
+        return True
+    if session.convened:
+        return (state.ready_since != NEVER) & (state.ready_since <= session.ready_by)
+    if session.uncertain < 0:
         return True
     return state.happens[:, session.uncertain]
 
@@ -1151,7 +1163,7 @@ def _session_offers(state, world, t, leader, lead, eps) -> None:
             chance, pivot, strict=True)])  # fmt: skip
     else:
         chance = p.offer_rate * pressure
-    live = state.open & _any_running(state.in_race) & _held(state, world.rounds[t].session)
+    live = state.open & _any_running(state.in_race) & session_held(state, world.rounds[t].session)
     reps = np.arange(len(leader))
     leads = live & (lead >= per_rep(p.concede_share, state.point))
     offerers = [(LEADING_CAMP, leader, leads, np.ones_like(active))]
@@ -1280,6 +1292,27 @@ def _apply_decision_rule(state: State, world: World, t: int) -> None:
     setup = world.rounds[t]
     if not setup.formal:
         return
+    ok, cand = _rule_met(state, world, t)
+    ok &= session_held(state, setup.session)  # held by chance, or convened: only where it is held
+    state.appointed = np.where(ok, cand, state.appointed)
+    state.appointed_round = np.where(ok, t, state.appointed_round)
+
+
+def _track_readiness(state: State, world: World, t: int) -> None:
+    """After round t: where the rule in force would appoint now, since when it has (the
+    clock of the sessions convened once it is met, `_held`); where not, NEVER again."""
+    if not world.convenes:
+        return
+    met, _ = _rule_met(state, world, t)
+    since = np.where(state.ready_since == NEVER, t, state.ready_since)
+    # (a replication appointed this round keeps the clock it was appointed on)
+    state.ready_since = np.where(state.open, np.where(met, since, NEVER), state.ready_since)
+
+
+def _rule_met(state: State, world: World, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """(R,) whether round t's decision rule is met in each open replication, and (R,) the
+    candidate it would appoint."""
+    setup = world.rounds[t]
     rule, active = setup.decision, setup.active
     if rule.rule == "consensus":
         ok = _count_running(state.in_race) == 1
@@ -1308,10 +1341,7 @@ def _apply_decision_rule(state: State, world: World, t: int) -> None:
         cand = np.argmax(np.where(passing, counted, -np.inf), axis=1)
         reps = np.arange(len(cand))
         ok = passing[reps, cand]
-    ok &= state.open
-    ok &= _held(state, setup.session)  # a session held by chance: only where its draw says so
-    state.appointed = np.where(ok, cand, state.appointed)
-    state.appointed_round = np.where(ok, t, state.appointed_round)
+    return ok & state.open, cand
 
 
 def _anyone(flags: np.ndarray, who: np.ndarray) -> np.ndarray:

@@ -177,6 +177,8 @@ class SessionInfo:
     by_members: bool = False  # the elimination counts heads, not capability
     preferences: int = 0  # each member names its k best for the elimination; 0: its stance
     uncertain: int = -1  # index into World.uncertain if it is held only by chance, else -1
+    convened: bool = False  # called once the decision rule is met (`convened_after_days`)
+    ready_by: int = -1  # convened: the rule must have held since this round or an earlier one
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,7 @@ class World:
     brokers: list[BrokerInfo] = field(default_factory=list)
     uncertain: list[tuple[str, float]] = field(default_factory=list)  # (event id, probability)
     bargaining: bool = False  # sessions or brokers: offers at sessions, drawn by chance
+    convenes: bool = False  # some session is convened once the rule is met: track readiness
     stack: list["World"] = field(default_factory=list)  # the point worlds stacked (empty: one)
     # the world `reparameterised` made this one from: they share all but the parameters
     compiled_from: "World | None" = field(default=None, repr=False, compare=False)
@@ -391,6 +394,7 @@ def build_world(scenario: Scenario) -> World:
         dates=dates,
         brokers=[_broker(b, scenario, m_index, c_index) for b in scenario.brokers],
         bargaining=bool(scenario.sessions or scenario.brokers),
+        convenes=any(s.convened_after_days is not None for s in scenario.sessions),
     )
     world.rounds = _timeline(world, scenario, joining, m_index, c_index)
     return world
@@ -516,16 +520,21 @@ def _timeline(world: World, scenario: Scenario, joining, m_index, c_index) -> li
                          if a.kind not in ("enter", "withdraw") or a.uncertain >= 0)  # fmt: skip
             setup = replace(setup, acts=acts)
         ses = sessions.get(day) if t else None
-        rounds.append(_with_session(setup, ses, scenario, uncertain))
+        rounds.append(_with_session(setup, ses, scenario, uncertain, world.dates[:t]))
     return _with_formal_dates(rounds, world.dates, bool(scenario.sessions))
 
 
-def _with_session(setup: RoundSetup, ses, scenario: Scenario, uncertain) -> RoundSetup:
+def _with_session(setup: RoundSetup, ses, scenario: Scenario, uncertain, before) -> RoundSetup:
+    """The round's setup with its session (`before`: the dates of the earlier rounds)."""
     if ses is None:
         return replace(setup, session=None, formal=not scenario.sessions)
     chance = uncertain[ses.id] if ses.probability is not None else -1
+    notice = ses.convened_after_days
+    # The last earlier round at least the notice before this date (-1: none, never held).
+    ready_by = -1 if notice is None else sum(d <= ses.date - timedelta(notice) for d in before) - 1
     info = SessionInfo(ses.id, ses.name, ses.kind, ses.eliminate or 0, ses.approval,
-                       ses.tally == "members", ses.preferences or 0, chance)  # fmt: skip
+                       ses.tally == "members", ses.preferences or 0, chance,
+                       notice is not None, ready_by)  # fmt: skip
     rule = changed(setup.decision, ses.decision)
     return replace(setup, session=info, formal=ses.kind == "formal", decision=rule)
 
@@ -578,7 +587,7 @@ def _apply(setup: RoundSetup, events: list[Event], m_index, c_index, uncertain) 
 # What the rules read from a world itself rather than from its per-round constants or
 # parameters: stacked points must agree on all of it (`stackable`).
 _STRUCTURE = ("members", "candidates", "dates", "home", "sponsor", "initial", "in_race0",
-              "objects0", "uncertain", "bargaining")  # fmt: skip
+              "objects0", "uncertain", "bargaining", "convenes")  # fmt: skip
 _ROUND_STRUCTURE = ("deadline", "decision", "acts", "session", "formal", "pressure_date",
                     "days_to_formal")  # fmt: skip
 

@@ -3,6 +3,7 @@
 import numpy as np
 
 from sim.engine.rules import (
+    NEVER,
     UNDECIDED,
     WITHDRAWAL_REASONS,
     deadline_pressure,
@@ -11,6 +12,7 @@ from sim.engine.rules import (
     initial_state,
     leverage,
     price,
+    session_held,
     step,
     support_shares,
     utility_terms,
@@ -154,6 +156,16 @@ def _session_text(world: World, t: int, state) -> str:
         held = bool(state.happens[0, ses.uncertain])
         chance = world.uncertain[ses.uncertain][1]
         here += f", held on this date with chance {chance:g}: {'held' if held else 'not held'} in this run"
+        if not held:
+            here += " (no offers, no elimination)"
+    if ses is not None and ses.convened:
+        held = bool(session_held(state, ses)[0])
+        notice = next(s.convened_after_days for s in world.scenario.sessions if s.id == ses.id)
+        r = int(state.ready_since[0])
+        since = ("the rule not met after the last round" if r == NEVER
+                 else f"the rule met since round {r} ({world.dates[r].isoformat()})")  # fmt: skip
+        here += (f", convened once the rule has been met for {notice} days: {since}; "
+                 f"{'held' if held else 'not held'} in this run")  # fmt: skip
         if not held:
             here += " (no offers, no elimination)"
     if ses is not None and ses.eliminate:

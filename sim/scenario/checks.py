@@ -208,6 +208,13 @@ def cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> l
         if ses.probability is not None and ses.kind != "formal":
             chance = "is the chance that a formal session is held on this date (give kind: formal)"
             ck.add(("sessions", i, "probability"), chance)
+        if ses.convened_after_days is not None:
+            if ses.kind != "formal":
+                called = "convenes a formal session once the rule is met (give kind: formal)"
+                ck.add(("sessions", i, "convened_after_days"), called)
+            elif ses.probability is not None:
+                both = "a session is held by chance (probability) or once the rule is met, not both"
+                ck.add(("sessions", i, "convened_after_days"), both)
     days = [s.date for _, s in valid("sessions")]
     for code in {d for d in days if days.count(d) > 1}:
         ck.add(("sessions",), f"two sessions on {code}")

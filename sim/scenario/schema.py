@@ -115,6 +115,12 @@ class Session(Cited):
     probability: float | None = Field(
         None, gt=0, le=1, description="a date not yet fixed: held on it in this share of runs"
     )
+    convened_after_days: int | None = Field(
+        None,
+        ge=0,
+        description="called once the decision rule is met: held only where it has been met "
+        "at the end of every round since one at least this many days before",
+    )
 
     @model_validator(mode="after")
     def _tally_needs_an_elimination(self):

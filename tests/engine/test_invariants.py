@@ -62,7 +62,8 @@ def scenarios(draw):
 @st.composite
 def bargaining(draw, members, cands):
     """Every block of deadline bargaining, drawn at random: sessions (formal, indicative,
-    eliminations by tally and preferences, approval, own rules, held by chance), objections, brokers, stance, rule and uncertain events."""
+    eliminations by tally and preferences, approval, own rules, held by chance or convened
+    once the rule is met), objections, brokers, stance, rule and uncertain events."""
     member, cand = st.sampled_from(list(members)), st.sampled_from(cands)
     weeks = sorted(draw(st.sets(st.integers(1, 8), min_size=1, max_size=4)))
     sessions = []
@@ -81,6 +82,8 @@ def bargaining(draw, members, cands):
                              "count": draw(st.sampled_from(["support", "encourage"]))}  # fmt: skip
         if kind == "formal" and draw(st.integers(0, 2)) == 0:
             s["probability"] = draw(st.floats(0.05, 1))
+        elif kind == "formal" and draw(st.integers(0, 2)) == 0:
+            s["convened_after_days"] = draw(st.integers(0, 21))
         sessions.append(s)
     kinds = ["declare", "object", "lift", "abstain", "reset", "rule", "enter", "withdraw"]
     events = []

@@ -31,6 +31,15 @@ from test_bad_input import BASE, mutate, validate, write
          "chance that a formal session is held"),
         ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S, probability: 1.5,"
          " assumption: true}\nparameters:\n", "sessions[0].probability", "1"),
+        ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S, kind: indicative,"
+         " convened_after_days: 7, assumption: true}\nparameters:\n",
+         "sessions[0].convened_after_days", "give kind: formal"),
+        ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S, probability: 0.5,"
+         " convened_after_days: 7, assumption: true}\nparameters:\n",
+         "sessions[0].convened_after_days", "not both"),
+        ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S,"
+         " convened_after_days: -1, assumption: true}\nparameters:\n",
+         "sessions[0].convened_after_days", "0"),
     ],
 )  # fmt: skip
 def test_bargaining_blocks_are_checked(capsys, tmp_path, old, new, path, phrase):

@@ -1,0 +1,118 @@
+"""Sessions convened once the decision rule is met (`convened_after_days:`): a formal
+meeting held only where the rule has held since a round at least the notice before."""
+
+import numpy as np
+from toy import run, toy, week, winner
+
+from sim.engine.model import ConsensusModel
+from sim.engine.rules import NEVER
+
+SOLE = (("x", "A"),)
+ALL_LIKE_X = [
+    {"id": f"p{m}x", "members": {"codes": [m]}, "candidate": "x", "affinity": 0.5} for m in "BCD"
+]
+EVERYONE = {"quorum": 1.0}  # the rule is met once all four back x: after round 1, not at 0
+
+
+def slots(weeks, notice, **more):
+    """A special meeting that may be called on each of these weeks, `notice` days ahead."""
+    return [{"id": f"gc{n}", "date": week(n), "name": "special meeting", "kind": "formal",
+             "convened_after_days": notice, **more} for n in weeks]  # fmt: skip
+
+
+def ev(kind, n, **more):
+    return {"id": f"{kind}{n}", "date": week(n), "kind": kind, **more}
+
+
+def test_a_convened_session_is_held_the_notice_after_the_rule_is_first_met():
+    # every member backs x after round 1 (the rule is met from then on); with 14 days'
+    # notice the week-2 meeting is too soon, the week-3 one is held and appoints
+    w = toy(
+        candidates=SOLE, preferences=ALL_LIKE_X, decision=EVERYONE, sessions=slots(range(2, 7), 14)
+    )
+    h = run(w)
+    assert winner(w, h) == ("x", 3)
+    assert int(h.final.ready_since[0]) == 1
+    assert w.session[2].ready_by == 0 and w.session[3].ready_by == 1
+    # a plain formal meeting on week 2 appoints at once
+    plain = toy(
+        candidates=SOLE, preferences=ALL_LIKE_X, decision=EVERYONE, sessions=slots([2], None)
+    )
+    assert winner(plain, run(plain)) == ("x", 2)
+
+
+def test_a_convened_session_is_not_held_before_the_notice_has_run():
+    # 35 days' notice from round 1 is week 6: no slot that late, no appointment
+    w = toy(
+        candidates=SOLE,
+        preferences=ALL_LIKE_X,
+        decision=EVERYONE,
+        sessions=slots(range(2, 6), 35),
+        weeks=6,
+    )
+    h = run(w)
+    assert winner(w, h) == (None, None)
+    assert int(h.final.ready_since[0]) == 1  # ready all along, never called
+
+
+def test_a_convened_session_is_not_held_while_the_rule_is_not_met():
+    # C objects to x throughout: the rule is never met and no meeting is called
+    w = toy(candidates=SOLE, preferences=ALL_LIKE_X, decision=EVERYONE, objects={"C": ["x"]},
+            sessions=slots(range(2, 9), 7))  # fmt: skip
+    h = run(w)
+    assert winner(w, h) == (None, None)
+    assert int(h.final.ready_since[0]) == NEVER
+
+
+def test_the_clock_starts_again_when_the_rule_stops_being_met():
+    # D objects on week 2 and lifts on week 4: ready from round 1, not from round 2 until
+    # D backs x again, and the 14 days run from then: held two weeks later, not on week 3
+    events = [ev("object", 2, member="D", candidate="x"), ev("lift", 4, member="D", candidate="x")]
+    w = toy(candidates=SOLE, preferences=ALL_LIKE_X, decision=EVERYONE, events=events,
+            sessions=slots(range(2, 10), 14), weeks=10)  # fmt: skip
+    h = run(w)
+    again = next(t for t in range(4, 10) if (h.stance[t][0] == 0).all())  # all back x
+    assert not (h.stance[2][0] == 0).all() and not (h.stance[3][0] == 0).all()
+    assert winner(w, h) == ("x", again + 2) and int(h.final.ready_since[0]) == again
+    quiet = toy(
+        candidates=SOLE,
+        preferences=ALL_LIKE_X,
+        decision=EVERYONE,
+        sessions=slots(range(2, 10), 14),
+        weeks=10,
+    )
+    assert winner(quiet, run(quiet)) == ("x", 3)
+
+
+def test_convened_sessions_play_the_same_in_mesa_and_in_the_batch():
+    # noise: replications become ready on different rounds, so they are called apart
+    w = toy(candidates=(("x", "A"), ("y", "B")), preferences=ALL_LIKE_X, decision=EVERYONE, noise=1.0,
+            sessions=slots(range(2, 9), 7), weeks=9)  # fmt: skip
+    seeds = list(range(40))
+    f = run(w, seeds).final
+    assert len(set(f.appointed_round.tolist())) > 1
+    for r in range(0, 40, 7):
+        m = ConsensusModel(w, rng=seeds[r]).run()
+        assert int(m.history.final.appointed_round[0]) == int(f.appointed_round[r])
+        assert int(m.history.final.ready_since[0]) == int(f.ready_since[r])
+
+
+def test_a_world_without_convened_sessions_tracks_nothing():
+    w = toy(candidates=SOLE, preferences=ALL_LIKE_X)
+    assert not w.convenes
+    assert np.all(run(w, range(5)).final.ready_since == NEVER)
+
+
+def test_explain_says_since_when_the_rule_is_met_and_whether_the_meeting_is_held():
+    from sim.report.explain import explain
+
+    w = toy(candidates=SOLE, preferences=ALL_LIKE_X, decision=EVERYONE,
+            sessions=slots(range(2, 7), 14))  # fmt: skip
+    early = explain(w, "C", 2, seed=1)
+    assert "convened once the rule has been met for 14 days" in early
+    assert "the rule met since round 1 (2024-01-08); not held in this run" in early
+    held = explain(w, "C", 3, seed=1)
+    assert "the rule met since round 1 (2024-01-08); held in this run" in held
+    assert "decision rule tested" in held and "decision rule not tested" in early
+    first = explain(w, "C", 1, seed=1)
+    assert "no session this round" in first and "convened" not in first
