@@ -116,3 +116,22 @@ def test_explain_says_since_when_the_rule_is_met_and_whether_the_meeting_is_held
     assert "decision rule tested" in held and "decision rule not tested" in early
     first = explain(w, "C", 1, seed=1)
     assert "no session this round" in first and "convened" not in first
+
+
+def test_the_wto_experiment_convenes_its_special_meetings_a_week_after_the_rule_is_met():
+    from pathlib import Path
+
+    from sim.engine.world import build_world
+    from sim.scenario.loader import load_scenario
+
+    root = Path(__file__).resolve().parents[2]
+    w = build_world(load_scenario(root / "docs" / "experiments" / "wto-2013-convened.yaml"))
+    convened = [s for s in w.session if s is not None and s.convened]
+    assert w.convenes and len(convened) == 14 and not w.uncertain
+    f = run(w, range(60)).final
+    done = f.appointed_round >= 0
+    assert done.all()
+    for at, since in zip(f.appointed_round[done], f.ready_since[done], strict=True):
+        day = w.dates[at]
+        # the regular 31 May Council needs no notice; a special meeting a week of it
+        assert day.isoformat() == "2013-05-31" or (day - w.dates[since]).days >= 7
