@@ -20,6 +20,11 @@ def slots(weeks, notice, **more):
              "convened_after_days": notice, **more} for n in weeks]  # fmt: skip
 
 
+def sole(**more):
+    """The one candidate x, whom every member comes to back after round 1."""
+    return toy(candidates=SOLE, preferences=ALL_LIKE_X, decision=EVERYONE, **more)
+
+
 def ev(kind, n, **more):
     return {"id": f"{kind}{n}", "date": week(n), "kind": kind, **more}
 
@@ -27,29 +32,19 @@ def ev(kind, n, **more):
 def test_a_convened_session_is_held_the_notice_after_the_rule_is_first_met():
     # every member backs x after round 1 (the rule is met from then on); with 14 days'
     # notice the week-2 meeting is too soon, the week-3 one is held and appoints
-    w = toy(
-        candidates=SOLE, preferences=ALL_LIKE_X, decision=EVERYONE, sessions=slots(range(2, 7), 14)
-    )
+    w = sole(sessions=slots(range(2, 7), 14))
     h = run(w)
     assert winner(w, h) == ("x", 3)
     assert int(h.final.ready_since[0]) == 1
     assert w.session[2].ready_by == 0 and w.session[3].ready_by == 1
     # a plain formal meeting on week 2 appoints at once
-    plain = toy(
-        candidates=SOLE, preferences=ALL_LIKE_X, decision=EVERYONE, sessions=slots([2], None)
-    )
+    plain = sole(sessions=slots([2], None))
     assert winner(plain, run(plain)) == ("x", 2)
 
 
 def test_a_convened_session_is_not_held_before_the_notice_has_run():
     # 35 days' notice from round 1 is week 6: no slot that late, no appointment
-    w = toy(
-        candidates=SOLE,
-        preferences=ALL_LIKE_X,
-        decision=EVERYONE,
-        sessions=slots(range(2, 6), 35),
-        weeks=6,
-    )
+    w = sole(sessions=slots(range(2, 6), 35), weeks=6)
     h = run(w)
     assert winner(w, h) == (None, None)
     assert int(h.final.ready_since[0]) == 1  # ready all along, never called
@@ -57,8 +52,7 @@ def test_a_convened_session_is_not_held_before_the_notice_has_run():
 
 def test_a_convened_session_is_not_held_while_the_rule_is_not_met():
     # C objects to x throughout: the rule is never met and no meeting is called
-    w = toy(candidates=SOLE, preferences=ALL_LIKE_X, decision=EVERYONE, objects={"C": ["x"]},
-            sessions=slots(range(2, 9), 7))  # fmt: skip
+    w = sole(objects={"C": ["x"]}, sessions=slots(range(2, 9), 7))
     h = run(w)
     assert winner(w, h) == (None, None)
     assert int(h.final.ready_since[0]) == NEVER
@@ -68,19 +62,12 @@ def test_the_clock_starts_again_when_the_rule_stops_being_met():
     # D objects on week 2 and lifts on week 4: ready from round 1, not from round 2 until
     # D backs x again, and the 14 days run from then: held two weeks later, not on week 3
     events = [ev("object", 2, member="D", candidate="x"), ev("lift", 4, member="D", candidate="x")]
-    w = toy(candidates=SOLE, preferences=ALL_LIKE_X, decision=EVERYONE, events=events,
-            sessions=slots(range(2, 10), 14), weeks=10)  # fmt: skip
+    w = sole(events=events, sessions=slots(range(2, 10), 14), weeks=10)
     h = run(w)
     again = next(t for t in range(4, 10) if (h.stance[t][0] == 0).all())  # all back x
     assert not (h.stance[2][0] == 0).all() and not (h.stance[3][0] == 0).all()
     assert winner(w, h) == ("x", again + 2) and int(h.final.ready_since[0]) == again
-    quiet = toy(
-        candidates=SOLE,
-        preferences=ALL_LIKE_X,
-        decision=EVERYONE,
-        sessions=slots(range(2, 10), 14),
-        weeks=10,
-    )
+    quiet = sole(sessions=slots(range(2, 10), 14), weeks=10)
     assert winner(quiet, run(quiet)) == ("x", 3)
 
 
@@ -106,8 +93,7 @@ def test_a_world_without_convened_sessions_tracks_nothing():
 def test_explain_says_since_when_the_rule_is_met_and_whether_the_meeting_is_held():
     from sim.report.explain import explain
 
-    w = toy(candidates=SOLE, preferences=ALL_LIKE_X, decision=EVERYONE,
-            sessions=slots(range(2, 7), 14))  # fmt: skip
+    w = sole(sessions=slots(range(2, 7), 14))
     early = explain(w, "C", 2, seed=1)
     assert "convened once the rule has been met for 14 days" in early
     assert "the rule met since round 1 (2024-01-08); not held in this run" in early
