@@ -293,6 +293,7 @@ def score(
     progress: bool | None = None,
     force: bool = False,
     keep: bool = True,
+    resume: bool = False,
 ) -> Score:
     """Run a batch and score it against an observed record, beside three baselines.
 
@@ -306,6 +307,8 @@ def score(
             keep=False, as `coalition-sim score` does, memory stays flat in the number of
             runs: the scores are read off each chunk's tallies (the same numbers, bit for
             bit), `.results` is None and, with `out`, `sim.Results.load(out)` reads them.
+        resume: go on with the score interrupted in `out`: its batch goes on from the chunks
+            it holds (a folder holding a batch of other settings is refused first).
 
     Returns:
         A `Score`: `.table` (DataFrame; a sweep gives a model row per point, named
@@ -323,7 +326,14 @@ def score(
     sc = the_plan.points[0].scenario
     rec = load_record(record, sc, _names(scenario, sc))  # checked before anything runs
     if out:
-        check_out(out, scenario, record=record, force=force)
+        check_out(out, scenario, record=record, force=force,
+                  reuse=(lambda _: True) if resume else None)  # fmt: skip
+        if resume:
+            _check_resumable([Path(out)], [the_plan])
+    elif resume:
+        from sim.errors import Problem, ScenarioError
+
+        raise ScenarioError([Problem("resume", None, "", "needs the score's folder (out)")])
     outcome = execute(
         the_plan,
         Path(out) if out else None,
@@ -501,8 +511,8 @@ def _slug(name: str) -> str:
 
 
 def _check_resumable(folders: list[Path], plans: list[Plan]) -> None:
-    """Before a resumed comparison runs anything: each batch folder there holds that very
-    batch (or none yet), else one line naming the folder."""
+    """Before a resumed comparison or score runs anything: each batch folder there holds
+    that very batch (or none yet), else one line naming the folder."""
     from sim.batching.folder import recorded_batch
     from sim.errors import Problem, ScenarioError
 

@@ -96,6 +96,10 @@ def _parser() -> argparse.ArgumentParser:
     sco.add_argument("--runs", type=_positive, help="replications (default: the scenario's)")
     sco.add_argument("--seed", type=_natural, help="batch seed")
     sco.add_argument("--out", type=Path, help="results folder (default results/<scenario>/<stamp>)")
+    sco.add_argument("--resume", action="store_true",
+                     help="go on with the score interrupted in --out (default: the newest "
+                     "unfinished score of these settings under results/<scenario>/): its batch "
+                     "from the chunks it holds")  # fmt: skip
     _add_force(sco)
     _add_set(sco)
     sco.set_defaults(handler=_score)
@@ -458,19 +462,24 @@ def _score(args) -> int:
 
     scenario = load_scenario(args.scenario, args.overrides)
     _check_record(args.scenario, args.record, scenario)  # before the batch, not after it
-    name = scenario.name
-    out = args.out or _stamped(Path("results") / name)
-    check_folder(out, _inputs(args.scenario, record=args.record), args.force)
-    result = api.score(
-        args.scenario,
-        args.record,
-        args.runs,
-        args.seed,
-        args.overrides,
-        out,
-        force=args.force,
-        keep=False,
-    )  # fmt: skip (flat memory: the tallies)
+    base = Path("results") / scenario.name
+    out = args.out
+    if args.resume and out is None:
+        key = api.plan(args.scenario, args.runs, args.seed, None, args.overrides).key
+        out = _unfinished_score(base, key)
+        if out is None:
+            msg = "no unfinished score of these settings to resume; give its folder with --out"
+            raise ScenarioError([Problem(f"--resume {base}/", None, "", msg)])
+    out = out or _stamped(base)
+    check_folder(out, _inputs(args.scenario, record=args.record), args.force,
+                 reuse=lambda _: args.resume)  # fmt: skip
+    try:
+        result = api.score(args.scenario, args.record, args.runs, args.seed, args.overrides,
+                           out, force=args.force, keep=False, resume=args.resume)  # fmt: skip
+    except KeyboardInterrupt:  # (keep=False: flat memory, the scores read off the tallies)
+        print(f"interrupted: the finished chunks are kept in {out}/; go on with the same "
+              f"command and --resume --out {out}", file=sys.stderr)  # fmt: skip
+        raise
     from sim.report import scores
 
     print("\n".join([*result.lines, "", *scores.table(result.rows, result.keys), "",
@@ -665,6 +674,19 @@ def _unfinished_analysis() -> Path | None:
     from sim.analysis.evaluations import FILE
 
     return _newest(Path("results") / "sensitivity", FILE, "sensitivity.csv")
+
+
+def _unfinished_score(base: Path, key: str) -> Path | None:
+    """The newest folder under `base` holding the batch `key` and no scores.csv yet."""
+    from sim.batching.folder import recorded_batch
+
+    if not base.is_dir():
+        return None
+    for folder in sorted(base.iterdir(), reverse=True):
+        finished = (folder / "scores.csv").exists()
+        if not finished and (folder / "batch.json").is_file() and recorded_batch(folder)[0] == key:
+            return folder
+    return None
 
 
 def _unfinished(base: Path) -> Path | None:
