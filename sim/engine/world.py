@@ -177,8 +177,13 @@ class SessionInfo:
     by_members: bool = False  # the elimination counts heads, not capability
     preferences: int = 0  # each member names its k best for the elimination; 0: its stance
     uncertain: int = -1  # index into World.uncertain if it is held only by chance, else -1
-    convened: bool = False  # called once the decision rule is met (`convened_after_days`)
+    notice: int = -1  # days: convened once the rule is met (`convened_after_days`); -1 not
     ready_by: int = -1  # convened: the rule must have held since this round or an earlier one
+
+    @property
+    def convened(self) -> bool:
+        """Called once the decision rule is met (`convened_after_days:`)."""
+        return self.notice >= 0
 
 
 @dataclass(frozen=True)
@@ -464,7 +469,7 @@ def _round_dates(scenario: Scenario) -> list[date]:
         while d < cal.last_round:
             d += timedelta(days=cal.round_days)
             weekly.append(d)
-    return sorted(set(weekly) | {s.date for s in scenario.sessions})
+    return sorted(set(weekly) | {s.date for s in scenario.meetings()})
 
 
 def _broker(b, scenario: Scenario, m_index, c_index) -> BrokerInfo:
@@ -504,11 +509,12 @@ def _timeline(world: World, scenario: Scenario, joining, m_index, c_index) -> li
             world.uncertain.append((e.id, e.probability))
     # Sessions held by chance draw after the events, so that adding one leaves every
     # event's draw where it was.
-    for s in sorted(scenario.sessions, key=lambda s: s.date):
+    meetings = scenario.meetings()
+    for s in meetings:
         if s.probability is not None:
             world.uncertain.append((s.id, s.probability))
     uncertain = {e_id: k for k, (e_id, _) in enumerate(world.uncertain)}
-    sessions = {s.date: s for s in scenario.sessions}
+    sessions = {s.date: s for s in meetings}
     rounds, pending = [], list(events)
     for t, day in enumerate(world.dates):
         # Round 0 is the starting position; events on the start date are part of it.
@@ -534,7 +540,7 @@ def _with_session(setup: RoundSetup, ses, scenario: Scenario, uncertain, before)
     ready_by = -1 if notice is None else sum(d <= ses.date - timedelta(notice) for d in before) - 1
     info = SessionInfo(ses.id, ses.name, ses.kind, ses.eliminate or 0, ses.approval,
                        ses.tally == "members", ses.preferences or 0, chance,
-                       notice is not None, ready_by)  # fmt: skip
+                       -1 if notice is None else notice, ready_by)  # fmt: skip
     rule = changed(setup.decision, ses.decision)
     return replace(setup, session=info, formal=ses.kind == "formal", decision=rule)
 

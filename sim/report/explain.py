@@ -160,7 +160,7 @@ def _session_text(world: World, t: int, state) -> str:
             here += " (no offers, no elimination)"
     if ses is not None and ses.convened:
         held = bool(session_held(state, ses)[0])
-        notice = next(s.convened_after_days for s in world.scenario.sessions if s.id == ses.id)
+        notice = ses.notice
         r = int(state.ready_since[0])
         since = ("the rule not met after the last round" if r == NEVER
                  else f"the rule met since round {r} ({world.dates[r].isoformat()})")  # fmt: skip

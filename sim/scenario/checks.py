@@ -199,6 +199,13 @@ def cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> l
         if cal is not None and not cal.start < ses.date <= cal.last_round:
             outside = f"{ses.date} is outside the calendar (after {cal.start}, to {cal.last_round})"
             ck.add(("sessions", i, "date"), outside)
+        if cal is not None and ses.until is not None and ses.until > cal.last_round:
+            ck.add(
+                ("sessions", i, "until"),
+                f"{ses.until} is after the calendar's last round ({cal.last_round})",
+            )
+        if ses.until is not None and not ses.occurrences():
+            ck.add(("sessions", i, "until"), "no working day from `date` to `until`")
         if ses.decision is not None:
             decision_change(("sessions", i, "decision"), ses.decision)
         if ses.approval and ses.kind != "indicative":
@@ -215,7 +222,7 @@ def cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> l
             elif ses.probability is not None:
                 both = "a session is held by chance (probability) or once the rule is met, not both"
                 ck.add(("sessions", i, "convened_after_days"), both)
-    days = [s.date for _, s in valid("sessions")]
+    days = [o.date for _, s in valid("sessions") for o in s.occurrences()]
     for code in {d for d in days if days.count(d) > 1}:
         ck.add(("sessions",), f"two sessions on {code}")
     for section in ("preferences", "grievances"):

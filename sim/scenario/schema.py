@@ -5,7 +5,7 @@ source is listed, ...) are checked in `sim.scenario`, which can name them all.
 """
 
 import warnings
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -121,12 +121,42 @@ class Session(Cited):
         description="called once the decision rule is met: held only where it has been met "
         "at the end of every round since one at least this many days before",
     )
+    every_days: int | None = Field(
+        None, ge=1, description="a recurring meeting: again every this many days, to `until`"
+    )
+    until: date | None = Field(None, description="a recurring meeting's last possible date")
+    working_days: bool = Field(False, description="a recurring meeting skips Saturdays, Sundays")
 
     @model_validator(mode="after")
     def _tally_needs_an_elimination(self):
         if self.eliminate is None and (self.preferences is not None or self.tally != "capability"):
             raise ValueError("`tally` and `preferences` count an elimination: give `eliminate: k`")
         return self
+
+    @model_validator(mode="after")
+    def _recurring(self):
+        if (self.every_days is None) != (self.until is None):
+            raise ValueError("a recurring meeting gives both `every_days` and `until`")
+        if self.until is not None and self.until <= self.date:
+            raise ValueError(f"`until` ({self.until}) must come after `date` ({self.date})")
+        if self.until is not None and self.probability is not None:
+            raise ValueError(
+                "a meeting held by chance lists each date with its own probability; it cannot recur"
+            )
+        return self
+
+    def occurrences(self) -> list["Session"]:
+        """The meeting on each of its dates: itself, or for a recurring one (`every_days`,
+        `until`) a copy per date (id `<id>@<date>`), weekends skipped with `working_days`."""
+        if self.every_days is None:
+            return [self]
+        out, day = [], self.date
+        while day <= self.until:
+            if not (self.working_days and day.weekday() >= 5):
+                out.append(self.model_copy(update={"id": f"{self.id}@{day}", "date": day,
+                                                   "every_days": None, "until": None}))  # fmt: skip
+            day += timedelta(days=self.every_days)
+        return out
 
 
 class Broker(Cited):
@@ -574,3 +604,7 @@ class Scenario(Strict):
                 raise ValueError("give a mapping of parameters, or `priors` (the unfitted set)")
             return {**PRIORS, "assumption": True, "note": "the priors (docs/ODD.md 7.10)"}
         return value
+
+    def meetings(self) -> list[Session]:
+        """Every session on each of its dates (a recurring one once per date), by date."""
+        return sorted((o for s in self.sessions for o in s.occurrences()), key=lambda s: s.date)

@@ -1,6 +1,8 @@
 """Deadline bargaining: sessions, holdouts and their price, brokers, strategic withdrawal,
 stance events, uncertain events, eliminations and approval. Each rule fires, and does not."""
 
+from datetime import timedelta
+
 import numpy as np
 import pytest
 from toy import in_race, objects, run, stance_of, toy, week, winner
@@ -44,6 +46,38 @@ def test_the_decision_rule_is_tested_only_at_formal_sessions():
     ]
     plain = toy(candidates=SOLE, preferences=ALL_LIKE_X)
     assert winner(plain, run(plain)) == ("x", 1)  # without sessions every round is formal
+
+
+def test_a_recurring_meeting_plays_as_its_dates_listed_one_by_one():
+    every = {
+        "id": "s",
+        "date": week(2),
+        "name": "meeting",
+        "kind": "indicative",
+        "every_days": 14,
+        "until": week(7),
+    }  # fmt: skip (weeks 2, 4 and 6)
+    listed = [session(n, "indicative", name="meeting") for n in (2, 4, 6)] + [session(8)]
+    kw = {"candidates": XY, "preferences": ALL_LIKE_X, "noise": 0.8, "weekly": False}
+    a, b = toy(sessions=listed, **kw), toy(sessions=[every, session(8)], **kw)
+    assert a.dates == b.dates and [d.isoformat() for d in b.dates[1:4]] == [
+        "2024-01-15", "2024-01-29", "2024-02-12"]  # fmt: skip
+    assert [s and (s.name, s.kind) for s in a.session] == [
+        s and (s.name, s.kind) for s in b.session
+    ]
+    assert [s.id for s in b.session[1:4]] == ["s@2024-01-15", "s@2024-01-29", "s@2024-02-12"]
+    seeds = range(30)
+    assert (run(a, seeds).final.appointed_round == run(b, seeds).final.appointed_round).all()
+    # working days: from Friday 5 January every day to Tuesday 9 January, the weekend skipped
+    daily = {"id": "d", "date": week(0) + timedelta(4), "name": "daily", "every_days": 1,
+             "until": week(1) + timedelta(1), "working_days": True}  # fmt: skip
+    w = toy(candidates=SOLE, sessions=[daily], weekly=False)
+    assert [d.isoformat() for d in w.dates] == [
+        "2024-01-01",
+        "2024-01-05",
+        "2024-01-08",
+        "2024-01-09",
+    ]
 
 
 def test_an_uncertain_formal_session_is_held_in_its_share_of_replications_the_same_in_mesa():

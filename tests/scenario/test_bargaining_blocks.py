@@ -40,6 +40,22 @@ from test_bad_input import BASE, mutate, validate, write
         ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S,"
          " convened_after_days: -1, assumption: true}\nparameters:\n",
          "sessions[0].convened_after_days", "0"),
+        ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S, every_days: 7,"
+         " assumption: true}\nparameters:\n", "sessions[0]", "both `every_days` and `until`"),
+        ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S, every_days: 7,"
+         " until: 2024-01-20, assumption: true}\nparameters:\n", "sessions[0]", "must come after"),
+        ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S, every_days: 7,"
+         " until: 2024-03-01, probability: 0.5, assumption: true}\nparameters:\n", "sessions[0]",
+         "cannot recur"),
+        ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S, every_days: 7,"
+         " until: 2024-08-01, assumption: true}\nparameters:\n", "sessions[0].until",
+         "after the calendar's last round (2024-06-30)"),
+        ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-03, name: S, every_days: 7,"
+         " until: 2024-02-25, working_days: true, assumption: true}\nparameters:\n",
+         "sessions[0].until", "no working day"),
+        ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S, every_days: 7,"
+         " until: 2024-03-01, assumption: true}\n  - {id: t, date: 2024-02-15, name: T,"
+         " assumption: true}\nparameters:\n", "sessions", "two sessions on 2024-02-15"),
     ],
 )  # fmt: skip
 def test_bargaining_blocks_are_checked(capsys, tmp_path, old, new, path, phrase):
