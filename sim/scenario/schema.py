@@ -6,7 +6,7 @@ source is listed, ...) are checked in `sim.scenario`, which can name them all.
 
 import warnings
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -126,6 +126,9 @@ class Session(Cited):
     )
     until: date | None = Field(None, description="a recurring meeting's last possible date")
     working_days: bool = Field(False, description="a recurring meeting skips Saturdays, Sundays")
+    # A recurring meeting's dates at most: as many as the rounds a scenario may have
+    # (sim.scenario.limits.MAX_ROUNDS), so that none is expanded past what would be refused.
+    MAX_DATES: ClassVar[int] = 5_000
 
     @model_validator(mode="after")
     def _tally_needs_an_elimination(self):
@@ -143,20 +146,34 @@ class Session(Cited):
             raise ValueError(
                 "a meeting held by chance lists each date with its own probability; it cannot recur"
             )
+        if self.until is not None:
+            n = (self.until - self.date).days // self.every_days + 1
+            if n > self.MAX_DATES:
+                raise ValueError(
+                    f"recurs on {n:,} dates, more than the limit of {self.MAX_DATES:,}"
+                )
         return self
+
+    def dates(self) -> list[date]:
+        """The meeting's dates: `date`, or for a recurring one each `every_days` to `until`
+        (Saturdays and Sundays skipped with `working_days`)."""
+        if self.every_days is None:
+            return [self.date]
+        step, days = timedelta(days=self.every_days), []
+        day = self.date
+        while day <= self.until:
+            if not (self.working_days and day.weekday() >= 5):
+                days.append(day)
+            day += step
+        return days
 
     def occurrences(self) -> list["Session"]:
         """The meeting on each of its dates: itself, or for a recurring one (`every_days`,
-        `until`) a copy per date (id `<id>@<date>`), weekends skipped with `working_days`."""
+        `until`) a copy per date (id `<id>@<date>`)."""
         if self.every_days is None:
             return [self]
-        out, day = [], self.date
-        while day <= self.until:
-            if not (self.working_days and day.weekday() >= 5):
-                out.append(self.model_copy(update={"id": f"{self.id}@{day}", "date": day,
-                                                   "every_days": None, "until": None}))  # fmt: skip
-            day += timedelta(days=self.every_days)
-        return out
+        return [self.model_copy(update={"id": f"{self.id}@{day}", "date": day, "every_days": None,
+                                        "until": None}) for day in self.dates()]  # fmt: skip
 
 
 class Broker(Cited):

@@ -110,6 +110,37 @@ def test_daily_rounds_for_centuries_are_refused(tmp_path, capsys, last):
     assert code == 2
 
 
+def test_a_meeting_recurring_daily_for_decades_is_refused_before_it_is_expanded(tmp_path, capsys):
+    long = TINY.replace("last_round: 2024-03-01", "last_round: 2080-01-01")
+    text = long + ("sessions:\n  - {id: d, date: 2024-01-02, name: D, every_days: 1,"
+                   " until: 2079-12-31, source: press}\n")  # fmt: skip
+    code, _, err = cli(capsys, "validate", write(tmp_path, text))
+    assert code == 2 and "sessions[0]: recurs on 20,453 dates, more than the limit of 5,000" in err
+
+
+def test_recurring_meetings_that_add_too_many_rounds_together_are_refused(tmp_path, capsys):
+    # weekly rounds for 60 years (3,131) and two weekly meetings of 2,996 dates between them
+    long = TINY.replace("last_round: 2024-03-01", "last_round: 2084-01-01")
+    text = long + "sessions:\n" + "".join(
+        f"  - {{id: m{k}, date: 2024-01-0{2 + k}, name: M, every_days: 7, until: 2081-06-01,"
+        " source: press}\n" for k in range(2))  # fmt: skip
+    code, _, err = cli(capsys, "validate", write(tmp_path, text))
+    assert (
+        code == 2 and "sessions: 9,123 rounds with the sessions' dates, more than the limit" in err
+    )
+    fewer = long.replace("last_round: 2084-01-01", "last_round: 2030-01-01") + (
+        "sessions:\n  - {id: m, date: 2024-01-02, name: M, every_days: 7, until: 2029-12-01,"
+        " source: press}\n")  # fmt: skip
+    assert cli(capsys, "validate", write(tmp_path, fewer, "fewer.yaml"))[0] == 0
+
+
+def test_the_recurring_meeting_cap_is_the_rounds_cap():
+    from sim.scenario.limits import MAX_ROUNDS
+    from sim.scenario.schema import Session
+
+    assert Session.MAX_DATES == MAX_ROUNDS
+
+
 def test_a_last_round_at_the_end_of_the_calendar_is_a_sentence(tmp_path, capsys):
     text = TINY.replace("last_round: 2024-03-01", "last_round: 9999-12-30").replace(
         "round_days: 7", "round_days: 366"
