@@ -121,3 +121,37 @@ def test_the_wto_experiment_convenes_its_special_meetings_a_week_after_the_rule_
         day = w.dates[at]
         # the regular 31 May Council needs no notice; a special meeting a week of it
         assert day.isoformat() == "2013-05-31" or (day - w.dates[since]).days >= 7
+
+
+def test_the_readme_meetings_example_is_what_it_says():
+    from pathlib import Path
+
+    import yaml
+
+    from sim.engine.world import build_world
+    from sim.scenario.schema import Scenario
+
+    lines = (Path(__file__).resolve().parents[2] / "README.md").read_text().splitlines()
+    at = next(k for k, x in enumerate(lines) if x.startswith("**Meetings.**"))
+    start = next(k for k in range(at, len(lines)) if lines[k] == "```yaml")
+    end = next(k for k in range(start + 1, len(lines)) if lines[k] == "```")
+    sessions = yaml.safe_load("\n".join(lines[start + 1 : end]))["sessions"]
+    world = build_world(Scenario.model_validate({
+        "name": "meetings",
+        "sources": [{"id": "procedures", "title": "Procedures"}],
+        "calendar": {"start": "2013-04-01", "deadline": "2013-05-31", "last_round": "2013-05-31",
+                     "assumption": True},
+        "decision": {"rule": "consensus", "assumption": True},
+        "candidates": [{"id": "x", "name": "X", "home": "A", "assumption": True}],
+        "members": [{"code": c, "name": c, "capability": 0.5, "salience": 0.5,
+                     "assumption": True} for c in "ABC"],
+        "sessions": sessions,
+    }))  # fmt: skip
+    held = [(d.isoformat(), s.kind, s.convened) for d, s in zip(world.dates, world.session,
+                                                                  strict=True) if s]  # fmt: skip
+    council = [d for d, kind, _ in held if kind == "indicative"]
+    assert council == ["2013-04-03", "2013-04-10", "2013-04-17", "2013-04-24", "2013-05-01",
+                       "2013-05-08"]  # fmt: skip
+    special = [d for d, _, convened in held if convened]
+    assert len(special) == 14 and special[0] == "2013-05-13" and special[-1] == "2013-05-30"
+    assert held[-1] == ("2013-05-31", "formal", False)
