@@ -10,7 +10,15 @@ import numpy as np
 
 from sim.engine.agents import CandidateAgent, MemberAgent
 from sim.engine.history import History
-from sim.engine.rules import NOT_APPOINTED, UNDECIDED, draw_events, draw_noise, initial_state, step
+from sim.engine.rules import (
+    NOT_APPOINTED,
+    UNDECIDED,
+    draw_events,
+    draw_noise,
+    initial_state,
+    session_held,
+    step,
+)
 from sim.engine.world import World, build_world
 from sim.scenario.schema import Scenario
 
@@ -30,6 +38,9 @@ class ConsensusModel(mesa.Model):
         self.state = initial_state(self.world, 1, self.event_draws[None])
         self.history = History(self.world)
         self.history.record(self.state)
+        # Per round played: whether its session met in this run (one held by chance, or
+        # convened once the rule is met, may not); True for a round without a session.
+        self.held = [True]
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 **{c.id: _supporters_of(c.index) for c in self.candidates},
@@ -56,6 +67,7 @@ class ConsensusModel(mesa.Model):
 
     def step(self) -> None:
         t = self.round + 1
+        self.held.append(bool(np.all(session_held(self.state, self.world.rounds[t].session))))
         self.state = step(self.state, self.world, t, self.noise[t - 1][None])
         self.history.record(self.state)
         self._sync()

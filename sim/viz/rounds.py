@@ -94,6 +94,8 @@ def round_news(model) -> list[str]:
     f = h.final
     session = world.rounds[t].session
     held = f": {session.name} ({session.kind} session)" if session is not None else ""
+    if session is not None and not model.held[t]:
+        held += ", not held in this run"
     lines = [f"Round {t}, {world.dates[t].isoformat()}{held}"]
     if t == 0:
         lines.append("starting position")

@@ -17,8 +17,8 @@ SOLE = (("x", "A"),)
 NINE = tuple((f"c{k}", None) for k in range(9))
 
 
-def session(n, kind="formal"):
-    return {"id": f"s{n}", "date": week(n), "name": f"meeting {n}", "kind": kind}
+def session(n, kind="formal", **more):
+    return {"id": f"s{n}", "date": week(n), "name": f"meeting {n}", "kind": kind, **more}
 
 
 def vlines(ax, colour):
@@ -156,4 +156,20 @@ def test_the_page_names_sessions_in_the_round_news_and_the_grid():
     plain.step()
     grid = stance_grid(plain)
     assert "session" not in round_news(plain)[0]
+    # a meeting convened once the rule is met: not held before the notice has run
+    called = [session(n, convened_after_days=14) for n in (2, 3)]
+    model = ConsensusModel(toy(candidates=SOLE, sessions=called, decision={"quorum": 1.0},
+                               preferences=[{"id": f"p{m}", "members": {"codes": [m]},
+                                             "candidate": "x", "affinity": 0.5} for m in "BCD"],
+                               weeks=4), rng=0)  # fmt: skip
+    news = []
+    for _ in range(3):
+        model.step()
+        news.append(round_news(model)[0])
+    assert (
+        news[1]
+        == f"Round 2, {week(2).isoformat()}: meeting 2 (formal session), not held in this run"
+    )
+    assert news[2] == f"Round 3, {week(3).isoformat()}: meeting 3 (formal session)"
+    assert model.winner is not None and model.round == 3
     assert "session formal" not in grid and "session indicative" not in grid and "F/i" not in grid
