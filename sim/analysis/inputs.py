@@ -1,8 +1,8 @@
 """Which inputs a sensitivity analysis varies, and over which ranges.
 
 By default: every field the scenario marks as an assumption (each member's capability and
-salience; each preference's affinity, grievance's and tie's weight) and every behavioural
-parameter, each over a default range around its value (`default_range`, documented in
+salience; each preference's affinity, grievance's and tie's weight; the notice of each session
+convened once the rule is met) and every behavioural parameter, each over a default range around its value (`default_range`, documented in
 README.md). A scenario's `sensitivity:` block and `--inputs` override this.
 """
 
@@ -15,13 +15,15 @@ from sim.scenario.varied import VariedField, range_problem, varied_field
 
 # The default ranges, by kind of field: (relative half-width, least absolute half-width).
 # A capability or tie weight is scaled (x0.5 to x1.5); a salience moves by 0.2; affinities
-# and grievance weights by half their size, at least 0.1; parameters are scaled x0.5 to x1.5.
+# and grievance weights by half their size, at least 0.1; a convened session's notice by half
+# its days, at least one (whole days); parameters are scaled x0.5 to x1.5.
 HALF_WIDTH = {
     "capability": (0.5, 0.0),
     "salience": (0.0, 0.2),
     "preference": (0.5, 0.1),
     "grievance": (0.5, 0.1),
     "tie": (0.5, 0.0),
+    "notice": (0.5, 1.0),
     "parameter": (0.5, 0.0),
 }
 ZERO_SPAN = 1.0  # a tie weight or parameter at 0 varies from 0 to this (rounds for integers)
@@ -53,6 +55,8 @@ def base_value(field: VariedField, scenario: Scenario) -> float:
     if field.kind in ("capability", "salience"):
         member = next(m for m in scenario.members if m.code == field.target)
         return float(getattr(member, field.kind))
+    if field.kind == "notice":
+        return float(next(s for s in scenario.sessions if s.id == field.target).convened_after_days)
     section = {"preference": "preferences", "grievance": "grievances", "tie": "ties"}[field.kind]
     rule = next(r for r in getattr(scenario, section) if r.id == field.target)
     return float(rule.affinity if field.kind == "preference" else rule.weight)
@@ -78,7 +82,8 @@ def _assumed(block, name: str) -> bool:
 
 
 def default_fields(scenario: Scenario) -> list[VariedField]:
-    """Every assumption (capability, salience, affinity, weights) and every parameter."""
+    """Every assumption (capability, salience, affinity, weights, convened sessions' notice)
+    and every parameter."""
     keys = []
     for m in scenario.members:
         keys += [f"members.{m.code}.{name}" for name in ("capability", "salience")
@@ -88,6 +93,8 @@ def default_fields(scenario: Scenario) -> list[VariedField]:
         keys += [
             f"{section}.{r.id}.{name}" for r in getattr(scenario, section) if _assumed(r, name)
         ]
+    keys += [f"sessions.{s.id}.convened_after_days" for s in scenario.sessions
+             if s.convened_after_days is not None and _assumed(s, "convened_after_days")]  # fmt: skip
     keys += [f"parameters.{name}" for name in PARAMETER_NAMES]
     return [varied_field(k, scenario) for k in keys]
 

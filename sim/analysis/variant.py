@@ -9,7 +9,7 @@ changed only in the rounds before that event.
 
 from dataclasses import fields, replace
 
-from sim.engine.world import World
+from sim.engine.world import World, ready_round
 from sim.scenario.varied import VariedField
 
 _RULE_EVENTS = {"preference": "preference", "grievance": "grievance", "tie": "tie"}
@@ -62,9 +62,20 @@ def varied_world(
     capability, salience = world.capability.copy(), world.salience.copy()
     rounds, rules = list(world.rounds), dict(world.rules)
     params, weights = [], []  # (until round, name, value)
+    structure = world.compiled_from  # what `stackable` takes as shared: not once sessions change
     for field, value in values:
         if field.kind in ("capability", "salience"):
             (capability if field.kind == "capability" else salience)[index[field.target]] = value
+            continue
+        if field.kind == "notice":  # each of the session's rounds (a recurring one: every date)
+            notice = round(value)
+            days = set(next(s for s in world.scenario.sessions if s.id == field.target).dates())
+            for t, (r, day) in enumerate(zip(rounds, world.dates, strict=True)):
+                if r.session is not None and day in days:
+                    ready_by = ready_round(world.dates[:t], day, notice)
+                    rounds[t] = replace(r, session=replace(r.session, notice=notice,
+                                                           ready_by=ready_by))  # fmt: skip
+            structure = None
             continue
         until = first_event_round(world, field.kind, field.target)
         if field.kind == "parameter":
@@ -105,5 +116,6 @@ def varied_world(
         rounds=rounds,
         brokers=list(world.brokers),
         uncertain=list(world.uncertain),
+        compiled_from=structure,
         **{f.name: {} for f in fields(World) if f.name.startswith("_")},  # caches: fresh
     )

@@ -536,13 +536,18 @@ def _with_session(setup: RoundSetup, ses, scenario: Scenario, uncertain, before)
         return replace(setup, session=None, formal=not scenario.sessions)
     chance = uncertain[ses.id] if ses.probability is not None else -1
     notice = ses.convened_after_days
-    # The last earlier round at least the notice before this date (-1: none, never held).
-    ready_by = -1 if notice is None else sum(d <= ses.date - timedelta(notice) for d in before) - 1
+    ready_by = -1 if notice is None else ready_round(before, ses.date, notice)
     info = SessionInfo(ses.id, ses.name, ses.kind, ses.eliminate or 0, ses.approval,
                        ses.tally == "members", ses.preferences or 0, chance,
                        -1 if notice is None else notice, ready_by)  # fmt: skip
     rule = changed(setup.decision, ses.decision)
     return replace(setup, session=info, formal=ses.kind == "formal", decision=rule)
+
+
+def ready_round(before: list[date], day: date, notice: int) -> int:
+    """The last of the rounds dated `before` a convened session on `day` that is at least
+    `notice` days before it (`SessionInfo.ready_by`); -1 if none: never held."""
+    return sum(d <= day - timedelta(notice) for d in before) - 1
 
 
 def _with_formal_dates(rounds: list[RoundSetup], dates: list[date], sessions: bool):

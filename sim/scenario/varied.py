@@ -1,8 +1,8 @@
 """Which scenario fields an analysis may vary, named as `--set` names them.
 
 A varied field is a member's capability or salience, a preference's affinity, a grievance's
-or tie's weight, or a behavioural parameter: the numbers the sensitivity analysis pushes
-around. This module knows their names and the ranges the schema allows; it runs nothing.
+or tie's weight, the notice of a session convened once the rule is met, or a behavioural
+parameter: the numbers the sensitivity analysis pushes around. This module knows their names and the ranges the schema allows; it runs nothing.
 """
 
 import difflib
@@ -20,10 +20,11 @@ ALLOWED = {
     "preference": (-1.0, 1.0),
     "grievance": (0.0, 1.0),
     "tie": (0.0, 100.0),
+    "notice": (0.0, 3650.0),
 }
 GRAMMAR = (
     "members.CODE.capability|salience, preferences.ID.affinity, grievances.ID.weight, "
-    "ties.ID.weight or parameters.NAME"
+    "ties.ID.weight, sessions.ID.convened_after_days or parameters.NAME"
 )
 
 
@@ -32,8 +33,8 @@ class VariedField:
     """One field an analysis can vary: its key, what it is, and the schema's range."""
 
     key: str  # the long key: members.HU.salience, grievances.schengen.weight, parameters.noise
-    kind: str  # capability, salience, preference, grievance, tie, parameter
-    target: str  # member code, rule id or parameter name
+    kind: str  # capability, salience, preference, grievance, tie, notice, parameter
+    target: str  # member code, rule or session id, or parameter name
     allowed: tuple[float, float]
     integer: bool = False
 
@@ -81,6 +82,14 @@ def varied_field(key: str, scenario) -> VariedField:
                              f"{RULE_FIELDS[section]}, not {name!r}")  # fmt: skip
         kind = section.removesuffix("s")
         return VariedField(key, kind, ident, ALLOWED[kind])
+    if section == "sessions":
+        called = [
+            s.id for s in scenario.sessions if s is not None and s.convened_after_days is not None
+        ]
+        _known(ident, called, "session convened once the rule is met")
+        if name != "convened_after_days":
+            raise ValueError(f"a session's varied field is convened_after_days, not {name!r}")
+        return VariedField(key, "notice", ident, ALLOWED["notice"], integer=True)
     raise ValueError(f"not a field an analysis can vary; give {GRAMMAR}")
 
 

@@ -319,3 +319,52 @@ def test_the_command_writes_the_table_the_charts_and_the_words(tmp_path, capsys)
 
     table = pd.read_csv(out / "sensitivity.csv")
     assert {"output", "input", "mu_star", "sigma", "rank"} <= set(table.columns)
+
+
+CONVENED = ROOT / "docs" / "experiments" / "wto-2013-convened.yaml"
+NOTICE = "sessions.special.convened_after_days"
+
+
+def test_a_convened_sessions_notice_is_an_input_when_it_is_assumed():
+    sc = load_scenario(CONVENED)
+    (field,) = [f for f in default_fields(sc) if f.kind == "notice"]
+    assert field.key == NOTICE and field.integer
+    (notice,) = [i for i in choose_inputs(sc) if i.key == NOTICE]
+    assert (notice.base, notice.low, notice.high) == (7, 3, 11)  # half its days, whole days
+    assert not [f for f in default_fields(load_scenario(NATO)) if f.kind == "notice"]
+    with pytest.raises(ValueError, match="unknown session convened once the rule is met 'specal'"):
+        varied_field("sessions.specal.convened_after_days", sc)
+    with pytest.raises(ValueError, match="a session's varied field is convened_after_days"):
+        varied_field("sessions.special.date", sc)
+
+
+def test_a_varied_notice_equals_the_varied_scenario_compiled():
+    base = load_scenario(CONVENED)
+    world = build_world(base)
+    seeds = replication_seeds(1, 0, 0, 40)
+    for days in (0, 3, 12):
+        varied = varied_world(world, [(varied_field(NOTICE, base), days)])
+        compiled = build_world(load_scenario(CONVENED, [f"{NOTICE}={days}"]))
+        assert [r.session for r in varied.rounds] == [r.session for r in compiled.rounds]
+        a, b = simulate(varied, seeds), simulate(compiled, seeds)
+        np.testing.assert_array_equal(a.final.appointed_round, b.final.appointed_round)
+
+
+def test_the_notice_moves_the_median_date_where_it_binds():
+    # one candidate everyone backs after round 1; a meeting that may be called any week:
+    # the notice sets the appointment date, and the analysis sees it (points not stacked)
+    data = toy_data()
+    data["decision"] = {"rule": "consensus", "quorum": 1.0, "assumption": True}
+    data["preferences"] = [{"id": f"p{m}", "members": {"codes": [m]}, "candidate": "x",
+                            "affinity": 0.8, "assumption": True} for m in "BCD"]  # fmt: skip
+    data["grievances"] = []
+    data["sessions"] = [{"id": "called", "date": date(2024, 1, 8), "name": "Called meeting",
+                         "every_days": 7, "until": date(2024, 2, 26),
+                         "convened_after_days": 7, "assumption": True}]  # fmt: skip
+    sc = Scenario.model_validate(data)
+    inputs = choose_inputs(sc, ["sessions.called.convened_after_days=0:28"])
+    out = evaluate(sc, inputs, [Change((d,)) for d in (0, 14, 28)], 10, 1)
+    days = out[:, -1]  # median_days, the last output
+    assert days[0] < days[1] < days[2], days
+    # met after round 1 (8 Jan): held at the next meeting (0 days), 2 and 4 weeks on
+    assert list(days) == [14, 21, 35]
