@@ -118,11 +118,15 @@ class Session(Cited):
     convened_after_days: int | None = Field(
         None,
         ge=0,
+        le=3650,
         description="called once the decision rule is met: held only where it has been met "
         "at the end of every round since one at least this many days before",
     )
     every_days: int | None = Field(
-        None, ge=1, description="a recurring meeting: again every this many days, to `until`"
+        None,
+        ge=1,
+        le=3650,
+        description="a recurring meeting: again every this many days, to `until`",
     )
     until: date | None = Field(None, description="a recurring meeting's last possible date")
     working_days: bool = Field(False, description="a recurring meeting skips Saturdays, Sundays")

@@ -42,6 +42,12 @@ from test_bad_input import BASE, mutate, validate, write
          "sessions[0].convened_after_days", "0"),
         ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S, every_days: 7,"
          " assumption: true}\nparameters:\n", "sessions[0]", "both `every_days` and `until`"),
+        ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S, every_days:"
+         " 1000000000000, until: 2024-02-08, assumption: true}\nparameters:\n",
+         "sessions[0].every_days", "3650"),
+        ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S, convened_after_days:"
+         " 1000000000000, assumption: true}\nparameters:\n",
+         "sessions[0].convened_after_days", "3650"),
         ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S, every_days: 7,"
          " until: 2024-01-20, assumption: true}\nparameters:\n", "sessions[0]", "must come after"),
         ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S, every_days: 7,"
