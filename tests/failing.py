@@ -70,3 +70,32 @@ def kill_when(script: str, args: list[str], written: Callable[[], bool]) -> None
     finally:
         child.kill()
         child.wait()
+
+
+# A command whose chunks are each written 0.3 s late: time for a parent to SIGKILL it
+# between chunks (`kill_when`).
+SLOW_CHUNKS_CHILD = """\
+import sys, time
+import sim.batching.runner as runner
+real = runner.write_chunk
+def slow(*a):  # time for the parent to kill it between chunks
+    time.sleep(0.3)
+    return real(*a)
+runner.write_chunk = slow
+from sim.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def count_chunks(monkeypatch) -> list[str]:
+    """The names of the chunks written from now on (the list grows as they are)."""
+    import sim.batching.runner as runner
+
+    real, written = runner.write_chunk, []
+
+    def counted(out, plan, result):
+        written.append(result.chunk.name)
+        real(out, plan, result)
+
+    monkeypatch.setattr(runner, "write_chunk", counted)
+    return written

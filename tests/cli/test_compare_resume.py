@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from failing import kill_when, stop_after_chunks
+from failing import SLOW_CHUNKS_CHILD, count_chunks, kill_when, stop_after_chunks
 from hostile import cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,16 +20,7 @@ TABLES = ("compare.csv", "compare.md", "compare.png")
 @pytest.fixture
 def chunks(monkeypatch):
     """Count the chunks simulated and written."""
-    import sim.batching.runner as runner
-
-    real, written = runner.write_chunk, []
-
-    def counted(out, plan, result):
-        written.append(result.chunk.name)
-        real(out, plan, result)
-
-    monkeypatch.setattr(runner, "write_chunk", counted)
-    return written
+    return count_chunks(monkeypatch)
 
 
 def _interrupted(capsys, monkeypatch, after: int, *args) -> str:
@@ -53,11 +44,7 @@ def test_an_interrupted_compare_resumes_to_the_uninterrupted_tables(tmp_path, ca
     err = _interrupted(capsys, monkeypatch, 6, *ARGS, "--out", cut)  # the base's 4, 2 more
     assert "--resume --out" in err
     assert not (cut / "compare.csv").exists()
-    import sim.batching.runner as runner
-
-    real, written = runner.write_chunk, []
-    monkeypatch.setattr(runner, "write_chunk",
-                        lambda o, p, r: written.append(r.chunk.name) or real(o, p, r))  # fmt: skip
+    written = count_chunks(monkeypatch)
     code, printed, err = cli(capsys, "compare", *ARGS, "--out", cut, "--resume")
     assert code == 0, err
     assert len(written) == 2  # only the variant's last two chunks
@@ -123,23 +110,10 @@ def test_parameter_set_batches_resume_too(tmp_path, capsys, monkeypatch, chunks)
     assert _tables(cut, names) == _tables(whole, names)
 
 
-SLOW_CHILD = """\
-import sys, time
-import sim.batching.runner as runner
-real = runner.write_chunk
-def slow(*a):  # time for the parent to kill it between chunks
-    time.sleep(0.3)
-    return real(*a)
-runner.write_chunk = slow
-from sim.cli.main import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
 def test_a_killed_compare_resumes_from_what_it_had_written(tmp_path, capsys):
     whole, cut = tmp_path / "whole", tmp_path / "cut"
     assert cli(capsys, "compare", *ARGS, "--out", whole)[0] == 0
-    kill_when(SLOW_CHILD, ["compare", *ARGS, "--out", cut],
+    kill_when(SLOW_CHUNKS_CHILD, ["compare", *ARGS, "--out", cut],
               lambda: len(list(cut.glob("*/chunks/*"))) >= 5)  # fmt: skip
     assert not (cut / "compare.csv").exists()
     code, _, err = cli(capsys, "compare", *ARGS, "--out", cut, "--resume")

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from failing import kill_when, stop_after_chunks
+from failing import SLOW_CHUNKS_CHILD, count_chunks, kill_when, stop_after_chunks
 from hostile import cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,12 +25,7 @@ FILES = ("scores.csv", "report.md", "runs.csv.gz", "support.csv.gz")
 @pytest.fixture
 def chunks(monkeypatch):
     """The names of the chunks written."""
-    import sim.batching.runner as runner
-
-    real, written = runner.write_chunk, []
-    monkeypatch.setattr(runner, "write_chunk",
-                        lambda o, p, r: written.append(r.chunk.name) or real(o, p, r))  # fmt: skip
-    return written
+    return count_chunks(monkeypatch)
 
 
 def _interrupted(capsys, monkeypatch, after: int, *args) -> str:
@@ -99,23 +94,10 @@ def test_resume_refuses_a_folder_of_other_settings_before_anything_runs(tmp_path
     assert code == 2 and chunks == [] and "--force" in err
 
 
-SLOW_CHILD = """\
-import sys, time
-import sim.batching.runner as runner
-real = runner.write_chunk
-def slow(*a):  # time for the parent to kill it between chunks
-    time.sleep(0.3)
-    return real(*a)
-runner.write_chunk = slow
-from sim.cli.main import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
 def test_a_killed_score_resumes_from_what_it_had_written(tmp_path, capsys):
     whole, cut = tmp_path / "whole", tmp_path / "cut"
     assert cli(capsys, "score", *ARGS, "--out", whole)[0] == 0
-    kill_when(SLOW_CHILD, ["score", *ARGS, "--out", cut],
+    kill_when(SLOW_CHUNKS_CHILD, ["score", *ARGS, "--out", cut],
               lambda: len(list(cut.glob("chunks/*"))) >= 2)  # fmt: skip
     assert not (cut / "scores.csv").exists()
     code, _, err = cli(capsys, "score", *ARGS, "--out", cut, "--resume")
