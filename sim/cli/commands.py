@@ -351,3 +351,51 @@ def crossval_command(cases, params, budget, runs, seed, out, prior_weight=0.0, s
         f"figure: {figure}",
     ]  # fmt: skip
     return lines
+
+
+SPREAD = ("p_observed", "brier", "date_error_days", "date_in_90", "loss")
+
+
+def seed_spread(out: Path, seeds: list[int]) -> list[str]:
+    """How far a crossval run once per seed (`<out>/seed-<S>/crossval.csv`) moves between
+    the seeds: seeds.csv (seed, case and the model's left-out scores, with the seed's mean
+    left-out loss) and console lines, one per case and score, the seeds side by side.
+
+    Args:
+        out: the folder holding each seed's crossval.
+        seeds: the seeds, in the order they ran.
+
+    Returns:
+        The console lines.
+    """
+    import csv
+    import io
+
+    from sim.report.scores import MODEL
+    from sim.results.files import csv_text
+
+    rows, by_case = [], {}
+    for seed in seeds:
+        text = (out / f"seed-{seed}" / "crossval.csv").read_text(encoding="utf-8")
+        model = [r for r in csv.DictReader(io.StringIO(text)) if r["forecaster"] == MODEL]
+        mean = sum(float(r["loss"]) for r in model) / len(model)
+        for r in model:
+            rows.append([seed, r["case"], *(r[k] for k in SPREAD), f"{mean:.6g}"])
+            by_case.setdefault(r["case"], {})[seed] = r
+        by_case.setdefault("", {})[seed] = {"loss": mean}
+    write_atomic(out / "seeds.csv", csv_text(["seed", "case", *SPREAD, "mean_left_out_loss"], rows))
+
+    def cell(value) -> str:
+        return "-" if value in (None, "") else f"{float(value):.3g}"
+
+    head = f"across {len(seeds)} seeds ({', '.join(map(str, seeds))}), the model left out:"
+    lines = [head, "  mean left-out loss".ljust(40) + "".join(cell(by_case[""][s]["loss"]).rjust(9)
+                                                               for s in seeds)]  # fmt: skip
+    for case, per_seed in by_case.items():
+        if not case:
+            continue
+        for k in SPREAD:
+            values = "".join(cell(per_seed[s][k]).rjust(9) for s in seeds)
+            lines.append(f"  {case} {k}".ljust(40) + values)
+    lines.append(f"seeds table: {out / 'seeds.csv'}")
+    return lines

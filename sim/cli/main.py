@@ -139,7 +139,10 @@ def _parser() -> argparse.ArgumentParser:
         "--budget", type=_positive, default=30, help="evaluations per fold (default 30)"
     )
     cv.add_argument("--runs", type=_positive, default=200, help="replications per evaluation")
-    cv.add_argument("--seed", type=_natural, default=1, help="seed of the common random numbers")
+    cv.add_argument("--seed", type=_natural, help="seed of the common random numbers (default 1)")
+    cv.add_argument("--seeds", type=_natural, nargs="+", metavar="SEED",
+                    help="the whole crossval once per seed (each in <out>/seed-<S>/), then how "
+                    "far its results move between them (seeds.csv)")  # fmt: skip
     cv.add_argument("--out", type=Path, help="results folder (default results/crossval/<stamp>)")
     _add_force(cv)
     cv.add_argument("--resume", action="store_true",
@@ -576,20 +579,36 @@ def _crossval(args) -> int:
         raise ScenarioError([Problem("crossval", None, "", msg)])
     if args.resume and args.out is None:
         raise ScenarioError([Problem("--resume", None, "", "needs --out, the crossval to go on")])
+    if args.seeds is not None and args.seed is not None:
+        msg = "give --seed or --seeds, not both"
+        raise ScenarioError([Problem("--seeds", None, "", msg)])
+    if args.seeds is not None and len(set(args.seeds)) != len(args.seeds):
+        raise ScenarioError([Problem("--seeds", None, "", "each seed once")])
     out = args.out or _stamped(Path("results") / "crossval")
-    settings = fit_settings(cases, inputs, args.params, args.budget, args.runs, args.seed,
-                            args.prior_weight, args.overrides)  # fmt: skip
-    known = None
-    if args.resume and out.is_dir() and any(out.iterdir()):
-        if not (out / FOLDS).is_file():
-            msg = f"holds no {FOLDS} (no crossval to resume); choose its --out"
-            raise ScenarioError([Problem(f"--resume {out}", None, "", msg)])
-        known = resumed_folds(out, settings)  # other settings: refused before any work
-    reuse = (lambda folder: True) if known is not None else None
+    seeds = args.seeds or [1 if args.seed is None else args.seed]
+    # one crossval per seed: with --seeds each in its own folder, all checked before any fold
+    runs = []
+    for seed in seeds:
+        folder = out / f"seed-{seed}" if args.seeds else out
+        settings = fit_settings(cases, inputs, args.params, args.budget, args.runs, seed,
+                                args.prior_weight, args.overrides)  # fmt: skip
+        known = None
+        if args.resume and folder.is_dir() and any(folder.iterdir()):
+            if not (folder / FOLDS).is_file():
+                msg = f"holds no {FOLDS} (no crossval to resume); choose its --out"
+                raise ScenarioError([Problem(f"--resume {folder}", None, "", msg)])
+            known = resumed_folds(folder, settings)  # other settings: refused before any work
+        runs.append((seed, folder, settings, known))
+    reuse = (lambda _: True) if args.resume else None
     check_folder(out, inputs, args.force, reuse=reuse)  # before the folds, not after them
-    lines = crossval_command(cases, args.params, args.budget, args.runs, args.seed, out,
-                             args.prior_weight, settings, known)  # fmt: skip
-    print("\n".join(lines))
+    for seed, folder, settings, known in runs:
+        lines = crossval_command(cases, args.params, args.budget, args.runs, seed, folder,
+                                 args.prior_weight, settings, known)  # fmt: skip
+        print("\n".join([f"seed {seed}:", *lines, ""] if args.seeds else lines))
+    if args.seeds:
+        from sim.cli.commands import seed_spread
+
+        print("\n".join(seed_spread(out, seeds)))
     return 0
 
 
