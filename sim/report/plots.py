@@ -129,8 +129,14 @@ def _day(d: date) -> str:
 def _date_axis(ax, dates: list[date], last: date | None = None) -> None:
     """Ticks on round dates up to `last`, each with day and month (`29 Feb`, `7 Mar`)."""
     shown = [d for d in dates if last is None or d <= last]
-    step = -(-len(shown) // 8)  # at most 8 ticks, so labels never run into each other
-    ticks = shown[::step]
+    # Round dates need not be evenly spaced (weekly rounds and daily meetings): ticks at
+    # least a ninth of the span apart, at most 8, so labels never run into each other.
+    gap = (shown[-1] - shown[0]) / 9
+    ticks = [shown[0]]
+    for d in shown[1:]:
+        if d - ticks[-1] >= gap:
+            ticks.append(d)
+    ticks = ticks[:: -(-len(ticks) // 8)]
     ax.set_xticks([mdates.date2num(d) for d in ticks], [f"{d.day} {d:%b}" for d in ticks])
     years = sorted({shown[0].year, shown[-1].year})
     ax.set_xlabel("date, " + "-".join(map(str, years)))

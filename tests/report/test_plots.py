@@ -376,3 +376,20 @@ def test_compare_names_the_outcomes_on_which_scenarios_differ():
     assert "no difference" not in title and "differ on rutte (" in title
     assert "deadlock" not in title.split("differ on")[1]
     plt.close(fig)
+
+
+def test_fan_dates_from_irregular_rounds_do_not_run_into_each_other():
+    # weekly rounds, then a meeting possible on every working day: at the end round dates
+    # are 1-3 days apart, where ticks taken every k-th round collided ("10 May14 May")
+    weekly = [date(2013, 4, 2) + timedelta(7 * k) for k in range(6)]
+    daily = [date(2013, 5, d) for d in (13, 14, 15, 16, 17, 20, 21, 22, 23, 24, 27, 28, 29, 30)]
+    dates = sorted({*weekly, date(2013, 4, 12), date(2013, 4, 26), date(2013, 5, 10), *daily})
+    moving = np.minimum(np.arange(len(dates)), dates.index(date(2013, 5, 14)))  # flat after
+    q = np.stack([moving * f for f in (0.6, 0.8, 1.0, 1.2, 1.4)])[:, :, None].astype(float)
+    panel = plots.FanPanel("irregular", dates, ["x"], q, deadline=date(2013, 5, 31))
+    fig = plots.fan_figure([panel], "t", shared=False)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    assert len(ax.get_xticklabels()) >= 4
+    assert not overlapping_labels(ax.get_xticklabels())
+    plt.close(fig)
