@@ -638,9 +638,9 @@ def step(state: State, world: World, t: int, eps, reuse: bool = False) -> State:
     _decide(new, state, world, t, u, in_place=reuse)
     shares = _withdrawals(new, world, t, u)
     _approval(new, world, t, u)
-    _apply_decision_rule(new, world, t)  # changes neither stances nor the race
-    _concessions(new, world, t, shares, eps[1])
-    _track_readiness(new, world, t)
+    met = _apply_decision_rule(new, world, t)  # changes neither stances nor the race
+    _concessions(new, world, t, shares, eps[1])  # nor do offers (they count next round)
+    _track_readiness(new, world, t, met)
     # An appointed replication is over: it keeps the position it had when appointed.
     if closed.any():
         for f in fields(State):
@@ -1286,24 +1286,28 @@ def _withdraw(state: State, world: World, which: np.ndarray, c: int, t: int, why
     state.held[rows, :, c] = False
 
 
-def _apply_decision_rule(state: State, world: World, t: int) -> None:
+def _apply_decision_rule(state: State, world: World, t: int) -> np.ndarray | None:
     """Appoint where the round's decision rule is met; tested only at formal sessions (every
-    round when the scenario lists no sessions)."""
+    round when the scenario lists no sessions). Returns where it is met (held or not), None
+    in a round that does not test it."""
     setup = world.rounds[t]
     if not setup.formal:
-        return
-    ok, cand = _rule_met(state, world, t)
-    ok &= session_held(state, setup.session)  # held by chance, or convened: only where it is held
+        return None
+    met, cand = _rule_met(state, world, t)
+    ok = met & session_held(state, setup.session)  # held by chance, or convened: where held
     state.appointed = np.where(ok, cand, state.appointed)
     state.appointed_round = np.where(ok, t, state.appointed_round)
+    return met
 
 
-def _track_readiness(state: State, world: World, t: int) -> None:
+def _track_readiness(state: State, world: World, t: int, met=None) -> None:
     """After round t: where the rule in force would appoint now, since when it has (the
-    clock of the sessions convened once it is met, `_held`); where not, NEVER again."""
+    clock of the sessions convened once it is met, `session_held`); where not, NEVER again.
+    `met`: the rule's test already made on this state this round, if any."""
     if not world.convenes:
         return
-    met, _ = _rule_met(state, world, t)
+    if met is None:
+        met, _ = _rule_met(state, world, t)
     since = np.where(state.ready_since == NEVER, t, state.ready_since)
     # (a replication appointed this round keeps the clock it was appointed on)
     state.ready_since = np.where(state.open, np.where(met, since, NEVER), state.ready_since)

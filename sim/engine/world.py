@@ -360,7 +360,7 @@ def build_world(scenario: Scenario) -> World:
             t.id, "tie", mask.astype(float), tuple(t.source_ids()), bool(t.assumption)
         )
 
-    dates = _round_dates(scenario)
+    dates = scenario.round_dates()
     joining = {e.member for e in scenario.events if e.kind == "join"}
     start = scenario.calendar.start
     entering = {
@@ -453,23 +453,6 @@ def _with_params(setup: RoundSetup, params: Params) -> RoundSetup:
     out = object.__new__(RoundSetup)
     out.__dict__.update(setup.__dict__, params=params)
     return out
-
-
-def _round_dates(scenario: Scenario) -> list[date]:
-    """Round dates: weekly (every `round_days`) from the start, and every session date.
-
-    Without sessions, or with `weekly: true`, the last round is the first weekly date on or
-    after `last_round`, so that every event the calendar admits falls in some round. With
-    `weekly: false`, rounds fall only on session dates.
-    """
-    cal = scenario.calendar
-    weekly = [cal.start]
-    if cal.weekly or not scenario.sessions:
-        d = cal.start
-        while d < cal.last_round:
-            d += timedelta(days=cal.round_days)
-            weekly.append(d)
-    return sorted(set(weekly) | {s.date for s in scenario.meetings()})
 
 
 def _broker(b, scenario: Scenario, m_index, c_index) -> BrokerInfo:

@@ -82,6 +82,12 @@ def median_interval(values, counts=None, level: float = 0.95) -> tuple | None:
     return values[at[0]].item(), values[at[1]].item()
 
 
+def date_median_interval(days, counts=None) -> tuple[date, date] | None:
+    """`median_interval` of date ordinals, as dates; None for no dates."""
+    got = median_interval(days, counts)
+    return None if got is None else (date.fromordinal(got[0]), date.fromordinal(got[1]))
+
+
 def probability_rows(counts: np.ndarray, labels: list[str], by_point: bool) -> list[dict]:
     """Rows of a probabilities table from (points, outcomes) counts: outcome, probability,
     low, high (95% Wilson), replications, n; with `by_point`, a block per point."""

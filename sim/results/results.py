@@ -51,7 +51,7 @@ from sim.engine.rules import (
     WITHDRAWAL_REASONS,
 )
 from sim.results.files import npz_bytes
-from sim.results.outcomes import DEADLOCK, date_quantiles, median_interval, probability_rows
+from sim.results.outcomes import DEADLOCK, date_median_interval, date_quantiles, probability_rows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -326,8 +326,7 @@ class Results:
         self, outcome: str | None = None, point: int | None = None
     ) -> tuple[date, date] | None:
         """The 95% interval of the median appointment date (`outcomes.median_interval`)."""
-        got = median_interval(self.appointment_days(outcome, point))
-        return None if got is None else (date.fromordinal(got[0]), date.fromordinal(got[1]))
+        return date_median_interval(self.appointment_days(outcome, point))
 
     def supporters(self, point: int = 0, ok: bool = True) -> np.ndarray:
         """(R, T+1, C) supporters of each candidate by round, replications of one point."""

@@ -22,7 +22,7 @@ from sim.results.outcomes import (
     DEADLOCK,
     QUANTILES,
     counted_quantiles,
-    median_interval,
+    date_median_interval,
     probability_rows,
 )
 
@@ -277,8 +277,7 @@ class Summary:
         self, outcome: str | None = None, points: list[int] | None = None
     ) -> tuple[date, date] | None:
         """The 95% interval of the median appointment date (`outcomes.median_interval`)."""
-        got = median_interval(*self.appointment_counts(outcome, points))
-        return None if got is None else (date.fromordinal(got[0]), date.fromordinal(got[1]))
+        return date_median_interval(*self.appointment_counts(outcome, points))
 
     def appointments_by_day(self) -> tuple[np.ndarray, np.ndarray]:
         """(date ordinals with an appointment, (days, C) appointments of each candidate)."""

@@ -204,7 +204,7 @@ def cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> l
                 ("sessions", i, "until"),
                 f"{ses.until} is after the calendar's last round ({cal.last_round})",
             )
-        if ses.until is not None and not ses.occurrences():
+        if ses.until is not None and not ses.dates():
             ck.add(("sessions", i, "until"), "no working day from `date` to `until`")
         if ses.decision is not None:
             decision_change(("sessions", i, "decision"), ses.decision)
@@ -222,7 +222,7 @@ def cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> l
             elif ses.probability is not None:
                 both = "a session is held by chance (probability) or once the rule is met, not both"
                 ck.add(("sessions", i, "convened_after_days"), both)
-    days = [o.date for _, s in valid("sessions") for o in s.occurrences()]
+    days = [d for _, s in valid("sessions") for d in s.dates()]
     for code in {d for d in days if days.count(d) > 1}:
         ck.add(("sessions",), f"two sessions on {code}")
     for section in ("preferences", "grievances"):

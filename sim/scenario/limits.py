@@ -8,7 +8,6 @@ documented in README.md ("Limits"). Memory and time within them are estimated by
 import math
 import os
 import re
-from datetime import timedelta
 
 from sim.errors import Problem, ScenarioError, dotted
 from sim.scenario.schema import Scenario
@@ -70,11 +69,8 @@ def size_problems(scenario: Scenario, data, file: str) -> list[Problem]:
             f"{rounds:,} rounds of {scenario.calendar.round_days} day(s) from the start, more than "
             f"the limit of {MAX_ROUNDS:,} (a later start, an earlier last_round or longer rounds)",
         )
-    elif scenario.sessions:
-        cal = scenario.calendar
-        weekly = {cal.start + timedelta(days=cal.round_days * k) for k in range(rounds + 1)}
-        days = {d for s in scenario.sessions for d in s.dates()}
-        rounds = len((weekly if cal.weekly else {cal.start}) | days) - 1
+    elif scenario.sessions:  # the weekly rounds are within the cap: count them with the sessions'
+        rounds = len(scenario.round_dates()) - 1
         if rounds > MAX_ROUNDS:
             add(("sessions",), f"{rounds:,} rounds with the sessions' dates, more than the limit "
                 f"of {MAX_ROUNDS:,} (fewer or rarer recurring meetings)")  # fmt: skip

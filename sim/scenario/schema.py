@@ -629,3 +629,19 @@ class Scenario(Strict):
     def meetings(self) -> list[Session]:
         """Every session on each of its dates (a recurring one once per date), by date."""
         return sorted((o for s in self.sessions for o in s.occurrences()), key=lambda s: s.date)
+
+    def round_dates(self) -> list[date]:
+        """Round dates: weekly (every `round_days`) from the start, and every session date.
+
+        Without sessions, or with `weekly: true`, the last round is the first weekly date on
+        or after `last_round`, so that every event the calendar admits falls in some round.
+        With `weekly: false`, rounds fall only on session dates.
+        """
+        cal = self.calendar
+        weekly = [cal.start]
+        if cal.weekly or not self.sessions:
+            d = cal.start
+            while d < cal.last_round:
+                d += timedelta(days=cal.round_days)
+                weekly.append(d)
+        return sorted(set(weekly) | {d for s in self.sessions for d in s.dates()})
