@@ -672,13 +672,14 @@ def _sensitivity(args) -> int:
     return 0
 
 
-def _newest(base: Path, started: str, finished: str) -> Path | None:
-    """The newest folder under `base` holding `started` (a glob) but not `finished`: the
-    run a bare --resume goes on with."""
+def _newest(base: Path, started: str, finished: str, mine=None) -> Path | None:
+    """The newest folder under `base` holding `started` (a glob) but not `finished` (and,
+    given `mine`, for which it holds): the run a bare --resume goes on with."""
     if not base.is_dir():
         return None
     for folder in sorted(base.iterdir(), reverse=True):
-        if any(folder.glob(started)) and not (folder / finished).exists():
+        unfinished = any(folder.glob(started)) and not (folder / finished).exists()
+        if unfinished and (mine is None or mine(folder)):
             return folder
     return None
 
@@ -699,13 +700,7 @@ def _unfinished_score(base: Path, key: str) -> Path | None:
     """The newest folder under `base` holding the batch `key` and no scores.csv yet."""
     from sim.batching.folder import recorded_batch
 
-    if not base.is_dir():
-        return None
-    for folder in sorted(base.iterdir(), reverse=True):
-        finished = (folder / "scores.csv").exists()
-        if not finished and (folder / "batch.json").is_file() and recorded_batch(folder)[0] == key:
-            return folder
-    return None
+    return _newest(base, "batch.json", "scores.csv", lambda f: recorded_batch(f)[0] == key)
 
 
 def _unfinished(base: Path) -> Path | None:
