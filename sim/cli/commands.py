@@ -92,10 +92,13 @@ def _relative(target: Path, base: Path) -> str:
 
 
 def calibrate_cases_command(texts, params, budget, runs, seed, overrides, out,
-                            prior_weight=0.0, cases=None, kept=None) -> list[str]:  # fmt: skip
+                            prior_weight=0.0, cases=None, kept=None, profile_points=0,
+                            profile_files=None) -> list[str]:  # fmt: skip
     """Fit one parameter set to several cases; print the per-case losses, write the set.
     `cases` are the loaded `texts` (`load_cases`; loaded here if not given); with `kept` (a
-    `Kept`), each evaluation is kept in its checkpoint and those it holds are taken."""
+    `Kept`), each evaluation is kept in its checkpoint and those it holds are taken. With
+    `profile_points`, the fit is then profiled (`profile_files`: its CSV and figure, checked
+    by the caller; default `profile_paths` of the checkpoint)."""
     from sim.evaluate.calibrate import calibrate_cases
 
     cases = cases if cases is not None else load_cases(texts, overrides)[0]
@@ -131,7 +134,39 @@ def calibrate_cases_command(texts, params, budget, runs, seed, overrides, out,
         lines.append(f"parameters: {out}")
     if kept is not None:
         lines.append(f"evaluations: {kept.path}")
+    if profile_points:
+        where = profile_files or profile_paths(kept.path if kept else Path("fit"))
+        lines += _fit_profile(cases, fit.best, ranges, profile_points, runs, seed, where)
     return lines
+
+
+def profile_paths(checkpoint: Path) -> tuple[Path, Path]:
+    """calibrate's profile files, beside its checkpoint (`fit.evaluations.jsonl` ->
+    `fit.profile.csv`, `fit.profile.png`)."""
+    stem = Path(checkpoint).name.removesuffix(EVALUATIONS)
+    return (Path(checkpoint).with_name(stem + ".profile.csv"),
+            Path(checkpoint).with_name(stem + ".profile.png"))  # fmt: skip
+
+
+def _fit_profile(cases, fitted, ranges, points, runs, seed, files) -> list[str]:
+    """Profile a fit on its cases: write the CSV and figure; the console lines."""
+    from sim.batching.progress import bar
+    from sim.evaluate.profile import profile, profile_values
+    from sim.report import plots, profiles
+    from sim.results.files import csv_text
+
+    names = [c.name for c in cases]
+    # every line holds the fitted set, simulated once
+    total = 1 + sum(len(profile_values(n, fitted[n], lo, hi, points)) - 1
+                    for n, (lo, hi) in ranges.items())  # fmt: skip
+    with bar(total, 0, "profile points", None) as shown:
+        made = profile(cases, fitted, ranges, points, runs, seed, on_point=lambda: shown.update(1))
+    csv_file, figure = files
+    csv_file.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(csv_file, csv_text(profiles.COLUMNS, profiles.rows(made, names)))
+    title = f"Loss along each parameter, the others at the fit ({', '.join(names)})"
+    plots.profile(made, names, figure, title)
+    return ["", *profiles.fit_lines(made, names, points), f"profile: {csv_file}, {figure}"]
 
 
 # --- calibrate's checkpoint ----------------------------------------------------------------
@@ -293,11 +328,12 @@ def resumed_folds(out: Path, settings: dict) -> dict[str, dict[str, float]]:
 
 
 def crossval_command(cases, params, budget, runs, seed, out, prior_weight=0.0, settings=None,
-                     known=None) -> list[str]:  # fmt: skip
+                     known=None, profile_points=0) -> list[str]:  # fmt: skip
     """Leave-one-contest-out on loaded cases (`load_cases`): print and write the table,
     draw the left-out fans. The caller has checked `out` (check_folder). With `settings`,
     each finished fold's values go to `out`/folds.json at once; `known` are folds already
-    fitted (`resumed_folds`)."""
+    fitted (`resumed_folds`). With `profile_points`, each fold's fit is profiled on every
+    case (profile.csv, plots/profiles.png; kept in folds.json as each is made)."""
     import time
 
     from sim.evaluate.crossval import COLUMNS, crossval
@@ -307,16 +343,29 @@ def crossval_command(cases, params, budget, runs, seed, out, prior_weight=0.0, s
     ranges = parse_params(params)
     out = Path(out)
     fitted: dict[str, dict[str, float]] = dict(known or {})
+    profiles = resumed_profiles(out, profile_points) if known and profile_points else {}
+    made = {name: p.as_dict() for name, p in profiles.items()}
 
-    def keep(name, values):  # the checkpoint, rewritten whole after each fold
-        fitted[name] = values
+    def save():  # the checkpoint, rewritten whole after each fold and each profile
         if settings is not None:
             out.mkdir(parents=True, exist_ok=True)
-            write_atomic(out / FOLDS, json.dumps({"settings": settings, "fitted": fitted}))
+            kept = {"settings": settings, "fitted": fitted}
+            if made:
+                kept["profiles"] = {"points": profile_points, "folds": made}
+            write_atomic(out / FOLDS, json.dumps(kept))
+
+    def keep(name, values):
+        fitted[name] = values
+        save()
+
+    def keep_profile(name, profile):
+        made[name] = profile.as_dict()
+        save()
 
     began = time.perf_counter()
     result = crossval(cases, ranges, budget, runs, seed, prior_weight=prior_weight,
-                      known=known, on_fold=keep)  # fmt: skip
+                      known=known, on_fold=keep, profile_points=profile_points,
+                      known_profiles=profiles, on_profile=keep_profile)  # fmt: skip
     took = time.perf_counter() - began
     (out / "plots").mkdir(parents=True, exist_ok=True)
     rows = result.rows()
@@ -337,6 +386,7 @@ def crossval_command(cases, params, budget, runs, seed, out, prior_weight=0.0, s
     figure = plots.fan(panels, out / "plots" / "crossval_fans.png", "Left-out cases", shared=False)
     table = [(f"{r['case']}: {r['forecaster']}", "", {k: r[k] for k in COLUMNS if r[k] is not None})
              for r in rows]  # fmt: skip
+    profile_lines = _fold_profiles(result, out) if profile_points else []
     lines = [
         f"leave-one-contest-out on {len(cases)} cases, fitting {', '.join(ranges)} "
         f"({budget} evaluations x {runs} replications per fold"
@@ -347,10 +397,43 @@ def crossval_command(cases, params, budget, runs, seed, out, prior_weight=0.0, s
         "",
         *[f"{f.case.name}: fitted without it: "
           + ", ".join(f"{k}={v:.4g}" for k, v in f.fitted.items()) for f in result.folds],
+        *profile_lines,
         f"table: {out / 'crossval.csv'}",
         f"figure: {figure}",
     ]  # fmt: skip
+    if profile_points:
+        lines += [f"profiles: {out / 'profile.csv'}, {out / 'plots' / 'profiles.png'}"]
     return lines
+
+
+def _fold_profiles(result, out: Path) -> list[str]:
+    """Write each fold's profile (profile.csv, plots/profiles.png); the console lines."""
+    from sim.report import plots, profiles
+    from sim.results.files import csv_text
+
+    folds = []
+    for fold in result.folds:
+        held = fold.case.name
+        fitted_on = [f.case.name for f in result.folds if f.case.name != held]
+        folds.append((held, fitted_on, fold.profile))
+    rows = [row for held, on, p in folds for row in profiles.rows(p, on, held)]
+    write_atomic(out / "profile.csv", csv_text(profiles.COLUMNS, rows))
+    plots.fold_profiles(folds, out / "plots" / "profiles.png")
+    return ["", *profiles.fold_lines(folds)]
+
+
+def resumed_profiles(out: Path, points: int) -> dict:
+    """The fold profiles `out`'s checkpoint holds, case name -> Profile, if they were made
+    with `points` points a parameter (else none: they are made again)."""
+    from sim.evaluate.profile import Profile
+
+    try:
+        kept = json.loads((Path(out) / FOLDS).read_text(encoding="utf-8")).get("profiles")
+        if not kept or kept.get("points") != points:
+            return {}
+        return {str(name): Profile.from_dict(p) for name, p in kept["folds"].items()}
+    except (OSError, ValueError, AttributeError, TypeError, KeyError):
+        return {}  # unreadable: resumed_folds has said so already, or they are made again
 
 
 SPREAD = ("p_observed", "brier", "date_error_days", "date_in_90", "loss")

@@ -124,6 +124,7 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--seed", type=_natural, default=1, help="seed of the common random numbers")
     cal.add_argument("--out", type=Path, help="variant file (default scenarios/.../calibrated/...)")
     _add_prior_weight(cal)
+    _add_profile(cal, "after the fit (several cases only)")
     _add_force(cal)
     cal.add_argument("--resume", action="store_true",
                      help="go on with an interrupted calibrate: take the evaluations its "
@@ -149,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="go on with the crossval in --out: fit only the folds not yet in its "
                     "folds.json (same cases and settings)")  # fmt: skip
     _add_prior_weight(cv)
+    _add_profile(cv, "at each fold's fit, on every case (the left-out one too)")
     _add_set(cv)
     cv.set_defaults(handler=_crossval)
 
@@ -319,6 +321,22 @@ def _weight(text: str) -> float:
     if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError("must be a finite number, 0 or more")
     return value
+
+
+def _points(text: str) -> int:
+    value = int(text)
+    if not 2 <= value <= 50:
+        raise argparse.ArgumentTypeError("must be 2 to 50 (points a parameter, ends included)")
+    return value
+
+
+def _add_profile(parser, where: str) -> None:
+    parser.add_argument(
+        "--profile", type=_points, default=0, metavar="K",
+        help=f"profile the fit {where}: each parameter in turn at K evenly spaced values "
+        "over its range (the others at the fit), each case's loss there; says which "
+        "parameters the cases leave flat (profile.csv and a figure)",
+    )  # fmt: skip
 
 
 def _add_prior_weight(parser) -> None:
@@ -507,6 +525,7 @@ def _calibrate(args) -> int:
         fit_settings,
         load_cases,
         open_checkpoint,
+        profile_paths,
     )
     from sim.evaluate.calibrate import Case
 
@@ -516,18 +535,24 @@ def _calibrate(args) -> int:
                                 args.prior_weight, args.overrides)  # fmt: skip
         if args.out:  # never over an input (a case's scenario, base or record), even with --force
             check_file(args.out, inputs, args.force or args.resume)
-        kept = open_checkpoint(checkpoint_path(args.out, settings), inputs, settings,
-                               args.resume, args.force)  # fmt: skip
+        where = checkpoint_path(args.out, settings)
+        profile = None
+        if args.profile:  # beside the checkpoint; checked before the fit, like the output
+            profile = profile_paths(where)
+            for path, suffix in zip(profile, (".csv", ".png"), strict=True):
+                check_file(path, inputs, args.force or args.resume, "--profile", (suffix,))
+        kept = open_checkpoint(where, inputs, settings, args.resume, args.force)
         with _saying_kept(kept):
             lines = calibrate_cases_command(
                 args.scenario, args.params, args.budget, args.runs, args.seed, args.overrides,
-                args.out, args.prior_weight, cases, kept,
+                args.out, args.prior_weight, cases, kept, args.profile, profile,
             )  # fmt: skip
         print("\n".join(lines))
         return 0
-    if args.prior_weight:
-        msg = "fits several cases only (give cases, without --record)"
-        raise ScenarioError([Problem("--prior-weight", None, "", msg)])
+    for flag, given in (("--prior-weight", args.prior_weight), ("--profile", args.profile)):
+        if given:
+            msg = "fits several cases only (give cases, without --record)"
+            raise ScenarioError([Problem(flag, None, "", msg)])
     if len(args.scenario) != 1:
         raise ScenarioError(
             [Problem("calibrate", None, "", "with --record give one scenario; without, give cases")]
@@ -603,7 +628,7 @@ def _crossval(args) -> int:
     check_folder(out, inputs, args.force, reuse=reuse)  # before the folds, not after them
     for seed, folder, settings, known in runs:
         lines = crossval_command(cases, args.params, args.budget, args.runs, seed, folder,
-                                 args.prior_weight, settings, known)  # fmt: skip
+                                 args.prior_weight, settings, known, args.profile)  # fmt: skip
         print("\n".join([f"seed {seed}:", *lines, ""] if args.seeds else lines))
     if args.seeds:
         from sim.cli.commands import seed_spread

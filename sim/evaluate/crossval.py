@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sim.evaluate.calibrate import Case, Objective, calibrate_cases
 from sim.evaluate.forecast import Forecast
+from sim.evaluate.profile import Profile, profile
 from sim.evaluate.score import baselines, fit_loss, outcome_scores, score
 
 # The columns of the crossval table, in order (a baseline gives only the first three).
@@ -28,6 +29,7 @@ class Fold:
     forecast: Forecast
     scores: dict[str, float]
     baselines: dict[str, dict[str, float]]  # baseline name -> outcome scores
+    profile: Profile | None = None  # every case's loss along each parameter, at `fitted`
 
 
 @dataclass
@@ -65,6 +67,9 @@ def crossval(
     prior_weight: float = 0.0,
     known: dict[str, dict[str, float]] | None = None,
     on_fold: Callable[[str, dict[str, float]], None] | None = None,
+    profile_points: int = 0,
+    known_profiles: dict[str, Profile] | None = None,
+    on_profile: Callable[[str, Profile], None] | None = None,
 ) -> CrossVal:
     """Leave each case out in turn: fit on the others, score on it.
 
@@ -77,6 +82,10 @@ def crossval(
             not fitted again; its forecast and scores are computed as for a new fit.
         on_fold: told (case name, fitted values) as soon as each fold's fit is known, so a
             caller can keep it (a checkpoint).
+        profile_points: if > 0, profile each fold's fit (`profile`, this many points a
+            parameter) on every case, the left-out one included, on the same seeds.
+        known_profiles: case name -> that fold's profile already made (a resumed run).
+        on_profile: told (case name, profile) as soon as each fold's profile is known.
 
     Returns:
         A CrossVal with one Fold per case, in the order given.
@@ -97,5 +106,12 @@ def crossval(
         world = forecast.world
         base = {b.name: outcome_scores(b.probabilities, held.record) for b in baselines(world)}
         scores = {**score(forecast, held.record), "loss": fit_loss(forecast, held.record)}
-        folds.append(Fold(held, fitted, forecast, scores, base))
+        profiled = None
+        if profile_points and known_profiles and held.name in known_profiles:
+            profiled = known_profiles[held.name]
+        elif profile_points:
+            profiled = profile(cases, fitted, ranges, profile_points, runs, seed)
+            if on_profile is not None:
+                on_profile(held.name, profiled)
+        folds.append(Fold(held, fitted, forecast, scores, base, profiled))
     return CrossVal(folds)

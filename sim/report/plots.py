@@ -1,4 +1,5 @@
-"""Matplotlib figures: a run's trajectory and stances, and a batch's fans, outcomes and sweeps."""
+"""Matplotlib figures: a run's trajectory and stances, a batch's fans, outcomes and sweeps,
+and a fit's profiles."""
 
 import textwrap
 from dataclasses import dataclass, field
@@ -550,10 +551,98 @@ def _outcome_colour(k: int, labels: list[str]) -> str:
     return DEADLOCK_COLOUR if labels[k] == "deadlock" else colour(k, n)
 
 
-def _save(fig, path: Path) -> Path:
+def profile(profile, cases: list[str], path: Path, title: str) -> Path:
+    """One panel per parameter: each case's loss and their sum along it (a `Profile`, the
+    others at the fit), the fitted value marked."""
+    names = list(profile.ranges)
+    cols = min(4, len(names))
+    rows = (len(names) + cols - 1) // cols
+    # one scale for every panel, so that a flat line looks flat beside one that moves
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.8 * rows + 0.6), squeeze=False,
+                             sharey=True)  # fmt: skip
+    for ax, name in zip(axes.flat, names, strict=False):
+        values, total = profile.along(name, cases)
+        ax.plot(values, total, color="black", lw=2, marker="o", ms=3, label="sum of the cases")
+        for k, case in enumerate(cases):
+            ax.plot(values, profile.along(name, [case])[1], color=colour(k, len(cases)), lw=1,
+                    marker=".", label=case)  # fmt: skip
+        ax.axvline(profile.fitted[name], color="grey", ls="--", lw=1, label="fitted value")
+        at = profile.fitted[name]  # starred: seen at the range's ends too
+        ax.plot([at], [total[values.index(at)]], "k*", ms=10, clip_on=False)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlim(*profile.ranges[name])
+        ax.tick_params(labelsize=7)
+    for ax in axes.flat[len(names) :]:
+        ax.set_visible(False)
+    axes.flat[0].set_ylabel("loss", fontsize=8)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
+    fig.suptitle(title, fontsize=10)
+    return _save(fig, path, rect=(0, 0.08, 1, 1))
+
+
+def fold_profiles(folds: list[tuple], path: Path) -> Path:
+    """A grid, one row per crossval fold and one column per parameter: the fitted cases'
+    summed loss and the left-out case's loss along the parameter (each on its own scale),
+    the others at that fold's fit, the fitted value marked.
+
+    Args:
+        folds: (left-out case, fitted cases, `Profile`) per fold.
+    """
+    names = list(folds[0][2].ranges)
+    fig, axes = plt.subplots(len(folds), len(names), squeeze=False,
+                             figsize=(2.3 * len(names) + 0.8, 2.0 * len(folds) + 1.0))  # fmt: skip
+    handles = []
+    for r, (held, fitted_on, profile) in enumerate(folds):
+        # One scale per row and line: a flat line then looks flat beside one that moves
+        # (each panel on its own scale would blow a change of 0.0001 up to its full height).
+        fit_lim = _padded([x for n in names for x in profile.along(n, fitted_on)[1]])
+        held_lim = _padded([x for n in names for x in profile.along(n, [held])[1]])
+        for c, name in enumerate(names):
+            ax = axes[r, c]
+            values, total = profile.along(name, fitted_on)
+            (fitted_line,) = ax.plot(values, total, color="black", lw=1.6, marker="o", ms=2.5)
+            twin = ax.twinx()  # its own scale: one case's loss is smaller than three's
+            (held_line,) = twin.plot(values, profile.along(name, [held])[1], color=colour(1),
+                                     lw=1.2, ls="--", marker=".")  # fmt: skip
+            handles = handles or [fitted_line, held_line]
+            ax.set_ylim(*fit_lim)
+            twin.set_ylim(*held_lim)
+            if c < len(names) - 1:  # the row's scales are read off its first and last panel
+                twin.set_yticklabels([])
+            if c:
+                ax.set_yticklabels([])
+            ax.axvline(profile.fitted[name], color="grey", ls=":", lw=1)
+            at = profile.fitted[name]
+            ax.plot([at], [total[values.index(at)]], "k*", ms=7, clip_on=False)
+            ax.set_xlim(*profile.ranges[name])
+            ax.tick_params(labelsize=6)
+            twin.tick_params(labelsize=6, colors=colour(1))
+            if r == 0:
+                ax.set_title(name, fontsize=8)
+            if c == 0:
+                ax.set_ylabel(f"{held} out", fontsize=8)
+    fig.legend(handles, ["fitted cases: summed loss (left scale)",
+                         "left-out case: its loss (right scale, dashed)"],
+               loc="lower center", ncol=2, fontsize=8, frameon=False)  # fmt: skip
+    fig.suptitle("Each fold's loss along one parameter, the others at that fold's fit "
+                 "(dotted: the fitted value)", fontsize=10)  # fmt: skip
+    return _save(fig, path, rect=(0, 0.05, 1, 1))
+
+
+def _padded(values: list[float]) -> tuple[float, float]:
+    """Axis limits around `values` with a margin, at least 0.02 apart."""
+    low, high = min(values), max(values)
+    pad = max(high - low, 0.02) * 0.08
+    middle = (low + high) / 2
+    half = max(high - low, 0.02) / 2 + pad
+    return middle - half, middle + half
+
+
+def _save(fig, path: Path, rect=None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".tmp.png")
-    fig.tight_layout()
+    fig.tight_layout(rect=rect)
     fig.savefig(tmp, dpi=110)
     plt.close(fig)
     tmp.replace(path)

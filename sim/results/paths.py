@@ -123,15 +123,16 @@ def _written_in(out: Path, path: Path) -> bool:
     )
 
 
-def check_file(out: Path, inputs: Iterable[Path] = (), force: bool = False, flag="--out") -> Path:
-    """Check that a scenario file may be written at `out`; return it.
+def check_file(out: Path, inputs: Iterable[Path] = (), force: bool = False, flag="--out",
+               suffixes: tuple[str, ...] = YAML_SUFFIXES) -> Path:  # fmt: skip
+    """Check that a file (by default a scenario file) may be written at `out`; return it.
 
     An input (the scenario, a base it extends, the record) is never written over, even
     with `force`; another existing file only with `force`.
     """
     out = Path(out)
-    if not out.name.lower().endswith(YAML_SUFFIXES):
-        raise _refuse(flag, out, "must name a .yaml or .yml file")
+    if not out.name.lower().endswith(suffixes):
+        raise _refuse(flag, out, f"must name a {' or '.join(suffixes)} file")
     for path in inputs:
         if _same(out, Path(path)):
             raise _refuse(flag, out, "is an input of this command (the scenario, a base it "
