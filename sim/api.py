@@ -317,7 +317,13 @@ def score(
     """
     from sim.evaluate.forecast import CountedForecast, Forecast
     from sim.evaluate.record import load_record
-    from sim.evaluate.score import SCORES, baselines, outcome_scores, standstill_rmse
+    from sim.evaluate.score import (
+        SCORES,
+        baselines,
+        date_reading,
+        outcome_scores,
+        standstill_rmse,
+    )
     from sim.evaluate.score import score as score_forecast
     from sim.report import scores as score_report
     from sim.report.scores import MODEL
@@ -370,6 +376,10 @@ def score(
     rows += bases
     keys = [k for k, _ in SCORES if any(k in r[2] for r in rows)]
     says = score_report.verdict(rows, keys, standstill_rmse(world, rec))
+    for p, forecast in zip(the_plan.points, forecasts, strict=True):
+        reading = date_reading(forecast, rec)
+        if reading is not None:
+            says.append(f"point {p.index}: {reading}" if swept else reading)
     result = Score(outcome.results, forecasts[0], rec, rows, keys, says, forecasts=forecasts)
     if out:
         out = Path(out)

@@ -55,7 +55,7 @@ class Forecast:
     def appointment_dates(self) -> np.ndarray:
         """Appointment date of each replication as a day number; a deadlock counts as one
         round after the last (it is censored: the appointment came later, if at all)."""
-        days, deadlock = _day_numbers(self.world)
+        days, deadlock = day_numbers(self.world)
         return np.where(self.appointed_round >= 0, days[self.appointed_round], deadlock)
 
     def mean_supporters(self, t: int, candidate: int) -> float:
@@ -65,6 +65,13 @@ class Forecast:
     def date_quantiles(self) -> np.ndarray:
         """5/25/50/75/95% of `appointment_dates` (the one quantile rule)."""
         return quantiles(self.appointment_dates())
+
+    def appointed_date_quantiles(self) -> np.ndarray | None:
+        """5/25/50/75/95% of the appointment dates of the replications that appointed
+        anyone (day numbers); None if none did."""
+        days, _ = day_numbers(self.world)
+        done = self.appointed_round[self.appointed_round >= 0]
+        return quantiles(days[done]) if len(done) else None
 
     def holdout_runs(self, member: str) -> int:
         """Replications that name `member` among their last holdouts."""
@@ -159,13 +166,22 @@ class CountedForecast:
     def date_quantiles(self) -> np.ndarray:
         """As `Forecast.date_quantiles`: appointments counted by round, deadlocks as one
         round after the last."""
-        days, deadlock = _day_numbers(self.world)
+        days, deadlock = day_numbers(self.world)
         table = self.summary.appointed.get(self.point)
         by_round = table.sum(axis=0) if table is not None else np.zeros(len(days), np.int64)
         deadlocks = self.runs - int(by_round.sum())
         return counted_quantiles(
             np.append(days[: len(by_round)], deadlock), np.append(by_round, deadlocks)
         )
+
+    def appointed_date_quantiles(self) -> np.ndarray | None:
+        """As `Forecast.appointed_date_quantiles`, from the counts by round."""
+        days, _ = day_numbers(self.world)
+        table = self.summary.appointed.get(self.point)
+        by_round = table.sum(axis=0) if table is not None else np.zeros(0, np.int64)
+        if not by_round.sum():
+            return None
+        return counted_quantiles(days[: len(by_round)], by_round)
 
     def mean_supporters(self, t: int, candidate: int) -> float:
         """As `Forecast.mean_supporters` (a sum of integers over a count: the same float)."""
@@ -202,7 +218,7 @@ def _round_of(world: World, day: date) -> int:
     return int(np.clip(np.searchsorted(dates, day, side="right") - 1, 0, len(dates) - 1))
 
 
-def _day_numbers(world: World) -> tuple[np.ndarray, int]:
+def day_numbers(world: World) -> tuple[np.ndarray, int]:
     """Each round's date as a day number, and the day a deadlock counts as (one round after
     the last: censored, the appointment came later if at all)."""
     days = np.array([d.toordinal() for d in world.dates], dtype=np.int64)

@@ -14,7 +14,7 @@ from scipy.stats import spearmanr
 
 from sim.engine.world import World
 from sim.errors import FailedRunsError
-from sim.evaluate.forecast import CountedForecast, Forecast
+from sim.evaluate.forecast import CountedForecast, Forecast, day_numbers
 from sim.evaluate.record import Record
 from sim.results.outcomes import DEADLOCK, quantiles
 
@@ -22,7 +22,11 @@ SCORES = [
     ("brier", "Brier score of the outcome (0 best, 2 worst)"),
     ("log_score", "log probability of the observed outcome (0 best)"),
     ("p_observed", "probability given to the observed outcome"),
-    ("date_error_days", "median simulated appointment date minus the observed one, in days"),
+    (
+        "date_error_days",
+        "median simulated appointment date minus the observed one, in days "
+        "(every run counted, whoever it appoints; a deadlock as after the last round)",
+    ),
     ("date_in_50", "observed date inside the simulated 50% interval (1 yes, 0 no)"),
     ("date_in_90", "observed date inside the simulated 90% interval (1 yes, 0 no)"),
     ("support_rmse", "root-mean-square error of supporters per candidate at the record's dates"),
@@ -75,6 +79,37 @@ def date_scores(forecast: Forecast | CountedForecast, record: Record) -> dict:
         "date_in_50": float(q25 <= as_round <= q75),
         "date_in_90": float(q05 <= as_round <= q95),
     }
+
+
+def date_reading(forecast: Forecast | CountedForecast, record: Record) -> str | None:
+    """In words, what the date scores count and the median of the runs that appointed:
+    the two medians differ when some runs deadlock (they count as appointing after the
+    last round), and a batch's report gives the second."""
+    if record.appointment is None:
+        return None
+    seen = record.appointment.date
+    q50 = int(forecast.date_quantiles()[2])
+    if q50 >= day_numbers(forecast.world)[1]:
+        whole = "never: more than half the runs deadlock"
+    else:
+        whole = f"{date.fromordinal(q50)}, {_against(q50, seen)}"
+    text = ("dates: the date scores count every run, whoever it appoints, a deadlock as "
+            f"appointing after the last round: half the runs have appointed by {whole}")  # fmt: skip
+    appointed = forecast.appointed_date_quantiles()
+    if appointed is None:
+        return text
+    share = 1 - forecast.probabilities()[DEADLOCK]
+    if share >= 1:
+        return text + " (no run deadlocks)"
+    day = int(appointed[2])
+    return (text + f"; the {share:.1%} of runs that appointed did so by a median of "
+            f"{date.fromordinal(day)}, {_against(day, seen)}")  # fmt: skip
+
+
+def _against(day: int, seen: date) -> str:
+    n = day - seen.toordinal()
+    return "the observed day" if n == 0 else (
+        f"{abs(n)} day{'s' * (abs(n) != 1)} {'after' if n > 0 else 'before'} the observed {seen}")  # fmt: skip
 
 
 def support_rmse(forecast: Forecast | CountedForecast, record: Record) -> dict:

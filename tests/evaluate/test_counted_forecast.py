@@ -33,6 +33,8 @@ def same_answers(kept: Forecast, counted: CountedForecast, until_days) -> None:
     for until in [None, *until_days]:
         assert counted.probabilities(until) == kept.probabilities(until), until
     assert np.array_equal(counted.date_quantiles(), kept.date_quantiles())
+    appointed = counted.appointed_date_quantiles(), kept.appointed_date_quantiles()
+    assert (appointed[0] is None and appointed[1] is None) or np.array_equal(*appointed)
     assert counted.first_round == kept.first_round
     for m in world.members:
         assert counted.holdout_runs(m) == kept.holdout_runs(m), m
