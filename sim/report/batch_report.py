@@ -302,13 +302,17 @@ def _figures(
     if modal and modal_history is not None:
         winner, at_round, run, seed = modal
         plots.stances(modal_history, folder / "modal_stances.png")
-        share = results.share_of_modal(0)
-        ending = f"{winner} appointed {results.dates[0][at_round]}" if winner else "deadlock"
+        share, on_round = results.share_of_modal(0)
+        where = " at point 0" if n_points > 1 else ""
+        if winner:
+            said = (f"The most frequent outcome{where} is {winner} appointed ({_pct(share)} of "
+                    f"the replications), most often on {results.dates[0][at_round]} "
+                    f"({_pct(on_round)} of those). The first of them appointed that day, ")  # fmt: skip
+        else:
+            said = (f"The most frequent outcome{where} is deadlock ({_pct(share)} of the "
+                    "replications). The first of them, ")  # fmt: skip
         md += [
-            f"The most frequent outcome{' at point 0' if n_points > 1 else ''} is {ending} "
-            f"({_pct(share)} of its replications). Its first replication, run {run} "
-            f"(`{_replay(info, seed)}` replays it), "
-            "member by member:",
+            said + f"run {run} (`{_replay(info, seed)}` replays it), member by member:",
             "",
             "![Stances in the most frequent outcome](plots/modal_stances.png)",
             "",

@@ -102,3 +102,26 @@ def probability_rows(counts: np.ndarray, labels: list[str], by_point: bool) -> l
                          low=float(lo[k]), high=float(hi[k]), replications=int(row[k]), n=n)  # fmt: skip
             rows.append(entry)
     return rows
+
+
+def modal_outcome(modes: dict) -> tuple[int, int, int, int, float, float] | None:
+    """The most frequent outcome (a winner, or deadlock), then its most frequent
+    appointment round, from a point's tally of (winner, round) -> [replications, first
+    run, its seed]. Ties go to the one whose first run came first.
+
+    Returns:
+        (winner, round, first run and seed of that winner in that round, the outcome's
+        share of the replications, that round's share of the outcome's), or None.
+    """
+    if not modes:
+        return None
+    by_winner: dict[int, list[int]] = {}  # winner -> [replications, first run]
+    for (winner, _), (n, run, _) in modes.items():
+        tally = by_winner.setdefault(winner, [0, run])
+        tally[0], tally[1] = tally[0] + n, min(tally[1], run)
+    winner = max(by_winner, key=lambda w: (by_winner[w][0], -by_winner[w][1]))
+    rounds = {at: v for (w, at), v in modes.items() if w == winner}
+    at = max(rounds, key=lambda a: (rounds[a][0], -rounds[a][1]))
+    n, run, seed = rounds[at]
+    total = sum(v[0] for v in modes.values())
+    return winner, at, run, seed, by_winner[winner][0] / total, n / by_winner[winner][0]

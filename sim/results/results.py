@@ -51,7 +51,13 @@ from sim.engine.rules import (
     WITHDRAWAL_REASONS,
 )
 from sim.results.files import npz_bytes
-from sim.results.outcomes import DEADLOCK, date_median_interval, date_quantiles, probability_rows
+from sim.results.outcomes import (
+    DEADLOCK,
+    date_median_interval,
+    date_quantiles,
+    modal_outcome,
+    probability_rows,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -340,38 +346,26 @@ class Results:
         return self.cube[name][keep, : len(self.dates[point])]
 
     def modal(self, point: int = 0) -> tuple[str | None, int | None, int, int] | None:
-        """The point's most frequent (winner, appointment round), with its first run and seed.
-
-        Ties go to the outcome whose first replication came first."""
-        keep = np.flatnonzero(self.ok(point))
-        if not len(keep):
+        """The point's most frequent outcome (a winner, or deadlock), then its most frequent
+        appointment round: (winner or None, round or None, first run and seed of that
+        outcome in that round). Ties go to the one whose first replication came first."""
+        picked = modal_outcome(self._modes(point))
+        if picked is None:
             return None
-        w = self.columns["winner"][keep].astype(np.int64)
-        a = self.columns["appointed_round"][keep].astype(np.int64)
-        key = (w + 1) * (len(self.dates[point]) + 2) + (a + 1)
-        values, first, counts = np.unique(key, return_index=True, return_counts=True)
-        best = max(range(len(values)), key=lambda j: (counts[j], -first[j]))
-        row = keep[first[best]]
-        winner = int(self.columns["winner"][row])
-        at = int(self.columns["appointed_round"][row])
-        return (
-            self.candidates[winner] if winner != NOT_APPOINTED else None,
-            at if at != NEVER else None,
-            int(self.columns["run"][row]),
-            int(self.columns["seed"][row]),
-        )
+        winner, at, run, seed = picked[:4]
+        return (self.candidates[winner] if winner != NOT_APPOINTED else None,
+                at if at != NEVER else None, run, seed)  # fmt: skip
 
-    def share_of_modal(self, point: int = 0) -> float:
-        m = self.modal(point)
-        if m is None:
-            return 0.0
-        keep = self.ok(point)
-        winner = self.candidates.index(m[0]) if m[0] else NOT_APPOINTED
-        at = m[1] if m[1] is not None else NEVER
-        same = (self.columns["winner"][keep] == winner) & (
-            self.columns["appointed_round"][keep] == at
-        )
-        return float(same.mean())
+    def share_of_modal(self, point: int = 0) -> tuple[float, float]:
+        """(the modal outcome's share of the point's replications, its modal round's share
+        of that outcome's), as `modal` picks them."""
+        picked = modal_outcome(self._modes(point))
+        return (0.0, 0.0) if picked is None else picked[4:]
+
+    def _modes(self, point: int) -> dict:
+        from sim.results.summary import _modes  # summary builds on this module
+
+        return _modes(self, self.columns["point"]).get(point, {})
 
     def _round_days(self) -> dict[int, np.ndarray]:
         return {p: np.array([d.toordinal() for d in ds]) for p, ds in self.dates.items()}

@@ -23,6 +23,7 @@ from sim.results.outcomes import (
     QUANTILES,
     counted_quantiles,
     date_median_interval,
+    modal_outcome,
     probability_rows,
 )
 
@@ -316,25 +317,19 @@ class Summary:
         return informative_points(self, self.outcomes, 2)
 
     def modal(self, point: int = 0) -> tuple[str | None, int | None, int, int] | None:
-        """As `Results.modal`: the most frequent (winner, appointment round) of a point,
-        with its first run and seed; ties go to the outcome whose first run came first."""
-        modes = self.modes.get(point)
-        if not modes:
+        """As `Results.modal`: the point's most frequent outcome, its most frequent
+        appointment round, and the first run and seed of that outcome in that round."""
+        picked = modal_outcome(self.modes.get(point))
+        if picked is None:
             return None
-        (winner, at), (_, run, seed) = max(modes.items(), key=lambda kv: (kv[1][0], -kv[1][1]))
-        return (
-            self.candidates[winner] if winner != NOT_APPOINTED else None,
-            at if at != NEVER else None,
-            run,
-            seed,
-        )
+        winner, at, run, seed = picked[:4]
+        return (self.candidates[winner] if winner != NOT_APPOINTED else None,
+                at if at != NEVER else None, run, seed)  # fmt: skip
 
-    def share_of_modal(self, point: int = 0) -> float:
-        modes = self.modes.get(point)
-        if not modes:
-            return 0.0
-        top = max(modes.values(), key=lambda v: (v[0], -v[1]))
-        return top[0] / sum(v[0] for v in modes.values())
+    def share_of_modal(self, point: int = 0) -> tuple[float, float]:
+        """As `Results.share_of_modal`."""
+        picked = modal_outcome(self.modes.get(point))
+        return (0.0, 0.0) if picked is None else picked[4:]
 
 
 def _per_point(results: Results, held: np.ndarray, rows: np.ndarray, what: np.ndarray,

@@ -143,20 +143,31 @@ def hand_made(outcomes) -> Results:
     )  # fmt: skip
 
 
-def test_modal_run_is_point_0s_most_frequent_winner_and_round_first_replication():
-    # y in round 2: runs 1, 3, 7; x in round 4 is more frequent only with point 1's runs.
-    assert hand_made(HAND_MADE).modal() == ("y", 2, 1, 101)
+def test_modal_run_is_point_0s_most_frequent_outcome_then_its_most_frequent_round():
+    # point 0: x 3 times (rounds 3, 4, 3), y 3 times (round 2 each), deadlock twice; x and y
+    # tie and x was seen first; x's round is 3 (runs 0 and 4). Point 1's x's do not count.
+    results = hand_made(HAND_MADE)
+    assert results.modal() == ("x", 3, 0, 100)
+    assert results.share_of_modal() == (3 / 8, 2 / 3)
+
+
+def test_a_winner_spread_over_days_is_still_the_most_frequent_outcome():
+    # x in five different rounds (5 runs) against deadlock twice: counting (winner, round)
+    # pairs made deadlock "the most frequent outcome" beside a table showing x at 5 of 7
+    outcomes = [(0, "x", r) for r in (1, 2, 3, 4, 5)] + [(0, None, None)] * 2
+    results = hand_made(outcomes)
+    assert results.modal() == ("x", 1, 0, 100)
+    assert results.share_of_modal() == (5 / 7, 1 / 5)
 
 
 def test_modal_run_ties_go_to_the_outcome_seen_first():
-    assert hand_made(HAND_MADE[:7] + [(0, "x", 4)]).modal() == (
-        "x",
-        3,
-        0,
-        100,
-    )  # x@3, y@2, deadlock twice
+    # deadlock (runs 5, 6) and x@3 (runs 0, 4) twice each... x has 3 runs in all, first
+    assert hand_made(HAND_MADE[:7] + [(0, "x", 4)]).modal() == ("x", 3, 0, 100)
     deadlocks = hand_made([HAND_MADE[5], HAND_MADE[6], HAND_MADE[0]])
     assert deadlocks.modal() == (None, None, 0, 100)
+    assert deadlocks.share_of_modal() == (2 / 3, 1.0)
+    tie = hand_made([(0, None, None), (0, "x", 2)])
+    assert tie.modal() == (None, None, 0, 100)  # one each: deadlock came first
 
 
 def test_counts_are_by_point_and_outcome():
