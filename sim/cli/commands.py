@@ -305,8 +305,27 @@ _CHANGED = {"inputs_sha256": "the scenario, base, record or case list files chan
 def settings_differ(theirs: dict, ours: dict) -> str:
     """In words, where a checkpoint's settings `theirs` differ from `ours` ('' where none)."""
     keys = [*ours, *(k for k in theirs if k not in ours)]
-    return ", ".join(_CHANGED.get(k) or f"{k} {theirs.get(k)!r} there, {ours.get(k)!r} here"
-                     for k in keys if theirs.get(k) != ours.get(k))  # fmt: skip
+    differ = [k for k in keys if theirs.get(k) != ours.get(k)]
+    if "set" in differ and "scenarios_sha256" in differ:  # the --set changed what was loaded
+        differ.remove("scenarios_sha256")
+    return ", ".join(_CHANGED.get(k) or f"{_FLAGS.get(k, k)} {_shown(k, theirs.get(k))} there, "
+                     f"{_shown(k, ours.get(k))} here" for k in differ)  # fmt: skip
+
+
+_FLAGS = {"set": "--set", "params": "--params", "budget": "--budget", "runs": "--runs",
+          "seed": "--seed", "prior_weight": "--prior-weight", "split": "--split"}  # fmt: skip
+
+
+def _shown(key: str, value) -> str:
+    """A setting as the command line gives it: `noise=0:5 w_ties=0:10`, `none`."""
+    if key == "params" and isinstance(value, list):
+        try:
+            return " ".join(f"{n}={lo:g}:{hi:g}" for n, lo, hi in value) or "none"
+        except (TypeError, ValueError):
+            return repr(value)
+    if isinstance(value, list):
+        return " ".join(map(str, value)) or "none"
+    return "none" if value is None else str(value)
 
 
 def resumed_folds(out: Path, settings: dict) -> dict[str, dict[str, float]]:

@@ -127,12 +127,15 @@ def _interrupted(tmp_path, capsys, sims, given, out, after=2, per_evaluation=2):
 @pytest.mark.parametrize(
     "other, named",
     [
-        (["--seed", 7], "seed 1 there, 7 here"),
-        (["--budget", 9], "budget 7 there, 9 here"),
-        (["--runs", 5], "runs 6 there, 5 here"),
-        (["--prior-weight", 0.5], "prior_weight 0.0 there, 0.5 here"),
-        (["--set", "parameters.noise=0.2"], "set [] there, ['parameters.noise=0.2'] here"),
-        (["--params", "noise", "w_ties=0:2"], "params"),
+        (["--seed", 7], "--seed 1 there, 7 here"),
+        (["--budget", 9], "--budget 7 there, 9 here"),
+        (["--runs", 5], "--runs 6 there, 5 here"),
+        (["--prior-weight", 0.5], "--prior-weight 0.0 there, 0.5 here"),
+        (["--set", "parameters.noise=0.2"], "(--set none there, parameters.noise=0.2 here)"),
+        (
+            ["--params", "noise", "w_ties=0:2"],
+            "--params noise=0:5 w_ties=0:3 there, noise=0:5 w_ties=0:2 here",
+        ),
     ],
 )
 def test_resume_refuses_a_checkpoint_of_other_settings(tmp_path, capsys, sims, other, named):
@@ -166,7 +169,7 @@ def test_resume_refuses_another_split(tmp_path, capsys, sims):
     code, _, err = cli(capsys, "calibrate", *given, *FIT, "--split", "2024-01-20", "--out", out,
                        "--resume")  # fmt: skip
     assert code == 2 and sims.count == 0 and len(err.strip().splitlines()) == 1, err
-    assert "split '2024-02-01' there, '2024-01-20' here" in err
+    assert "--split 2024-02-01 there, 2024-01-20 here" in err
 
 
 @pytest.mark.parametrize("mode", ["cases", "one record"])

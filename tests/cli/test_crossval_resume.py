@@ -80,3 +80,15 @@ def test_without_resume_a_folder_with_a_checkpoint_is_still_refused(tmp_path, ca
     assert cli(capsys, "crossval", *cases, *CV, "--out", out)[0] == 0
     code, _, err = cli(capsys, "crossval", *cases, *CV, "--out", out)
     assert code == 2 and "already holds files" in err
+
+
+def test_a_refusal_names_the_flags_as_given_not_the_loaded_scenarios(tmp_path, capsys, fits):
+    cases = two_cases(tmp_path)
+    out = tmp_path / "cv"
+    assert cli(capsys, "crossval", *cases, *CV, "--out", out)[0] == 0
+    code, _, err = cli(capsys, "crossval", *cases, *CV, "--set", "parameters.w_ties=0.5",
+                       "--out", out, "--resume")  # fmt: skip
+    assert code == 2, err
+    # the --set is what changed the scenarios as loaded: said once, as typed
+    assert "(--set none there, parameters.w_ties=0.5 here)" in err
+    assert "scenarios as loaded" not in err and "[" not in err
