@@ -1,5 +1,6 @@
 """User-facing input errors: one line each, `file:line: field.path: what is wrong`."""
 
+import re
 from dataclasses import dataclass
 
 
@@ -14,7 +15,11 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        path = self.path
+        if self.line and self.file.lower().endswith(".csv"):
+            # A member table's row is the member: `file.csv:row: column: problem`.
+            path = re.sub(r"^members\[\d+\]\.?", "", path)
+        return f"{where}: {path}: {self.message}" if path else f"{where}: {self.message}"
 
 
 class ScenarioError(Exception):

@@ -62,21 +62,26 @@ def _parser() -> argparse.ArgumentParser:
     bat = sub.add_parser("batch", help="many replications and sweeps: tables, plots, report")
     bat.add_argument("scenario", help="scenario YAML file")
     bat.add_argument(
-        "--runs", type=_positive, help="replications per point (scenario batch: block)"
+        "--runs",
+        type=_positive,
+        help="replications per point (default: the scenario's batch: block, else 1000)",
     )
     bat.add_argument("--seed", type=_natural, help="batch seed (default: the scenario's, else 1)")
     bat.add_argument(
         "--workers", type=_positive,
         help=f"processes (default: 1 below {POOL_FROM:,} runs, else all {os.cpu_count()} cores)",
     )  # fmt: skip
-    bat.add_argument("--executor", choices=["process", "dask"], default="process")
+    bat.add_argument("--executor", choices=["process", "dask"], default="process",
+                     help="where chunks run: local processes (default) or a Dask cluster "
+                     "(--scheduler; needs the cluster extra)")  # fmt: skip
     bat.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://10.0.0.5:8786")
     bat.add_argument("--out", type=Path, help="results folder (default results/<scenario>/<stamp>)")
     bat.add_argument(
         "--resume", action="store_true",
         help="finish the newest unfinished batch of this scenario (or the one in --out), with its own settings",
     )  # fmt: skip
-    bat.add_argument("--chunk", type=_positive, help="replications per chunk file")
+    bat.add_argument("--chunk", type=_positive,
+                     help="replications per chunk file (default: the scenario's, else 1000)")  # fmt: skip
     bat.add_argument(
         "--sweep", action="append", default=[], metavar="KEY=V1,V2,...",
         help="sweep a field over values (repeat for a grid); replaces the scenario's sweep",
@@ -93,8 +98,9 @@ def _parser() -> argparse.ArgumentParser:
     sco = sub.add_parser("score", help="score a batch against an observed record, beside baselines")
     sco.add_argument("scenario", help="scenario YAML file")
     sco.add_argument("--record", required=True, type=Path, help="observed record YAML file")
-    sco.add_argument("--runs", type=_positive, help="replications (default: the scenario's)")
-    sco.add_argument("--seed", type=_natural, help="batch seed")
+    sco.add_argument("--runs", type=_positive,
+                     help="replications (default: the scenario's batch: block, else 1000)")  # fmt: skip
+    sco.add_argument("--seed", type=_natural, help="batch seed (default: the scenario's, else 1)")
     sco.add_argument("--out", type=Path, help="results folder (default results/<scenario>/<stamp>)")
     sco.add_argument("--resume", action="store_true",
                      help="go on with the score interrupted in --out (default: the newest "
@@ -120,11 +126,15 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument(
         "--split", type=_date, help="fit before this date, check after (default: mid-record)"
     )
-    cal.add_argument("--runs", type=_positive, default=200, help="replications per evaluation")
-    cal.add_argument("--seed", type=_natural, default=1, help="seed of the common random numbers")
-    cal.add_argument("--out", type=Path, help="variant file (default scenarios/.../calibrated/...)")
+    cal.add_argument("--runs", type=_positive, default=200,
+                     help="replications per evaluation (default 200)")  # fmt: skip
+    cal.add_argument("--seed", type=_natural, default=1,
+                     help="seed of the common random numbers (default 1)")  # fmt: skip
+    cal.add_argument("--out", type=Path,
+                     help="variant file (default: calibrated/<name>-fit-<split>.yaml beside the "
+                     "scenario); with cases, the parameters: file (default: printed only)")  # fmt: skip
     _add_prior_weight(cal)
-    _add_profile(cal, "after the fit (several cases only)")
+    _add_profile(cal, "the fit (several cases only)")
     _add_force(cal)
     cal.add_argument("--resume", action="store_true",
                      help="go on with an interrupted calibrate: take the evaluations its "
@@ -139,7 +149,8 @@ def _parser() -> argparse.ArgumentParser:
     cv.add_argument(
         "--budget", type=_positive, default=30, help="evaluations per fold (default 30)"
     )
-    cv.add_argument("--runs", type=_positive, default=200, help="replications per evaluation")
+    cv.add_argument("--runs", type=_positive, default=200,
+                    help="replications per evaluation (default 200)")  # fmt: skip
     cv.add_argument("--seed", type=_natural, help="seed of the common random numbers (default 1)")
     cv.add_argument("--seeds", type=_natural, nargs="+", metavar="SEED",
                     help="the whole crossval once per seed (each in <out>/seed-<S>/), then how "
@@ -150,7 +161,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="go on with the crossval in --out: fit only the folds not yet in its "
                     "folds.json (same cases and settings)")  # fmt: skip
     _add_prior_weight(cv)
-    _add_profile(cv, "at each fold's fit, on every case (the left-out one too)")
+    _add_profile(cv, "each fold's fit, on every case (the left-out one too)")
     _add_set(cv)
     cv.set_defaults(handler=_crossval)
 
@@ -159,7 +170,7 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument(
         "--runs", type=_positive, default=1000, help="replications each (default 1000)"
     )
-    cmp_.add_argument("--seed", type=_natural, default=1, help="batch seed")
+    cmp_.add_argument("--seed", type=_natural, default=1, help="batch seed (default 1)")
     cmp_.add_argument("--out", type=Path, help="results folder (default results/compare/<stamp>)")
     cmp_.add_argument("--parameter-sets", nargs="+", type=Path, default=[], metavar="FILE",
                       help="also compare under each parameter set: a .yaml file's parameters: "
@@ -333,7 +344,7 @@ def _points(text: str) -> int:
 def _add_profile(parser, where: str) -> None:
     parser.add_argument(
         "--profile", type=_points, default=0, metavar="K",
-        help=f"profile the fit {where}: each parameter in turn at K evenly spaced values "
+        help=f"profile {where}: each parameter in turn at K evenly spaced values "
         "over its range (the others at the fit), each case's loss there; says which "
         "parameters the cases leave flat (profile.csv and a figure)",
     )  # fmt: skip
