@@ -267,7 +267,8 @@ def fan(panels: list[FanPanel], path: Path, title: str, shared: bool = True) -> 
         shared: one date axis, one scale and one legend for every panel (variants of one
             contest); False gives each panel its own (different contests, e.g. crossval).
     """
-    return _save(fan_figure(panels, title, shared), path)
+    fig = fan_figure(panels, title, shared)
+    return _save(fig, path, rect=_below_title(fig))
 
 
 def fan_figure(panels: list[FanPanel], title: str, shared: bool = True):
@@ -338,9 +339,13 @@ def fan_figure(panels: list[FanPanel], title: str, shared: bool = True):
                                    bbox_to_anchor=(1.02, 1), fontsize=8,
                                    handler_map={tuple: _tuple_handler()})  # fmt: skip
     fig.suptitle(title)
-    # tight_layout ignores the suptitle: keep a strip of 0.35 inch for it above the panels.
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))
+    fig.tight_layout(rect=_below_title(fig))
     return fig
+
+
+def _below_title(fig) -> tuple[float, float, float, float]:
+    """tight_layout ignores a suptitle: the panels' rectangle keeps a 0.35 inch strip for it."""
+    return (0, 0, 1, 1 - 0.35 / fig.get_figheight())
 
 
 def _tuple_handler():
@@ -406,14 +411,19 @@ def appointment_dates_figure(days, counts, candidates, deadlocks, total, title):
     if dead and dead < SMALL * top:
         small.append((gap, None))
     stacked = {xi: 0 for xi, _ in small}
+    shades = []  # the triangles' colours, for the legend
     for xi, c in small:
         height = bottom[int(xi)] if c is not None else dead
+        shade = DEADLOCK_COLOUR if c is None else colour(c, len(candidates))
         ax.annotate("\u25bc", (xi, height), xytext=(0, 12 + 9 * stacked[xi]),
                     textcoords="offset points", ha="center", va="bottom", fontsize=9,
-                    color=DEADLOCK_COLOUR if c is None else colour(c, len(candidates)))  # fmt: skip
+                    color=shade)  # fmt: skip
         stacked[xi] += 1
-    if small:
-        ax.plot([], [], ls="", marker="v", color="black", label="a share too small to see")
+        shades += [shade] if shade not in shades else []
+    if small:  # drawn as on the bars: in the outcome's colour (or one black, for several)
+        one = len(shades) == 1
+        ax.plot([], [], ls="", marker="v", color=shades[0] if one else "black",
+                label="a share too small to see" + ("" if one else " (in its outcome's colour)"))  # fmt: skip
     if len(days) <= 20:  # small shares would be invisible bars without their number
         for xi, share in [*zip(x, bottom, strict=True), (gap, dead)]:
             ax.annotate(_share(share), (xi, share), xytext=(0, 2), textcoords="offset points",

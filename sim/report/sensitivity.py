@@ -103,10 +103,15 @@ def words(sens) -> list[str]:
                        "any point: no input moves it over these ranges.")  # fmt: skip
             continue
         rows = sens.ranked(output)
-        top = rows.head(3)
+        top = rows[rows[score] > 0].head(3)  # an input of no effect is no mover, even if ranked
         names = ", ".join(f"{r.input} ({getattr(r, score):.3g})" for r in top.itertuples())
-        out.append(f"- {label(output)} ({shown} as the scenario stands) moves most with "
-                   f"{names} ({unit}).")  # fmt: skip
+        said = f"- {label(output)} ({shown} as the scenario stands)"
+        if not len(top):
+            out.append(f"{said}: no input's {unit} is above zero.")
+        elif len(top) < min(3, len(rows)):
+            out.append(f"{said} moves only with {names} ({unit}); no other input moves it.")
+        else:
+            out.append(f"{said} moves most with {names} ({unit}).")
     matters, inert = importance(sens)
     if len(matters):
         out.append("Assumptions that matter most (largest effect on an outcome, as a share of "

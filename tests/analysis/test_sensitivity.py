@@ -82,6 +82,17 @@ def test_morris_ranks_the_decisive_input_first_and_the_inert_one_near_zero(scena
     assert s.base["p_deadlock"] == pytest.approx(1 - s.base["p_x"])
 
 
+def test_the_words_name_no_input_of_zero_effect_as_a_mover(scenario):
+    from sim.report.sensitivity import words
+
+    inputs = choose_inputs(scenario, [f"{DECISIVE}=0:1", INERT, "members.D.salience"])
+    s = analyse(scenario, inputs, "morris", runs=40, seed=3, trajectories=8, workers=1)
+    line = next(x for x in words(s) if x.startswith("- P(deadlock)"))
+    moving = s.ranked("p_deadlock").query("mu_star > 0")["input"].tolist()
+    assert DECISIVE in line and INERT not in line, line  # its mu* is 0: not "moving" it
+    assert ("moves only with" in line) == (len(moving) < 3), (line, moving)
+
+
 def test_sobol_indices_of_a_toy_that_depends_on_one_input(scenario):
     inputs = choose_inputs(scenario, [f"{DECISIVE}=0:1", INERT])
     s = analyse(scenario, inputs, "sobol", runs=40, seed=3, samples=32, workers=1)

@@ -200,6 +200,22 @@ def test_fans_of_different_contests_get_their_own_dates_scales_and_legends():
     plt.close(fig)
 
 
+def test_a_saved_fan_keeps_its_title_above_the_panels(tmp_path, monkeypatch):
+    # The file, not only the figure: saving laid the figure out again without the strip
+    # for the title, which then ran into the first panel's ("Left-out cases" in crossval).
+    saved = []
+    monkeypatch.setattr(plots.plt, "close", saved.append)
+    marks = [(DATES[3], "observed: x")]
+    plots.fan([rising_panel(3, marks=marks), rising_panel(3)], tmp_path / "f.png", "Left-out",
+              shared=False)  # fmt: skip
+    (fig,) = saved
+    fig.canvas.draw()
+    title = fig._suptitle.get_window_extent()
+    panel = fig.axes[0].title.get_window_extent()
+    assert title.y0 > panel.y1, (title, panel)
+    plots.plt.close(fig)
+
+
 # --- trajectory.png and stances.png --------------------------------------------------------
 
 
@@ -304,6 +320,23 @@ def test_a_rare_winner_is_marked_and_named_with_its_share():
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "iohannis appointed (0.2%)" in labels and "deadlock (0.3%)" in labels
     assert not covered(fig)
+    plt.close(fig)
+
+
+def test_the_legend_draws_the_triangle_as_the_bars_do():
+    days = [str(d) for d in DATES[:3]]
+    counts = np.array([[600, 0], [298, 2], [100, 0]])  # iohannis 0.2%: too small to see
+    fig = plots.appointment_dates_figure(days, counts.ravel(), ["rutte", "iohannis"], 0, 1000, "t")
+    legend = fig.axes[0].get_legend()
+    (entry,) = [h for h, t in zip(legend.legend_handles, legend.get_texts(), strict=True)
+                if t.get_text() == "a share too small to see"]  # fmt: skip
+    assert to_hex(entry.get_color()) == to_hex(plots.CANDIDATE_COLOURS[1])  # not black
+    plt.close(fig)
+    # several outcomes marked: one black triangle, and the legend says whose colour it takes
+    counts[2, 1] = 0
+    fig = plots.appointment_dates_figure(days, counts.ravel(), ["rutte", "iohannis"], 3, 1000, "t")
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "a share too small to see (in its outcome's colour)" in labels
     plt.close(fig)
 
 
