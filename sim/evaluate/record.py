@@ -104,6 +104,9 @@ def load_record(
     data = load_located(Path(path), shown)
     if not isinstance(data, dict):
         raise ScenarioError([Problem(shown, None, "", "a record must be a mapping")])
+    if {"calendar", "candidates", "extends"} & set(data):  # else a line per scenario section
+        msg = "is a scenario, not an observed record: give the record's YAML file here"
+        raise ScenarioError([Problem(shown, None, "", msg)])
     if not set(data) & set(Record.model_fields):
         msg = "not a record: none of its top-level keys is a record section (appointment, ...)"
         raise ScenarioError([Problem(shown, None, "", msg)])
@@ -112,6 +115,13 @@ def load_record(
         record = Record.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(schema_problems(exc, data, shown, Record)) from None
+    if names is not None and record.scenario is not None and record.scenario not in names:
+        # A record of another contest: every member and candidate it names would be
+        # reported unknown as well; this one line is what is wrong.
+        where = where_of(data, ("scenario",)) or (shown, None)
+        msg = (f"is a record of {record.scenario!r}, not of {' or '.join(map(repr, names))}: "
+               "give the record of this scenario")  # fmt: skip
+        raise ScenarioError([Problem(where[0], where[1], "scenario", msg)])
     problems = _cross_check(record, scenario, data, shown)
     problems += _duplicates(record, data, shown)
     if scenario is not None:
@@ -194,11 +204,6 @@ def _against(record: Record, scenario: Scenario, names, data, file: str) -> list
     a winner out of the race, a record of another scenario."""
     problems: list[Problem] = []
     add = _adder(problems, data, file)
-    if names is not None and record.scenario is not None and record.scenario not in names:
-        add(
-            ("scenario",),
-            f"is a record of {record.scenario!r}, not of {' or '.join(map(repr, names))}",
-        )
     last = scenario.calendar.last_round
     joins = {e.member: e.date for e in scenario.events if e.kind == "join"}
 

@@ -65,6 +65,10 @@ def load_scenario(
     else:
         path = Path(path)
         data = _shallow(resolved) if resolved is not None else _resolve(path, stack=())
+        if _is_record(data):  # else every scenario section is "missing": one line instead
+            msg = ("is an observed record, not a scenario: give a scenario here, and the record "
+                   "with --record")  # fmt: skip
+            raise ScenarioError([Problem(str(path), None, "", msg)])
     for text in overrides or []:
         _apply_override(data, text)
     data.setdefault("name", plain_name(path.stem))
@@ -81,6 +85,16 @@ def load_scenario(
     if problems:
         raise ScenarioError(problems)
     return scenario
+
+
+RECORD_SECTIONS = {"appointment", "declarations", "support", "withdrawals", "last_holdouts"}
+
+
+def _is_record(data) -> bool:
+    """A file with a record's sections and `scenario:` naming its contest, and none of a
+    scenario's own (calendar, members, candidates, extends)."""
+    return (isinstance(data, dict) and "scenario" in data and bool(RECORD_SECTIONS & set(data))
+            and not {"calendar", "members", "candidates", "extends"} & set(data))  # fmt: skip
 
 
 def record_names(name: str, chain: list[tuple[Path, str]]) -> list[str]:
