@@ -508,7 +508,7 @@ def compare(
         said = f" With {' '.join('--set ' + o for o in overrides)} on each." if overrides else ""
         by_set = {n: c.table for n, c in result.by_set.items()} if sets else None
         comparison.write(Path(out), result.table, result.outcomes,
-                         f"{runs} replications each, seed {seed}.{said}", by_set,
+                         f"{runs:,} replications each, seed {seed}.{said}", by_set,
                          result.robustness)  # fmt: skip
     return result
 
