@@ -150,17 +150,12 @@ def profile_paths(checkpoint: Path) -> tuple[Path, Path]:
 
 def _fit_profile(cases, fitted, ranges, points, runs, seed, files) -> list[str]:
     """Profile a fit on its cases: write the CSV and figure; the console lines."""
-    from sim.batching.progress import bar
-    from sim.evaluate.profile import profile, profile_values
+    from sim.evaluate.profile import profile
     from sim.report import plots, profiles
     from sim.results.files import csv_text
 
     names = [c.name for c in cases]
-    # every line holds the fitted set, simulated once
-    total = 1 + sum(len(profile_values(n, fitted[n], lo, hi, points)) - 1
-                    for n, (lo, hi) in ranges.items())  # fmt: skip
-    with bar(total, 0, "profile points", None) as shown:
-        made = profile(cases, fitted, ranges, points, runs, seed, on_point=lambda: shown.update(1))
+    made = profile(cases, fitted, ranges, points, runs, seed, progress=None)
     csv_file, figure = files
     csv_file.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(csv_file, csv_text(profiles.COLUMNS, profiles.rows(made, names)))

@@ -110,7 +110,7 @@ def crossval(
         if profile_points and known_profiles and held.name in known_profiles:
             profiled = known_profiles[held.name]
         elif profile_points:
-            profiled = profile(cases, fitted, ranges, profile_points, runs, seed)
+            profiled = profile(cases, fitted, ranges, profile_points, runs, seed, progress)
             if on_profile is not None:
                 on_profile(held.name, profiled)
         folds.append(Fold(held, fitted, forecast, scores, base, profiled))

@@ -8,7 +8,6 @@ returned is an accident of its path. A left-out case's loss along the same line 
 whether it would have told the values apart.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,7 +93,7 @@ def profile(
     points: int = 5,
     runs: int = 200,
     seed: int = 1,
-    on_point: Callable[[], None] | None = None,
+    progress: bool | None = False,
 ) -> Profile:
     """Every case's loss along each parameter of `ranges`, the others at `fitted`.
 
@@ -105,22 +104,26 @@ def profile(
         points: evenly spaced values per parameter (ends included), besides the fitted one.
         runs, seed: replications per case and point, their seed: those of the fit, so
             that the fitted value's losses are the fit's own (common random numbers).
-        on_point: told after each point is simulated (a progress bar).
+        progress: show a bar of the points simulated (None: on a terminal or in a notebook).
 
     Returns:
         A Profile.
     """
+    from sim.batching.progress import bar
+
     objective = CasesObjective(cases, runs, seed)
     names = [c.name for c in cases]
+    lines = {n: profile_values(n, fitted[n], lo, hi, points) for n, (lo, hi) in ranges.items()}
     done: dict[tuple, dict[str, float]] = {}  # the fitted set lies on every line: once
     out = []
-    for name, (low, high) in ranges.items():
-        for value in profile_values(name, fitted[name], low, high, points):
-            values = _as_simulated({**fitted, name: value})
-            key = tuple(sorted(values.items()))
-            if key not in done:
-                done[key] = dict(zip(names, objective.losses(values), strict=True))
-                if on_point is not None:
-                    on_point()
-            out.append(ProfilePoint(name, value, done[key]))
+    total = 1 + sum(len(v) - 1 for v in lines.values())
+    with bar(total, 0, "profile points", progress) as shown:
+        for name, values in lines.items():
+            for value in values:
+                at = _as_simulated({**fitted, name: value})
+                key = tuple(sorted(at.items()))
+                if key not in done:
+                    done[key] = dict(zip(names, objective.losses(at), strict=True))
+                    shown.update(1)
+                out.append(ProfilePoint(name, value, done[key]))
     return Profile(dict(fitted), dict(ranges), out)
