@@ -99,3 +99,21 @@ def count_chunks(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(runner, "write_chunk", counted)
     return written
+
+
+def counted_calls(monkeypatch, module, name: str):
+    """Count the calls of `module.name`; `calls.stop_at = k` interrupts the k-th (as Ctrl-C
+    or a kill in the middle of it would). Returns the counter (`count`, `stop_at`)."""
+    real = getattr(module, name)
+
+    class Calls:
+        count, stop_at = 0, None
+
+    def counted(*a, **k):
+        Calls.count += 1
+        if Calls.count == Calls.stop_at:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(module, name, counted)
+    return Calls

@@ -7,6 +7,7 @@ writes, byte for byte. A checkpoint of other settings, none at all, or one there
 import json
 
 import pytest
+from failing import counted_calls
 from hostile import RECORD, TINY, cli, two_cases, write
 
 from sim.batching import progress as progress_module
@@ -19,19 +20,7 @@ FIT = ["--params", "noise", "w_ties=0:3", "--budget", 7, "--runs", 6]
 def sims(monkeypatch):
     """Count calibrate's simulations; `sims.stop_at = n` interrupts the n-th (as Ctrl-C or a
     kill in the middle of an evaluation would)."""
-    real = calibrate_module.simulate
-
-    class Sims:
-        count, stop_at = 0, None
-
-    def counted(*a, **k):
-        Sims.count += 1
-        if Sims.count == Sims.stop_at:
-            raise KeyboardInterrupt
-        return real(*a, **k)
-
-    monkeypatch.setattr(calibrate_module, "simulate", counted)
-    return Sims
+    return counted_calls(monkeypatch, calibrate_module, "simulate")
 
 
 def _cases(tmp_path):

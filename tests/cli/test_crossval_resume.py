@@ -5,6 +5,7 @@ uninterrupted run writes. A checkpoint of other settings is refused in one line.
 import json
 
 import pytest
+from failing import counted_calls
 from hostile import cli, two_cases
 
 from sim.evaluate import crossval as crossval_module
@@ -15,19 +16,7 @@ CV = ["--params", "noise", "--budget", 3, "--runs", 4]
 @pytest.fixture
 def fits(monkeypatch):
     """Count the fits; `fits.stop_at = k` interrupts the k-th fit (as a kill would)."""
-    real = crossval_module.calibrate_cases
-
-    class Fits:
-        count, stop_at = 0, None
-
-    def counted(*a, **k):
-        Fits.count += 1
-        if Fits.count == Fits.stop_at:
-            raise KeyboardInterrupt
-        return real(*a, **k)
-
-    monkeypatch.setattr(crossval_module, "calibrate_cases", counted)
-    return Fits
+    return counted_calls(monkeypatch, crossval_module, "calibrate_cases")
 
 
 def test_an_interrupted_crossval_resumes_from_its_finished_folds(tmp_path, capsys, fits):

@@ -8,6 +8,7 @@ import csv
 import json
 
 import pytest
+from failing import counted_calls
 from hostile import cli, two_cases
 
 from sim.evaluate import crossval as crossval_module
@@ -23,19 +24,7 @@ def read(path):
 @pytest.fixture
 def profiles(monkeypatch):
     """Count the fold profiles made; `profiles.stop_at = k` interrupts the k-th."""
-    real = crossval_module.profile
-
-    class Made:
-        count, stop_at = 0, None
-
-    def counted(*a, **k):
-        Made.count += 1
-        if Made.count == Made.stop_at:
-            raise KeyboardInterrupt
-        return real(*a, **k)
-
-    monkeypatch.setattr(crossval_module, "profile", counted)
-    return Made
+    return counted_calls(monkeypatch, crossval_module, "profile")
 
 
 def test_crossval_profiles_every_fold_on_every_case(tmp_path, capsys, profiles):
