@@ -1,10 +1,14 @@
 """Pruning old result folders: keep the newest few of each scenario, never touch anything else.
 
 A result folder is a directory under `results/` holding `manifest.json` (a finished run,
-batch, score or compare) or `batch.json` (a batch, maybe unfinished). Folders are grouped by
-their parent (`results/nato-2024/`, `results/compare/`, ...) and ordered by when they were
-written. Nothing outside `results/` is ever removed, symbolic links are never followed, and
-unfinished or locked batches are kept unless asked for.
+batch or score) or `batch.json` (a batch, maybe unfinished), or one folder of a command
+with batches nested in it (a comparison: `compare/<stamp>/`, its batches and `sets/`).
+Each folder two levels down (`results/<group>/<folder>/`, or one level down if it is a
+batch itself) is one unit with everything nested in it: kept or removed whole, never a
+batch out of it. Units are grouped by their parent (`results/nato-2024/`,
+`results/compare/`, ...) and ordered by when they were written. Nothing outside
+`results/` is ever removed, symbolic links are never followed, and unfinished or locked
+batches (or comparisons holding one) are kept unless asked for.
 """
 
 import os
@@ -40,7 +44,8 @@ class Pruning:
 
 
 def result_folders(root: Path) -> tuple[list[Folder], list[tuple[Path, str]]]:
-    """Every result folder under `root`, without following links; and the links skipped."""
+    """Every result folder under `root`, each one unit, without following links; and the
+    links skipped."""
     found, skipped = [], []
     for here, dirs, _ in os.walk(root, followlinks=False):
         base = Path(here)
@@ -48,27 +53,49 @@ def result_folders(root: Path) -> tuple[list[Folder], list[tuple[Path, str]]]:
             if (base / name).is_symlink():
                 skipped.append((base / name, "a symbolic link (never followed)"))
                 dirs.remove(name)
-        if base != root and any((base / m).is_file() for m in MARKERS):
-            found.append(_folder(base))
-            dirs.clear()  # a result folder's own subfolders (plots/, chunks/) are part of it
+        depth = len(base.relative_to(root).parts)
+        if depth == 0 or (depth == 1 and not _marked(base)):
+            continue  # results/ itself, or a group of folders (results/nato-2024/)
+        dirs.clear()  # all that is nested (plots/, chunks/, a comparison's batches) is its own
+        if (unit := _folder(base)) is not None:
+            found.append(unit)
     return found, skipped
 
 
-def _folder(path: Path) -> Folder:
-    marker = next(path / m for m in MARKERS if (path / m).is_file())
-    size = sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() or p.is_symlink())
-    locked = any(p.name.endswith(".lock") or p.name == "lock" for p in path.iterdir())
-    return Folder(path, marker.stat().st_mtime, size, (path / "manifest.json").is_file(), locked)
+def _marked(path: Path) -> bool:
+    return any((path / m).is_file() for m in MARKERS)
+
+
+def _folder(path: Path) -> Folder | None:
+    """The unit at `path` with every result folder nested in it, or None if it holds none."""
+    size, marked, locked, own_files = 0, [], False, False
+    for here, dirs, files in os.walk(path, followlinks=False):
+        base = Path(here)
+        links = [d for d in dirs if (base / d).is_symlink()]  # removed, never followed
+        names = files + links
+        size += sum((base / n).lstat().st_size for n in names)
+        locked |= any(n.endswith(".lock") or n == "lock" for n in names)
+        own_files |= base == path and bool(files)
+        if _marked(base):
+            marked.append(base)
+    if not marked:
+        return None  # no batch in it (a sensitivity or crossval folder): not clean's to remove
+    written = max(next(p / m for m in MARKERS if (p / m).is_file()).stat().st_mtime for p in marked)
+    # a comparison is finished once all its batches are and its own tables are written
+    finished = all((p / "manifest.json").is_file() for p in marked) and (_marked(path) or own_files)
+    return Folder(path, written, size, finished, locked)
 
 
 def prune(root: Path, keep: int, dry_run: bool = False, unfinished: bool = False) -> Pruning:
-    """Remove all but the `keep` newest result folders of each group under `root`.
+    """Remove all but the `keep` newest result folders of each group under `root`; a
+    comparison (or any folder with batches nested in it) counts as one and goes whole.
 
     Args:
         root: the results folder (`results/`); nothing outside it is touched.
         keep: how many of the newest folders of each group to keep (0 removes all).
         dry_run: only say what would be removed.
-        unfinished: also remove unfinished batches (by default they are kept, to resume).
+        unfinished: also remove unfinished batches (by default they are kept, to
+            resume), and comparisons holding one.
 
     Returns:
         A Pruning: the folders removed (or that would be), kept and skipped.

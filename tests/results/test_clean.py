@@ -107,3 +107,62 @@ def test_keep_must_not_be_negative(results, capsys):
         main(["clean", "--keep", "-1"])
     assert exc.value.code == 2
     assert "must not be negative" in capsys.readouterr().err
+
+
+def comparison(root: Path, stamp: str, age: int, table: bool = True) -> Path:
+    """A fake comparison written `age` hours ago: two batches, one set's two, compare.csv."""
+    path = root / "compare" / stamp
+    for rel in ("nato-2024", "what-if", "sets/low/nato-2024", "sets/low/what-if"):
+        folder(root, f"compare/{stamp}/{rel}", age)
+    if table:
+        (path / "compare.csv").write_text("scenario\n")
+    return path
+
+
+def test_a_comparison_is_kept_or_removed_whole(results, capsys):
+    old = comparison(results, "20240101-000000", age=9)
+    new = comparison(results, "20240102-000000", age=1)
+    done = prune(results, keep=5)
+    assert done.removed == [] and [f.path for f in done.kept] == [new, old]
+    done = prune(results, keep=1)
+    assert [f.path for f in done.removed] == [old] and [f.path for f in done.kept] == [new]
+    assert not old.exists() and (new / "sets" / "low" / "what-if" / "manifest.json").exists()
+    assert done.freed == 4 * (1000 + 2 + 2 + 3) + len("scenario\n")
+
+
+def test_clean_names_the_comparison_not_its_batches(results, capsys):
+    old = comparison(results, "20240101-000000", age=9)
+    comparison(results, "20240102-000000", age=1)
+    assert main(["clean", "--keep", "1", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert f"would remove {Path('results') / 'compare' / old.name}/ (4.0 kB)" in out
+    assert "would remove 1 folder(s)" in out and "(1 folder(s))" in out
+    assert "nato-2024/" not in out and old.exists()
+
+
+def test_an_unfinished_comparison_is_kept_unless_asked(results):
+    # its first batches done, no table yet: `compare --resume` goes on with it
+    unfinished = comparison(results, "20240101-000000", age=9, table=False)
+    comparison(results, "20240102-000000", age=1)
+    done = prune(results, keep=1)
+    assert done.removed == [] and unfinished.exists()
+    assert [p for p, _ in done.skipped] == [unfinished]
+    done = prune(results, keep=1, unfinished=True)
+    assert [f.path for f in done.removed] == [unfinished]
+
+
+def test_a_lock_in_a_nested_batch_keeps_the_comparison(results):
+    old = comparison(results, "20240101-000000", age=9)
+    (old / "sets" / "low" / "what-if" / "batch.lock").write_text("pid 123")
+    done = prune(results, keep=0, unfinished=True)
+    assert done.removed == [] and [p for p, _ in done.skipped] == [old]
+    assert (old / "nato-2024" / "manifest.json").exists()
+
+
+def test_folders_with_no_batch_in_them_are_left_alone(results):
+    # a sensitivity or crossval folder holds no batch: not a result folder clean removes
+    for rel in ("sensitivity/20240101-000000", "crossval/20240101-000000/seed-1"):
+        (results / rel).mkdir(parents=True)
+        (results / rel / "notes.csv").write_text("x")
+    done = prune(results, keep=0, unfinished=True)
+    assert done.removed == [] and (results / "crossval/20240101-000000/seed-1/notes.csv").exists()
