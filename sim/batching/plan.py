@@ -10,6 +10,7 @@ import itertools
 import json
 import math
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -189,6 +190,7 @@ def plan_batch(
     else:
         folder = Path(path).parent if not isinstance(path, Scenario) else None
         values = design_points(sweep, seed, folder) if sweep else [{}]
+    values = [{k: _plain(v) for k, v in point.items()} for point in values]
     from_file = design is None and sweep is not None and sweep.design == "points"
     runs = runs or settings.replications
     chunk = chunk or settings.chunk
@@ -341,15 +343,21 @@ def _cli_sweep(texts: list[str]) -> Sweep:
             if not item.strip():
                 raise refuse("empty value in the list (two commas in a row, or one at an end)")
             value = _scalar(item)
-            if isinstance(value, dict | list):
+            if not isinstance(value, str | int | float | bool | date):  # as Sweep.params takes
                 raise refuse(
-                    f"{item.strip()!r}: each value must be a single value, not a list or mapping"
+                    f"{item.strip()!r}: each value must be a single value (text, a number, "
+                    "true or false, or a date), not a list, mapping or null"
                 )
             values.append(value)
         params[key] = values
     if len(params) > 0:
         check_points(math.prod(len(v) for v in params.values()), "--sweep")
     return Sweep(design="grid", params=params)
+
+
+def _plain(value):
+    """A sweep value as a point holds it: a date as ISO text, like batch.json gives it back."""
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def _scalar(text: str):

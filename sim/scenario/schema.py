@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Scalar = str | int | float | bool
+SweepValue = Scalar | date  # a date field is swept too; the plan carries it as ISO text
 
 
 class Strict(BaseModel):
@@ -523,7 +524,7 @@ class Sweep(Strict):
     (`lhs`, `sobol-sequence`), or the user's own points (`points`, one row each in `file`)."""
 
     design: Literal["grid", "lhs", "sobol-sequence", "sobol", "points"] = "grid"
-    params: dict[str, list[Scalar] | Span] = Field(default_factory=dict)
+    params: dict[str, list[SweepValue] | Span] = Field(default_factory=dict)
     samples: int | None = Field(
         None, ge=1, le=1_000_000, description="points (lhs, sobol-sequence)"
     )

@@ -248,3 +248,56 @@ def test_each_points_file_gives_its_own_scenario_and_few_are_dumped_whole(tmp_pa
         assert apply_changes(json.loads(first), held["changes"]) == own, point.index
         assert read_point(tmp_path / "o", point.index) == point.scenario, point.index
     assert point_world(tmp_path / "o", 5).rounds[1].params.noise == design[5]["parameters.noise"]
+
+
+DEADLINES = "calendar.deadline=2024-06-01,2024-07-01"
+
+
+def test_a_date_field_is_swept_from_the_command_line_and_from_the_file(tmp_path):
+    from datetime import date
+
+    swept = variant(
+        tmp_path, {"params": {"calendar.deadline": [date(2024, 6, 1), date(2024, 7, 1)]}}
+    )
+    assert "- 2024-06-01" in swept.read_text()  # YAML dates, not quoted text
+    for plan in (plan_batch(BASE, runs=2, sweeps=[DEADLINES]), plan_batch(swept, runs=2)):
+        assert [p.values for p in plan.points] == [
+            {"calendar.deadline": "2024-06-01"},  # ISO text, as batch.json and a --resume hold it
+            {"calendar.deadline": "2024-07-01"},
+        ]
+        assert [p.scenario.calendar.deadline for p in plan.points] == [
+            date(2024, 6, 1),
+            date(2024, 7, 1),
+        ]
+
+
+def test_a_swept_date_is_an_iso_date_in_every_output(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["batch", str(BASE), "--runs", "4", "--sweep", DEADLINES, "--out", str(out)]) == 0
+    capsys.readouterr()
+    from folders import rows
+
+    assert {r["calendar.deadline"] for r in rows(out, "runs")} == {"2024-06-01", "2024-07-01"}
+    held = json.loads((out / "batch.json").read_text())
+    assert [p["values"] for p in held["points"]] == [
+        {"calendar.deadline": "2024-06-01"},
+        {"calendar.deadline": "2024-07-01"},
+    ]
+    report = (out / "report.md").read_text()
+    assert "2024-06-01" in report and "2024-07-01" in report and "datetime" not in report
+    assert (out / "plots" / "sweep_calendar.deadline.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("where", ["cli", "file"])
+def test_a_bad_swept_date_is_one_line(tmp_path, capsys, where):
+    args = ["batch", str(BASE), "--sweep", "calendar.deadline=2024-06-01,2024-02-30"]
+    if where == "file":
+        swept = tmp_path / "swept.yaml"
+        swept.write_text(f"extends: {BASE}\nbatch:\n  sweep:\n    params:\n"
+                         "      calendar.deadline: [2024-06-01, 2024-02-30]\n")  # fmt: skip
+        args = ["batch", str(swept)]
+    assert main([*args, "--runs", "2", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "2024-02-30" in err, err
+    assert ("--sweep calendar.deadline" if where == "cli" else "swept.yaml:5") in err, err
+    assert not (tmp_path / "o").exists()
