@@ -215,9 +215,8 @@ def plan_batch(
                 raise ScenarioError(
                     [Problem(shown, line, q.path, q.message) for q in exc.problems]
                 ) from None
-            raise _sweep_error(
-                path, exc, from_cli=bool(sweeps) or design is not None or isinstance(path, Scenario)
-            ) from None
+            from_cli = bool(sweeps) or design is not None or isinstance(path, Scenario)
+            raise _sweep_error(path, exc, point, sets, from_cli) from None
         points.append(Point(index, point, scenario))
     return Plan(
         scenario_path=str(path) if not isinstance(path, Scenario) else f"<{path.name}>",
@@ -360,6 +359,10 @@ def _plain(value):
     return value.isoformat() if isinstance(value, date) else value
 
 
+def _shown(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 def _scalar(text: str):
     import yaml
 
@@ -369,26 +372,40 @@ def _scalar(text: str):
         return text
 
 
-def _sweep_error(path, exc: ScenarioError, from_cli: bool) -> ScenarioError:
-    """Point a problem found while applying a sweep value at the sweep that set it."""
-    if from_cli:
-        return ScenarioError(
-            [
-                Problem(p.file.replace("--set", "--sweep", 1), p.line, p.path, p.message)
-                for p in exc.problems
-            ]
-        )
+def _sweep_error(path, exc: ScenarioError, point: dict, sets: list[str], from_cli: bool):
+    """Point a problem found while applying a sweep point at the sweep that set it, with the
+    point's values: the base loaded without them, so even a problem found in the base file
+    (a cross-reference the point breaks) is the point's."""
+    values = ", ".join(f"{k}={_shown(v)}" for k, v in point.items())
+    own = {f"--set {text}": text.split("=", 1)[0] for text in sets}  # problem file -> its key
     try:
-        data = load_located(Path(path))
+        data = None if from_cli else load_located(Path(path))
     except ScenarioError:
         data = None
+
+    def block(key: str | None) -> tuple[str, int | None]:  # the sweep's file:line in the YAML
+        keys = ("batch", "sweep", "params", *([key] if key else []))
+        return (where_of(data, keys) if data else None) or (str(path), None)
+
     problems = []
     for p in exc.problems:
-        if p.file.startswith("--set "):
-            key = p.file.removeprefix("--set ").split("=", 1)[0]
-            where = where_of(data, ("batch", "sweep", "params", key)) if data else None
-            file, line = where or (str(path), None)
-            problems.append(Problem(file, line, f"batch.sweep.params.{key}", p.message))
-        else:
-            problems.append(p)
+        key = own.get(p.file)
+        if key is not None and from_cli:  # the point's own value was refused
+            problems.append(Problem(f"--sweep {key}={_shown(point[key])}", p.line, p.path,
+                                    p.message))  # fmt: skip
+        elif key is not None:
+            file, line = block(key)
+            problems.append(Problem(file, line, f"batch.sweep.params.{key}",
+                                    f"{_shown(point[key])}: {p.message}"))  # fmt: skip
+        else:  # found elsewhere once the point's values were applied
+            at = f"{p.file}:{p.line}" if p.line else p.file
+            message = f"{p.path}: {p.message} (at {at})" if p.path else f"{p.message} (at {at})"
+            if from_cli:
+                problems.append(Problem(f"--sweep {values}", None, "", message))
+            else:
+                key = next(iter(point)) if len(point) == 1 else None  # else the whole block
+                file, line = block(key)
+                shown = _shown(point[key]) if key else values
+                problems.append(Problem(file, line, "batch.sweep.params" + f".{key}" * bool(key),
+                                        f"{shown}: {message}"))  # fmt: skip
     return ScenarioError(problems)

@@ -301,3 +301,22 @@ def test_a_bad_swept_date_is_one_line(tmp_path, capsys, where):
     assert len(err.strip().splitlines()) == 1 and "2024-02-30" in err, err
     assert ("--sweep calendar.deadline" if where == "cli" else "swept.yaml:5") in err, err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_sweep_value_the_base_refuses_is_blamed_on_the_sweep_not_the_base(tmp_path, capsys):
+    # HU objects to rutte in the base file: initial=rutte breaks that cross-reference there
+    args = ["batch", str(BASE), "--runs", "2", "--out", str(tmp_path / "o")]
+    assert main([*args, "--sweep", "members.HU.initial=rutte,iohannis"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("--sweep members.HU.initial=rutte: members[12].objects[0]: "), err
+    assert "cannot object to 'rutte'" in err and "nato-2024.yaml:" in err
+    assert len(err.splitlines()) == 1
+    assert main([*args, "--sweep", "members.HU.initial=iohannis"]) == 2  # the value itself
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("--sweep members.HU.initial=iohannis: members[12].initial: "), err
+    swept = variant(tmp_path, {"params": {"members.HU.initial": ["rutte"]}})
+    assert main(["batch", str(swept), "--runs", "2", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"{swept}:5: batch.sweep.params.members.HU.initial: rutte: "), err
+    assert "cannot object to 'rutte'" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "o").exists()
