@@ -196,7 +196,7 @@ def batch(
     """
     the_plan = plan(scenario, runs, seed, sweep, set, chunk)
     if out:
-        check_out(out, scenario, reuse=batch_folder)  # the command line's check, before work
+        check_out(out, scenario, reuse=batch_folder, forced_by=None)  # as the command line's
     outcome = execute(
         the_plan, Path(out) if out else None, workers, progress=progress, format=format,
         keep=keep or not out,
@@ -252,16 +252,18 @@ class Score:
         )
 
 
-def check_out(out, *scenarios: ScenarioLike, record=None, force=False, reuse=None) -> Path:
+def check_out(out, *scenarios: ScenarioLike, record=None, force=False, reuse=None,
+              forced_by: str | None = "--force") -> Path:  # fmt: skip
     """The folder check every `--out` gets (`sim.results.paths.check_folder`): never an
     input (the scenario files, every base they extend, the record), never a file, a busy
-    folder only with `force` (or when `reuse` says the command may go on in it)."""
+    folder only with `force` (or when `reuse` says the command may go on in it); the
+    refusal suggests `forced_by` (None for a command without it)."""
     from sim.results.paths import check_folder
     from sim.scenario.loader import extends_chain
 
     files = [p for s in scenarios if isinstance(s, str | Path) for p, _ in extends_chain(s)]
     files += [Path(record)] if record else []
-    return check_folder(Path(out), files, force, reuse)
+    return check_folder(Path(out), files, force, reuse, forced_by=forced_by)
 
 
 def batch_folder(folder: Path) -> bool:

@@ -387,7 +387,7 @@ def _batch(args) -> int:
         )
         out = args.out or _stamped(Path("results") / plan.name)
         format = args.format or "csv"
-    check_folder(out, _inputs(args.scenario), reuse=_batch_folder)
+    check_folder(out, _inputs(args.scenario), reuse=_batch_folder, forced_by=None)  # no --force
     workers = args.workers or (os.cpu_count() or 1 if plan.total_runs >= POOL_FROM else 1)
     from sim.batching.budget import check_budget
 

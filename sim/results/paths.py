@@ -69,6 +69,7 @@ def check_folder(
     force: bool = False,
     reuse: Callable[[Path], bool] | None = None,
     flag: str = "--out",
+    forced_by: str | None = "--force",
 ) -> Path:
     """Check that results may be written into the folder `out`; return it.
 
@@ -79,6 +80,8 @@ def check_folder(
         reuse: says whether an existing non-empty folder is one this command may go on
             with (a batch folder of the same batch, for instance).
         flag: the option that named `out`, for the message.
+        forced_by: the option that allows a busy folder, for the message (None: the
+            command has none, as `batch`, which goes on only in its own batch's folder).
     """
     out = Path(out)
     for part in out.parts:
@@ -90,8 +93,9 @@ def check_folder(
         if _same(out, Path(path)):
             raise _refuse(flag, out, "is an input of this command; choose another folder")
         if _written_in(out, Path(path)):
-            raise _refuse(flag, out, f"would write over {path}, an input of this command "
-                          "(even with --force); choose another folder")  # fmt: skip
+            even = f" (even with {forced_by})" if forced_by else ""
+            raise _refuse(flag, out, f"would write over {path}, an input of this command"
+                          f"{even}; choose another folder")  # fmt: skip
     if out.exists() or out.is_symlink():
         try:
             mode = out.stat().st_mode
@@ -100,8 +104,8 @@ def check_folder(
         if not stat.S_ISDIR(mode):
             raise _refuse(flag, out, f"is {_kind(mode)}, not a folder; choose a folder")
         if any(out.iterdir()) and not force and not (reuse and reuse(out)):
-            msg = ("already holds files (another run or batch?); choose a new or empty folder, "
-                   "or add --force to write into it")  # fmt: skip
+            msg = "already holds files (another run or batch?); choose a new or empty folder"
+            msg += f", or add {forced_by} to write into it" if forced_by else f" as {flag}"
             raise _refuse(flag, out, msg)
         probe_in = out / "probe"
     else:

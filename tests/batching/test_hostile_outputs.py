@@ -310,3 +310,31 @@ def test_compare_with_force_into_an_earlier_compare(tmp_path, capsys, tiny):
     code, _, err = cli(capsys, "compare", tiny, "--runs", 5, "--out", out, "--force")
     assert code == 0, err
     assert len(rows(out / "tiny", "runs")) == 5
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run"],
+        ["batch", "--runs", "2"],
+        ["score", "--record", "REC", "--runs", "2"],
+        ["compare", "--runs", "2"],
+        ["sensitivity", "--runs", "2"],
+    ],  # fmt: skip
+    ids=lambda c: c[0],
+)
+def test_a_busy_out_suggests_only_what_the_command_takes(tmp_path, capsys, tiny, record, command):
+    import re
+
+    from sim.cli.main import _parser
+
+    busy = tmp_path / "busy"
+    assert cli(capsys, "run", tiny, "--out", busy)[0] == 0  # what the walkthrough did first
+    args = [command[0], tiny, *[str(record) if a == "REC" else a for a in command[1:]]]
+    code, _, err = cli(capsys, *args, "--out", busy)
+    assert code == 2 and "already holds files" in err and len(err.strip().splitlines()) == 1
+    subparsers = next(a for a in _parser()._actions if a.choices and "batch" in a.choices)
+    takes = subparsers.choices[command[0]]._option_string_actions
+    suggested = set(re.findall(r"--[a-z][a-z-]*", err))
+    assert suggested <= set(takes), suggested - set(takes)
+    assert ("--force" in suggested) == (command[0] != "batch")
