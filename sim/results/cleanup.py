@@ -1,11 +1,9 @@
 """Pruning old result folders: keep the newest few of each scenario, never touch anything else.
 
 A result folder is a directory under `results/` holding `manifest.json` (a finished run,
-batch or score) or `batch.json` (a batch, maybe unfinished), or one folder of a command
-with batches nested in it (a comparison: `compare/<stamp>/`, its batches and `sets/`).
-Each folder two levels down (`results/<group>/<folder>/`, or one level down if it is a
-batch itself) is one unit with everything nested in it: kept or removed whole, never a
-batch out of it. Units are grouped by their parent (`results/nato-2024/`,
+batch or score) or `batch.json` (a batch, maybe unfinished), or a comparison's folder with
+its batches nested in it (`compare/<stamp>/`, its batches and `sets/`): one unit, kept or
+removed whole, never a batch out of it. Units are grouped by their parent (`results/nato-2024/`,
 `results/compare/`, ...) and ordered by when they were written. Nothing outside
 `results/` is ever removed, symbolic links are never followed, and unfinished or locked
 batches (or comparisons holding one) are kept unless asked for.
@@ -54,12 +52,19 @@ def result_folders(root: Path) -> tuple[list[Folder], list[tuple[Path, str]]]:
                 skipped.append((base / name, "a symbolic link (never followed)"))
                 dirs.remove(name)
         depth = len(base.relative_to(root).parts)
-        if depth == 0 or (depth == 1 and not _marked(base)):
-            continue  # results/ itself, or a group of folders (results/nato-2024/)
+        if depth == 0 or not (_marked(base) or (depth == 2 and _comparison(base))):
+            continue  # results/ itself, a group (results/nato-2024/), or a folder of the user's
         dirs.clear()  # all that is nested (plots/, chunks/, a comparison's batches) is its own
         if (unit := _folder(base)) is not None:
             found.append(unit)
     return found, skipped
+
+
+def _comparison(path: Path) -> bool:
+    """A comparison's folder: under results/compare/, or holding a finished one's table.
+    Only such a folder is taken whole with the batches in it; any other folder is looked
+    into for result folders, so that nothing of the user's beside a batch goes with it."""
+    return path.parent.name == "compare" or (path / "compare.csv").is_file()
 
 
 def _marked(path: Path) -> bool:

@@ -166,3 +166,15 @@ def test_folders_with_no_batch_in_them_are_left_alone(results):
         (results / rel / "notes.csv").write_text("x")
     done = prune(results, keep=0, unfinished=True)
     assert done.removed == [] and (results / "crossval/20240101-000000/seed-1/notes.csv").exists()
+
+
+def test_a_users_folder_around_a_batch_is_not_taken_with_it(results):
+    # `batch --out results/mine/project/b1`: the batch is the unit, not results/mine/project/,
+    # which holds the user's own notes beside it
+    project = results / "mine" / "project"
+    old = folder(results, "mine/project/b1", age=9)
+    new = folder(results, "mine/project/b2", age=1)
+    (project / "notes.txt").write_text("mine\n")
+    done = prune(results, keep=1)
+    assert [f.path for f in done.removed] == [old] and new.exists()
+    assert (project / "notes.txt").read_text() == "mine\n"
