@@ -18,7 +18,7 @@ class Problem:
         path = self.path
         if self.line and self.file.lower().endswith(".csv"):
             # A member table's row is the member: `file.csv:row: column: problem`.
-            path = re.sub(r"^members\[\d+\]\.?", "", path)
+            path = re.sub(r"^members(\[\d+\]|\.[^.]+)\.?", "", path)
         return f"{where}: {path}: {self.message}" if path else f"{where}: {self.message}"
 
 

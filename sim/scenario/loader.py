@@ -69,6 +69,9 @@ def load_scenario(
             msg = ("is an observed record, not a scenario: give a scenario here, and the record "
                    "with --record")  # fmt: skip
             raise ScenarioError([Problem(str(path), None, "", msg)])
+    # A variant's items that named nothing in its base: reported with everything else.
+    deferred = list(getattr(data, "deferred", []))
+    merged = hasattr(data, "deferred")
     for text in overrides or []:
         _apply_override(data, text)
     data.setdefault("name", plain_name(path.stem))
@@ -79,12 +82,35 @@ def load_scenario(
         problems = schema_problems(exc, data, str(path))
         partial, unsure = valid_parts(data)
         problems += cross_check(partial, data, str(path), unsure)
-        raise ScenarioError(problems) from None
+        raise ScenarioError(deferred + _by_key(problems, data, merged)) from None
     problems = cross_check(scenario, data, str(path))
     problems += size_problems(scenario, data, str(path)) + name_problems(scenario, data, str(path))
-    if problems:
-        raise ScenarioError(problems)
+    if deferred or problems:
+        raise ScenarioError(deferred + _by_key(problems, data, merged))
     return scenario
+
+
+_INDEXED = re.compile(r"^(\w+)\[(\d+)\]")
+
+
+def _by_key(problems: list[Problem], data, merged: bool) -> list[Problem]:
+    """In a merged variant, `members[12].salence` -> `members.HU.salence`: an item's place
+    in the merged list is in neither file, its code or id is in both (and is how `--set`
+    names it)."""
+    if not merged:
+        return problems
+    out = []
+    for p in problems:
+        found = _INDEXED.match(p.path)
+        section = found and found.group(1)
+        items = data.get(section) if section in KEYED_SECTIONS else None
+        if found and isinstance(items, list) and int(found.group(2)) < len(items):
+            item = items[int(found.group(2))]
+            ident = item.get(KEYED_SECTIONS[section]) if isinstance(item, dict) else None
+            if isinstance(ident, str):
+                p = Problem(p.file, p.line, f"{section}.{ident}{p.path[found.end() :]}", p.message)
+        out.append(p)
+    return out
 
 
 RECORD_SECTIONS = {"appointment", "declarations", "support", "withdrawals", "last_holdouts"}
@@ -242,7 +268,9 @@ def _read_table(data: LocatedDict, path: Path, file: str) -> None:
     table = read_members_table(table_path, _tidy(str(Path(file).parent / ref)), known)
     own = data.get("members")
     if isinstance(own, list):
-        table = _merge_keyed(table, own, "code", "members", file)
+        table, unknown = _merge_keyed(table, own, "code", "members", file)
+        if unknown:
+            raise ScenarioError(unknown)
     data["members"] = table
     data.item_where["members"] = data.item_where.get("members", (file, line))
 
@@ -263,14 +291,15 @@ def data_line(data) -> int | None:
 
 
 def _merge(parent: LocatedDict, child: LocatedDict, file: str) -> LocatedDict:
+    """`child` over `parent`. An item of `child` naming no item of the base (an id typo) is
+    left out and its problem kept in the result's `deferred`, to be reported with whatever
+    else is wrong in the merged scenario (`load_scenario`), in one pass."""
     out = _copy(parent)
-    problems = []  # every section's id typos in one pass
+    problems = list(getattr(parent, "deferred", []))  # a base's own, further up the chain
     for key, value in child.items():
         if key in KEYED_SECTIONS and isinstance(value, list) and isinstance(out.get(key), list):
-            try:
-                out[key] = _merge_keyed(out[key], value, KEYED_SECTIONS[key], key, file)
-            except ScenarioError as exc:
-                problems += exc.problems
+            out[key], unknown = _merge_keyed(out[key], value, KEYED_SECTIONS[key], key, file)
+            problems += unknown
         elif key in MAPPING_SECTIONS and isinstance(value, dict) and isinstance(out.get(key), dict):
             merged = _copy(out[key])
             for k, v in value.items():
@@ -280,12 +309,13 @@ def _merge(parent: LocatedDict, child: LocatedDict, file: str) -> LocatedDict:
         else:
             out[key] = value
         out.item_where[key] = child.item_where[key]
-    if problems:
-        raise ScenarioError(problems)
+    out.deferred = problems
     return out
 
 
 def _merge_keyed(parent: LocatedList, child: LocatedList, key: str, section: str, file: str):
+    """(the merged list, the problems of the child's items that name nothing in the base and
+    are incomplete as new items: those are left out)."""
     items = LocatedList(parent)
     items.where, items.item_where = parent.where, list(parent.item_where)
     index = {item.get(key): i for i, item in enumerate(items) if isinstance(item, dict)}
@@ -317,14 +347,12 @@ def _merge_keyed(parent: LocatedList, child: LocatedList, key: str, section: str
             index[ident] = len(items)
             items.append(item)
             items.item_where.append(child.item_where[j])
-    if problems:
-        raise ScenarioError(problems)
     kept = [
         (x, w) for x, w in zip(items, items.item_where, strict=True) if x.get(key) not in dropped
     ]
     out = LocatedList(x for x, _ in kept)
     out.where, out.item_where = items.where, [w for _, w in kept]
-    return out
+    return out, problems
 
 
 def _unknown_item(item: dict, key: str, section: str, base: list[dict]) -> str | None:
@@ -441,6 +469,8 @@ def _shallow(node):
     if isinstance(node, LocatedDict):
         out = LocatedDict(node)
         out.where, out.item_where = node.where, dict(node.item_where)
+        if hasattr(node, "deferred"):  # a merged variant's problems go with it (`_merge`)
+            out.deferred = node.deferred
         return out
     if isinstance(node, LocatedList):
         out = LocatedList(node)

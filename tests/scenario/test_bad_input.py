@@ -753,7 +753,19 @@ def test_variant_problem_points_at_the_variant_file(tmp_path, capsys):
     f = write(tmp_path, variant, "variant.yaml")
     code, _, err = validate(capsys, f)
     assert code == 2
-    find(err, f, 4, "members[1].capability", "less than or equal to 1")
+    find(err, f, 4, "members.BB.capability", "less than or equal to 1")
+
+
+def test_a_variant_reports_an_unknown_id_and_its_other_problems_in_one_pass(tmp_path, capsys):
+    write(tmp_path, BASE, "base.yaml")
+    variant = ("extends: base.yaml\nmembers:\n  - code: XX\n    salience: 0.5\n"
+               "  - code: BB\n    salence: 0.9\n")  # fmt: skip
+    f = write(tmp_path, variant, "variant.yaml")
+    code, _, err = validate(capsys, f)
+    assert code == 2
+    find(err, f, 3, "members[0].code", "no member 'XX' in the base scenario")
+    # named by its code: its place in the merged list (after the base's) is in neither file
+    find(err, f, 6, "members.BB.salence", "did you mean `salience`")
 
 
 def test_inherited_problem_points_at_the_base_file(tmp_path, capsys):
@@ -764,7 +776,7 @@ def test_inherited_problem_points_at_the_base_file(tmp_path, capsys):
     code, _, err = validate(capsys, f)
     assert code == 2
     find(
-        err, base, line_of(BASE, "initial: beta"), "members[1].initial", "unknown candidate 'beta'"
+        err, base, line_of(BASE, "initial: beta"), "members.BB.initial", "unknown candidate 'beta'"
     )
 
 
