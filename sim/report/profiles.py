@@ -51,6 +51,16 @@ def fold_lines(folds: list[tuple[str, list[str], Profile]]) -> list[str]:
     lines.append(f"  * flat on the fitted cases (span < {FLAT_SPAN:g}): they do not identify it; "
                  "a large left-out span there means the value that case gets is the search's "
                  "accident")  # fmt: skip
+    for held, fitted_on, profile in folds:  # say it in words where it happens
+        resting = [(n, profile.span(n, [held])) for n in names
+                   if profile.span(n, fitted_on) < FLAT_SPAN
+                   and profile.span(n, [held]) >= FLAT_SPAN]  # fmt: skip
+        if resting:
+            shown = ", ".join(f"{n} ({span:.3f})" for n, span in resting)
+            them = "it" if len(resting) == 1 else "them"
+            lines.append(f"  {held} left out: its score moves with {shown}, which "
+                         f"{', '.join(fitted_on)} leave flat: its row in the table is the "
+                         f"search's draw on {them}, not a test of {them}")  # fmt: skip
     return lines
 
 
