@@ -115,3 +115,22 @@ def test_profile_needs_cases_and_two_points(tmp_path, capsys):
     assert code == 2 and "--profile" in err and "several cases only" in err
     code, _, err = cli(capsys, "crossval", *two_cases(tmp_path), *CV, "--profile", 1)
     assert code == 2 and "must be 2 to 50" in err
+
+
+def test_calibrate_interrupted_in_its_profile_resumes_to_the_same_files(tmp_path, capsys,
+                                                                         monkeypatch):  # fmt: skip
+    from sim.evaluate import profile as profile_module
+
+    given = two_cases(tmp_path / "in")
+    whole, cut = tmp_path / "whole" / "fit.yaml", tmp_path / "cut" / "fit.yaml"
+    assert cli(capsys, "calibrate", *given, *CV, "--profile", 3, "--out", whole)[0] == 0
+    made = counted_calls(monkeypatch, profile_module, "profile")
+    made.stop_at = 1  # Ctrl-C once the fit is done, while profiling
+    code, _, err = cli(capsys, "calibrate", *given, *CV, "--profile", 3, "--out", cut)
+    assert code == 130 and "--resume" in err
+    assert not (cut.parent / "fit.profile.csv").exists()
+    made.stop_at = None
+    code, _, err = cli(capsys, "calibrate", *given, *CV, "--profile", 3, "--out", cut, "--resume")
+    assert code == 0, err
+    for name in ("fit.yaml", "fit.profile.csv"):
+        assert (cut.parent / name).read_bytes() == (whole.parent / name).read_bytes(), name
