@@ -327,9 +327,25 @@ def _figures(
 def _replay(info: dict, seed: int) -> str:
     """The `coalition-sim run` command that replays one replication of point 0."""
     values = info["points"][0]["values"]
-    sets = [*info["overrides"], *(f"{k}={json.dumps(v)}" for k, v in values.items())]
+    sets = [*info["overrides"], *(f"{k}={_as_typed(v)}" for k, v in values.items())]
     words = ["coalition-sim", "run", info["scenario_path"], "--seed", str(seed)]
     return shlex.join([*words, *(w for s in sets for w in ("--set", s))])
+
+
+def _as_typed(value) -> str:
+    """A point's value as a user types it after --set: plain where it reads back as the same
+    value (a name, a number, an ISO date: `calendar.deadline=2024-06-01`), else as JSON (a
+    text such as "true" or "1", which would read back as another type)."""
+    import yaml
+
+    if isinstance(value, str) and value and value.strip() == value:
+        try:
+            back = yaml.safe_load(value)
+        except yaml.YAMLError:
+            back = None
+        if back == value or (isinstance(back, date) and back.isoformat() == value):
+            return value
+    return json.dumps(value)
 
 
 def _sweep_figure(key: str, info: dict, results: Summary, counts, path: Path, name: str) -> None:

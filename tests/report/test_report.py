@@ -324,3 +324,16 @@ def test_a_changed_scenario_file_is_pointed_out(tmp_path):
     assert plan.key != info["key"]
     assert "has changed since this batch ran" in (out / "report.md").read_text()
     assert f"  note: {scenario} has changed since this batch ran" in lines
+
+
+def test_the_replay_command_writes_values_as_a_user_types_them():
+    from sim.report.batch_report import _replay
+
+    info = {"scenario_path": "s.yaml", "overrides": ["parameters.noise=0.3"],
+            "points": [{"values": {"calendar.deadline": "2024-06-01", "members.HU.initial": "rutte",
+                                   "a.text": "true", "parameters.w_band": 2.5}}]}  # fmt: skip
+    assert _replay(info, 7) == (
+        "coalition-sim run s.yaml --seed 7 --set parameters.noise=0.3 --set "
+        "calendar.deadline=2024-06-01 --set members.HU.initial=rutte --set "
+        "'a.text=\"true\"' --set parameters.w_band=2.5"
+    )
