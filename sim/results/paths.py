@@ -128,11 +128,12 @@ def _written_in(out: Path, path: Path) -> bool:
 
 
 def check_file(out: Path, inputs: Iterable[Path] = (), force: bool = False, flag="--out",
-               suffixes: tuple[str, ...] = YAML_SUFFIXES) -> Path:  # fmt: skip
+               suffixes: tuple[str, ...] = YAML_SUFFIXES, forced_by: str = "add --force") -> Path:  # fmt: skip
     """Check that a file (by default a scenario file) may be written at `out`; return it.
 
     An input (the scenario, a base it extends, the record) is never written over, even
-    with `force`; another existing file only with `force`.
+    with `force`; another existing file only with `force` (`forced_by`: how the user
+    gives it, for the message).
     """
     out = Path(out)
     if not out.name.lower().endswith(suffixes):
@@ -149,7 +150,7 @@ def check_file(out: Path, inputs: Iterable[Path] = (), force: bool = False, flag
         if not stat.S_ISREG(mode):
             raise _refuse(flag, out, f"is {_kind(mode)}, not a file")
         if not force:
-            raise _refuse(flag, out, "exists; choose another file, or add --force to replace it")
+            raise _refuse(flag, out, f"exists; choose another file, or {forced_by} to replace it")
     _writable_parent(out, flag, out)
     return out
 

@@ -52,6 +52,7 @@ def BatchPanel(model):
     runs = solara.use_reactive(DEFAULT_RUNS)
     shown = solara.use_reactive(None)  # (model, BatchView, figures)
     saved = solara.use_reactive("")
+    replace = solara.use_reactive(False)  # an existing what-if file is kept unless ticked
     default_out = solara.use_memo(lambda: str(_default_what_if(model.path)), [model.path])
     out = solara.use_reactive(default_out)
     record, record_problem = solara.use_memo(lambda: find_record(model.path, model.world.scenario),
@@ -64,7 +65,8 @@ def BatchPanel(model):
     def save():
         try:
             n = shown.value[1].outcome.size if _current(shown.value, model) else int(runs.value)
-            file = what_if(model.path, out.value, model.overrides, n, model.seed)
+            file = what_if(model.path, out.value, model.overrides, n, model.seed,
+                           force=replace.value)  # fmt: skip
             load_scenario(file)  # the file validates as the command line would load it
             saved.set(f"saved {file}: valid; `coalition-sim batch {file}` repeats this batch")
         except ScenarioError as exc:
@@ -89,6 +91,8 @@ def BatchPanel(model):
             solara.Info("settings changed: run the batch again")
         with solara.Row():
             solara.InputText("what-if file", value=out, classes=["what-if-path"])
+            with solara.Div(classes=["replace-what-if"]):  # Checkbox takes no classes
+                solara.Checkbox(label="replace it if it exists", value=replace)
             solara.Button("Save as what-if", on_click=save, classes=["save-what-if"])
         if saved.value:
             (solara.Error if saved.value.startswith("error") else solara.Success)(

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from sim.results.files import write_atomic
 from sim.scenario.checks import KEYED_SECTIONS
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import PARAMETER_NAMES, Parameters, Scenario
@@ -114,15 +115,25 @@ def _number(x: float) -> str:
     return repr(round(x, 10))
 
 
-def what_if(base: str | Path, out: str | Path, sets: list[str], runs: int, seed: int) -> Path:
+def what_if(base: str | Path, out: str | Path, sets: list[str], runs: int, seed: int,
+            force: bool = False) -> Path:  # fmt: skip
     """Write `sets` as a variant of `base` that `extends:` it; return the file written.
 
     Each changed block carries the assumption marks the loader gives a `--set` override,
     so the variant resolves to the very scenario the page ran, and its `batch:` block
     (runs, seed) makes `coalition-sim batch OUT` repeat the page's batch exactly.
+
+    Args:
+        force: replace an existing file at `out`. The base and every file it extends are
+            never written over, even so (ScenarioError, one line).
     """
+    from sim.results.paths import check_file
+    from sim.scenario.loader import extends_chain
+
     base, out = Path(base), Path(out)
     changed = load_scenario(base, sets)  # raises ScenarioError on a bad value, as the CLI does
+    check_file(out, [p for p, _ in extends_chain(base)], force, flag="what-if file",
+               forced_by="tick 'replace it if it exists'")  # fmt: skip
     doc: dict[str, Any] = {
         "extends": Path(_relative(base.resolve(), out.resolve().parent)).as_posix()
     }
@@ -153,7 +164,7 @@ def what_if(base: str | Path, out: str | Path, sets: list[str], runs: int, seed:
         + f"# `coalition-sim batch {out}` repeats the page's batch ({runs} runs, seed {seed}).\n"
     )
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+    write_atomic(out, head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
     return out
 
 

@@ -121,3 +121,28 @@ def test_batch_figures_carry_the_record():
     with_record, without = _figures(view, record), _figures(view, None)
     assert all(png.startswith(b"\x89PNG") for png in (*with_record, *without))
     assert with_record[0] != without[0] and with_record[1] != without[1]
+
+
+def test_save_as_what_if_never_writes_over_a_file_unless_told_and_never_over_its_base(tmp_path):
+    from sim.errors import ScenarioError
+
+    target = tmp_path / "mine.yaml"
+    sets = ["parameters.noise=0.9"]
+    what_if(BASE, target, sets, 60, 1)
+    first = target.read_text()
+    with pytest.raises(
+        ScenarioError, match="exists; choose another file, or tick 'replace it if it exists'"
+    ):
+        what_if(BASE, target, ["parameters.noise=0.2"], 60, 1)
+    assert target.read_text() == first  # kept
+    what_if(BASE, target, ["parameters.noise=0.2"], 60, 1, force=True)
+    assert "noise: 0.2" in target.read_text()
+    # the scenario it extends (and what that extends) is never the target, even with force
+    base_before = Path(BASE).read_bytes()
+    variant = tmp_path / "variant.yaml"
+    variant.write_text(f"extends: {Path(BASE).resolve()}\nname: v\n")
+    for out in (BASE, variant):
+        with pytest.raises(ScenarioError, match="is an input of this command"):
+            what_if(variant, out, sets, 60, 1, force=True)
+    assert Path(BASE).read_bytes() == base_before
+    assert variant.read_text().startswith("extends:")

@@ -246,6 +246,15 @@ def test_page_in_a_real_browser(page, tmp_path):
     saved = load_scenario(target)
     assert saved.parameters.w_griev == 10
     assert saved.batch.replications == 500 and saved.batch.seed == 1
+    # Saving again over it is refused until "replace it if it exists" is ticked.
+    before = target.read_bytes()
+    _click(page, "save as what-if")
+    _wait(page, lambda d: "exists" in d.find_element(By.CSS_SELECTOR, ".what-if-saved").text)
+    assert target.read_bytes() == before
+    tick = page.find_element(By.CSS_SELECTOR, ".replace-what-if input")
+    page.execute_script("arguments[0].click()", tick)
+    _click(page, "save as what-if")
+    _wait(page, lambda d: "valid" in d.find_element(By.CSS_SELECTOR, ".what-if-saved").text)
 
     # A bad value typed into a field: the CLI's one-line message, and the page goes on.
     _type(page, "more --set key=value (; between)", "parameters.noise=-3")
