@@ -20,9 +20,9 @@ from sim.batching.points import point_file, point_texts
 from sim.batching.worker import ChunkResult
 from sim.errors import Problem, ScenarioError
 from sim.results.files import read_regular, write_atomic, write_json
+from sim.results.lock import LOCK, alive, holder
 from sim.results.results import Results
 
-LOCK = ".lock"
 SYNC_EACH = 8  # up to this many points, each point's file is flushed to disk on its own
 # The names of the files a batch writes under chunks/ (a chunk, its marker, its tables).
 CHUNK_FILE = re.compile(r"r\d+\.(npz|done|[a-z]+\.gz)(\.tmp)?")
@@ -136,7 +136,7 @@ class FolderLock:
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
-                if _alive(self._holder()):
+                if alive(self._holder()):
                     msg = f"another batch (process {self._holder()}) is writing this folder; wait for it or choose another --out"
                     raise BatchFolderError(
                         [Problem(str(self.path.parent), None, "", msg)]
@@ -158,30 +158,7 @@ class FolderLock:
         self.path.unlink(missing_ok=True)
 
     def _holder(self) -> int | None:
-        try:
-            return int(read_regular(self.path, 64).strip())
-        except (OSError, ValueError):
-            return None
-
-
-def _alive(pid: int | None) -> bool:
-    """Whether process `pid` still runs: a zombie (killed, not yet reaped by its parent)
-    writes nothing any more."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except (OverflowError, ValueError):  # not a process id at all
-        return False
-    try:  # Linux: the state letter after the command's name in parentheses
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state not in ("Z", "X")
+        return holder(self.path.parent)
 
 
 def chunk_file(out: Path, chunk: Chunk) -> Path:
@@ -261,6 +238,32 @@ def remove_chunks(out: Path) -> None:
             path.unlink(missing_ok=True)
     with contextlib.suppress(OSError):  # something of the user's is left in it
         folder.rmdir()
+
+
+# A batch's own outputs that a single run does not write, so would leave describing the
+# batch that was there: removed when a run is forced into a batch's folder.
+BATCH_ONLY = ("summary.json", "report.md")
+BATCH_FIGURES = ("fan.png", "outcomes.png", "appointment_dates.png", "modal_stances.png",
+                 "score_fan.png")  # fmt: skip
+
+
+def clear_for_run(out: Path) -> None:
+    """Before a run forced into a folder: set aside any batch there (its manifest, plan,
+    points and chunks, as for a forced batch) and the batch outputs a run does not
+    replace (its summary, report and figures), so that nothing in the folder
+    describes a batch that is gone. The user's other files stay."""
+    _set_aside(out)
+    with contextlib.suppress(OSError):  # emptied by _set_aside; anything of the user's stays
+        (out / "points").rmdir()
+    for name in BATCH_ONLY:
+        path = out / name
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
+    plots = out / "plots"
+    if plots.is_dir() and not plots.is_symlink():
+        for path in [*(plots / n for n in BATCH_FIGURES), *plots.glob("sweep_*.png")]:
+            if path.is_file() and not path.is_symlink():
+                path.unlink()
 
 
 def _set_aside(out: Path) -> None:

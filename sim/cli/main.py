@@ -260,6 +260,7 @@ def _add_set(p: argparse.ArgumentParser) -> None:
 
 def _run(args) -> int:
     import sim
+    from sim.batching.folder import FolderLock, clear_for_run
     from sim.report import plots
     from sim.results.results import Results
     from sim.results.tables import manifest
@@ -270,13 +271,16 @@ def _run(args) -> int:
     check_folder(out, _inputs(args.scenario), args.force)  # before any work
     model = sim.run(scenario, seed=args.seed)
     results = Results.from_history(model.history, [0], [args.seed], seed=args.seed)
-    results.save(out)
-    plots.trajectory(model.history, out / "plots" / "trajectory.png")
-    plots.stances(model.history, out / "plots" / "stances.png")
-    # The manifest goes last: its presence says the tables beside it are complete.
-    write_json(
-        out / "manifest.json", manifest(results, scenario_digest(scenario), str(args.scenario))
-    )
+    with FolderLock(out):  # no batch starts in it meanwhile, nor this in a running batch's
+        if args.force:
+            clear_for_run(out)  # nothing left saying another batch is complete here
+        results.save(out)
+        plots.trajectory(model.history, out / "plots" / "trajectory.png")
+        plots.stances(model.history, out / "plots" / "stances.png")
+        # The manifest goes last: its presence says the tables beside it are complete.
+        write_json(
+            out / "manifest.json", manifest(results, scenario_digest(scenario), str(args.scenario))
+        )
     print(_summary(results, out))
     return 0
 

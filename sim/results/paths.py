@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from sim.errors import Problem, ScenarioError
+from sim.results.lock import writer
 
 YAML_SUFFIXES = (".yaml", ".yml")
 NAME_MAX = 255  # bytes in one file or folder name (Linux, macOS and Windows file systems)
@@ -103,6 +104,9 @@ def check_folder(
             raise _refuse(flag, out, "is a broken link; choose another folder") from None
         if not stat.S_ISDIR(mode):
             raise _refuse(flag, out, f"is {_kind(mode)}, not a folder; choose a folder")
+        if (pid := writer(out)) is not None:  # never, even with --force: it would write over us
+            raise _refuse(flag, out, f"another batch (process {pid}) is writing this folder; "
+                          "wait for it or choose another folder")  # fmt: skip
         if any(out.iterdir()) and not force and not (reuse and reuse(out)):
             msg = "already holds files (another run or batch?); choose a new or empty folder"
             msg += f", or add {forced_by} to write into it" if forced_by else f" as {flag}"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from folders import rows
-from hostile import RECORD, TINY, cli, write
+from hostile import RECORD, TINY, cli, two_cases, write
 
 from sim.evaluate import calibrate as calibrate_module
 
@@ -338,3 +338,37 @@ def test_a_busy_out_suggests_only_what_the_command_takes(tmp_path, capsys, tiny,
     suggested = set(re.findall(r"--[a-z][a-z-]*", err))
     assert suggested <= set(takes), suggested - set(takes)
     assert ("--force" in suggested) == (command[0] != "batch")
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "sensitivity", "crossval"])
+def test_no_command_writes_with_force_into_a_folder_a_batch_is_writing(tmp_path, capsys, tiny,
+                                                                       command):  # fmt: skip
+    from sim.batching.folder import FolderLock
+
+    out = tmp_path / "live"
+    write(out, "notes\n", "notes.txt")
+    args = {"run": ["run", tiny],
+            "compare": ["compare", tiny, tiny, "--runs", 4],
+            "sensitivity": ["sensitivity", tiny, "--inputs", "parameters.noise", "--runs", 2,
+                            "--trajectories", 2, "--no-pivotal"],
+            "crossval": ["crossval", *two_cases(tmp_path / "cases"), "--params", "noise",
+                         "--budget", 2, "--runs", 2]}[command]  # fmt: skip
+    with FolderLock(out):
+        code, printed, err = cli(capsys, *args, "--out", out, "--force")
+    assert code == 2 and "another batch (process" in err and "is writing this folder" in err
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]  # nothing written
+
+
+def test_run_forced_into_a_batch_folder_leaves_nothing_saying_the_batch_is_there(tmp_path,
+                                                                                 capsys, tiny):  # fmt: skip
+    out = tmp_path / "b"
+    assert cli(capsys, "batch", tiny, "--runs", 6, "--out", out)[0] == 0
+    write(out, "notes\n", "notes.txt")
+    code, _, err = cli(capsys, "run", tiny, "--seed", 7, "--out", out, "--force")
+    assert code == 0, err
+    for gone in ("batch.json", "summary.json", "report.md", "points", "plots/fan.png"):
+        assert not (out / gone).exists(), gone
+    assert (out / "notes.txt").read_text() == "notes\n" and (out / "plots/stances.png").exists()
+    # a batch there now is refused (the folder holds a run), not "reused" from stale files
+    code, _, err = cli(capsys, "batch", tiny, "--runs", 6, "--out", out)
+    assert code == 2 and "already holds files" in err
