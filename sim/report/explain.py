@@ -123,6 +123,10 @@ def _why(world: World, state, term: str, i: int, c: int, t: int, ties) -> str:
             why = ", ".join(f"{r.id} [{_cite(r)}]" for r in via)
             act = "backs" if signal[j] > 0 else "objects to"
             parts.append(f"{world.members[j]} {act} it {contrib[j]:+.3f} via {why}")
+        rest = [j for j in np.flatnonzero(contrib) if j not in top]
+        if rest:  # the parts then add up to the term (before any holdout leverage)
+            parts.append(f"{len(rest)} other tied member{'s' * (len(rest) > 1)} "
+                         f"{contrib[rest].sum():+.3f}")  # fmt: skip
         return "; ".join(parts) if parts else "no tied member backs or objects to it"
     if term == "leverage":
         lev = bool(leverage(state, world, t)[0, i, c]) if world.bargaining else False

@@ -156,6 +156,20 @@ def test_explain_splits_utility_into_named_terms_with_rules_and_sources(capsys):
     assert "candidate rutte" in out and "candidate iohannis" in out
 
 
+def test_explain_s_tie_parts_add_up_to_the_ties_term(capsys):
+    import re
+
+    assert main(["explain", str(BASE), "--member", "HU", "--round", "2", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    lines = [x for x in out.splitlines() if x.strip().startswith("ties ") and "other tied" in x]
+    assert lines, out  # more tied members than are named one by one: the rest in one sum
+    for line in lines:
+        term = float(line.split()[1])
+        parts = [float(v) for v in re.findall(r" it ([+-]\d+\.\d+) via", line)]
+        parts.append(float(re.search(r"other tied members? ([+-]\d+\.\d+)", line).group(1)))
+        assert abs(sum(parts) - term) <= 0.0005 * (len(parts) + 1), (term, parts)
+
+
 def test_explain_rejects_an_unknown_member_and_round(capsys):
     assert main(["explain", str(BASE), "--member", "XX"]) == 2
     assert main(["explain", str(BASE), "--member", "HU", "--round", "999"]) == 2
