@@ -11,6 +11,7 @@ The command line is a thin layer over these functions; a notebook calls them dir
 from __future__ import annotations
 
 import json
+import numbers
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,31 @@ def overrides_of(set: dict | list | None) -> list[str]:
     return list(set)
 
 
+def _check_args(**given) -> None:
+    """Arguments a user passes from Python, refused in one sentence naming the argument
+    (the command line's parser refuses the same values): counts are whole numbers of at
+    least 1, seeds whole numbers of at least 0, the format csv or parquet."""
+    for name, value in given.items():
+        if name == "scenario" and not isinstance(value, str | Path | Scenario):
+            raise ValueError(f"scenario={value!r}: give a scenario file or a loaded Scenario")
+        if value is None:
+            continue
+        if name in ("runs", "chunk", "workers", "seed"):
+            low = 0 if name == "seed" else 1
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+                raise ValueError(f"{name}={value!r}: give a whole number of at least {low}")
+        elif name == "format" and value not in ("csv", "parquet"):
+            raise ValueError(f"format={value!r}: give 'csv' or 'parquet'")
+        elif name == "sweep" and isinstance(value, dict):
+            for key, values in value.items():
+                if isinstance(values, str) or not isinstance(values, list | tuple):
+                    raise ValueError(f"sweep[{key!r}]={values!r}: give a list of values, "
+                                     f"e.g. {{{key!r}: [{values!r}]}}")  # fmt: skip
+        elif name in ("scenarios", "paths") and isinstance(value, str | Path):
+            raise ValueError(f"{name}={str(value)!r}: give a list of files, e.g. "
+                             f"[{str(value)!r}]")  # fmt: skip
+
+
 def load(path: ScenarioLike, set: dict | list | None = None) -> Scenario:
     """A scenario, resolved (`extends:`) and checked, with overrides applied.
 
@@ -85,6 +111,7 @@ def run(scenario: ScenarioLike, seed: int = 1, set: dict | list | None = None):
     """
     from sim.engine.model import ConsensusModel  # Mesa is imported only where it is used
 
+    _check_args(scenario=scenario, seed=seed)
     return ConsensusModel(build_world(load(scenario, set)), rng=seed).run()
 
 
@@ -100,6 +127,7 @@ def plan(
 
     `sweep` is a dict of {key: [values]} (a grid), a DataFrame with one row per point and
     one column per swept key, a list of `--sweep` texts, or None for the scenario's own."""
+    _check_args(scenario=scenario, runs=runs, seed=seed, chunk=chunk, sweep=sweep)
     overrides = overrides_of(set)
     pd = sys.modules.get("pandas")  # a DataFrame sweep means pandas is already imported
     if pd is not None and isinstance(sweep, pd.DataFrame):
@@ -194,6 +222,7 @@ def batch(
         `.concessions`, `.offers` (DataFrames) and `.probabilities()`; with keep=False and
         `out`, the `Summary`.
     """
+    _check_args(workers=workers, format=format)
     the_plan = plan(scenario, runs, seed, sweep, set, chunk)
     if out:
         check_out(out, scenario, reuse=batch_folder, forced_by=None)  # as the command line's
@@ -330,6 +359,7 @@ def score(
     from sim.report import scores as score_report
     from sim.report.scores import MODEL
 
+    _check_args(workers=workers)
     the_plan = plan(scenario, runs, seed, None, set)
     sc = the_plan.points[0].scenario
     rec = load_record(record, sc, _names(scenario, sc))  # checked before anything runs
@@ -465,6 +495,9 @@ def compare(
     """
     from sim.report import comparison
 
+    _check_args(scenarios=scenarios, workers=workers, paths=parameter_sets)
+    if not scenarios:
+        raise ValueError("scenarios=[]: give the base scenario, then its variants")
     overrides = overrides_of(set)
     if parameter_sets is not None and not isinstance(parameter_sets, dict):
         from sim.scenario.parameter_sets import load_parameter_sets

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -175,3 +176,47 @@ def test_the_readme_robustness_block_is_what_compare_prints_under_the_folds(tmp_
     assert tail[:-1] == shown[:-1]
     assert "reservations-met      differs under 5 of 5 sets" in shown
     assert "schengen-settled      differs under 0 of 5 sets" in shown
+
+
+@pytest.mark.parametrize(
+    "call, said",
+    [
+        (lambda: sim.batch(BASE, runs=0), "runs=0: give a whole number of at least 1"),
+        (lambda: sim.batch(BASE, runs=2.5), "runs=2.5: give a whole number of at least 1"),
+        (lambda: sim.batch(BASE, runs="10"), "runs='10': give a whole number"),
+        (lambda: sim.batch(BASE, runs=5, seed=1.5), "seed=1.5: give a whole number of at least 0"),
+        (lambda: sim.batch(BASE, runs=5, format="xls"), "format='xls': give 'csv' or 'parquet'"),
+        (
+            lambda: sim.batch(BASE, runs=5, workers=0),
+            "workers=0: give a whole number of at least 1",
+        ),
+        (lambda: sim.batch(BASE, runs=5, sweep={"noise": 0.3}), "sweep['noise']=0.3: give a list"),
+        (lambda: sim.run(BASE, seed=-1), "seed=-1: give a whole number of at least 0"),
+        (lambda: sim.run(None), "scenario=None: give a scenario file or a loaded Scenario"),
+        (lambda: sim.compare([]), "scenarios=[]: give the base scenario, then its variants"),
+        (lambda: sim.compare(str(BASE)), "give a list of files"),
+    ],
+)
+def test_bad_arguments_from_python_are_one_sentence_naming_the_argument(call, said):
+    # the command line's parser refuses these; from Python they ran the default 1,000 runs,
+    # seed 1's runs for 1.5, wrote Parquet for "xls", or failed deep in numpy or pathlib
+    with pytest.raises(ValueError, match=re.escape(said)):
+        call()
+
+
+def test_numpy_integers_are_whole_numbers():
+    r = sim.batch(BASE, runs=np.int64(4), seed=np.int64(3))
+    assert len(r.runs) == 4
+
+
+def test_an_unknown_candidate_and_a_missing_folder_say_what_is_wrong(tmp_path):
+    r = sim.batch(BASE, runs=4)
+    with pytest.raises(ValueError, match=r"'nobody' is not a candidate here \(candidates: rutte"):
+        r.appointment_dates("nobody")
+    with pytest.raises(FileNotFoundError, match="does not exist: not the folder of a finished"):
+        sim.Results.load(tmp_path / "none")
+    one = tmp_path / "low-noise.yaml"
+    one.write_text("parameters:\n  noise: 0.1\n  assumption: true\n")
+    assert sim.load_parameter_sets(str(one)) == sim.load_parameter_sets(
+        [one]
+    )  # a file, not its letters

@@ -125,3 +125,12 @@ def modal_outcome(modes: dict) -> tuple[int, int, int, int, float, float] | None
     n, run, seed = rounds[at]
     total = sum(v[0] for v in modes.values())
     return winner, at, run, seed, by_winner[winner][0] / total, n / by_winner[winner][0]
+
+
+def candidate_index(candidates: list[str], outcome: str) -> int:
+    """The index of candidate `outcome`; ValueError naming the candidates if it is none."""
+    if outcome not in candidates:
+        raise ValueError(
+            f"{outcome!r} is not a candidate here (candidates: {', '.join(candidates)})"
+        )
+    return candidates.index(outcome)

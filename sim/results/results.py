@@ -53,6 +53,7 @@ from sim.engine.rules import (
 from sim.results.files import npz_bytes
 from sim.results.outcomes import (
     DEADLOCK,
+    candidate_index,
     date_median_interval,
     date_quantiles,
     modal_outcome,
@@ -312,7 +313,7 @@ class Results:
         code = self.outcome_codes()
         keep = (code >= 0) & (code < len(self.candidates))
         if outcome is not None:
-            keep &= code == self.candidates.index(outcome)
+            keep &= code == candidate_index(self.candidates, outcome)
         if point is not None:
             keep &= self.columns["point"] == point
         days = self._round_days()
@@ -637,6 +638,10 @@ class Results:
     def load(cls, out: str | Path) -> Results:
         """The results saved in a folder by `save` (or by a batch)."""
         out = Path(out)
+        if not (out / "results.npz").is_file():
+            why = "does not exist" if not out.exists() else "holds no results.npz"
+            raise FileNotFoundError(f"{out}: {why}: not the folder of a finished run or batch "
+                                    "(an unfinished batch: coalition-sim batch ... --resume)")  # fmt: skip
         results = cls.from_bytes(out / "results.npz")
         with open(out / "trajectories.npz", "rb") as fh, np.load(fh, allow_pickle=False) as z:
             results.cube = {k: z[k] for k in CUBE}

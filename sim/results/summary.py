@@ -21,6 +21,7 @@ from sim.engine.rules import NEVER, NOT_APPOINTED
 from sim.results.outcomes import (
     DEADLOCK,
     QUANTILES,
+    candidate_index,
     counted_quantiles,
     date_median_interval,
     modal_outcome,
@@ -254,7 +255,7 @@ class Summary:
     ) -> tuple[np.ndarray, np.ndarray]:
         """(date ordinals, appointments on each) of one candidate (or any), at these points."""
         days, counts = [], []
-        which = [self.candidates.index(outcome)] if outcome is not None else slice(None)
+        which = [candidate_index(self.candidates, outcome)] if outcome is not None else slice(None)
         for p in points if points is not None else sorted(self.appointed):
             if p not in self.appointed:
                 continue

@@ -34,6 +34,8 @@ def load_parameter_sets(paths) -> dict[str, dict]:
         {name: {parameter: value}}; a name given twice gets " (2)", " (3)", ... Raises
         `ScenarioError` with one located line per problem (file, line or field).
     """
+    if isinstance(paths, str | Path):  # one file, not its characters
+        paths = [paths]
     sets: dict[str, dict] = {}
     for path in paths:
         path = Path(path)
