@@ -527,11 +527,49 @@ def _child(node, key: str, path: list[str], shown: str):
 def schema_problems(exc: ValidationError, data, file: str, root=Scenario) -> list[Problem]:
     """One located Problem per schema error of `root` validated from `data`."""
     problems = []
-    for err in exc.errors():
+    for err in _relevant(exc.errors()):
         loc = tuple(err["loc"])
         where = where_of(data, loc) or (file, None)
-        problems.append(Problem(where[0], where[1], dotted(loc), _message(err, loc, root)))
+        problems.append(Problem(where[0], where[1], dotted(_untagged(loc)),
+                                _message(err, loc, root)))  # fmt: skip
     return problems
+
+
+_SCALARS = {"str", "int", "float", "bool", "date"}
+_WRONG_SHAPE = {"list_type", "dict_type", "model_type", "model_attributes_type"}
+
+
+def _tagged(part) -> bool:
+    """A part of an error's place that names a type of a union, not a field: pydantic's
+    `list[union[str,int]]`, `function-after[_ordered(), Span]`."""
+    return isinstance(part, str) and "[" in part
+
+
+def _untagged(loc: tuple) -> tuple:
+    """The place as the user wrote it: a union member's type tags left out
+    (`params.noise.function-after[...].num` -> `params.noise.num`)."""
+    out, after_tag = [], False
+    for part in loc:
+        if _tagged(part) or (after_tag and part in _SCALARS):
+            after_tag = True
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _relevant(errors: list[dict]) -> list[dict]:
+    """Where a value may take one of several forms (a union), each form it fails reports
+    an error; the ones saying "not this form at all" beside another form's precise error
+    at the same field are left out (a mapping for a span is not "a valid list")."""
+    def field(err) -> tuple:
+        loc = tuple(err["loc"])
+        k = next((i for i, p in enumerate(loc) if _tagged(p)), None)
+        return loc[:k] if k is not None else loc
+
+    precise = {field(e) for e in errors if e["type"] not in _WRONG_SHAPE
+               and any(_tagged(p) for p in e["loc"])}  # fmt: skip
+    return [e for e in errors if not (e["type"] in _WRONG_SHAPE and field(e) in precise
+                                      and any(_tagged(p) for p in e["loc"]))]  # fmt: skip
 
 
 def _message(err: dict, loc: tuple, root) -> str:

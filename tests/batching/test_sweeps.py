@@ -320,3 +320,15 @@ def test_a_sweep_value_the_base_refuses_is_blamed_on_the_sweep_not_the_base(tmp_
     assert err.startswith(f"{swept}:5: batch.sweep.params.members.HU.initial: rutte: "), err
     assert "cannot object to 'rutte'" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_a_bad_span_in_the_file_names_the_field_not_pydantic_s_union(tmp_path, capsys):
+    swept = tmp_path / "swept.yaml"
+    swept.write_text(f"extends: {BASE}\nbatch:\n  sweep:\n    params:\n"
+                     "      parameters.noise: {min: 0.1, max: 1.0, num: 1000000}\n")  # fmt: skip
+    assert main(["validate", str(swept)]) == 2
+    err = capsys.readouterr().err.strip()
+    # one line, at the span's own field: not "function-after[_ordered(), Span].num", and not
+    # the list form's "Input should be a valid list" as well
+    assert err == (f"{swept}:5: batch.sweep.params.parameters.noise.num: Input should be less "
+                   "than or equal to 10000 (got 1000000)"), err  # fmt: skip
