@@ -96,11 +96,12 @@ _INDEXED = re.compile(r"^(\w+)\[(\d+)\]")
 def _by_key(problems: list[Problem], data, merged: bool) -> list[Problem]:
     """In a merged variant, `members[12].salence` -> `members.HU.salence`: an item's place
     in the merged list is in neither file, its code or id is in both (and is how `--set`
-    names it)."""
-    if not merged:
-        return problems
+    names it). A problem of a `--set` is named so in any scenario, as it was typed."""
     out = []
     for p in problems:
+        if not (merged or p.file.startswith("--set ")):
+            out.append(p)
+            continue
         found = _INDEXED.match(p.path)
         section = found and found.group(1)
         items = data.get(section) if section in KEYED_SECTIONS else None

@@ -56,6 +56,11 @@ def read_members_table(path: Path, shown: str, sources: set[str] | None) -> Loca
     if header is None or not any(h.strip() for h in header):
         raise ScenarioError([Problem(shown, 1, "", "empty member table (no header row)")])
     header = [h.strip() for h in header]
+    if len(header) == 1 and (sep := next((c for c in ";\t|" if c in header[0]), None)):
+        # one column holding them all: a spreadsheet's export with another separator
+        msg = (f"the header is one column ({header[0][:40]!r}): separate the columns with "
+               f"commas, not {sep!r}")  # fmt: skip
+        raise ScenarioError([Problem(shown, 1, "", msg)])
     problems = [Problem(shown, 1, col, "missing column") for col in REQUIRED if col not in header]
     problems += [
         Problem(shown, 1, col, "duplicate column")

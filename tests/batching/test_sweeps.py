@@ -313,7 +313,7 @@ def test_a_sweep_value_the_base_refuses_is_blamed_on_the_sweep_not_the_base(tmp_
     assert len(err.splitlines()) == 1
     assert main([*args, "--sweep", "members.HU.initial=iohannis"]) == 2  # the value itself
     err = capsys.readouterr().err.strip()
-    assert err.startswith("--sweep members.HU.initial=iohannis: members[12].initial: "), err
+    assert err.startswith("--sweep members.HU.initial=iohannis: members.HU.initial: "), err
     swept = variant(tmp_path, {"params": {"members.HU.initial": ["rutte"]}})
     assert main(["batch", str(swept), "--runs", "2", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()

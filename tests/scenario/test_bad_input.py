@@ -789,7 +789,7 @@ def test_inherited_problem_points_at_the_base_file(tmp_path, capsys):
         ("parameters.noise=-3", "parameters.noise", "greater than or equal to 0"),
         ("parameters.nois=0.1", "parameters.nois", "unknown field (did you mean `noise`?)"),
         ("members.ZZ.salience=0.5", "members", "no item with id 'ZZ'"),
-        ("members.BB.capability=high", "members[1].capability", "valid number"),
+        ("members.BB.capability=high", "members.BB.capability", "valid number"),
         ("novalue", "", "expected key=value"),
         ("=3", "", "expected key=value"),
         ("calendr.start=2024-02-01", "calendr", "no such field"),

@@ -123,6 +123,7 @@ def test_without_a_table_nothing_changes(tmp_path):
         (TABLE.replace(",salience,", ",importance,"), "members.csv:1: salience: missing column"),
         ("", "members.csv:1: empty member table"),
         ("code,name,capability,salience\n", "members.csv:2: empty member table (no rows)"),
+        (TABLE.replace(",", ";"), "members.csv:1: the header is one column ('code;name;"),
         (TABLE.replace("Bland,", ",", 1), "members.csv:3: name: empty cell"),
     ],
 )
