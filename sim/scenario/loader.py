@@ -562,6 +562,7 @@ def _relevant(errors: list[dict]) -> list[dict]:
     """Where a value may take one of several forms (a union), each form it fails reports
     an error; the ones saying "not this form at all" beside another form's precise error
     at the same field are left out (a mapping for a span is not "a valid list")."""
+
     def field(err) -> tuple:
         loc = tuple(err["loc"])
         k = next((i for i, p in enumerate(loc) if _tagged(p)), None)
