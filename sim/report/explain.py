@@ -29,12 +29,12 @@ class ExplainError(ValueError):
 
 def explain(world: World, member: str, round_: int, seed: int) -> str:
     """Text report of `member`'s utilities in round `round_` of the run with `seed`."""
-    if member not in world.members:
-        raise ExplainError(
-            f"--member: unknown member {member!r} (one of {', '.join(world.members)})"
-        )
+    member = _member(world, member)
     if not 1 <= round_ <= world.n_rounds:
-        raise ExplainError(f"--round: must be between 1 and {world.n_rounds}")
+        zero = (
+            " (round 0 is the starting position: nothing is decided in it)" if round_ == 0 else ""
+        )
+        raise ExplainError(f"--round: must be between 1 and {world.n_rounds}{zero}")
     rng = np.random.default_rng(seed)
     draws = draw_events(rng, world)  # as the model draws them: events first, then shocks
     noise = draw_noise(rng, world)
@@ -194,3 +194,14 @@ def _decision_rule_text(p) -> str:
         f">= {p.declare_margin:g}; switch when another leads by >= {p.switch_margin:g}; "
         f"object when U < {p.object_threshold:g}, lift when U >= {p.lift_threshold:g}"
     )
+
+
+def _member(world: World, given: str) -> str:
+    """The member's code from its code or name, in any case (`hu`, `Hungary` -> `HU`)."""
+    if given in world.members:
+        return given
+    names = {m.code: m.name for m in world.scenario.members}
+    found = [c for c in world.members if given.casefold() in (c.casefold(), names[c].casefold())]
+    if len(found) == 1:
+        return found[0]
+    raise ExplainError(f"--member: unknown member {given!r} (one of {', '.join(world.members)})")

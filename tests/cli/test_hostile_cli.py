@@ -1,6 +1,7 @@
 """A sentence, never a traceback, for every mistake on the command line; honest exit codes."""
 
 import time
+from pathlib import Path
 
 import pytest
 from failing import fail_for
@@ -126,6 +127,19 @@ def test_explain_a_round_out_of_range_is_a_sentence(capsys, tiny, round_):
 def test_explain_an_unknown_member_is_a_sentence(capsys, tiny):
     code, _, err = cli(capsys, "explain", tiny, "--member", "ZZ")
     assert code == 2
+
+
+@pytest.mark.parametrize("given", ["HU", "hu", "Hungary", "HUNGARY"])
+def test_explain_finds_a_member_by_code_or_name_in_any_case(capsys, given):
+    nato = Path(__file__).resolve().parents[2] / "scenarios" / "nato-2024.yaml"
+    code, printed, err = cli(capsys, "explain", nato, "--member", given, "--round", 2)
+    assert code == 0, err
+    assert printed.startswith("HU (Hungary), round 2")
+
+
+def test_explain_round_0_says_it_is_the_starting_position(capsys, tiny):
+    code, _, err = cli(capsys, "explain", tiny, "--member", "A", "--round", "0")
+    assert code == 2 and "round 0 is the starting position" in err
 
 
 @pytest.mark.parametrize("runs", ["0", "-5", "1.5", "many"])
