@@ -185,7 +185,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sen = sub.add_parser("sensitivity", help="which assumptions and members decide the outcome")
     sen.add_argument("scenario", help="scenario YAML file")
-    sen.add_argument("--inputs", action="append", default=[], metavar="KEY[=LOW:HIGH],...",
+    sen.add_argument("--inputs", action="extend", nargs="+", default=[], metavar="KEY[=LOW:HIGH],...",
                      help="inputs to vary (default: every assumption and parameter); also "
                           "`parameters`, `assumptions`")  # fmt: skip
     sen.add_argument("--method", choices=("morris", "sobol"), default="morris",

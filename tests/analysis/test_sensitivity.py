@@ -379,3 +379,15 @@ def test_the_notice_moves_the_median_date_where_it_binds():
     assert days[0] < days[1] < days[2], days
     # met after round 1 (8 Jan): held at the next meeting (0 days), 2 and 4 weeks on
     assert list(days) == [14, 21, 35]
+
+
+def test_inputs_may_be_given_apart_as_calibrate_takes_its_params():
+    from sim.cli.main import _parser
+
+    args = ["sensitivity", str(NATO), "--inputs", "parameters.noise", "parameters.w_band=0:2",
+            "--inputs", "grievances.schengen.weight,parameters.w_ties"]  # fmt: skip
+    assert _parser().parse_args(args).inputs == [
+        "parameters.noise",
+        "parameters.w_band=0:2",
+        "grievances.schengen.weight,parameters.w_ties",
+    ]  # then split at the commas, as before
