@@ -108,11 +108,14 @@ def _run(plan, out, executor, progress, workers, format, force=False, keep=True,
         prepare_folder(out, plan, force, format)
         if (out / "manifest.json").exists() and (out / "results.npz").exists():
             try:
-                return _finished(out, total, keep, began, extra or [])  # nothing to compute
+                finished = _finished(out, total, keep, began, extra or [])  # nothing to compute
             except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
                 print(f"{out}: this batch's files are damaged; computing it again", file=sys.stderr)
                 (out / "manifest.json").unlink(missing_ok=True)
                 (out / "chunks").mkdir(exist_ok=True)  # removed after the merge
+            else:
+                remove_chunks(out)  # killed after its manifest, before its clean-up: now
+                return finished
     done = done_chunks(out, plan) if out is not None else set()
     todo = [c for c in plan.chunks if c.name not in done]
     finished = total - sum(c.stop - c.start for c in todo)

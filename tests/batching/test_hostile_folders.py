@@ -145,6 +145,25 @@ def test_a_batch_killed_while_merging_resumes_to_the_same_tables(
     assert tables(out) == tables(tmp_path / "c")
 
 
+def test_a_batch_killed_after_its_manifest_leaves_no_chunks_once_resumed(
+    tmp_path, capsys, tiny, monkeypatch
+):
+    from sim.batching import runner
+
+    out = tmp_path / "b"
+
+    def killed(*a, **k):
+        raise KeyboardInterrupt  # as a kill between the manifest and the clean-up
+
+    monkeypatch.setattr(runner, "remove_chunks", killed)
+    code, _, _ = cli(capsys, "batch", tiny, "--runs", 6, "--chunk", 2, "--out", out)
+    assert code == 130 and (out / "manifest.json").exists() and any((out / "chunks").iterdir())
+    monkeypatch.undo()
+    code, _, err = cli(capsys, "batch", tiny, "--resume", "--out", out)
+    assert code == 0, err
+    assert not (out / "chunks").exists()  # complete: the chunks are no longer needed
+
+
 def test_every_replication_failing_in_the_flat_batch_is_reported(
     tmp_path, capsys, tiny, monkeypatch
 ):
