@@ -20,7 +20,7 @@ from sim.batching.points import point_file, point_texts
 from sim.batching.worker import ChunkResult
 from sim.errors import Problem, ScenarioError
 from sim.results.files import read_regular, write_atomic, write_json
-from sim.results.lock import LOCK, alive, holder
+from sim.results.lock import LOCK, writer
 from sim.results.results import Results
 
 SYNC_EACH = 8  # up to this many points, each point's file is flushed to disk on its own
@@ -136,8 +136,8 @@ class FolderLock:
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
-                if alive(self._holder()):
-                    msg = f"another batch (process {self._holder()}) is writing this folder; wait for it or choose another --out"
+                if (pid := writer(self.path.parent)) is not None:
+                    msg = f"another batch (process {pid}) is writing this folder; wait for it or choose another --out"
                     raise BatchFolderError(
                         [Problem(str(self.path.parent), None, "", msg)]
                     ) from None
@@ -156,9 +156,6 @@ class FolderLock:
 
     def __exit__(self, *exc):
         self.path.unlink(missing_ok=True)
-
-    def _holder(self) -> int | None:
-        return holder(self.path.parent)
 
 
 def chunk_file(out: Path, chunk: Chunk) -> Path:

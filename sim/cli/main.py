@@ -791,11 +791,10 @@ def _validate(args) -> int:
 def _load_any(path: Path):
     """A scenario, or an observed record (a file with no calendar and a record's sections)."""
     from sim.evaluate.record import load_record
+    from sim.scenario.loader import is_record
     from sim.scenario.yamlfile import load_located
 
-    data = load_located(path)
-    is_record = isinstance(data, dict) and "calendar" not in data and "extends" not in data
-    if is_record and {"appointment", "declarations", "support", "withdrawals"} & set(data):
+    if is_record(load_located(path)):
         return load_record(path)
     return load_scenario(path)
 

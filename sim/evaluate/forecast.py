@@ -167,8 +167,7 @@ class CountedForecast:
         """As `Forecast.date_quantiles`: appointments counted by round, deadlocks as one
         round after the last."""
         days, deadlock = day_numbers(self.world)
-        table = self.summary.appointed.get(self.point)
-        by_round = table.sum(axis=0) if table is not None else np.zeros(len(days), np.int64)
+        by_round = self._appointed_by_round()
         deadlocks = self.runs - int(by_round.sum())
         return counted_quantiles(
             np.append(days[: len(by_round)], deadlock), np.append(by_round, deadlocks)
@@ -177,11 +176,15 @@ class CountedForecast:
     def appointed_date_quantiles(self) -> np.ndarray | None:
         """As `Forecast.appointed_date_quantiles`, from the counts by round."""
         days, _ = day_numbers(self.world)
-        table = self.summary.appointed.get(self.point)
-        by_round = table.sum(axis=0) if table is not None else np.zeros(0, np.int64)
+        by_round = self._appointed_by_round()
         if not by_round.sum():
             return None
         return counted_quantiles(days[: len(by_round)], by_round)
+
+    def _appointed_by_round(self) -> np.ndarray:
+        """Appointments (of any candidate) in each round of the point."""
+        table = self.summary.appointed.get(self.point)
+        return table.sum(axis=0) if table is not None else np.zeros(0, np.int64)
 
     def mean_supporters(self, t: int, candidate: int) -> float:
         """As `Forecast.mean_supporters` (a sum of integers over a count: the same float)."""

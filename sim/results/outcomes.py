@@ -6,6 +6,8 @@ from statistics import NormalDist
 import numpy as np
 from scipy.stats import binom
 
+from sim.engine.rules import NEVER, NOT_APPOINTED
+
 Z95 = NormalDist().inv_cdf(0.975)
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 DEADLOCK = "deadlock"  # the outcome label of a replication that ended with no appointment
@@ -104,14 +106,39 @@ def probability_rows(counts: np.ndarray, labels: list[str], by_point: bool) -> l
     return rows
 
 
-def modal_outcome(modes: dict) -> tuple[int, int, int, int, float, float] | None:
+def outcome_modes(results, point: np.ndarray) -> dict[int, dict]:
+    """point -> (winner, appointment round) -> [replications, first run, its seed], of the
+    replications of `results` (a `Results`; `point`: each row's point) that did not fail,
+    each point's in the order of its (winner, round) keys."""
+    keep = np.flatnonzero(results.ok())
+    if not len(keep):
+        return {}
+    c = results.columns
+    w = c["winner"][keep].astype(np.int64)
+    a = c["appointed_round"][keep].astype(np.int64)
+    key = (w + 1) * (1 << 32) + (a + 1)
+    p = point[keep]
+    order = np.lexsort((key, p))  # stable: a group's first row is its first replication
+    p, key = p[order], key[order]
+    new = np.flatnonzero(np.r_[True, (np.diff(p) != 0) | (np.diff(key) != 0)])
+    counts = np.diff(np.r_[new, len(order)])
+    out: dict[int, dict] = {}
+    for f, n, q in zip(new.tolist(), counts.tolist(), p[new].tolist(), strict=True):
+        row = keep[order[f]]
+        winner, at = int(c["winner"][row]), int(c["appointed_round"][row])
+        out.setdefault(q, {})[(winner, at)] = [n, int(c["run"][row]), int(c["seed"][row])]
+    return out
+
+
+def modal_outcome(modes: dict | None, candidates: list[str]):
     """The most frequent outcome (a winner, or deadlock), then its most frequent
     appointment round, from a point's tally of (winner, round) -> [replications, first
-    run, its seed]. Ties go to the one whose first run came first.
+    run, its seed] (`outcome_modes`). Ties go to the one whose first run came first.
 
     Returns:
-        (winner, round, first run and seed of that winner in that round, the outcome's
-        share of the replications, that round's share of the outcome's), or None.
+        (winner's id or None for deadlock, round or None, first run and seed of that
+        outcome in that round, the outcome's share of the replications, that round's share
+        of the outcome's), or None if there is no replication.
     """
     if not modes:
         return None
@@ -124,7 +151,9 @@ def modal_outcome(modes: dict) -> tuple[int, int, int, int, float, float] | None
     at = max(rounds, key=lambda a: (rounds[a][0], -rounds[a][1]))
     n, run, seed = rounds[at]
     total = sum(v[0] for v in modes.values())
-    return winner, at, run, seed, by_winner[winner][0] / total, n / by_winner[winner][0]
+    return (candidates[winner] if winner != NOT_APPOINTED else None,
+            at if at != NEVER else None, run, seed,
+            by_winner[winner][0] / total, n / by_winner[winner][0])  # fmt: skip
 
 
 def candidate_index(candidates: list[str], outcome: str) -> int:

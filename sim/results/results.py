@@ -57,6 +57,7 @@ from sim.results.outcomes import (
     date_median_interval,
     date_quantiles,
     modal_outcome,
+    outcome_modes,
     probability_rows,
 )
 
@@ -350,23 +351,17 @@ class Results:
         """The point's most frequent outcome (a winner, or deadlock), then its most frequent
         appointment round: (winner or None, round or None, first run and seed of that
         outcome in that round). Ties go to the one whose first replication came first."""
-        picked = modal_outcome(self._modes(point))
-        if picked is None:
-            return None
-        winner, at, run, seed = picked[:4]
-        return (self.candidates[winner] if winner != NOT_APPOINTED else None,
-                at if at != NEVER else None, run, seed)  # fmt: skip
+        picked = modal_outcome(self._modes(point), self.candidates)
+        return picked and picked[:4]
 
     def share_of_modal(self, point: int = 0) -> tuple[float, float]:
         """(the modal outcome's share of the point's replications, its modal round's share
         of that outcome's), as `modal` picks them."""
-        picked = modal_outcome(self._modes(point))
+        picked = modal_outcome(self._modes(point), self.candidates)
         return (0.0, 0.0) if picked is None else picked[4:]
 
     def _modes(self, point: int) -> dict:
-        from sim.results.summary import _modes  # summary builds on this module
-
-        return _modes(self, self.columns["point"]).get(point, {})
+        return outcome_modes(self, self.columns["point"]).get(point, {})
 
     def _round_days(self) -> dict[int, np.ndarray]:
         return {p: np.array([d.toordinal() for d in ds]) for p, ds in self.dates.items()}

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.rules import NEVER, NOT_APPOINTED
 from sim.results.outcomes import (
     DEADLOCK,
     QUANTILES,
@@ -25,6 +24,7 @@ from sim.results.outcomes import (
     counted_quantiles,
     date_median_interval,
     modal_outcome,
+    outcome_modes,
     probability_rows,
 )
 
@@ -113,7 +113,7 @@ class Summary:
             for p, table in zip(held.tolist(), _per_point(results, held, rows, what, n_c, when),
                                 strict=True):  # fmt: skip
                 getattr(s, name)[p] = table
-        s.modes = _modes(results, point)
+        s.modes = outcome_modes(results, point)
         hold = _events(results, "holdouts")
         names = results.members
         s.holdout_members = Counter(names[m] for m in hold["member"].tolist())
@@ -320,16 +320,12 @@ class Summary:
     def modal(self, point: int = 0) -> tuple[str | None, int | None, int, int] | None:
         """As `Results.modal`: the point's most frequent outcome, its most frequent
         appointment round, and the first run and seed of that outcome in that round."""
-        picked = modal_outcome(self.modes.get(point))
-        if picked is None:
-            return None
-        winner, at, run, seed = picked[:4]
-        return (self.candidates[winner] if winner != NOT_APPOINTED else None,
-                at if at != NEVER else None, run, seed)  # fmt: skip
+        picked = modal_outcome(self.modes.get(point), self.candidates)
+        return picked and picked[:4]
 
     def share_of_modal(self, point: int = 0) -> tuple[float, float]:
         """As `Results.share_of_modal`."""
-        picked = modal_outcome(self.modes.get(point))
+        picked = modal_outcome(self.modes.get(point), self.candidates)
         return (0.0, 0.0) if picked is None else picked[4:]
 
 
@@ -392,29 +388,6 @@ def _events(results: Results, table: str) -> dict[str, np.ndarray]:
     if table in results.events:
         return results.events[table]
     return {k: np.zeros(0, kind) for k, kind in _EVENT_ARRAYS[table].items()}
-
-
-def _modes(results: Results, point: np.ndarray) -> dict[int, dict]:
-    """point -> (winner, appointment round) -> [replications, first run, its seed], of the
-    replications that did not fail, each point's in the order of its (winner, round) keys."""
-    keep = np.flatnonzero(results.ok())
-    if not len(keep):
-        return {}
-    c = results.columns
-    w = c["winner"][keep].astype(np.int64)
-    a = c["appointed_round"][keep].astype(np.int64)
-    key = (w + 1) * (1 << 32) + (a + 1)
-    p = point[keep]
-    order = np.lexsort((key, p))  # stable: a group's first row is its first replication
-    p, key = p[order], key[order]
-    new = np.flatnonzero(np.r_[True, (np.diff(p) != 0) | (np.diff(key) != 0)])
-    counts = np.diff(np.r_[new, len(order)])
-    out: dict[int, dict] = {}
-    for f, n, q in zip(new.tolist(), counts.tolist(), p[new].tolist(), strict=True):
-        row = keep[order[f]]
-        winner, at = int(c["winner"][row]), int(c["appointed_round"][row])
-        out.setdefault(q, {})[(winner, at)] = [n, int(c["run"][row]), int(c["seed"][row])]
-    return out
 
 
 def _dates(days: np.ndarray, counts: np.ndarray) -> list[date] | None:

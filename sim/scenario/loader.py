@@ -65,7 +65,7 @@ def load_scenario(
     else:
         path = Path(path)
         data = _shallow(resolved) if resolved is not None else _resolve(path, stack=())
-        if _is_record(data):  # else every scenario section is "missing": one line instead
+        if is_record(data):  # else every scenario section is "missing": one line instead
             msg = ("is an observed record, not a scenario: give a scenario here, and the record "
                    "with --record")  # fmt: skip
             raise ScenarioError([Problem(str(path), None, "", msg)])
@@ -117,10 +117,10 @@ def _by_key(problems: list[Problem], data, merged: bool) -> list[Problem]:
 RECORD_SECTIONS = {"appointment", "declarations", "support", "withdrawals", "last_holdouts"}
 
 
-def _is_record(data) -> bool:
-    """A file with a record's sections and `scenario:` naming its contest, and none of a
-    scenario's own (calendar, members, candidates, extends)."""
-    return (isinstance(data, dict) and "scenario" in data and bool(RECORD_SECTIONS & set(data))
+def is_record(data) -> bool:
+    """An observed record's data: a record's sections (appointment, declarations, ...) and
+    none of a scenario's own (calendar, members, candidates, extends)."""
+    return (isinstance(data, dict) and bool(RECORD_SECTIONS & set(data))
             and not {"calendar", "members", "candidates", "extends"} & set(data))  # fmt: skip
 
 
