@@ -96,6 +96,23 @@ def test_batch_into_a_folder_and_back(tmp_path):
     pd.testing.assert_frame_equal(back.runs, r.runs)
     meta = json.loads((tmp_path / "manifest.json").read_text())
     assert meta["runs"] == 50
+    # Not made by a command, and not said to be (a script's arguments are no command).
+    assert meta["command"] is None and "resumed_with" not in meta
+    assert (
+        "Made from Python (the `sim` API), not by a command."
+        in (tmp_path / "report.md").read_text()
+    )
+
+
+def test_a_batch_from_python_after_a_command_names_no_command(tmp_path):
+    assert (
+        main(["batch", str(BASE), "--runs", "20", "--out", str(tmp_path / "cli"), "--no-report"])
+        == 0
+    )
+    meta = json.loads((tmp_path / "cli" / "manifest.json").read_text())
+    assert meta["command"].startswith("coalition-sim batch ") and "resumed_with" not in meta
+    sim.batch(BASE, runs=20, out=tmp_path / "api", report=False)
+    assert json.loads((tmp_path / "api" / "manifest.json").read_text())["command"] is None
 
 
 def test_score_and_compare_return_tables():

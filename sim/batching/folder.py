@@ -19,6 +19,7 @@ from sim.batching.plan import Chunk, Plan
 from sim.batching.points import point_file, point_texts
 from sim.batching.worker import ChunkResult
 from sim.errors import Problem, ScenarioError
+from sim.results.command import command_line
 from sim.results.files import read_regular, write_atomic, write_json
 from sim.results.lock import LOCK, writer
 from sim.results.results import Results
@@ -35,6 +36,14 @@ class BatchFolderError(ScenarioError):
 def recorded_format(info: dict) -> str:
     """The table format a batch.json says its batch writes ("csv" before it said)."""
     return info.get("format", "csv")
+
+
+def recorded_command(out: Path) -> str | None:
+    """The command batch.json in `out` says began the batch; None if it says none."""
+    try:
+        return json.loads(read_regular(out / "batch.json")).get("command")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def recorded_batch(out: Path) -> tuple[str | None, str | None]:
@@ -84,7 +93,8 @@ def prepare_folder(out: Path, plan: Plan, force: bool = False, format: str = "cs
         write_atomic(point_file(out, point.index), text, sync=each)
     if not each:
         os.sync()
-    write_json(recorded, {**plan.describe(), "format": format})
+    # The command that began the batch: its manifest names it, however it is resumed.
+    write_json(recorded, {**plan.describe(), "format": format, "command": command_line()})
 
 
 # What a batch writes at the top of its folder (the tables besides), files and folders.

@@ -29,11 +29,13 @@ from sim.batching.folder import (
     done_chunks,
     prepare_folder,
     read_chunk,
+    recorded_command,
     remove_chunks,
     write_chunk,
 )
 from sim.batching.plan import Plan
 from sim.batching.worker import ChunkResult, ChunkTask, run_chunk
+from sim.results.command import command_line
 from sim.results.files import is_regular, read_regular, write_atomic, write_json
 from sim.results.merge import write_arrays, write_csv_tables
 from sim.results.parquet import write_parquet_tables
@@ -164,7 +166,7 @@ def _run(plan, out, executor, progress, workers, format, force=False, keep=True,
         write_arrays(out, [chunk_file(out, c) for c in plan.chunks])
         write_json(out / SUMMARY, summary.to_dict(), indent=None)  # for the program only
         # The manifest goes last: its presence says the folder is complete.
-        write_json(out / "manifest.json", batch_manifest(plan, outcome))
+        write_json(out / "manifest.json", batch_manifest(plan, outcome, out))
         remove_chunks(out)
     outcome.seconds = time.perf_counter() - began
     return outcome
@@ -283,12 +285,18 @@ def _task(plan: Plan, chunk, render: bool = False, fans: bool = True) -> ChunkTa
                      plan.swept, render, fans)  # fmt: skip
 
 
-def batch_manifest(plan: Plan, outcome: BatchOutcome) -> dict:
-    """manifest.json of a batch: what produced it and how it went."""
+def batch_manifest(plan: Plan, outcome: BatchOutcome, out: Path | None = None) -> dict:
+    """manifest.json of a batch: what produced it and how it went.
+
+    `command` is the one that began the batch; a batch finished by another (a `--resume`)
+    names that one too, as `resumed_with`."""
+    began, now = (recorded_command(out), command_line()) if out is not None else (None, None)
+    resumed = {"command": began, "resumed_with": now} if began and began != now else {}
     return manifest(
         outcome.summary,
         plan.points[0].digest,
         plan.scenario_path,
+        **resumed,
         runs_per_point=plan.runs,
         points=len(plan.points),
         swept=plan.swept,

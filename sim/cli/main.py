@@ -11,6 +11,7 @@ from pathlib import Path
 from sim.engine.world import build_world
 from sim.errors import FailedRunsError, Problem, ScenarioError
 from sim.report.explain import ExplainError, explain
+from sim.results.command import record_command
 from sim.results.files import read_regular, write_json
 from sim.results.paths import check_file, check_folder
 from sim.scenario.loader import load_scenario
@@ -23,6 +24,7 @@ POOL_FROM = 20_000  # below this many runs, starting worker processes costs more
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    record_command(sys.argv[1:] if argv is None else argv)  # for the manifests written
     try:
         return args.handler(args)
     except FailedRunsError as exc:
@@ -41,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
+    finally:
+        record_command(None)  # what the same process does next from Python is no command
 
 
 def _parser() -> argparse.ArgumentParser:

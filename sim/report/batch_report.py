@@ -98,7 +98,7 @@ def _head(info: dict, meta: dict, results: Summary) -> list[str]:
         f"{what} of `{meta['scenario_path']}`, batch seed {meta['seed']}, run {created} "
         f"with coalition-sim {meta['package_version']}.",
         "",
-        f"Command: `{meta['command']}`",
+        *_command(meta),
         "",
     ]
     if not _file_unchanged(info):
@@ -109,6 +109,16 @@ def _head(info: dict, meta: dict, results: Summary) -> list[str]:
             "",
         ]
     return md
+
+
+def _command(meta: dict) -> list[str]:
+    """The report's line on the command that made the batch (and the one that finished it)."""
+    began, resumed = meta.get("command"), meta.get("resumed_with")
+    if not began:
+        return ["Made from Python (the `sim` API), not by a command."]
+    if not resumed:
+        return [f"Command: `{began}`"]
+    return [f"Command: `{began}`, interrupted and finished by `{resumed}`."]
 
 
 def _file_unchanged(info: dict) -> bool:

@@ -7,12 +7,12 @@ file is written under a temporary name and renamed when whole.
 
 import gzip
 import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
+from sim.results.command import command_line
 from sim.results.files import npz_bytes, write_atomic
 from sim.results.results import CAMP, CUBE, REASON_NAMES, Results
 from sim.version import __version__
@@ -254,7 +254,9 @@ def trajectories_bytes(results: Results) -> bytes:
 
 
 def manifest(results: Results, scenario_sha256: str, scenario_path: str, **extra) -> dict:
-    """What produced these results, so that they can be traced and reproduced."""
+    """What produced these results, so that they can be traced and reproduced.
+
+    `command` is this process's command (see `command_line`) unless `extra` gives it."""
     return {
         "scenario": results.scenario,
         "scenario_path": scenario_path,
@@ -262,7 +264,7 @@ def manifest(results: Results, scenario_sha256: str, scenario_path: str, **extra
         "package_version": __version__,
         "seed": results.seed,
         "runs": results.n_runs,
+        "command": command_line(),
         **extra,
-        "command": " ".join(["coalition-sim", *sys.argv[1:]]),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from sim.cli.main import main
 from sim.engine.loop import simulate
 from sim.engine.model import ConsensusModel
 from sim.engine.world import build_world
+from sim.results.command import record_command
 from sim.results.results import Results
 from sim.results.tables import TABLES, table_text
 
@@ -133,6 +135,10 @@ def test_killed_batch_resumes_to_the_same_tables(tmp_path):
     )
     assert resumed.returncode == 0, resumed.stderr
     assert f"{done * 100:,} reused" in resumed.stdout
+    # The manifest names the command that began the batch, and the one that finished it.
+    meta = json.loads((killed / "manifest.json").read_text())
+    began = shlex.join(["coalition-sim", "batch", *args, "--out", str(killed)])
+    assert (meta["command"], meta["resumed_with"]) == (began, f"{began} --resume")
     whole = subprocess.run(
         [*run, "--out", str(tmp_path / "whole")], cwd=ROOT, capture_output=True, text=True
     )
@@ -191,6 +197,31 @@ def test_resume_with_out_reads_the_batch_settings_from_the_folder(tmp_path, caps
     assert main(["batch", str(BASE), "--resume", "--out", str(tmp_path), "--no-report"]) == 0
     assert "250 runs in" in capsys.readouterr().out
     assert int(read_rows(tmp_path, "runs")[0]["seed"]) == replication_seed(4, 0, 0)
+
+
+def test_the_report_of_a_resumed_batch_names_both_commands(tmp_path):
+    began = ["batch", str(BASE), "--runs", "200", "--chunk", "100", "--set", "description=a b"]
+    record_command(began)  # as main does: the command that dies before any chunk is done
+    try:
+        batch.prepare_folder(tmp_path, plan_batch(BASE, ["description=a b"], runs=200, chunk=100))
+    finally:
+        record_command(None)
+    assert main(["batch", str(BASE), "--resume", "--out", str(tmp_path)]) == 0
+    first = shlex.join(["coalition-sim", *began])
+    assert first.endswith("--set 'description=a b'")  # quoted as a shell needs it
+    then = f"coalition-sim batch {BASE} --resume --out {tmp_path}"
+    md = (tmp_path / "report.md").read_text()
+    assert f"Command: `{first}`, interrupted and finished by `{then}`." in md
+
+
+def test_the_report_of_an_uninterrupted_batch_names_its_command(tmp_path):
+    args = ["batch", str(BASE), "--runs", "50", "--out", str(tmp_path)]
+    assert main(args) == 0
+    assert (
+        f"Command: `{shlex.join(['coalition-sim', *args])}`\n"
+        in (tmp_path / "report.md").read_text()
+    )
+    assert "resumed_with" not in json.loads((tmp_path / "manifest.json").read_text())
 
 
 def test_resume_without_an_unfinished_batch_says_so(tmp_path, monkeypatch, capsys):
