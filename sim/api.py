@@ -267,6 +267,7 @@ class Score:
     verdict: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)  # the report's summary, with `out`
     forecasts: list[Forecast | CountedForecast] = field(default_factory=list)  # per point
+    outcome: BatchOutcome | None = None  # the batch: runs computed and reused, seconds
 
     @property
     def table(self) -> pd.DataFrame:
@@ -412,7 +413,8 @@ def score(
         reading = date_reading(forecast, rec)
         if reading is not None:
             says.append(f"point {p.index}: {reading}" if swept else reading)
-    result = Score(outcome.results, forecasts[0], rec, rows, keys, says, forecasts=forecasts)
+    result = Score(outcome.results, forecasts[0], rec, rows, keys, says, forecasts=forecasts,
+                   outcome=outcome)  # fmt: skip
     if out:
         out = Path(out)
         write_atomic(out / "scores.csv", score_report.scores_csv(rows, keys))

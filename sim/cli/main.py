@@ -406,12 +406,7 @@ def _batch(args) -> int:
     lines = [] if args.no_report else api.batch_report(plan, outcome)
     for line in lines:
         print(line)
-    rate = outcome.runs / outcome.seconds if outcome.seconds else float("inf")
-    print(
-        f"{outcome.runs:,} runs in {outcome.seconds:.2f} s ({rate:,.0f} runs/s): "
-        f"{outcome.computed:,} computed, {outcome.reused:,} reused, {outcome.errors} failed; "
-        f"results in {out}/"
-    )
+    print(_closing(outcome, out))
     if outcome.errors:
         print(f"{outcome.errors:,} of {outcome.runs:,} replications failed (runs.csv, column "
               f"`error`); exit status {FAILED_RUNS}", file=sys.stderr)  # fmt: skip
@@ -497,6 +492,14 @@ def _date(text: str):
         raise argparse.ArgumentTypeError("must be a date, YYYY-MM-DD") from None
 
 
+def _closing(outcome, out) -> str:
+    """A batch's closing line: runs, time, how many were computed and how many reused."""
+    rate = outcome.runs / outcome.seconds if outcome.seconds else float("inf")
+    return (f"{outcome.runs:,} runs in {outcome.seconds:.2f} s ({rate:,.0f} runs/s): "
+            f"{outcome.computed:,} computed, {outcome.reused:,} reused, {outcome.errors} failed; "
+            f"results in {out}/")  # fmt: skip
+
+
 def _score(args) -> int:
     from sim import api
 
@@ -523,7 +526,7 @@ def _score(args) -> int:
     from sim.report import scores
 
     print("\n".join([*result.lines, "", *scores.table(result.rows, result.keys), "",
-                     *result.verdict, f"scores: {out}/scores.csv"]))  # fmt: skip
+                     *result.verdict, f"scores: {out}/scores.csv", _closing(result.outcome, out)]))  # fmt: skip
     return 0
 
 

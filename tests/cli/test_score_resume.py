@@ -38,10 +38,12 @@ def _interrupted(capsys, monkeypatch, after: int, *args) -> str:
 
 
 def _files(out):
-    """The files a score writes, report.md without the minute it was written at."""
+    """The files a score writes, report.md without the minute it was written at and the
+    command line (which names the folder, and the --resume that finished it)."""
     got = {name: (out / name).read_bytes() for name in FILES}
     got["report.md"], n = re.subn(rb", run \d{4}-\d\d-\d\d \d\d:\d\d UTC", b"", got["report.md"])
-    assert n == 1
+    got["report.md"], m = re.subn(rb"\nCommand: `coalition-sim score .*\n", b"\n", got["report.md"])
+    assert n == m == 1
     return got
 
 
@@ -56,6 +58,8 @@ def test_an_interrupted_score_resumes_to_the_uninterrupted_scores(tmp_path, caps
     code, printed, err = cli(capsys, "score", *ARGS, "--out", cut, "--resume")
     assert code == 0, err
     assert len(chunks) == 2  # only the two chunks it had not written
+    assert printed.splitlines()[-1].startswith("40 runs in ")  # and it says so
+    assert ": 20 computed, 20 reused, 0 failed; " in printed.splitlines()[-1]
     assert _files(cut) == _files(whole)
     table = [x for x in printed.splitlines() if x.startswith("agent-based model")]
     assert table == [x for x in printed_whole.splitlines() if x.startswith("agent-based model")]
@@ -103,3 +107,6 @@ def test_a_killed_score_resumes_from_what_it_had_written(tmp_path, capsys):
     code, _, err = cli(capsys, "score", *ARGS, "--out", cut, "--resume")
     assert code == 0, err
     assert _files(cut) == _files(whole)
+    began = "coalition-sim score " + " ".join(map(str, ARGS)) + f" --out {cut}"
+    said = f"Command: `{began}`, interrupted and finished by `{began} --resume`."
+    assert said in (cut / "report.md").read_text()
