@@ -187,7 +187,8 @@ def test_report_draws_every_figure_and_no_sweep_figure_without_a_sweep(tiny):
     for name in FIGURES:
         assert f"](plots/{name})" in md
     assert md.startswith("# Batch report: tiny\n")
-    assert "Command: `coalition-sim" in md and " UTC with coalition-sim " in md
+    assert " UTC with coalition-sim " in md
+    assert "Made from Python (the `sim` API), not by a command." in md  # made by make_batch
     assert "Sweep points" not in md and "failed" not in md
 
 
