@@ -191,6 +191,7 @@ def plan_batch(
         folder = Path(path).parent if not isinstance(path, Scenario) else None
         values = design_points(sweep, seed, folder) if sweep else [{}]
     values = [{k: _plain(v) for k, v in point.items()} for point in values]
+    named = _long_names([k for point in values for k in point], sweeps)
     from_file = design is None and sweep is not None and sweep.design == "points"
     runs = runs or settings.replications
     chunk = chunk or settings.chunk
@@ -204,7 +205,8 @@ def plan_batch(
         if quick is not None:
             digest = digest or digests_of_parts(digest_parts(base), "parameters")
             section = quick.parameters.model_dump(mode="json", by_alias=True)
-            points.append(Point(index, point, quick, digest(json.dumps(section, sort_keys=True))))
+            section_digest = digest(json.dumps(section, sort_keys=True))
+            points.append(Point(index, _renamed(point, named), quick, section_digest))
             continue
         try:
             scenario = load_scenario(path, [*overrides, *sets], resolved) if sets else base
@@ -217,7 +219,7 @@ def plan_batch(
                 ) from None
             from_cli = bool(sweeps) or design is not None or isinstance(path, Scenario)
             raise _sweep_error(path, exc, point, sets, from_cli) from None
-        points.append(Point(index, point, scenario))
+        points.append(Point(index, _renamed(point, named), scenario))
     return Plan(
         scenario_path=str(path) if not isinstance(path, Scenario) else f"<{path.name}>",
         overrides=overrides,
@@ -225,8 +227,24 @@ def plan_batch(
         runs=runs,
         seed=seed,
         chunk=chunk,
-        swept=list(values[0]),
+        swept=[named[k] for k in values[0]],
     )
+
+
+def _long_names(keys: list[str], sweeps: list[str] | None) -> dict[str, str]:
+    """Each swept key as typed -> its full name (`noise` -> `parameters.noise`), so that a
+    sweep's columns and batch are the same however its keys are spelt."""
+    named = {k: long_key(k) for k in keys}
+    twice = [k for k in named if list(named.values()).count(named[k]) > 1]
+    if twice:
+        where = "--sweep" if sweeps else "batch.sweep.params"
+        message = f"{' and '.join(twice)} are the same key; give it once, with all its values"
+        raise ScenarioError([Problem(where, None, named[twice[0]], message)])
+    return named
+
+
+def _renamed(point: dict, named: dict[str, str]) -> dict:
+    return {named[k]: v for k, v in point.items()}
 
 
 def design_points(sweep: Sweep, seed: int, base: Path | None = None) -> list[dict[str, Any]]:

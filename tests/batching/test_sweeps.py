@@ -61,7 +61,7 @@ def test_an_integer_parameter_swept_over_a_span_gets_whole_numbers(tmp_path):
     assert all(isinstance(v, int) and 1 <= v <= 30 for v in values)
     grid = {"params": {"withdraw_patience": {"min": 1, "max": 4, "num": 7}}}
     plan = plan_batch(variant(tmp_path, grid), runs=2)
-    assert [p.values["withdraw_patience"] for p in plan.points] == [1, 2, 3, 4]
+    assert [p.values["parameters.withdraw_patience"] for p in plan.points] == [1, 2, 3, 4]
     floats = {"design": "lhs", "samples": 3, "params": {"parameters.noise": {"min": 0, "max": 1}}}
     plan = plan_batch(variant(tmp_path, floats), runs=2)
     assert any(not float(p.values["parameters.noise"]).is_integer() for p in plan.points)
@@ -332,3 +332,28 @@ def test_a_bad_span_in_the_file_names_the_field_not_pydantic_s_union(tmp_path, c
     # the list form's "Input should be a valid list" as well
     assert err == (f"{swept}:5: batch.sweep.params.parameters.noise.num: Input should be less "
                    "than or equal to 10000 (got 1000000)"), err  # fmt: skip
+
+
+def test_a_parameter_swept_by_its_short_name_is_the_same_sweep(tmp_path):
+    short = plan_batch(BASE, runs=10, sweeps=["noise=0.1,0.2", "calendar.deadline=2024-07-08"])
+    full = plan_batch(
+        BASE, runs=10, sweeps=["parameters.noise=0.1,0.2", "calendar.deadline=2024-07-08"]
+    )
+    assert short.swept == full.swept == ["parameters.noise", "calendar.deadline"]
+    assert short.key == full.key  # the same folder, resumed with either spelling
+    from_file = plan_batch(variant(tmp_path, {"params": {"noise": [0.1, 0.2]}}), runs=10)
+    assert from_file.swept == ["parameters.noise"]
+    assert [p.values for p in from_file.points] == [
+        {"parameters.noise": 0.1},
+        {"parameters.noise": 0.2},
+    ]
+
+
+def test_a_parameter_swept_by_both_names_is_refused(capsys):
+    with pytest.raises(ScenarioError) as caught:
+        plan_batch(BASE, runs=10, sweeps=["noise=0.1", "parameters.noise=0.2"])
+    (problem,) = caught.value.problems
+    assert str(problem) == (
+        "--sweep: parameters.noise: noise and parameters.noise are the same key; "
+        "give it once, with all its values"
+    )
