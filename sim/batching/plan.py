@@ -192,6 +192,8 @@ def plan_batch(
         values = design_points(sweep, seed, folder) if sweep else [{}]
     values = [{k: _plain(v) for k, v in point.items()} for point in values]
     named = _long_names([k for point in values for k in point], sweeps)
+    if design is None:
+        _check_overrides(overrides, named, sweeps)
     from_file = design is None and sweep is not None and sweep.design == "points"
     runs = runs or settings.replications
     chunk = chunk or settings.chunk
@@ -241,6 +243,17 @@ def _long_names(keys: list[str], sweeps: list[str] | None) -> dict[str, str]:
         message = f"{' and '.join(twice)} are the same key; give it once, with all its values"
         raise ScenarioError([Problem(where, None, named[twice[0]], message)])
     return named
+
+
+def _check_overrides(overrides: list[str], named: dict[str, str], sweeps) -> None:
+    """A `--set` of a swept key would be overridden at every point: refuse it."""
+    swept = set(named.values())
+    for text in overrides:
+        key = long_key(text.partition("=")[0].strip())
+        if key in swept:
+            by = "--sweep" if sweeps else "the scenario's batch.sweep"
+            message = f"also swept (by {by}), which sets it at every point; drop one"
+            raise ScenarioError([Problem(f"--set {text}", None, key, message)])
 
 
 def _renamed(point: dict, named: dict[str, str]) -> dict:
@@ -365,6 +378,8 @@ def _cli_sweep(texts: list[str]) -> Sweep:
                     f"{item.strip()!r}: each value must be a single value (text, a number, "
                     "true or false, or a date), not a list, mapping or null"
                 )
+            if any(type(v) is type(value) and v == value for v in values):
+                raise refuse(f"{item.strip()} given twice; give each point once")
             values.append(value)
         params[key] = values
     if len(params) > 0:

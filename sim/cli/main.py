@@ -225,7 +225,7 @@ def _parser() -> argparse.ArgumentParser:
     exp = sub.add_parser("explain", help="a member's utility for each candidate, term by term")
     exp.add_argument("scenario", help="scenario YAML file")
     exp.add_argument("--member", required=True, help="member code, e.g. HU")
-    exp.add_argument("--round", type=int, default=1, help="round to explain (default 1)")
+    exp.add_argument("--round", type=_whole, default=1, help="round to explain (default 1)")
     exp.add_argument("--seed", type=_natural, default=DEFAULT_SEED, help="random seed (default 1)")
     _add_set(exp)
     exp.set_defaults(handler=_explain)
@@ -233,7 +233,9 @@ def _parser() -> argparse.ArgumentParser:
     viz = sub.add_parser("viz", help="open the interactive page (needs the viz extra)")
     viz.add_argument("scenario", nargs="?", default="scenarios/nato-2024.yaml",
                      help="scenario YAML file (default scenarios/nato-2024.yaml)")  # fmt: skip
-    viz.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free one)")
+    viz.add_argument(
+        "--port", type=_whole, default=8765, help="port (default 8765; 0: any free one)"
+    )
     viz.add_argument("--host", default="localhost", help="address to listen on (default localhost)")
     viz.add_argument("--no-open", action="store_true", help="do not open a browser")
     viz.set_defaults(handler=_viz)
@@ -325,8 +327,18 @@ def _summary(results, out: Path) -> str:
     )
 
 
+def _whole(text: str) -> int:
+    """A whole number as typed; argparse would otherwise name this function in its error."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a whole number (digits only: 1000, not 1e3, 1,000 or 1.5)"
+        ) from None
+
+
 def _positive(text: str) -> int:
-    value = int(text)
+    value = _whole(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
@@ -343,7 +355,7 @@ def _weight(text: str) -> float:
 
 
 def _points(text: str) -> int:
-    value = int(text)
+    value = _whole(text)
     if not 2 <= value <= 50:
         raise argparse.ArgumentTypeError("must be 2 to 50 (points a parameter, ends included)")
     return value
@@ -375,7 +387,7 @@ def _seed(text: str) -> int:
 
 
 def _natural(text: str) -> int:
-    value = int(text)
+    value = _whole(text)
     if value < 0:
         raise argparse.ArgumentTypeError("must not be negative")
     return value

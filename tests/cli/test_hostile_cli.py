@@ -48,6 +48,7 @@ def test_a_negative_seed_is_a_sentence_on_every_command(tmp_path, capsys, tiny, 
         ("parameters.noise", "expected key=v1,v2"),
         ("parameters.nosie=0.1,0.2", "parameters.nosie"),
         ("parameters.noise=a,b", "parameters.noise"),
+        ("parameters.noise=0.2,0.3,0.2", "0.2 given twice; give each point once"),
     ],
 )
 def test_a_bad_sweep_on_the_command_line_is_a_sentence(tmp_path, capsys, tiny, sweep, phrase):
@@ -64,6 +65,22 @@ def test_a_sweep_key_given_twice_is_refused(tmp_path, capsys, tiny):
     assert code == 2 and "twice" in err
 
 
+def test_distinct_values_of_a_sweep_run_and_a_swept_key_cannot_be_set_too(tmp_path, capsys, tiny):
+    code, _, err = cli(capsys, "batch", tiny, "--runs", 2, "--out", tmp_path / "o", "--no-report",
+                       "--sweep", "parameters.noise=0.2,0.20001,1")  # fmt: skip
+    assert code == 0, err
+    code, _, err = cli(capsys, "batch", tiny, "--runs", 2, "--out", tmp_path / "p",
+                       "--sweep", "noise=0.1,0.3", "--set", "parameters.noise=0.5")  # fmt: skip
+    assert code == 2 and err.strip() == (
+        "--set parameters.noise=0.5: parameters.noise: also swept (by --sweep), which sets it "
+        "at every point; drop one"
+    )
+    assert not (tmp_path / "p").exists()
+    code, _, _ = cli(capsys, "batch", tiny, "--runs", 2, "--out", tmp_path / "q", "--no-report",
+                     "--sweep", "noise=0.1,0.3", "--set", "parameters.w_ties=0.5")  # fmt: skip
+    assert code == 0  # another key may be set
+
+
 @pytest.mark.parametrize("spec", ["[]", "{}"])
 def test_an_empty_yaml_sweep_is_caught_by_validate(tmp_path, capsys, spec):
     f = write(tmp_path, TINY + f"batch:\n  sweep:\n    params:\n      parameters.noise: {spec}\n")
@@ -71,6 +88,13 @@ def test_an_empty_yaml_sweep_is_caught_by_validate(tmp_path, capsys, spec):
     assert code == 2 and "batch.sweep" in err and "empty" in err, err
     code, _, err = cli(capsys, "batch", f, "--runs", 2, "--out", tmp_path / "o")
     assert code == 2
+
+
+@pytest.mark.parametrize("value", ["1.5", "1e3", "1,000", "ten"])
+def test_a_count_that_is_not_a_whole_number_is_a_sentence(capsys, tiny, value):
+    code, _, err = cli(capsys, "batch", tiny, "--runs", value)
+    assert code == 2 and f"argument --runs: {value!r} is not a whole number" in err
+    assert "_positive" not in err and "invalid" not in err
 
 
 def test_a_bad_dask_scheduler_fails_fast(tmp_path, capsys, tiny):
