@@ -90,7 +90,11 @@ def _parser() -> argparse.ArgumentParser:
         "--sweep", action="append", default=[], metavar="KEY=V1,V2,...",
         help="sweep a field over values (repeat for a grid); replaces the scenario's sweep",
     )  # fmt: skip
-    bat.add_argument("--no-report", action="store_true", help="tables only: no plots, no report")
+    bat.add_argument(
+        "--no-report",
+        action="store_true",
+        help="tables and the outcomes printed: no plots, no report.md",
+    )
     bat.add_argument(
         "--format", choices=["csv", "parquet"],
         help="tables as gzip-compressed CSV (default) or Parquet (needs the parquet extra); "
@@ -415,7 +419,12 @@ def _batch(args) -> int:
         print(line, file=sys.stderr)
     outcome = api.execute(plan, out, workers, args.executor, args.scheduler, format=format,
                           keep=False)  # flat memory: the report reads the batch's Summary  # fmt: skip
-    lines = [] if args.no_report else api.batch_report(plan, outcome)
+    if args.no_report:  # the outcomes still, read off the tallies (no figure drawn)
+        from sim.report.batch_report import outcome_lines
+
+        lines = outcome_lines(outcome.summary)
+    else:
+        lines = api.batch_report(plan, outcome)
     for line in lines:
         print(line)
     print(_closing(outcome, out))
@@ -506,8 +515,13 @@ def _date(text: str):
 
 def _closing(outcome, out) -> str:
     """A batch's closing line: runs, time, how many were computed and how many reused."""
-    rate = outcome.runs / outcome.seconds if outcome.seconds else float("inf")
-    return (f"{outcome.runs:,} runs in {outcome.seconds:.2f} s ({rate:,.0f} runs/s): "
+    # The rate of the runs computed here: those read back from the folder cost nothing.
+    rate = (
+        f" ({outcome.computed / outcome.seconds:,.0f} runs/s)"
+        if outcome.computed and outcome.seconds
+        else ""
+    )
+    return (f"{outcome.runs:,} runs in {outcome.seconds:.2f} s{rate}: "
             f"{outcome.computed:,} computed, {outcome.reused:,} reused, {outcome.errors} failed; "
             f"results in {out}/")  # fmt: skip
 

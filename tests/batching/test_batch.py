@@ -147,9 +147,16 @@ def test_rerunning_an_unchanged_batch_recomputes_nothing(tmp_path, capsys):
     first = tables(tmp_path)
     assert not (tmp_path / "chunks").exists()  # merged, then removed
     stamps = {p: p.stat().st_mtime_ns for p in tmp_path.glob("*.gz")}
-    capsys.readouterr()
+    printed = capsys.readouterr().out.splitlines()
+    # --no-report: no plots or report.md, but the outcomes are printed as with one
+    assert not (tmp_path / "report.md").exists() and not (tmp_path / "plots").exists()
+    wins = sum(r["winner"] == "rutte" for r in read_rows(tmp_path, "runs"))
+    assert printed[0].startswith(f"  rutte       {100 * wins / 500:.1f}% [")
+    assert printed[-1].startswith("500 runs in ") and " runs/s): 500 computed, " in printed[-1]
     assert main(args) == 0
-    assert "0 computed, 500 reused" in capsys.readouterr().out
+    again = capsys.readouterr().out.splitlines()
+    assert again[:-1] == printed[:-1]
+    assert "0 computed, 500 reused" in again[-1] and "runs/s" not in again[-1]  # none computed
     assert {p: p.stat().st_mtime_ns for p in tmp_path.glob("*.gz")} == stamps
     assert tables(tmp_path) == first
 
