@@ -409,6 +409,10 @@ def score(
     rows += bases
     keys = [k for k, _ in SCORES if any(k in r[2] for r in rows)]
     says = score_report.verdict(rows, keys, standstill_rmse(world, rec))
+    if rec.appointment is None:  # said, since an unfinished record reads the same
+        by = f"by {rec.until.isoformat()}" if rec.until else "at all"
+        says.insert(0, f"observed outcome: no appointment {by} (the record has no "
+                       "`appointment:`), so p_observed is the forecast's probability of deadlock")  # fmt: skip
     for p, forecast in zip(the_plan.points, forecasts, strict=True):
         reading = date_reading(forecast, rec)
         if reading is not None:

@@ -77,3 +77,24 @@ def test_score_on_the_command_line_ends_with_the_shortfall_and_fits_its_headers(
     for key in ("date_error_days", "declaration_rank_rho", "holdout_hit_rate"):
         assert key in out  # whole, not cut to 14 characters
     assert "fell short" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_a_record_without_an_appointment_says_it_is_scored_as_a_deadlock(tmp_path):
+    record = yaml.safe_load(RECORD.read_text())
+    del record["appointment"]
+    path = tmp_path / "unfinished.yaml"
+    path.write_text(yaml.safe_dump(record, sort_keys=False))
+    s = sim.score(BASE, path, runs=40)
+    assert s.verdict[0] == (
+        "observed outcome: no appointment at all (the record has no `appointment:`), so "
+        "p_observed is the forecast's probability of deadlock"
+    )
+    deadlocks = float(s.results.runs["winner"].isna().mean())
+    assert s.table["p_observed"].iloc[0] == deadlocks
+    record["until"] = "2024-05-01"
+    path.write_text(yaml.safe_dump(record, sort_keys=False))
+    assert sim.score(BASE, path, runs=40).verdict[0].startswith(
+        "observed outcome: no appointment by 2024-05-01 (the record has no `appointment:`)"
+    )
+    # With one, nothing is said
+    assert not sim.score(BASE, RECORD, runs=40).verdict[0].startswith("observed outcome")
