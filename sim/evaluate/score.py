@@ -195,7 +195,8 @@ def shortfalls(scores: dict, standstill: float | None = None) -> list[str]:
     """
     out = []
     err = scores.get("date_error_days")
-    off = f"; the median is {abs(err):.0f} days {'early' if err < 0 else 'late'}" if err else ""
+    days = f"{abs(err):.0f} day{'s' * (round(abs(err)) != 1)}" if err else ""
+    off = f"; the median is {days} {'early' if err < 0 else 'late'}" if err else ""
     if scores.get("date_in_90") == 0:
         out.append(f"the observed appointment date is outside the simulated 90% interval{off}")
     elif scores.get("date_in_50") == 0:

@@ -21,6 +21,11 @@ def test_a_date_outside_the_90_interval_is_named_with_its_error():
     assert "outside the simulated 90% interval" in line and "97 days early" in line
 
 
+def test_one_day_is_one_day():
+    (line,) = shortfalls({**GOOD, "date_error_days": -1.0, "date_in_50": 0.0})
+    assert line.endswith("; the median is 1 day early")
+
+
 def test_a_date_outside_only_the_50_interval_says_so():
     (line,) = shortfalls({**GOOD, "date_error_days": 14.0, "date_in_50": 0.0})
     assert "outside the simulated 50% interval (inside the 90%)" in line and "14 days late" in line
