@@ -77,6 +77,12 @@ def _report(world: World, state, terms: dict, i: int, t: int, seed: int) -> str:
             for c in np.flatnonzero(state.held[0, i])
         ]
         lines.append("  standing objections (lifted when received >= price): " + "; ".join(parts))
+    acts = _acts_text(world, state, t, i)
+    if acts:
+        lines.append(
+            "  this round's events, applied before it decides (the utilities below are read "
+            "before them): " + "; ".join(acts)
+        )
     gone = [
         f"{world.candidates[c]} ({WITHDRAWAL_REASONS[int(state.withdrawn_reason[0, c])]}, "
         f"round {int(state.withdrawn_round[0, c])})"
@@ -96,6 +102,36 @@ def _report(world: World, state, terms: dict, i: int, t: int, seed: int) -> str:
             )
     lines += ["", _decision_rule_text(p)]
     return "\n".join(lines)
+
+
+ACT_TEXT = {
+    "enter": "{c} enters the race",
+    "withdraw": "{c} withdraws",
+    "declare": "{m} declares for {c}",
+    "object": "{m} objects to {c}",
+    "lift": "{m} lifts its objection to {c}",
+    "abstain": "{m} drops its stance",
+    "reset": "{m} drops its stance and objections (change of government)",
+}
+
+
+def _acts_text(world: World, state, t: int, i: int) -> list[str]:
+    """This round's dated events on member i or on the race, as `step` applies them before
+    the members decide; an uncertain one says whether it happens in this run."""
+    out = []
+    for act in world.rounds[t].acts:
+        if act.member not in (-1, i):
+            continue
+        text = ACT_TEXT[act.kind].format(
+            m=world.members[act.member] if act.member >= 0 else "",
+            c=world.candidates[act.candidate] if act.candidate >= 0 else "",
+        )
+        if act.uncertain >= 0:
+            event_id, chance = world.uncertain[act.uncertain]
+            happens = bool(state.happens[0, act.uncertain])
+            text += f" ({event_id}, chance {chance:g}: {'happens' if happens else 'does not happen'} in this run)"
+        out.append(text)
+    return out
 
 
 def _why(world: World, state, term: str, i: int, c: int, t: int, ties) -> str:

@@ -474,6 +474,24 @@ def test_explain_says_whether_a_session_held_by_chance_is_held_in_the_run():
     assert "chance" not in sure and "decision rule tested" in sure
 
 
+def test_explain_names_the_events_of_its_round_before_the_member_decides():
+    from sim.report.explain import explain
+
+    events = [ev("object", 1, member="C", candidate="x"), ev("lift", 3, member="C", candidate="x"),
+              {**ev("declare", 3, member="C", candidate="y"), "probability": 0.5},
+              ev("declare", 3, member="D", candidate="x")]  # fmt: skip
+    w = toy(candidates=XY, events=events, weeks=6)
+    texts = [explain(w, "C", 3, seed=s) for s in range(10)]
+    head = "this round's events, applied before it decides (the utilities below are read before them): "
+    assert all(f"{head}C lifts its objection to x; C declares for y (declare3, chance 0.5: " in t
+               for t in texts)  # fmt: skip
+    said = {("happens in this run" in t, "does not happen in this run" in t) for t in texts}
+    assert said == {(True, False), (False, True)}  # as the run draws it
+    assert all("D declares" not in t for t in texts)  # another member's event is its own
+    assert "this round's events" not in explain(w, "C", 2, seed=1)  # none in round 2
+    assert "C objects to x" in explain(w, "C", 1, seed=1)
+
+
 THREE = (("x", "A"), ("y", "B"), ("z", "C"))
 TALLY_CAPS = {"A": 0.5, "B": 0.5, "C": 1.0, "D": 0.1, "E": 0.1, "F": 0.1}
 

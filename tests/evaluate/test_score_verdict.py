@@ -93,8 +93,12 @@ def test_a_record_without_an_appointment_says_it_is_scored_as_a_deadlock(tmp_pat
     assert s.table["p_observed"].iloc[0] == deadlocks
     record["until"] = "2024-05-01"
     path.write_text(yaml.safe_dump(record, sort_keys=False))
-    assert sim.score(BASE, path, runs=40).verdict[0].startswith(
-        "observed outcome: no appointment by 2024-05-01 (the record has no `appointment:`)"
+    assert (
+        sim.score(BASE, path, runs=40)
+        .verdict[0]
+        .startswith(
+            "observed outcome: no appointment by 2024-05-01 (the record has no `appointment:`)"
+        )
     )
     # With one, nothing is said
     assert not sim.score(BASE, RECORD, runs=40).verdict[0].startswith("observed outcome")
