@@ -176,9 +176,15 @@ def _parser() -> argparse.ArgumentParser:
     cmp_ = sub.add_parser("compare", help="run the same batch on a scenario and its variants")
     cmp_.add_argument("scenarios", nargs="+", help="the scenario, then variants")
     cmp_.add_argument(
-        "--runs", type=_positive, default=1000, help="replications each (default 1000)"
+        "--runs",
+        type=_positive,
+        default=1000,
+        help="replications each (default 1000; the scenarios' batch: blocks are not read, so "
+        "that every scenario runs on the same seeds)",
     )
-    cmp_.add_argument("--seed", type=_natural, default=1, help="batch seed (default 1)")
+    cmp_.add_argument(
+        "--seed", type=_natural, default=1, help="batch seed (default 1, for every scenario)"
+    )
     cmp_.add_argument("--out", type=Path, help="results folder (default results/compare/<stamp>)")
     cmp_.add_argument("--parameter-sets", nargs="+", type=Path, default=[], metavar="FILE",
                       help="also compare under each parameter set: a .yaml file's parameters: "
