@@ -38,7 +38,10 @@ def bars_figure(sens, output: str):
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.6))
     y = np.arange(len(rows))
     if sens.method == "morris":
-        ax.barh(y, rows["mu_star"], xerr=rows["mu_star_conf"], color="#1f77b4", label="mu*")
+        # mu* is a mean of absolute changes: its interval is cut at 0, where it cannot go
+        conf, mu = rows["mu_star_conf"].to_numpy(), rows["mu_star"].to_numpy()
+        ax.barh(y, mu, xerr=[np.minimum(conf, mu), conf], color="#1f77b4",
+                label="mu* (whisker: 95% bootstrap interval)")  # fmt: skip
         ax.plot(rows["sigma"], y, "k|", ms=12, label="sigma (interactions)")
         ax.set_xlabel(f"mean absolute change in {label(output)} across an input's range")
     else:

@@ -391,3 +391,41 @@ def test_inputs_may_be_given_apart_as_calibrate_takes_its_params():
         "parameters.w_band=0:2",
         "grievances.schengen.weight,parameters.w_ties",
     ]  # then split at the commas, as before
+
+
+def test_the_median_date_is_a_day_that_occurred_never_a_midpoint():
+    from types import SimpleNamespace
+
+    from sim.analysis.sensitivity import outputs_of
+
+    world = build_world(Scenario.model_validate(toy_data()))
+    # four replications: two appoint in round 1, two in round 2 (a week later)
+    final = SimpleNamespace(
+        appointed=np.array([0, 0, 0, 0]), appointed_round=np.array([1, 1, 2, 2])
+    )
+    days = outputs_of(world, SimpleNamespace(final=final))[-1]
+    first = (world.dates[1] - world.dates[0]).days
+    assert days == first  # the lower of the two middle days (np.median would say first + 3.5)
+    final.appointed_round = np.array([1, 2, 2, 2])
+    assert (
+        outputs_of(world, SimpleNamespace(final=final))[-1]
+        == (world.dates[2] - world.dates[0]).days
+    )
+
+
+def test_the_morris_interval_is_drawn_cut_at_zero():
+    from types import SimpleNamespace
+
+    import pandas as pd
+    from matplotlib.collections import LineCollection
+
+    from sim.report.sensitivity import bars_figure
+
+    rows = pd.DataFrame({"input": ["a", "b"], "mu_star": [0.3, 0.05], "mu_star_conf": [0.1, 0.2],
+                         "sigma": [0.2, 0.1]})  # fmt: skip
+    sens = SimpleNamespace(method="morris", scenario="toy", points=10, runs=5,
+                           ranked=lambda output: rows)  # fmt: skip
+    ax = bars_figure(sens, "p_x").axes[0]
+    (whiskers,) = [c for c in ax.collections if isinstance(c, LineCollection)]
+    ends = sorted((round(s[0][0], 6), round(s[1][0], 6)) for s in whiskers.get_segments())
+    assert ends == [(0.0, 0.25), (0.2, 0.4)]  # b's 0.05 - 0.2 is cut at 0; a's is whole
