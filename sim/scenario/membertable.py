@@ -7,7 +7,11 @@ The table has one row per member and the columns
     source                                source ids, separated by `;` (or `assumption`)
     assumption                            `true`/`false`, or field names separated by `;`
     initial, note                         optional, as in YAML
+    objects                               candidate ids objected to, separated by `;`
     anything else                         an attribute (`region`, `eu`, ...); empty = absent
+
+A column whose name is a near-miss of one of these (`intial`, `sources`, `Salience`) is
+refused with a did-you-mean: taken as an attribute, its facts would be silently lost.
 
 Rows become the same located mappings YAML members are, so every later error (schema,
 cross-references) still points at `file.csv:row`. Problems of the table itself are
@@ -15,6 +19,7 @@ reported as `file.csv:row: column: problem`.
 """
 
 import csv
+import difflib
 from pathlib import Path
 
 from sim.errors import Problem, ScenarioError
@@ -30,8 +35,10 @@ MEMBER_FIELDS = (
     "source",
     "assumption",
     "initial",
+    "objects",
     "note",
 )
+NEAR = 0.8  # how close a column's name must be to a field's to be taken for a misspelling
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0", "")
 
 
@@ -61,7 +68,19 @@ def read_members_table(path: Path, shown: str, sources: set[str] | None) -> Loca
         msg = (f"the header is one column ({header[0][:40]!r}): separate the columns with "
                f"commas, not {sep!r}")  # fmt: skip
         raise ScenarioError([Problem(shown, 1, "", msg)])
-    problems = [Problem(shown, 1, col, "missing column") for col in REQUIRED if col not in header]
+    near = {col: _near_miss(col) for col in header if col and col not in MEMBER_FIELDS}
+    near = {col: field for col, field in near.items() if field}
+    problems = []
+    for col in REQUIRED:
+        if col not in header:
+            typo = next((c for c, field in near.items() if field == col), None)
+            hint = f" (column `{typo}`: did you mean `{col}`?)" if typo else ""
+            problems.append(Problem(shown, 1, col, f"missing column{hint}"))
+    problems += [
+        Problem(shown, 1, col, f"unknown column (did you mean `{field}`?)")
+        for col, field in near.items()
+        if field not in REQUIRED or field in header
+    ]
     problems += [
         Problem(shown, 1, col, "duplicate column")
         for i, col in enumerate(header)
@@ -132,6 +151,10 @@ def _member(cells: dict, shown: str, row: int, sources, problems: list) -> Locat
                 put(column, False)
             else:
                 put(column, [f.strip() for f in raw.split(";") if f.strip()])
+        elif column == "objects":
+            ids = [s.strip() for s in raw.split(";") if s.strip()]
+            if ids:
+                put(column, ids)
         elif column in ("initial", "note"):
             if raw:
                 put(column, raw)
@@ -141,6 +164,12 @@ def _member(cells: dict, shown: str, row: int, sources, problems: list) -> Locat
     if attributes:
         put("attributes", attributes)
     return member
+
+
+def _near_miss(column: str) -> str | None:
+    """The field a column not read as one is most likely meant to be, or None (an attribute)."""
+    close = difflib.get_close_matches(column.lower(), MEMBER_FIELDS, n=1, cutoff=NEAR)
+    return close[0] if close else None
 
 
 def _scalar(raw: str):
