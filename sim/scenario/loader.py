@@ -22,7 +22,7 @@ from sim.scenario.checks import (
     valid_parts,
 )
 from sim.scenario.limits import name_problems, plain_name, size_problems
-from sim.scenario.membertable import read_members_table
+from sim.scenario.membertable import Reported, read_members_table
 from sim.scenario.schema import PARAMETER_NAMES, Parameters, Scenario
 from sim.scenario.yamlfile import (
     YAML_SUFFIXES,
@@ -71,7 +71,7 @@ def load_scenario(
             raise ScenarioError([Problem(str(path), None, "", msg)])
     # A variant's items that named nothing in its base: reported with everything else.
     deferred = list(getattr(data, "deferred", []))
-    merged = hasattr(data, "deferred")
+    merged = getattr(data, "merged", False)
     for text in overrides or []:
         _apply_override(data, text)
     data.setdefault("name", plain_name(path.stem))
@@ -266,14 +266,15 @@ def _read_table(data: LocatedDict, path: Path, file: str) -> None:
     known = None
     if "extends" not in data and isinstance(raw, list):
         known = {s.get("id") for s in raw if isinstance(s, dict)}
-    table = read_members_table(table_path, _tidy(str(Path(file).parent / ref)), known)
+    table, problems = read_members_table(table_path, _tidy(str(Path(file).parent / ref)), known)
     own = data.get("members")
     if isinstance(own, list):
         table, unknown = _merge_keyed(table, own, "code", "members", file)
-        if unknown:
-            raise ScenarioError(unknown)
+        problems += unknown
     data["members"] = table
     data.item_where["members"] = data.item_where.get("members", (file, line))
+    if problems:  # reported with everything else wrong in the scenario (`load_scenario`)
+        data.deferred = problems
 
 
 def _tidy(shown: str) -> str:
@@ -296,7 +297,8 @@ def _merge(parent: LocatedDict, child: LocatedDict, file: str) -> LocatedDict:
     left out and its problem kept in the result's `deferred`, to be reported with whatever
     else is wrong in the merged scenario (`load_scenario`), in one pass."""
     out = _copy(parent)
-    problems = list(getattr(parent, "deferred", []))  # a base's own, further up the chain
+    # a base's own, further up the chain, and the child's member table's
+    problems = list(getattr(parent, "deferred", [])) + list(getattr(child, "deferred", []))
     for key, value in child.items():
         if key in KEYED_SECTIONS and isinstance(value, list) and isinstance(out.get(key), list):
             out[key], unknown = _merge_keyed(out[key], value, KEYED_SECTIONS[key], key, file)
@@ -310,7 +312,7 @@ def _merge(parent: LocatedDict, child: LocatedDict, file: str) -> LocatedDict:
         else:
             out[key] = value
         out.item_where[key] = child.item_where[key]
-    out.deferred = problems
+    out.deferred, out.merged = problems, True
     return out
 
 
@@ -472,6 +474,8 @@ def _shallow(node):
         out.where, out.item_where = node.where, dict(node.item_where)
         if hasattr(node, "deferred"):  # a merged variant's problems go with it (`_merge`)
             out.deferred = node.deferred
+        if hasattr(node, "merged"):
+            out.merged = node.merged
         return out
     if isinstance(node, LocatedList):
         out = LocatedList(node)
@@ -529,6 +533,8 @@ def schema_problems(exc: ValidationError, data, file: str, root=Scenario) -> lis
     """One located Problem per schema error of `root` validated from `data`."""
     problems = []
     for err in _relevant(exc.errors()):
+        if isinstance(err.get("input"), Reported):
+            continue  # a member table's bad cell, reported as the table was read
         loc = tuple(err["loc"])
         where = where_of(data, loc) or (file, None)
         problems.append(Problem(where[0], where[1], dotted(_untagged(loc)),

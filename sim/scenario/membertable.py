@@ -15,7 +15,8 @@ refused with a did-you-mean: taken as an attribute, its facts would be silently 
 
 Rows become the same located mappings YAML members are, so every later error (schema,
 cross-references) still points at `file.csv:row`. Problems of the table itself are
-reported as `file.csv:row: column: problem`.
+reported as `file.csv:row: column: problem`, with every other problem of the scenario: a
+bad cell is kept as a `Reported` value, which fails the schema without a second message.
 """
 
 import csv
@@ -39,11 +40,26 @@ MEMBER_FIELDS = (
     "note",
 )
 NEAR = 0.8  # how close a column's name must be to a field's to be taken for a misspelling
+
+
+class Reported:
+    """A cell whose problem the table already reported: it fails the schema (no field takes
+    it), and `sim.scenario.loader.schema_problems` says nothing more of it."""
+
+    def __init__(self, raw: str):
+        self.raw = raw
+
+    def __repr__(self) -> str:
+        return repr(self.raw)
+
+
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0", "")
 
 
-def read_members_table(path: Path, shown: str, sources: set[str] | None) -> LocatedList:
-    """Read a member table into a located list of member mappings.
+def read_members_table(
+    path: Path, shown: str, sources: set[str] | None
+) -> tuple[LocatedList, list[Problem]]:
+    """Read a member table into a located list of member mappings, and its problems.
 
     Args:
         path: the CSV file.
@@ -51,10 +67,12 @@ def read_members_table(path: Path, shown: str, sources: set[str] | None) -> Loca
         sources: the source ids a row may cite, or None not to check them here.
 
     Returns:
-        A LocatedList of LocatedDicts, one per row, each located at `shown:row`.
+        A LocatedList of LocatedDicts, one per row, each located at `shown:row` (a bad cell
+        a `Reported`, a duplicate code's row left out), and the problems of its rows and
+        columns, to be reported with the rest of the scenario's.
 
     Raises:
-        ScenarioError: listing every problem of the table.
+        ScenarioError: when the header leaves no row readable (missing, duplicate columns).
     """
     # The YAML files' guard: a regular file only (never a FIFO or a device), 20 MB at most.
     text = read_text(path, shown, what="a member table").removeprefix("\ufeff")
@@ -77,17 +95,18 @@ def read_members_table(path: Path, shown: str, sources: set[str] | None) -> Loca
             hint = f" (column `{typo}`: did you mean `{col}`?)" if typo else ""
             problems.append(Problem(shown, 1, col, f"missing column{hint}"))
     problems += [
-        Problem(shown, 1, col, f"unknown column (did you mean `{field}`?)")
-        for col, field in near.items()
-        if field not in REQUIRED or field in header
-    ]
-    problems += [
         Problem(shown, 1, col, "duplicate column")
         for i, col in enumerate(header)
         if col and col in header[:i]
     ]
+    unknown = [
+        Problem(shown, 1, col, f"unknown column (did you mean `{field}`?)")
+        for col, field in near.items()
+        if field not in REQUIRED or field in header
+    ]
     if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(problems + unknown)
+    problems = unknown  # the rows are read without those columns
     out, seen = LocatedList(), {}
     out.where, out.item_where = (shown, 1), []
     for cells in reader:
@@ -98,22 +117,23 @@ def read_members_table(path: Path, shown: str, sources: set[str] | None) -> Loca
             problems.append(
                 Problem(shown, row, "", f"{len(cells)} cells, header has {len(header)}")
             )
-            continue
-        member = _member(dict(zip(header, cells, strict=False)), shown, row, sources, problems)
+            # which cell is which is unknown: the member is only its code, not unknown elsewhere
+            cells = [c if h == "code" else Reported(c) for h, c in zip(header, cells, strict=False)]
+        fields = {h: c for h, c in zip(header, cells, strict=False) if h not in near}
+        member = _member(fields, shown, row, sources, problems)
         code = member.get("code")
         if code in seen:
             problems.append(
                 Problem(shown, row, "code", f"duplicate code {code!r} (first on row {seen[code]})")
             )
-        elif code:
+            continue
+        if code:
             seen[code] = row
         out.append(member)
         out.item_where.append((shown, row))
     if not out and not problems:
-        problems.append(Problem(shown, 2, "", "empty member table (no rows)"))
-    if problems:
-        raise ScenarioError(problems)
-    return out
+        raise ScenarioError([Problem(shown, 2, "", "empty member table (no rows)")])
+    return out, problems
 
 
 def _member(cells: dict, shown: str, row: int, sources, problems: list) -> LocatedDict:
@@ -127,22 +147,28 @@ def _member(cells: dict, shown: str, row: int, sources, problems: list) -> Locat
     attributes = LocatedDict()
     attributes.where, attributes.item_where = (shown, row), {}
     for column, raw in cells.items():
+        if isinstance(raw, Reported):
+            put(column, raw)
+            continue
         raw = raw.strip()
         if column in ("code", "name"):
             if not raw:
                 problems.append(Problem(shown, row, column, "empty cell"))
-            put(column, raw)
+            put(column, raw or Reported(raw))
         elif column in NUMBERS:
             try:
                 put(column, float(raw))
             except ValueError:
                 problems.append(Problem(shown, row, column, f"not a number: {raw!r}"))
+                put(column, Reported(raw))
         elif column == "source":
             ids = [s.strip() for s in raw.split(";") if s.strip()]
-            for sid in ids if sources is not None else []:
-                if sid not in sources:
-                    problems.append(Problem(shown, row, column, f"unknown source {sid!r}"))
-            if ids:
+            unknown = [sid for sid in ids if sources is not None and sid not in sources]
+            for sid in unknown:
+                problems.append(Problem(shown, row, column, f"unknown source {sid!r}"))
+            if unknown:
+                put(column, Reported(raw))
+            elif ids:
                 put(column, ids[0] if len(ids) == 1 else ids)
         elif column == "assumption":
             if raw.lower() in _TRUE:
