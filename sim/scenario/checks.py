@@ -129,6 +129,8 @@ def cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> l
             for name in block.assumption:
                 if name not in fields:
                     ck.add((*loc, "assumption"), f"{name!r} is not a field here")
+        for name in block.uncovered():
+            ck.add((*loc, name), "cite a source or list it in assumption")
 
     def member_ref(loc: tuple, code) -> None:
         if code not in members:

@@ -36,6 +36,20 @@ class Cited(Strict):
     def needs_citation(self) -> bool:
         return True
 
+    # The figures of a block: the numbers an analysis varies (sim.scenario.varied). Without a
+    # source, an `assumption:` list must name each one that is set (sim.scenario.checks).
+    FIGURES: ClassVar[tuple[str, ...]] = ()
+
+    def figures(self) -> list[str]:
+        """The figure fields this block sets."""
+        return [name for name in self.FIGURES if getattr(self, name) is not None]
+
+    def uncovered(self) -> list[str]:
+        """The figures neither a source nor the `assumption:` list covers."""
+        if self.source_ids() or not isinstance(self.assumption, list):
+            return []
+        return [name for name in self.figures() if name not in self.assumption]
+
     def source_ids(self) -> list[str]:
         if self.source is None:
             return []
@@ -130,6 +144,7 @@ class Session(Cited):
         description="a recurring meeting: again every this many days, to `until`",
     )
     until: date | None = Field(None, description="a recurring meeting's last possible date")
+    FIGURES: ClassVar[tuple[str, ...]] = ("convened_after_days",)
     working_days: bool = Field(False, description="a recurring meeting skips Saturdays, Sundays")
     # A recurring meeting's dates at most: as many as the rounds a scenario may have
     # (sim.scenario.limits.MAX_ROUNDS), so that none is expanded past what would be refused.
@@ -225,6 +240,7 @@ class Member(Cited):
     initial: str | None = Field(None, description="candidate it has publicly declared for")
     objects: list[str] = Field(default_factory=list, description="candidates it objects to")
     attributes: dict[str, Scalar] = Field(default_factory=dict)
+    FIGURES: ClassVar[tuple[str, ...]] = ("capability", "salience")
 
 
 class Targeted(Cited):
@@ -246,12 +262,14 @@ class Preference(Targeted):
     """Policy or identity fit: adds `affinity` for the selected members and candidates."""
 
     affinity: float = Field(ge=-1, le=1)
+    FIGURES: ClassVar[tuple[str, ...]] = ("affinity",)
 
 
 class Grievance(Targeted):
     """A bilateral or personal grievance held by members against candidates."""
 
     weight: float = Field(ge=0, le=1)
+    FIGURES: ClassVar[tuple[str, ...]] = ("weight",)
 
 
 class Tie(Cited):
@@ -261,6 +279,7 @@ class Tie(Cited):
     from_: dict[str, Any] = Field(default_factory=dict, alias="from")
     to: dict[str, Any] = Field(default_factory=dict)
     weight: float = Field(ge=0, le=100)
+    FIGURES: ClassVar[tuple[str, ...]] = ("weight",)
 
 
 EventKind = Literal[
@@ -495,11 +514,15 @@ class Parameters(Cited):
 
     def needs_citation(self) -> bool:
         # Defaults are documented in docs/ODD.md; a scenario that changes one must say why.
-        return any(
-            getattr(self, name) != field.default
+        return bool(self.figures())
+
+    def figures(self) -> list[str]:
+        """The parameters changed from their defaults."""
+        return [
+            name
             for name, field in type(self).model_fields.items()
-            if name not in ("source", "assumption", "note")
-        )
+            if name not in ("source", "assumption", "note") and getattr(self, name) != field.default
+        ]
 
 
 PARAMETER_NAMES = tuple(n for n in Parameters.model_fields if n not in Cited.model_fields)
