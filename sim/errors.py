@@ -30,6 +30,12 @@ class ScenarioError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
+def bool_hint(value: bool) -> str:
+    """Why a code or text came as a bool: YAML 1.1 reads `NO` (Norway), `yes`, `on`, `off`."""
+    quoted = '"NO"' if value is False else '"ON"'
+    return f"YAML reads a bare NO/no/yes/on/off as true or false; quote it: {quoted}"
+
+
 def dotted(loc: tuple) -> str:
     """`("members", 3, "capability")` -> `members[3].capability`."""
     out = ""

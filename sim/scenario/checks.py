@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 from pydantic import ValidationError
 
-from sim.errors import Problem, dotted
+from sim.errors import Problem, bool_hint, dotted
 from sim.scenario import schema
 from sim.scenario.schema import PARAMETER_NAMES, Parameters
 from sim.scenario.varied import range_problem, varied_field
@@ -134,11 +134,11 @@ def cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> l
 
     def member_ref(loc: tuple, code) -> None:
         if code not in members:
-            ck.add(loc, f"unknown member {code!r}")
+            ck.add(loc, f"unknown member {_shown(code)}")
 
     def cand_ref(loc: tuple, cid) -> None:
         if cid not in candidates:
-            ck.add(loc, f"unknown candidate {cid!r}")
+            ck.add(loc, f"unknown candidate {_shown(cid)}")
 
     def selector(loc: tuple, sel: dict, known: set[str], ref) -> None:
         for key, want in sel.items():
@@ -288,6 +288,13 @@ def cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> l
         ck.add(("events",), f"member {code!r} joins more than once")
     _check_sensitivity(ck, sc)
     return ck.problems
+
+
+def _shown(ident) -> str:
+    """An id as a message names it; a bool says it was a bare NO (Norway) or the like."""
+    if isinstance(ident, bool):
+        return f"{str(ident).lower()} ({bool_hint(ident)})"
+    return repr(ident)
 
 
 def _check_sensitivity(ck: _Checker, sc) -> None:

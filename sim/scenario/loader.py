@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from sim.errors import Problem, ScenarioError, dotted
+from sim.errors import Problem, ScenarioError, bool_hint, dotted
 from sim.scenario.checks import (
     ITEM_MODELS,
     KEYED_SECTIONS,
@@ -587,6 +587,8 @@ def _message(err: dict, loc: tuple, root) -> str:
     if kind == "missing":
         return "required field is missing"
     msg = err["msg"].removeprefix("Value error, ")
+    if kind == "string_type" and isinstance(err.get("input"), bool):
+        return f"{msg} (got {str(err['input']).lower()}: {bool_hint(err['input'])})"
     if "input" in err and not isinstance(err["input"], dict | list):
         shown = repr(err["input"])
         msg += f" (got {shown[:40]})"
