@@ -93,17 +93,19 @@ def load_scenario(
 _INDEXED = re.compile(r"^(\w+)\[(\d+)\]")
 
 
-def _by_key(problems: list[Problem], data, merged: bool) -> list[Problem]:
+def _by_key(problems: list[Problem], data, merged) -> list[Problem]:
     """In a merged variant, `members[12].salence` -> `members.HU.salence`: an item's place
     in the merged list is in neither file, its code or id is in both (and is how `--set`
-    names it). A problem of a `--set` is named so in any scenario, as it was typed."""
+    names it). A problem of a `--set` is named so in any scenario, as it was typed.
+    `merged` is True (a variant: every section) or the sections merged (`members`, onto a
+    member table)."""
     out = []
     for p in problems:
-        if not (merged or p.file.startswith("--set ")):
-            out.append(p)
-            continue
         found = _INDEXED.match(p.path)
         section = found and found.group(1)
+        if not (merged is True or section in (merged or ()) or p.file.startswith("--set ")):
+            out.append(p)
+            continue
         items = data.get(section) if section in KEYED_SECTIONS else None
         if found and isinstance(items, list) and int(found.group(2)) < len(items):
             item = items[int(found.group(2))]
@@ -269,8 +271,10 @@ def _read_table(data: LocatedDict, path: Path, file: str) -> None:
     table, problems = read_members_table(table_path, _tidy(str(Path(file).parent / ref)), known)
     own = data.get("members")
     if isinstance(own, list):
-        table, unknown = _merge_keyed(table, own, "code", "members", file)
+        base = f"the member table ({_tidy(str(Path(file).parent / ref))})"
+        table, unknown = _merge_keyed(table, own, "code", "members", file, base)
         problems += unknown
+        data.merged = ("members",)  # its entries' places in the merged table are in no file
     data["members"] = table
     data.item_where["members"] = data.item_where.get("members", (file, line))
     if problems:  # reported with everything else wrong in the scenario (`load_scenario`)
@@ -316,9 +320,16 @@ def _merge(parent: LocatedDict, child: LocatedDict, file: str) -> LocatedDict:
     return out
 
 
-def _merge_keyed(parent: LocatedList, child: LocatedList, key: str, section: str, file: str):
-    """(the merged list, the problems of the child's items that name nothing in the base and
-    are incomplete as new items: those are left out)."""
+def _merge_keyed(
+    parent: LocatedList,
+    child: LocatedList,
+    key: str,
+    section: str,
+    file: str,
+    base_name: str = "the base scenario",
+):
+    """(the merged list, the problems of the child's items that name nothing in the base
+    (`base_name`) and are incomplete as new items: those are left out)."""
     items = LocatedList(parent)
     items.where, items.item_where = parent.where, list(parent.item_where)
     index = {item.get(key): i for i, item in enumerate(items) if isinstance(item, dict)}
@@ -332,7 +343,7 @@ def _merge_keyed(parent: LocatedList, child: LocatedList, key: str, section: str
         ident = item[key]
         if item.get("drop") is True:
             if ident not in index or ident in dropped:
-                msg = f"cannot drop {key} {ident!r}: the base scenario has no such item"
+                msg = f"cannot drop {key} {ident!r}: {base_name} has no such item"
                 raise ScenarioError([Problem(file, line, f"{section}[{j}].drop", msg)])
             dropped.add(ident)
         elif ident in index:
@@ -343,7 +354,7 @@ def _merge_keyed(parent: LocatedList, child: LocatedList, key: str, section: str
                 merged.item_where[k] = item.item_where[k]
             items[i], items.item_where[i] = merged, child.item_where[j]
         else:
-            unknown = _unknown_item(item, key, section, base_items)
+            unknown = _unknown_item(item, key, section, base_items, base_name)
             if unknown:
                 problems.append(Problem(file, line, f"{section}[{j}].{key}", unknown))
                 continue
@@ -358,7 +369,9 @@ def _merge_keyed(parent: LocatedList, child: LocatedList, key: str, section: str
     return out, problems
 
 
-def _unknown_item(item: dict, key: str, section: str, base: list[dict]) -> str | None:
+def _unknown_item(
+    item: dict, key: str, section: str, base: list[dict], base_name: str = "the base scenario"
+) -> str | None:
     """Why a variant's item that matches no base item is not a new item either, or None.
 
     A complete item is new; an incomplete one is most likely a typo in an id, so name the
@@ -373,7 +386,7 @@ def _unknown_item(item: dict, key: str, section: str, base: list[dict]) -> str |
         return None
     singular = section.removesuffix("s")
     ident = item[key]
-    head = f"no {singular} {ident!r} in the base scenario"
+    head = f"no {singular} {ident!r} in {base_name}"
     near = _nearest_id(str(ident), base, key)
     if near is not None:
         return f"{head} (did you mean `{near}`?)"
