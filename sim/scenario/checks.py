@@ -74,6 +74,24 @@ def valid_parts(data) -> tuple[SimpleNamespace, set]:
     return parts, unsure
 
 
+def nearest_id(ident: str, base: list[dict], key: str) -> str | None:
+    """The id of `base` closest to `ident`: by spelling, or by the item's name or initials."""
+    ids = [str(item.get(key)) for item in base]
+    for item in base:  # `UK` -> United Kingdom -> GB; `Rutte` -> Mark Rutte -> rutte
+        name = str(item.get("name", ""))
+        initials = "".join(w[0] for w in name.split() if w[:1].isupper())
+        aliases = {name.lower(), *name.lower().split(), initials.lower()} - {""}
+        if len(initials) < 2:
+            aliases.discard(initials.lower())
+        if ident.lower() in aliases:
+            return str(item.get(key))
+    folded = {i.lower(): i for i in ids}
+    if ident.lower() in folded:
+        return folded[ident.lower()]
+    close = difflib.get_close_matches(ident, ids, n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
 class _Checker:
     """Collects cross-reference problems with their location in the source files."""
 
@@ -132,13 +150,20 @@ def cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> l
         for name in block.uncovered():
             ck.add((*loc, name), "cite a source or list it in assumption")
 
+    member_items = [{"code": m.code, "name": m.name} for _, m in valid("members")]
+    cand_items = [{"id": c.id, "name": c.name} for _, c in valid("candidates")]
+
+    def near(ident, items: list[dict], key: str) -> str:
+        found = nearest_id(ident, items, key) if isinstance(ident, str) else None
+        return f" (did you mean `{found}`?)" if found is not None else ""
+
     def member_ref(loc: tuple, code) -> None:
         if code not in members:
-            ck.add(loc, f"unknown member {_shown(code)}")
+            ck.add(loc, f"unknown member {_shown(code)}{near(code, member_items, 'code')}")
 
     def cand_ref(loc: tuple, cid) -> None:
         if cid not in candidates:
-            ck.add(loc, f"unknown candidate {_shown(cid)}")
+            ck.add(loc, f"unknown candidate {_shown(cid)}{near(cid, cand_items, 'id')}")
 
     def selector(loc: tuple, sel: dict, known: set[str], ref) -> None:
         for key, want in sel.items():

@@ -19,6 +19,7 @@ from sim.scenario.checks import (
     KEYED_SECTIONS,
     MAPPING_SECTIONS,
     cross_check,
+    nearest_id,
     valid_parts,
 )
 from sim.scenario.limits import name_problems, plain_name, size_problems
@@ -387,28 +388,10 @@ def _unknown_item(
     singular = section.removesuffix("s")
     ident = item[key]
     head = f"no {singular} {ident!r} in {base_name}"
-    near = _nearest_id(str(ident), base, key)
+    near = nearest_id(str(ident), base, key)
     if near is not None:
         return f"{head} (did you mean `{near}`?)"
     return f"{head}, and as a new {singular} it is incomplete ({reason})"
-
-
-def _nearest_id(ident: str, base: list[dict], key: str) -> str | None:
-    """The id of `base` closest to `ident`: by spelling, or by the item's name or initials."""
-    ids = [str(item.get(key)) for item in base]
-    for item in base:  # `UK` -> United Kingdom -> GB; `Rutte` -> Mark Rutte -> rutte
-        name = str(item.get("name", ""))
-        initials = "".join(w[0] for w in name.split() if w[:1].isupper())
-        aliases = {name.lower(), *name.lower().split(), initials.lower()} - {""}
-        if len(initials) < 2:
-            aliases.discard(initials.lower())
-        if ident.lower() in aliases:
-            return str(item.get(key))
-    folded = {i.lower(): i for i in ids}
-    if ident.lower() in folded:
-        return folded[ident.lower()]
-    close = difflib.get_close_matches(ident, ids, n=1, cutoff=0.75)
-    return close[0] if close else None
 
 
 def _copy(d: LocatedDict) -> LocatedDict:
@@ -526,7 +509,12 @@ def _child(node, key: str, path: list[str], shown: str):
         for item in node:
             if isinstance(item, dict) and key in (item.get("id"), item.get("code")):
                 return item
-        raise ScenarioError([Problem(shown, None, ".".join(path), f"no item with id {key!r}")])
+        items = [item for item in node if isinstance(item, dict)]
+        near = nearest_id(key, items, "code" if any("code" in i for i in items) else "id")
+        hint = f" (did you mean `{near}`?)" if near is not None else ""
+        raise ScenarioError(
+            [Problem(shown, None, ".".join(path), f"no item with id {key!r}{hint}")]
+        )
     if isinstance(node, dict):
         if key not in node:
             if ".".join([*path, key]) in MAPPING_SECTIONS:
