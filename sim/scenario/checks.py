@@ -150,8 +150,9 @@ def cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> l
         for name in block.uncovered():
             ck.add((*loc, name), "cite a source or list it in assumption")
 
-    member_items = [{"code": m.code, "name": m.name} for _, m in valid("members")]
-    cand_items = [{"id": c.id, "name": c.name} for _, c in valid("candidates")]
+    # as written, invalid ones too: `AAX` is near `AA` though AA's capability is wrong
+    member_items = [m for m in _listed(data, "members") if isinstance(m.get("code"), str)]
+    cand_items = [c for c in _listed(data, "candidates") if isinstance(c.get("id"), str)]
 
     def near(ident, items: list[dict], key: str) -> str:
         found = nearest_id(ident, items, key) if isinstance(ident, str) else None
@@ -313,6 +314,11 @@ def cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> l
         ck.add(("events",), f"member {code!r} joins more than once")
     _check_sensitivity(ck, sc)
     return ck.problems
+
+
+def _listed(data, section: str) -> list[dict]:
+    items = data.get(section) if isinstance(data, dict) else None
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
 
 def _shown(ident) -> str:

@@ -74,3 +74,12 @@ def test_an_unknown_member_with_nothing_near_has_no_hint(tmp_path):
     event = "  - id: zz-resets\n    date: 2024-03-08\n    kind: reset\n    member: ZZZZ\n    source: memo\n"
     found = problems(write(tmp_path, add_event(event)))
     assert len(found) == 1 and found[0].endswith("events[1].member: unknown member 'ZZZZ'"), found
+
+
+def test_the_suggestion_may_be_a_member_that_is_itself_invalid(tmp_path):
+    event = "  - id: aa-resets\n    date: 2024-03-08\n    kind: reset\n    member: AAX\n    source: memo\n"
+    text = add_event(event, mutate("    capability: 0.9\n", "    capability: 9\n"))
+    found = problems(write(tmp_path, text))
+    assert any(
+        p.endswith("events[1].member: unknown member 'AAX' (did you mean `AA`?)") for p in found
+    ), found
