@@ -82,7 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     bat.add_argument("--out", type=Path, help="results folder (default results/<scenario>/<stamp>)")
     bat.add_argument(
         "--resume", action="store_true",
-        help="finish the newest unfinished batch of this scenario (or the one in --out), with its own settings",
+        help="finish the newest unfinished batch of this scenario (or the one in --out), with its own "
+        "settings (others given with it are refused)",
     )  # fmt: skip
     bat.add_argument("--chunk", type=_positive,
                      help="replications per chunk file (default: the scenario's, else 1000)")  # fmt: skip
@@ -491,6 +492,7 @@ def _resumable(args):
     if args.format and args.format != format:
         msg = f"this batch writes {format} tables (batch.json); resume it without --format {args.format}"
         raise ScenarioError([Problem(str(out), None, "", msg)])
+    _check_given(args, out, overrides, runs, seed, chunk, design)
     plan = api.plan_batch(args.scenario, overrides, runs, seed, chunk, design=design)
     if plan.key != info.get("key"):
         msg = "the scenario (or the program) has changed since this batch started; it cannot be resumed, start a new one"
@@ -508,6 +510,40 @@ def _resumable(args):
             file=sys.stderr,
         )
     return plan, out, format
+
+
+def _check_given(args, out: Path, overrides, runs, seed, chunk, design) -> None:
+    """Before a batch is resumed: a setting given with --resume (--set, --runs, --seed,
+    --chunk, --sweep) that is not the folder's batch's is refused in one line, naming it as
+    typed and what the folder holds (a bare --resume takes them all from the folder)."""
+    from sim import api
+    from sim.scenario.loader import scenario_digest
+
+    given = []
+    if args.overrides and args.overrides != overrides:
+        ours = scenario_digest(load_scenario(args.scenario, args.overrides))
+        if ours != scenario_digest(load_scenario(args.scenario, overrides)):
+            held = " ".join(f"--set {o}" for o in overrides) or "no --set"
+            given.append((" ".join(f"--set {o}" for o in args.overrides), held))
+    for flag, value, held in (("--runs", args.runs, runs), ("--seed", args.seed, seed),
+                              ("--chunk", args.chunk, chunk)):  # fmt: skip
+        if value is not None and value != held:
+            given.append((f"{flag} {value}", f"{flag} {held}"))
+    if args.sweep:
+        points = [p.values for p in api.plan(args.scenario, runs, seed, args.sweep, overrides,
+                                             chunk).points]  # fmt: skip
+        if json.dumps(points, sort_keys=True) != json.dumps(design, sort_keys=True):
+            swept = design if any(design) else []
+            keys = {k: [p[k] for p in swept] for k in (swept[0] if swept else {})}
+            held = " ".join(f"--sweep {k}={','.join(map(str, dict.fromkeys(v)))}"
+                            for k, v in keys.items()) or "no sweep"  # fmt: skip
+            given.append((" ".join(f"--sweep {t}" for t in args.sweep), held))
+    if given:
+        said = ", ".join(f"{typed} (the batch there has {held})" for typed, held in given)
+        drop = "it" if len(given) == 1 else "them"
+        msg = (f"{said}: --resume goes on with the folder's batch as it was; drop {drop}, "
+               "or choose another --out for a new batch")  # fmt: skip
+        raise ScenarioError([Problem(f"--resume {out}", None, "", msg)])
 
 
 def _date(text: str):

@@ -191,6 +191,53 @@ def test_resume_with_out_reads_the_batch_settings_from_the_folder(tmp_path, caps
     assert int(read_rows(tmp_path, "runs")[0]["seed"]) == replication_seed(4, 0, 0)
 
 
+@pytest.mark.parametrize(
+    ("given", "held"),
+    [
+        (["--set", "noise=0.2"], "no --set"),
+        (["--runs", "500"], "--runs 200"),
+        (["--seed", "7"], "--seed 1"),
+        (["--chunk", "50"], "--chunk 100"),
+        (["--sweep", "noise=0.1,0.2"], "no sweep"),
+    ],
+)
+def test_resume_refuses_a_setting_the_folders_batch_does_not_have(tmp_path, capsys, given, held):
+    batch.prepare_folder(tmp_path, plan_batch(BASE, runs=200, chunk=100))
+    args = ["batch", str(BASE), "--resume", "--out", str(tmp_path), "--no-report", *given]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    typed = " ".join(given)
+    assert err == [
+        f"--resume {tmp_path}: {typed} (the batch there has {held}): --resume goes on with "
+        "the folder's batch as it was; drop it, or choose another --out for a new batch"
+    ]
+    assert not list((tmp_path / "chunks").iterdir())  # nothing ran
+
+
+def test_resume_refuses_other_settings_on_a_finished_batch_too(tmp_path, capsys):
+    args = ["batch", str(BASE), "--runs", "50", "--out", str(tmp_path), "--no-report"]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main([*args, "--resume", "--set", "noise=0.2", "--runs", "60"]) == 2
+    err = capsys.readouterr().err
+    assert "already complete" not in err
+    assert "--set noise=0.2 (the batch there has no --set), --runs 60 (the batch there has " in err
+
+
+def test_resume_takes_settings_equal_to_the_folders(tmp_path, capsys):
+    sweep = ["parameters.noise=0.1,0.2"]
+    plan = plan_batch(BASE, ["parameters.w_ties=2"], runs=100, chunk=50, seed=3, sweeps=sweep)
+    batch.prepare_folder(tmp_path, plan)
+    same = ["--set", "w_ties=2", "--runs", "100", "--chunk", "50", "--seed", "3",
+            "--sweep", "noise=0.1,0.2"]  # fmt: skip
+    args = ["batch", str(BASE), "--resume", "--out", str(tmp_path), "--no-report", *same]
+    assert main(args) == 0, capsys.readouterr().err
+    assert "resuming" in capsys.readouterr().err
+    assert json.loads((tmp_path / "manifest.json").read_text())["overrides"] == [
+        "parameters.w_ties=2"
+    ]
+
+
 def test_the_report_of_a_resumed_batch_names_both_commands(tmp_path):
     began = ["batch", str(BASE), "--runs", "200", "--chunk", "100", "--set", "description=a b"]
     record_command(began)  # as main does: the command that dies before any chunk is done
