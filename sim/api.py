@@ -521,9 +521,14 @@ def compare(
                           else [None] * len(names)) for name in sets}  # fmt: skip
     if out:
         check_out(out, *scenarios, force=force, reuse=(lambda _: True) if resume else None)
+        every = [*plans, *sum(set_plans.values(), [])]
+        record = {"scenarios": names, "runs": runs, "seed": seed, "set": overrides,
+                  "parameter_sets": list(sets), "keys": [p.key for p in every]}  # fmt: skip
         if resume:
-            _check_resumable([*folders, *sum(set_folders.values(), [])],
-                             [*plans, *sum(set_plans.values(), [])])  # fmt: skip
+            _check_comparison(Path(out), record, force)
+            _check_resumable([*folders, *sum(set_folders.values(), [])], every)
+        Path(out).mkdir(parents=True, exist_ok=True)
+        write_atomic(Path(out) / COMPARISON, json.dumps(record, indent=1))  # before any batch
     elif resume:
         from sim.errors import Problem, ScenarioError
 
@@ -559,6 +564,51 @@ def _slug(name: str) -> str:
     import re
 
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "set"
+
+
+COMPARISON = "compare.json"  # a comparison's scenarios and settings, written before its batches
+_SHOWN = {"scenarios": "the scenarios", "runs": "--runs", "seed": "--seed", "set": "--set",
+          "parameter_sets": "--parameter-sets"}  # fmt: skip
+
+
+def _check_comparison(out: Path, ours: dict, force: bool) -> None:
+    """Before a resumed comparison runs anything: the one in `out` (compare.json; or, in a
+    folder written before there was one, the scenarios of its compare.csv) is this one,
+    the same scenarios in the same order and the same settings, else one line saying what
+    differs, so that its tables are never replaced by another comparison's."""
+    from sim.errors import Problem, ScenarioError
+
+    if force:
+        return
+    theirs = None
+    try:
+        theirs = json.loads((out / COMPARISON).read_text(encoding="utf-8"))
+        if not isinstance(theirs, dict):
+            theirs = None
+    except (OSError, ValueError):
+        if (out / "compare.csv").is_file():  # an older finished comparison: its rows
+            import csv
+
+            with open(out / "compare.csv", encoding="utf-8", newline="") as fh:
+                theirs = {"scenarios": [r.get("scenario") for r in csv.DictReader(fh)]}
+    if theirs is None:
+        return
+    keys = [k for k in _SHOWN if k in theirs and theirs[k] != ours[k]]
+    if not keys and theirs.get("keys", ours["keys"]) == ours["keys"]:
+        return
+
+    def shown(key, value):
+        if key == "set":
+            return " ".join(f"--set {o}" for o in value) or "no --set"
+        if isinstance(value, list):
+            return ", ".join(map(str, value)) or "none"
+        return str(value)
+
+    said = "; ".join(f"{_SHOWN[k]}: {shown(k, theirs[k])} there, {shown(k, ours[k])} here"
+                     for k in keys) or "the scenario files or the program changed"  # fmt: skip
+    msg = (f"holds another comparison ({said}); resume it with its own scenarios and "
+           "settings, or choose another --out (--force replaces it)")  # fmt: skip
+    raise ScenarioError([Problem(f"--resume {out}", None, "", msg)])
 
 
 def _check_resumable(folders: list[Path], plans: list[Plan]) -> None:

@@ -19,7 +19,7 @@ NAME_MAX = 255  # bytes in one file or folder name (Linux, macOS and Windows fil
 # What commands write (or remove) in a results folder: an input there is never written into,
 # even with --force.
 OUTPUT_NAMES = frozenset({"manifest.json", "batch.json", "report.md", "scores.csv", "results.npz",
-                          "trajectories.npz", "compare.csv", "compare.md", "compare.png",
+                          "trajectories.npz", "compare.csv", "compare.md", "compare.png", "compare.json",
                           "compare-sets.csv", "robustness.csv",
                           "sensitivity.csv", "sensitivity.md", "pivotal.csv", "crossval.csv", "folds.json",
                           "chunks", "points", "plots"})  # fmt: skip

@@ -76,6 +76,13 @@ def test_resume_refuses_a_folder_of_other_settings_before_anything_runs(tmp_path
     code, _, err = cli(capsys, "compare", *ARGS, "--seed", 2, "--out", out, "--resume")
     assert code == 2 and chunks == []
     assert err.strip() == (
+        f"--resume {out}: holds another comparison (--seed: 1 there, 2 here); resume it with "
+        "its own scenarios and settings, or choose another --out (--force replaces it)"
+    )
+    (out / "compare.json").unlink()  # a folder written before there was one: its batches say
+    code, _, err = cli(capsys, "compare", *ARGS, "--seed", 2, "--out", out, "--resume")
+    assert code == 2 and chunks == []
+    assert err.strip() == (
         f"--resume {out / 'nato-2024'}: holds a batch of other settings (scenario, runs, seed "
         "or chunk differ); start anew with --force, or choose another --out"
     )
@@ -119,3 +126,43 @@ def test_a_killed_compare_resumes_from_what_it_had_written(tmp_path, capsys):
     code, _, err = cli(capsys, "compare", *ARGS, "--out", cut, "--resume")
     assert code == 0, err
     assert _tables(cut) == _tables(whole)
+
+
+OTHER = ROOT / "scenarios" / "what-if" / "schengen-settled.yaml"
+SMALL = ["--runs", 20, "--set", "batch.chunk=10"]
+
+
+def test_resume_refuses_another_list_of_scenarios_and_keeps_the_tables(tmp_path, capsys,
+                                                                        chunks):  # fmt: skip
+    out = tmp_path / "out"
+    assert cli(capsys, "compare", BASE, VARIANT, OTHER, *SMALL, "--out", out)[0] == 0
+    before = _tables(out)
+    chunks.clear()
+    for given in ([BASE, OTHER], [BASE, OTHER, VARIANT]):  # fewer, or another order
+        code, _, err = cli(capsys, "compare", *given, *SMALL, "--out", out, "--resume")
+        assert code == 2 and chunks == []
+        assert err.strip() == (
+            f"--resume {out}: holds another comparison (the scenarios: nato-2024, "
+            "reservations-met, schengen-settled there, "
+            + ", ".join(Path(p).stem for p in given)
+            + " here); resume it with its own scenarios and settings, or choose another "
+            "--out (--force replaces it)"
+        )
+    code, _, err = cli(capsys, "compare", BASE, VARIANT, OTHER, "--runs", 30, "--set",
+                       "batch.chunk=10", "--out", out, "--resume")  # fmt: skip
+    assert code == 2 and "--runs: 20 there, 30 here" in err
+    assert _tables(out) == before
+    # the same list: a finished comparison is read back and reprinted, nothing run
+    code, printed, err = cli(capsys, "compare", BASE, VARIANT, OTHER, *SMALL, "--out", out,
+                             "--resume")  # fmt: skip
+    assert code == 0, err
+    assert chunks == [] and _tables(out) == before and "schengen-settled" in printed
+
+
+def test_a_comparison_written_before_compare_json_is_checked_by_its_table(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cli(capsys, "compare", BASE, VARIANT, *SMALL, "--out", out)[0] == 0
+    (out / "compare.json").unlink()
+    code, _, err = cli(capsys, "compare", BASE, OTHER, *SMALL, "--out", out, "--resume")
+    assert code == 2 and "(the scenarios: nato-2024, reservations-met there" in err
+    assert cli(capsys, "compare", BASE, VARIANT, *SMALL, "--out", out, "--resume")[0] == 0
