@@ -5,6 +5,7 @@ All three are `concurrent.futures.Executor`s, so the batch runner does not care.
 
 import os
 import re
+import signal
 import threading
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
@@ -26,6 +27,26 @@ class InlineExecutor(Executor):
         except BaseException as exc:  # handed to the caller through the future
             future.set_exception(exc)
         return future
+
+
+class _Pool(ProcessPoolExecutor):
+    """A process pool whose workers (and their forkserver) are started with SIGINT blocked.
+
+    `submit` starts them (the forkserver, at the first, imports the model for seconds).
+    A Ctrl-C then reaches only the batch's own process, after the submit, which stops the
+    batch and shuts the pool down: it never cuts a worker's start in half (a traceback from
+    the forkserver or a half-started worker, after the one-line message), and the workers
+    (children of the forkserver, which inherit its mask) never see it."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not \
+                threading.main_thread():  # fmt: skip
+            return super().submit(fn, *args, **kwargs)
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            return super().submit(fn, *args, **kwargs)
+        finally:  # a Ctrl-C that came meanwhile is raised here, as KeyboardInterrupt
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _refuse(where: str, message: str) -> ScenarioError:
@@ -121,8 +142,8 @@ def make_executor(kind: str, workers: int, scheduler: str | None = None):
         os.environ.setdefault(var, "1")
     # forkserver, not fork: forking a process that has threads can deadlock.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["sim.batching.worker"])
-    pool = ProcessPoolExecutor(
+    context.set_forkserver_preload(["sim.batching.forkserver", "sim.batching.worker"])
+    pool = _Pool(
         max_workers=workers, mp_context=context, initializer=_watch_parent, initargs=(os.getpid(),)
     )
 

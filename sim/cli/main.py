@@ -286,7 +286,12 @@ def _run(args) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
     out = args.out or _stamped(Path("results") / scenario.name)
     check_folder(out, _inputs(args.scenario), args.force)  # before any work
-    model = sim.run(scenario, seed=args.seed)
+    try:
+        model = sim.run(scenario, seed=args.seed)
+    except KeyboardInterrupt:  # one replication, written only when it is done
+        print(f"interrupted before anything was written to {out}/; run the same command "
+              "again (a run has no --resume: it is one replication)", file=sys.stderr)  # fmt: skip
+        raise
     results = Results.from_history(model.history, [0], [args.seed], seed=args.seed)
     with FolderLock(out):  # no batch starts in it meanwhile, nor this in a running batch's
         if args.force:
@@ -420,12 +425,21 @@ def _batch(args) -> int:
         format = args.format or "csv"
     check_folder(out, _inputs(args.scenario), reuse=_batch_folder, forced_by=None)  # no --force
     workers = args.workers or (os.cpu_count() or 1 if plan.total_runs >= POOL_FROM else 1)
-    from sim.batching.budget import check_budget
+    try:
+        from sim.batching.budget import check_budget
 
-    for line in check_budget(plan, workers):  # before any work: a costly batch says so
-        print(line, file=sys.stderr)
-    outcome = api.execute(plan, out, workers, args.executor, args.scheduler, format=format,
-                          keep=False)  # flat memory: the report reads the batch's Summary  # fmt: skip
+        for line in check_budget(plan, workers):  # before any work: a costly batch says so
+            print(line, file=sys.stderr)
+        outcome = api.execute(plan, out, workers, args.executor, args.scheduler, format=format,
+                              keep=False)  # flat memory: the report reads the batch's Summary  # fmt: skip
+    except KeyboardInterrupt:
+        if (out / "batch.json").is_file():
+            print(f"interrupted: the finished chunks are kept in {out}/; go on with the same "
+                  f"command and --resume --out {out}", file=sys.stderr)  # fmt: skip
+        else:  # stopped before the folder held its batch: nothing to go on with
+            print(f"interrupted before anything was kept in {out}/; the same command (without "
+                  "--resume) starts the batch", file=sys.stderr)  # fmt: skip
+        raise
     if args.no_report:  # the outcomes still, read off the tallies (no figure drawn)
         from sim.report.batch_report import outcome_lines
 

@@ -2,6 +2,7 @@
 
 import json
 import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from failing import SLOW_CHUNKS_CHILD, fail_for, kill_when
+from failing import SLOW_CHUNKS_CHILD, fail_for, kill_when, stop_after_chunks
 from folders import rows as read_rows
 from folders import tables
 from folders import text as read_text
@@ -97,6 +98,29 @@ def test_tables_do_not_depend_on_workers_or_chunking(tmp_path):
     inline_batch(BASE, tmp_path / "one", runs=600, chunk=600)
     pooled_batch("process", tmp_path / "two", runs=600, chunk=75)
     assert tables(tmp_path / "one") == tables(tmp_path / "two")
+
+
+def test_pool_workers_and_their_forkserver_start_with_ctrl_c_blocked():
+    # A Ctrl-C goes to the batch's process alone: never to a worker (or the forkserver) being
+    # started, which printed a traceback after the one-line message.
+    executor, close = batch.make_executor("process", 2)
+    try:
+        blocked = executor.submit(signal.pthread_sigmask, signal.SIG_BLOCK, []).result()
+    finally:
+        close()
+    assert signal.SIGINT in blocked
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])  # here: as it was
+
+
+def test_a_worker_stopped_while_starting_exits_without_a_traceback():
+    # The forkserver imports sim.batching.forkserver: a worker whose batch went away while it
+    # started (its queue gone: FileNotFoundError) is quiet; any other failure is printed.
+    script = ("import sys, sim.batching.forkserver\n"
+              "for e in (FileNotFoundError(2, 'gone'), KeyboardInterrupt(), ValueError('shown')):\n"
+              "    sys.excepthook(type(e), e, None)\n")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=ROOT)  # fmt: skip
+    assert done.returncode == 0 and done.stderr.strip() == "ValueError: shown"
 
 
 def test_dask_local_cluster_gives_the_local_results(tmp_path):
@@ -261,6 +285,32 @@ def test_the_report_of_an_uninterrupted_batch_names_its_command(tmp_path):
         in (tmp_path / "report.md").read_text()
     )
     assert "resumed_with" not in json.loads((tmp_path / "manifest.json").read_text())
+
+
+def test_an_interrupted_batch_says_where_it_is_kept_and_how_to_go_on(tmp_path, capsys,
+                                                                     monkeypatch):  # fmt: skip
+    args = ["batch", str(BASE), "--runs", "300", "--chunk", "100", "--out", str(tmp_path)]
+    with monkeypatch.context() as m:
+        stop_after_chunks(m, 1)  # as Ctrl-C would, once a chunk is written
+        assert main(args) == 130
+    err = capsys.readouterr().err
+    assert f"interrupted: the finished chunks are kept in {tmp_path}/; go on with the same " \
+        f"command and --resume --out {tmp_path}\n" in err  # fmt: skip
+    assert main([*args, "--resume", "--no-report"]) == 0
+    assert "100 reused" in capsys.readouterr().out
+
+
+def test_a_batch_interrupted_before_its_folder_holds_it_says_nothing_was_kept(tmp_path, capsys,
+                                                                             monkeypatch):  # fmt: skip
+    def stop(*_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("sim.batching.runner.prepare_folder", stop)
+    assert main(["batch", str(BASE), "--runs", "50", "--out", str(tmp_path / "b")]) == 130
+    err = capsys.readouterr().err
+    assert f"interrupted before anything was kept in {tmp_path / 'b'}/; the same command " \
+        "(without --resume) starts the batch" in err  # fmt: skip
+    assert "--resume --out" not in err
 
 
 def test_resume_without_an_unfinished_batch_says_so(tmp_path, monkeypatch, capsys):

@@ -312,3 +312,15 @@ def test_the_readme_shows_what_the_main_job_prints(tmp_path, capsys):
     assert code == 0, err
     assert shown[-1].startswith("2,000 runs in ")  # the timing line (printed last)
     assert printed.splitlines()[:3] == shown[:3]  # the probabilities and dates, exactly
+
+
+def test_an_interrupted_run_says_nothing_was_written(tmp_path, capsys, monkeypatch):
+    def stop(*_, **__):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("sim.run", stop)
+    out = tmp_path / "r"
+    assert main(["run", str(BASE), "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert f"interrupted before anything was written to {out}/; run the same command again" in err
+    assert not out.exists()
