@@ -793,8 +793,14 @@ def _sensitivity(args) -> int:
             resume=args.resume,
         )  # fmt: skip
     except KeyboardInterrupt:
-        print(f"interrupted: the finished points are kept in {out}/; go on with the same "
-              f"command and --resume --out {out}", file=sys.stderr)  # fmt: skip
+        from sim.analysis.evaluations import FILE
+
+        if (out / FILE).is_file():
+            print(f"interrupted: the finished points are kept in {out}/; go on with the same "
+                  f"command and --resume --out {out}", file=sys.stderr)  # fmt: skip
+        else:  # stopped before its first block of points was done: no checkpoint to go on from
+            print(f"interrupted before any point was finished: nothing is kept in {out}/; the "
+                  "same command without --resume starts the analysis", file=sys.stderr)  # fmt: skip
         raise
     files = "sensitivity.csv, sensitivity.md, plots/" + ("" if args.no_pivotal else ", pivotal.csv")
     print("\n".join([*result.lines(), f"results: {out}/ ({files})"]))

@@ -188,3 +188,18 @@ def test_a_killed_analysis_resumes_from_what_it_had_written(toy, tmp_path, capsy
     code, _, err = cli(capsys, "sensitivity", toy, *ARGS, "--out", cut, "--resume")
     assert code == 0, err
     assert _tables(cut) == _tables(whole)
+
+
+def test_interrupted_before_any_point_it_says_nothing_was_kept(toy, tmp_path, capsys, tasks):
+    out = tmp_path / "out"
+    tasks.stop_at = 1  # in the first task: no checkpoint yet
+    code, _, err = cli(capsys, "sensitivity", toy, *ARGS, "--out", out)
+    assert code == 130 and not (out / FILE).exists()
+    assert f"interrupted before any point was finished: nothing is kept in {out}/; the same " \
+        "command without --resume starts the analysis" in err  # fmt: skip
+    assert "--resume --out" not in err
+    tasks.stop_at = 3  # one task kept: the hint to go on holds, and --resume goes on
+    code, _, err = cli(capsys, "sensitivity", toy, *ARGS, "--out", out)
+    assert code == 130 and f"go on with the same command and --resume --out {out}" in err
+    tasks.stop_at = None
+    assert cli(capsys, "sensitivity", toy, *ARGS, "--out", out, "--resume")[0] == 0
