@@ -731,14 +731,38 @@ def _crossval(args) -> int:
     reuse = (lambda _: True) if args.resume else None
     check_folder(out, inputs, args.force, reuse=reuse)  # before the folds, not after them
     for seed, folder, settings, known in runs:
-        lines = crossval_command(cases, args.params, args.budget, args.runs, seed, folder,
-                                 args.prior_weight, settings, known, args.profile)  # fmt: skip
+        try:
+            lines = crossval_command(cases, args.params, args.budget, args.runs, seed, folder,
+                                     args.prior_weight, settings, known, args.profile)  # fmt: skip
+        except KeyboardInterrupt:
+            _crossval_kept([f for _, f, _, _ in runs], len(cases), out)
+            raise
         print("\n".join([f"seed {seed}:", *lines, ""] if args.seeds else lines))
     if args.seeds:
         from sim.cli.commands import seed_spread
 
         print("\n".join(seed_spread(out, seeds)))
     return 0
+
+
+def _crossval_kept(folders: list[Path], cases: int, out: Path) -> None:
+    """An interrupted crossval says how many folds its folds.json keep and how to go on."""
+    from sim.cli.commands import FOLDS
+
+    kept = []
+    for folder in folders:
+        try:
+            fitted = json.loads((folder / FOLDS).read_text(encoding="utf-8"))["fitted"]
+            kept.append((folder, len(fitted)))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    if not kept:
+        print(f"interrupted before any fold was fitted: nothing is kept in {out}/; the same "
+              "command without --resume starts the crossval", file=sys.stderr)  # fmt: skip
+        return
+    said = ", ".join(f"{n} of {cases} folds in {folder / FOLDS}" for folder, n in kept)
+    print(f"interrupted: {said} kept; go on with the same command and --resume --out {out}",
+          file=sys.stderr)  # fmt: skip
 
 
 def _compare(args) -> int:

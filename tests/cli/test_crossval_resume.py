@@ -81,3 +81,20 @@ def test_a_refusal_names_the_flags_as_given_not_the_loaded_scenarios(tmp_path, c
     # the --set is what changed the scenarios as loaded: said once, as typed
     assert "(--set none there, parameters.w_ties=0.5 here)" in err
     assert "scenarios as loaded" not in err and "[" not in err
+
+
+def test_an_interrupted_crossval_says_how_many_folds_are_kept_and_how_to_go_on(tmp_path, capsys,
+                                                                              fits):  # fmt: skip
+    cases, out = two_cases(tmp_path), tmp_path / "cv"
+    fits.stop_at = 1  # in the first fold: nothing kept
+    code, _, err = cli(capsys, "crossval", *cases, *CV, "--out", out)
+    assert code == 130 and "--resume --out" not in err
+    assert f"interrupted before any fold was fitted: nothing is kept in {out}/; the same " \
+        "command without --resume starts the crossval" in err  # fmt: skip
+    fits.count, fits.stop_at = 0, 2  # in the second: the first kept
+    code, _, err = cli(capsys, "crossval", *cases, *CV, "--out", out)
+    assert code == 130
+    assert f"interrupted: 1 of 2 folds in {out / 'folds.json'} kept; go on with the same " \
+        f"command and --resume --out {out}" in err  # fmt: skip
+    fits.stop_at = None
+    assert cli(capsys, "crossval", *cases, *CV, "--out", out, "--resume")[0] == 0
