@@ -147,7 +147,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_force(cal)
     cal.add_argument("--resume", action="store_true",
                      help="go on with an interrupted calibrate: take the evaluations its "
-                     "checkpoint (beside --out) holds, simulate only the rest (same settings)")  # fmt: skip
+                     "checkpoint (beside --out) holds, simulate only the rest (same settings); over "
+                     "cases without --out the same command does so by itself")  # fmt: skip
     _add_set(cal)
     cal.set_defaults(handler=_calibrate)
 
@@ -640,12 +641,16 @@ def _calibrate(args) -> int:
         if args.out:  # never over an input (a case's scenario, base or record), even with --force
             check_file(args.out, inputs, args.force or args.resume)
         where = checkpoint_path(args.out, settings)
+        # Printed only (no --out): the checkpoint is named by the settings and nothing is
+        # replaced, so the same command takes it as --resume would (a finished fit reprinted,
+        # nothing simulated; an interrupted one gone on with); --force starts anew.
+        resume = args.resume or (args.out is None and not args.force and where.is_file())
         profile = None
         if args.profile:  # beside the checkpoint; checked before the fit, like the output
             profile = profile_paths(where)
             for path, suffix in zip(profile, (".csv", ".png"), strict=True):
-                check_file(path, inputs, args.force or args.resume, "--profile", (suffix,))
-        kept = open_checkpoint(where, inputs, settings, args.resume, args.force)
+                check_file(path, inputs, args.force or resume, "--profile", (suffix,))
+        kept = open_checkpoint(where, inputs, settings, resume, args.force)
         with _saying_kept(kept):
             lines = calibrate_cases_command(
                 args.scenario, args.params, args.budget, args.runs, args.seed, args.overrides,

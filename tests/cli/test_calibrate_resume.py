@@ -281,3 +281,27 @@ def test_a_killed_calibrate_resumes_from_what_it_had_written(tmp_path, capsys):
     assert code == 0, err
     assert (cut / "fit.yaml").read_bytes() == (whole / "fit.yaml").read_bytes()
     assert checkpoint.read_bytes() == (whole / "fit.evaluations.jsonl").read_bytes()
+
+
+def test_calibrate_over_cases_without_out_runs_again_from_its_checkpoint(tmp_path, capsys, sims,
+                                                                        monkeypatch):  # fmt: skip
+    given = _cases(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    code, whole, err = cli(capsys, "calibrate", *given, *FIT)
+    assert code == 0, err
+    kept = next((tmp_path / "results" / "calibrate").glob("*.evaluations.jsonl"))
+    before = kept.read_bytes()
+    sims.count = 0
+    code, again, err = cli(capsys, "calibrate", *given, *FIT)  # finished: reprinted
+    assert code == 0, err
+    assert again == whole and sims.count == 0 and kept.read_bytes() == before
+    sims.count, sims.stop_at = 0, 2 * 2 + 1  # interrupted: the same command goes on
+    assert cli(capsys, "calibrate", *given, *FIT, "--force")[0] == 130
+    assert len(_lines(kept)) == 1 + 2
+    sims.count, sims.stop_at = 0, None
+    code, printed, err = cli(capsys, "calibrate", *given, *FIT)
+    assert code == 0, err
+    assert printed == whole and sims.count == 2 * (7 - 2)
+    # other settings: another checkpoint, a fit of its own (the first one untouched)
+    assert cli(capsys, "calibrate", *given, *FIT, "--seed", 3)[0] == 0
+    assert len(list((tmp_path / "results" / "calibrate").glob("*.evaluations.jsonl"))) == 2
