@@ -189,10 +189,13 @@ def cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> l
         cites(("decision",), sc.decision)
         for i, code in enumerate(sc.decision.veto):
             member_ref(("decision", "veto", i), code)
+        _majority_only(ck, ("decision",), sc.decision)
 
     def decision_change(loc: tuple, change) -> None:
         for k, code in enumerate(change.veto or []):
             member_ref((*loc, "veto", k), code)
+        if change.rule is not None:  # (without `rule:` it changes the rule in force)
+            _majority_only(ck, loc, change)
 
     if sc.parameters is not None:
         cites(("parameters",), sc.parameters)
@@ -326,6 +329,22 @@ def _shown(ident) -> str:
     if isinstance(ident, bool):
         return f"{str(ident).lower()} ({bool_hint(ident)})"
     return repr(ident)
+
+
+# Fields of a decision rule that only a qualified majority reads (the engine ignores them
+# under consensus and unanimity, so writing them there is a mistake that would pass silently).
+MAJORITY_ONLY = ("threshold", "weighted", "count")
+
+
+def _majority_only(ck: _Checker, loc: tuple, block) -> None:
+    """A `threshold` (`weighted`, `count`) written for a rule other than qualified majority."""
+    if block.rule == "qualified_majority":
+        return
+    for name in MAJORITY_ONLY:
+        if name in block.model_fields_set:
+            msg = (f"applies to rule: qualified_majority only, and this rule is {block.rule}: "
+                   f"remove `{name}` (or give rule: qualified_majority)")  # fmt: skip
+            ck.add((*loc, name), msg)
 
 
 def _check_sensitivity(ck: _Checker, sc) -> None:

@@ -36,7 +36,7 @@ calendar:
   source: press
 decision:
   rule: consensus
-  threshold: 0.5
+  quorum: 0.0
   veto: [AA]
   assumption: true
 candidates:
@@ -440,7 +440,7 @@ def test_impossible_date_in_override_via_subprocess(tmp_path):
         ("salience: 0.7", "salience: -0.1", "members[1].salience", "greater than or equal to 0"),
         ("weight: 0.3", "weight: 2", "grievances[0].weight", "less than or equal to 1"),
         ("weight: 3\n", "weight: -1\n", "ties[0].weight", "greater than or equal to 0"),
-        ("threshold: 0.5", "threshold: 1.5", "decision.threshold", "less than or equal to 1"),
+        ("quorum: 0.0", "quorum: 1.5", "decision.quorum", "less than or equal to 1"),
         ("noise: 0.2", "noise: -1", "parameters.noise", "greater than or equal to 0"),
         ("affinity: 0.5", "affinity: 3", "preferences[0].affinity", "less than or equal to 1"),
     ],
@@ -449,7 +449,7 @@ def test_impossible_date_in_override_via_subprocess(tmp_path):
         "salience",
         "grievance-weight",
         "tie-weight",
-        "threshold",
+        "quorum",
         "noise",
         "affinity",
     ],
@@ -458,6 +458,40 @@ def test_value_out_of_range(tmp_path, capsys, old, new, path, phrase):
     text = mutate(old, new)
     msg = check_one(capsys, tmp_path, text, line_of(text, new.strip()), path, phrase)
     assert new.split(": ")[1].strip() in msg  # the offending value is echoed back
+
+
+def test_threshold_out_of_range(tmp_path, capsys):
+    text = mutate("rule: consensus\n  quorum: 0.0", "rule: qualified_majority\n  threshold: 1.5")
+    check_one(capsys, tmp_path, text, line_of(text, "threshold: 1.5"), "decision.threshold",
+              "less than or equal to 1")  # fmt: skip
+
+
+@pytest.mark.parametrize("field", ["threshold: 0.6", "weighted: true", "count: encourage"])
+def test_a_qualified_majority_field_under_consensus_is_refused(tmp_path, capsys, field):
+    text = mutate("rule: consensus\n", f"rule: consensus\n  {field}\n")
+    name = field.split(":")[0]
+    msg = check_one(capsys, tmp_path, text, line_of(text, field), f"decision.{name}",
+                    "applies to rule: qualified_majority only")  # fmt: skip
+    assert "consensus" in msg
+
+
+def test_a_qualified_majority_field_is_refused_where_an_event_sets_another_rule(tmp_path, capsys):
+    text = mutate("rule: consensus\n  quorum: 0.0", "rule: qualified_majority\n  threshold: 0.6")
+    assert check_valid(capsys, tmp_path, text)
+    # a rule event that changes only the threshold keeps the rule in force: accepted
+    ok = add_event("  - {id: r, date: 2024-03-01, kind: rule, decision: {threshold: 0.7},"
+                   " assumption: true}\n", text)  # fmt: skip
+    assert check_valid(capsys, tmp_path, ok)
+    bad = add_event("  - {id: r, date: 2024-03-01, kind: rule,"
+                    " decision: {rule: unanimity, threshold: 0.7}, assumption: true}\n", text)  # fmt: skip
+    check_one(capsys, tmp_path, bad, line_of(bad, "id: r,"), "events[1].decision.threshold",
+              "this rule is unanimity")  # fmt: skip
+
+
+def check_valid(capsys, tmp_path, text: str) -> bool:
+    code, _, err = validate(capsys, write(tmp_path, text))
+    assert code == 0, err
+    return True
 
 
 def test_lift_threshold_below_object_threshold(tmp_path, capsys):
