@@ -8,6 +8,7 @@ every problem of a file in one pass.
 """
 
 import difflib
+from datetime import timedelta
 from types import SimpleNamespace
 
 from pydantic import ValidationError
@@ -178,13 +179,23 @@ def cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> l
             elif isinstance(want, dict) and not set(want) <= {"min", "max"}:
                 ck.add((*loc, key), "a range selector takes only `min` and `max`")
 
+    def set_by(*fields: str) -> str:
+        """` (set by --set calendar.start=...)` where a `--set` gave one of these dates."""
+        for name in fields:
+            where = where_of(data, ("calendar", name))
+            if where and str(where[0]).startswith("--set "):
+                return f" (set by {where[0]})"
+        return ""
+
     cal = sc.calendar
     if cal is not None:
         cites(("calendar",), cal)
         if cal.deadline < cal.start:
-            ck.add(("calendar", "deadline"), "is before calendar.start")
+            ck.add(("calendar", "deadline"),
+                   f"is before calendar.start {cal.start}{set_by('deadline', 'start')}")  # fmt: skip
         if cal.last_round <= cal.start:
-            ck.add(("calendar", "last_round"), "must be after calendar.start")
+            ck.add(("calendar", "last_round"),
+                   f"must be after calendar.start {cal.start}{set_by('last_round', 'start')}")  # fmt: skip
     if sc.decision is not None:
         cites(("decision",), sc.decision)
         for i, code in enumerate(sc.decision.veto):
@@ -227,14 +238,14 @@ def cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> l
             cand_ref(("brokers", i, "for"), b.for_)
     for i, ses in valid("sessions"):
         cites(("sessions", i), ses)
-        if cal is not None and not cal.start < ses.date <= cal.last_round:
-            outside = f"{ses.date} is outside the calendar (after {cal.start}, to {cal.last_round})"
+        outside = cal is not None and _session_outside(ses.date, cal, set_by)
+        if outside:
             ck.add(("sessions", i, "date"), outside)
         if cal is not None and ses.until is not None and ses.until > cal.last_round:
-            ck.add(
-                ("sessions", i, "until"),
-                f"{ses.until} is after the calendar's last round ({cal.last_round})",
+            late = (
+                f"{ses.until} is after calendar.last_round {cal.last_round}{set_by('last_round')}"
             )
+            ck.add(("sessions", i, "until"), late)
         if ses.until is not None and not ses.dates():
             ck.add(("sessions", i, "until"), "no working day from `date` to `until`")
         if ses.decision is not None:
@@ -281,7 +292,10 @@ def cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> l
     for i, ev in valid("events"):
         cites(("events", i), ev)
         if cal is not None and not cal.start <= ev.date <= cal.last_round:
-            outside = f"{ev.date} is outside the calendar ({cal.start} to {cal.last_round})"
+            side, bound = ("before", "start") if ev.date < cal.start else ("after", "last_round")
+            outside = (f"{ev.date} is {side} calendar.{bound} {getattr(cal, bound)}"
+                       f"{set_by(bound)} (an event falls from calendar.start to "
+                       "calendar.last_round, both included)")  # fmt: skip
             ck.add(("events", i, "date"), outside)
         if ev.member is not None:
             member_ref(("events", i, "member"), ev.member)
@@ -329,6 +343,22 @@ def _shown(ident) -> str:
     if isinstance(ident, bool):
         return f"{str(ident).lower()} ({bool_hint(ident)})"
     return repr(ident)
+
+
+def _session_outside(day, cal, set_by) -> str | None:
+    """Why a session on `day` is outside the calendar, or None. A session comes after
+    calendar.start (the start is round 0, the starting position, which is not played: no
+    meeting is held there; an event on the start date is part of it) and on or before
+    calendar.last_round."""
+    if day > cal.last_round:
+        return f"{day} is after calendar.last_round {cal.last_round}{set_by('last_round')}"
+    if day > cal.start:
+        return None
+    rule = ("a session must come after the start (round 0, the starting position, holds no "
+            f"meeting), so on {cal.start + timedelta(days=1)} at the earliest")  # fmt: skip
+    if day == cal.start:
+        return f"{day} is calendar.start{set_by('start')}; {rule}"
+    return f"{day} is before calendar.start {cal.start}{set_by('start')}; {rule}"
 
 
 # Fields of a decision rule that only a qualified majority reads (the engine ignores them

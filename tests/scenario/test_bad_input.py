@@ -675,17 +675,67 @@ def test_fact_with_neither_source_nor_assumption(tmp_path, capsys):
 # --- dates -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("when", ["2023-12-01", "2024-07-15"], ids=["before-start", "after-end"])
-def test_event_outside_the_calendar(tmp_path, capsys, when):
+@pytest.mark.parametrize(
+    ("when", "side", "bound"),
+    [("2023-12-01", "before", "calendar.start 2024-01-01"),
+     ("2024-07-15", "after", "calendar.last_round 2024-06-30")],
+    ids=["before-start", "after-end"],
+)  # fmt: skip
+def test_event_outside_the_calendar(tmp_path, capsys, when, side, bound):
     text = mutate("date: 2024-03-01", f"date: {when}")
-    check_one(
+    msg = check_one(
         capsys,
         tmp_path,
         text,
         line_of(text, f"date: {when}"),
         "events[0].date",
-        f"{when} is outside the calendar (2024-01-01 to 2024-06-30)",
+        f"{when} is {side} {bound}",
     )
+    assert "(an event falls from calendar.start to calendar.last_round, both included)" in msg
+
+
+SESSION = "sessions:\n  - {id: s, date: WHEN, name: S, assumption: true}\nparameters:\n"
+
+
+@pytest.mark.parametrize(
+    ("when", "phrase"),
+    [("2023-12-31", "2023-12-31 is before calendar.start 2024-01-01; a session must come after"),
+     ("2024-01-01", "2024-01-01 is calendar.start; a session must come after the start"),
+     ("2024-07-01", "2024-07-01 is after calendar.last_round 2024-06-30")],
+    ids=["before-start", "on-start", "after-end"],
+)  # fmt: skip
+def test_session_outside_the_calendar_says_which_side(tmp_path, capsys, when, phrase):
+    text = mutate("parameters:\n", SESSION.replace("WHEN", when))
+    msg = check_one(capsys, tmp_path, text, line_of(text, "id: s,"), "sessions[0].date", phrase)
+    assert "outside" not in msg.split(": ", 2)[2]
+    if when == "2024-01-01":
+        assert "so on 2024-01-02 at the earliest" in msg
+
+
+def test_a_session_the_day_after_the_start_and_an_event_on_it_are_valid(tmp_path, capsys):
+    text = mutate("parameters:\n", SESSION.replace("WHEN", "2024-01-02"))
+    text = mutate("date: 2024-03-01", "date: 2024-01-01", text)
+    code, _, err = validate(capsys, write(tmp_path, text))
+    assert code == 0, err
+
+
+def test_a_date_outside_the_calendar_names_the_set_that_moved_it(tmp_path, capsys):
+    text = mutate("parameters:\n", SESSION.replace("WHEN", "2024-02-01"))
+    f = write(tmp_path, text)
+    code, _, err = cli(
+        capsys, "run", f, "--out", tmp_path / "o", "--set", "calendar.start=2024-02-10"
+    )
+    assert code == 2
+    line = find(err, f, line_of(text, "id: s,"), "sessions[0].date",
+                "2024-02-01 is before calendar.start 2024-02-10")  # fmt: skip
+    assert "(set by --set calendar.start=2024-02-10)" in line
+    # the event of 1 March is still inside: only the session is reported
+    assert len(err) == 1, err
+    # without a --set nothing is said to be set by one
+    code, _, err = validate(
+        capsys, write(tmp_path, mutate("start: 2024-01-01", "start: 2024-02-10", text))
+    )
+    assert code == 2 and "set by" not in err[0], err
 
 
 def test_last_round_before_start(tmp_path, capsys):
@@ -947,5 +997,5 @@ def test_validate_prints_all_problems_of_a_file_in_one_pass(tmp_path, capsys):
     assert code == 2
     find(err, f, line_of(text, "capability: 1.5"), "members[0].capability", "less than")
     find(err, f, line_of(text, "veto: [ZZ]"), "decision.veto[0]", "unknown member 'ZZ'")
-    find(err, f, line_of(text, "date: 2025-03-01"), "events[0].date", "outside the calendar")
+    find(err, f, line_of(text, "date: 2025-03-01"), "events[0].date", "after calendar.last_round")
     assert len(err) == 3, err

@@ -15,7 +15,7 @@ from test_bad_input import BASE, mutate, validate, write
         ("parameters:\n", "brokers:\n  - {id: b, member: ZZ, assumption: true}\nparameters:\n",
          "brokers[0].member", "unknown member 'ZZ'"),
         ("parameters:\n", "sessions:\n  - {id: s, date: 2025-01-01, name: S, assumption: true}\n"
-         "parameters:\n", "sessions[0].date", "outside the calendar"),
+         "parameters:\n", "sessions[0].date", "after calendar.last_round 2024-06-30"),
         ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S, approval: true,"
          " assumption: true}\nparameters:\n", "sessions[0].approval", "at indicative sessions"),
         ("    home: BB\n", "    home: BB\n    declared: false\n",
@@ -55,7 +55,7 @@ from test_bad_input import BASE, mutate, validate, write
          "cannot recur"),
         ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-01, name: S, every_days: 7,"
          " until: 2024-08-01, assumption: true}\nparameters:\n", "sessions[0].until",
-         "after the calendar's last round (2024-06-30)"),
+         "2024-08-01 is after calendar.last_round 2024-06-30"),
         ("parameters:\n", "sessions:\n  - {id: s, date: 2024-02-03, name: S, every_days: 7,"
          " until: 2024-02-25, working_days: true, assumption: true}\nparameters:\n",
          "sessions[0].until", "no working day"),
