@@ -29,6 +29,7 @@ from sim.scenario.yamlfile import (
     YAML_SUFFIXES,
     LocatedDict,
     LocatedList,
+    bad_value_message,
     load_located,
     where_of,
 )
@@ -83,12 +84,21 @@ def load_scenario(
         problems = schema_problems(exc, data, str(path))
         partial, unsure = valid_parts(data)
         problems += cross_check(partial, data, str(path), unsure)
-        raise ScenarioError(deferred + _by_key(problems, data, merged)) from None
+        raise ScenarioError(in_order(deferred + _by_key(problems, data, merged))) from None
     problems = cross_check(scenario, data, str(path))
     problems += size_problems(scenario, data, str(path)) + name_problems(scenario, data, str(path))
     if deferred or problems:
-        raise ScenarioError(deferred + _by_key(problems, data, merged))
+        raise ScenarioError(in_order(deferred + _by_key(problems, data, merged)))
     return scenario
+
+
+def in_order(problems: list[Problem]) -> list[Problem]:
+    """Problems by file (in the order the files first come up: the scenario before the
+    bases it extends) and then by line; a problem with no line first in its file."""
+    files: dict[str, int] = {}
+    for p in problems:
+        files.setdefault(p.file, len(files))
+    return sorted(problems, key=lambda p: (files[p.file], p.line or 0))
 
 
 _INDEXED = re.compile(r"^(\w+)\[(\d+)\]")
@@ -587,6 +597,9 @@ def _message(err: dict, loc: tuple, root) -> str:
         return f"unknown field{_did_you_mean(loc, root)}"
     if kind == "missing":
         return "required field is missing"
+    bad = bad_value_message(err.get("input"))
+    if bad:  # a date YAML could not build (2024-13-13): its reason, not the schema's guess
+        return bad
     msg = err["msg"].removeprefix("Value error, ")
     if kind == "string_type" and isinstance(err.get("input"), bool):
         return f"{msg} (got {str(err['input']).lower()}: {bool_hint(err['input'])})"

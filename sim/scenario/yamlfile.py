@@ -29,6 +29,26 @@ class LocatedList(list):
     item_where: list
 
 
+class BadScalar(str):
+    """The text of a value YAML recognised but could not build (`2024-13-13`: a date with
+    no such month). A field that wants a date, a number ... refuses it, and the schema's
+    message says why (`bad_value_message`); a loader never stops at the first one."""
+
+    reason: str
+
+    def __new__(cls, text: str, reason: str):
+        out = super().__new__(cls, text)
+        out.reason = reason
+        return out
+
+
+def bad_value_message(value) -> str | None:
+    """`'2024-13-13' is not a valid value (month must be in 1..12)` for a BadScalar."""
+    if isinstance(value, BadScalar):
+        return f"{str(value)!r} is not a valid value ({value.reason})"
+    return None
+
+
 def _locate(container, where, item_where):
     container.where = where
     container.item_where = item_where
@@ -80,7 +100,8 @@ class _Builder:
         try:
             return self.loader.construct_object(node, deep=True)
         except ValueError as exc:  # e.g. 2024-02-30 looks like a date but is none
-            raise self.problem(node, path, f"{node.value!r} is not a valid value ({exc})") from None
+            # Kept as its text, to be reported with every other problem of the file.
+            return BadScalar(node.value, str(exc))
 
     def problem(self, node: yaml.Node, path: tuple, message: str) -> ScenarioError:
         line = node.start_mark.line + 1

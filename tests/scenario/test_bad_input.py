@@ -423,6 +423,52 @@ def test_impossible_date_in_file(tmp_path, capsys, old, new):
     assert new.split(": ")[1] in msg, msg
 
 
+def test_an_impossible_date_hides_no_other_problem(tmp_path, capsys):
+    text = mutate("capability: 0.9", "capability: 1.5")
+    text = mutate("date: 2024-03-01", "date: 2024-13-13", text)
+    text = mutate("veto: [AA]", "veto: [ZZ]", text)
+    f = write(tmp_path, text)
+    code, _, err = validate(capsys, f)
+    assert code == 2
+    find(err, f, line_of(text, "date: 2024-13-13"), "events[0].date",
+         "'2024-13-13' is not a valid value (month must be in 1..12)")  # fmt: skip
+    find(err, f, line_of(text, "capability: 1.5"), "members[0].capability", "less than")
+    find(err, f, line_of(text, "veto: [ZZ]"), "decision.veto[0]", "unknown member 'ZZ'")
+    assert len(err) == 3, err
+
+
+def test_a_variant_reports_every_problem_sorted_by_line(tmp_path, capsys):
+    write(tmp_path, BASE, "base.yaml")
+    variant = (
+        "extends: base.yaml\n"
+        "members:\n  - code: BB\n    salence: 0.9\n"  # 4
+        "  - code: BBB\n    salience: 0.5\n"  # 5: typo of an id, incomplete
+        "  - code: AA\n    capability: 1.5\n"  # 8
+        "events:\n  - id: cc-cools\n    date: 2024-13-13\n"  # 11
+        "  - id: late\n    date: 2024-03-02\n    kind: lift\n    member: ZZ\n"
+        "    candidate: alpha\n    assumption: true\n"
+    )  # fmt: skip  (member: line 15)
+    f = write(tmp_path, variant, "variant.yaml")
+    code, _, err = validate(capsys, f)
+    assert code == 2
+    lines = [int(e.split(":")[1]) for e in err]
+    assert lines == [4, 5, 8, 11, 15], err
+    find(err, f, 11, "events.cc-cools.date", "'2024-13-13' is not a valid value")
+    find(err, f, 15, "events.late.member", "unknown member 'ZZ'")
+
+
+def test_an_impossible_date_in_a_record_hides_no_other_problem(tmp_path, capsys):
+    record = ("scenario: scenario\nappointment: {winner: alpha, date: 2024-02-30, source: s}\n"
+              "support:\n  - {date: 2024-02-01, candidate: alpha, supporters: -1, source: s}\n"
+              "sources:\n  - {id: s, title: S}\n")  # fmt: skip
+    f = write(tmp_path, record, "record.yaml")
+    code, _, err = validate(capsys, f)
+    assert code == 2
+    find(err, f, 2, "appointment.date", "'2024-02-30' is not a valid value")
+    find(err, f, 4, "support[0].supporters", "greater than or equal to 0")
+    assert len(err) == 2, err
+
+
 def test_impossible_date_in_override_via_subprocess(tmp_path):
     f = write(tmp_path, BASE)
     override = "calendar.start=2024-02-30"
