@@ -365,9 +365,10 @@ def _merge_keyed(
                 merged.item_where[k] = item.item_where[k]
             items[i], items.item_where[i] = merged, child.item_where[j]
         else:
-            unknown = _unknown_item(item, key, section, base_items, base_name)
+            unknown, new = _unknown_item(item, key, section, base_items, base_name)
             if unknown:
                 problems.append(Problem(file, line, f"{section}[{j}].{key}", unknown))
+            if not new:
                 continue
             index[ident] = len(items)
             items.append(item)
@@ -382,26 +383,37 @@ def _merge_keyed(
 
 def _unknown_item(
     item: dict, key: str, section: str, base: list[dict], base_name: str = "the base scenario"
-) -> str | None:
-    """Why a variant's item that matches no base item is not a new item either, or None.
+) -> tuple[str | None, bool]:
+    """(what to say at the id of a variant's item that matches no base item, or None;
+    whether it is taken as a new item).
 
-    A complete item is new; an incomplete one is most likely a typo in an id, so name the
-    nearest id of the base (`UK` finds `GB` through its name, United Kingdom).
+    An item whose id is close to a base id is most likely a typo in it: it is left out and
+    the nearest id is named (`UK` finds `GB` through its name, United Kingdom). Else an
+    item that gives every required field reads as a new one: it is added, and its problems
+    (a bad date, an unknown field) are the schema's, each at its own line. One that lacks
+    a required field is left out, with every reason it is not a whole new item.
     """
     try:
         ITEM_MODELS[section].model_validate(item)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        reason = f"{dotted(tuple(first['loc']))}: {_message(first, (), None)}".lstrip(": ")
+        errors = exc.errors()
     else:
-        return None
+        return None, True
     singular = section.removesuffix("s")
     ident = item[key]
     head = f"no {singular} {ident!r} in {base_name}"
     near = nearest_id(str(ident), base, key)
     if near is not None:
-        return f"{head} (did you mean `{near}`?)"
-    return f"{head}, and as a new {singular} it is incomplete ({reason})"
+        return f"{head} (did you mean `{near}`?)", False
+    if not any(e["type"] == "missing" and len(e["loc"]) == 1 for e in errors):
+        return None, True
+    reasons = "; ".join(
+        f"{dotted(tuple(e['loc']))}: {_message(e, tuple(e['loc']), ITEM_MODELS[section])}".lstrip(
+            ": "
+        )
+        for e in errors
+    )
+    return f"{head}, and as a new {singular} it is incomplete ({reasons})", False
 
 
 def _copy(d: LocatedDict) -> LocatedDict:

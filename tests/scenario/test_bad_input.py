@@ -898,6 +898,46 @@ def test_a_variant_reports_an_unknown_id_and_its_other_problems_in_one_pass(tmp_
     find(err, f, 6, "members.BB.salence", "did you mean `salience`")
 
 
+def test_a_new_item_of_a_variant_reports_each_field_problem_at_its_line(tmp_path, capsys):
+    write(tmp_path, BASE, "base.yaml")
+    variant = ("extends: base.yaml\nevents:\n  - id: bb-lifts\n    date: 13/03/2024\n"
+               "    kind: lfit\n    memebr: BB\n    candidate: alpha\n    assumption: true\n")  # fmt: skip
+    f = write(tmp_path, variant, "variant.yaml")
+    code, _, err = validate(capsys, f)
+    assert code == 2
+    find(err, f, 4, "events.bb-lifts.date", "valid date or datetime")
+    find(err, f, 5, "events.bb-lifts.kind", "(got 'lfit')")
+    find(err, f, 6, "events.bb-lifts.memebr", "unknown field (did you mean `member`?)")
+    assert len(err) == 3, err  # the item reads as a new event: no word of the base's ids
+    assert not any("in the base scenario" in e for e in err), err
+
+
+def test_a_new_item_lacking_a_required_field_is_reported_at_its_id_with_every_reason(
+    tmp_path, capsys
+):
+    write(tmp_path, BASE, "base.yaml")
+    variant = "extends: base.yaml\nevents:\n  - id: bb-lifts\n    dat: 2024-03-01\n    kind: lfit\n"
+    f = write(tmp_path, variant, "variant.yaml")
+    code, _, err = validate(capsys, f)
+    assert code == 2
+    line = find(err, f, 3, "events[0].id", "no event 'bb-lifts' in the base scenario")
+    for reason in ("date: required field is missing", "(got 'lfit')", "dat: unknown field"):
+        assert reason in line
+    assert len(err) == 1, err
+    # an id close to a base id is a typo of it, whatever else the item holds
+    variant = "extends: base.yaml\nevents:\n  - id: cc-cool\n    date: 13/03/2024\n"
+    f = write(tmp_path, variant, "variant.yaml")
+    code, _, err = validate(capsys, f)
+    find(
+        err,
+        f,
+        3,
+        "events[0].id",
+        "no event 'cc-cool' in the base scenario (did you mean `cc-cools`?)",
+    )
+    assert len(err) == 1, err
+
+
 def test_inherited_problem_points_at_the_base_file(tmp_path, capsys):
     # Dropping candidate beta leaves BB's `initial: beta` (in the base) dangling.
     base = write(tmp_path, BASE, "base.yaml")
