@@ -58,8 +58,9 @@ def valid_parts(data) -> tuple[SimpleNamespace, set]:
         raw = data.get(name, {} if name != "calendar" else None)
         try:
             value = model.model_validate(raw if raw is not None else {"assumption": True})
-        except ValidationError:
-            value = None
+        except ValidationError as exc:
+            # (parameters are cross-checked as a whole: a left-out one is no default)
+            value = _without_errors(model, raw, exc) if name != "parameters" else None
         setattr(parts, name, value if raw is not None or name != "calendar" else None)
     for section, model in ITEM_MODELS.items():
         raw = data.get(section)
@@ -67,8 +68,8 @@ def valid_parts(data) -> tuple[SimpleNamespace, set]:
         for item in raw if isinstance(raw, list) else []:
             try:
                 items.append(model.model_validate(item))
-            except ValidationError:
-                items.append(None)
+            except ValidationError as exc:
+                items.append(_without_errors(model, item, exc))
                 if isinstance(item, dict):
                     unsure.add(item.get(KEYED_SECTIONS[section]))
         setattr(parts, section, items)
@@ -91,6 +92,47 @@ def nearest_id(ident: str, base: list[dict], key: str) -> str | None:
         return folded[ident.lower()]
     close = difflib.get_close_matches(ident, ids, n=1, cutoff=0.75)
     return close[0] if close else None
+
+
+def _without_errors(model, raw, exc: ValidationError):
+    """A block that failed the schema, with what the schema refused taken out, so that the
+    rest of it is still cross-checked (`initial: zed` beside `salence: 0.3`): or None.
+
+    Taken out are unknown fields, and invalid optional ones whose default means "not
+    given" (None, an empty list or mapping), so that no default stands in for a value and
+    makes a problem up; a missing citation (reported by the schema) is taken as given.
+    Anything else (a required field, one with a default that means something, another
+    rule of the block) leaves the block unchecked, as before.
+    """
+    if not isinstance(raw, dict):
+        return None
+    out = dict(raw)
+    for err in exc.errors():
+        loc = err["loc"]
+        name = loc[0] if loc else None
+        unknown = err["type"] == "extra_forbidden" and len(loc) == 1
+        if unknown or (name is not None and _means_not_given(model, name)):
+            out.pop(name, None)
+        elif not loc and issubclass(model, schema.Cited):
+            if out.get("source") is None and not out.get("assumption"):
+                out["assumption"] = True  # else it is another rule: the retry fails
+        else:
+            return None
+    if "attributes" in raw and "attributes" not in out:
+        return None  # (selectors would then miss attributes the block meant to define)
+    try:
+        return model.model_validate(out)
+    except ValidationError:
+        return None
+
+
+def _means_not_given(model, name) -> bool:
+    field = next((f for n, f in model.model_fields.items() if name in (n, f.alias)), None)
+    if field is None or field.is_required():
+        return False
+    if field.default_factory is not None:
+        return field.default_factory in (list, dict)
+    return field.default is None
 
 
 class _Checker:

@@ -1072,6 +1072,47 @@ def test_validate_prints_all_schema_problems_of_a_file(tmp_path, capsys):
     assert "1 file(s), 1 with problems" in out
 
 
+def test_every_problem_of_one_item_is_reported(tmp_path, capsys):
+    member = ("  - code: DD\n    name: Dland\n    capability: 0.1\n    salience: 0.2\n"
+              "    objects: [bergg]\n    salence: 0.3\n    initial: zed\n    assumption: true\n")  # fmt: skip
+    text = mutate("  - code: AA\n", member + "  - code: AA\n")
+    text = add_event("  - id: dahl-enters\n    date: 2024-03-02\n    kind: enter\n"
+                     "    candidate: dahl\n", text)  # fmt: skip
+    f = write(tmp_path, text)
+    code, _, err = validate(capsys, f)
+    assert code == 2
+    find(err, f, line_of(text, "salence: 0.3"), "members[0].salence", "unknown field")
+    find(
+        err,
+        f,
+        line_of(text, "objects: [bergg]"),
+        "members[0].objects[0]",
+        "unknown candidate 'bergg'",
+    )
+    find(err, f, line_of(text, "initial: zed"), "members[0].initial", "unknown candidate 'zed'")
+    find(err, f, line_of(text, "id: dahl-enters"), "events[1]", "cite a source")
+    find(
+        err, f, line_of(text, "candidate: dahl"), "events[1].candidate", "unknown candidate 'dahl'"
+    )
+    assert len(err) == 5, err
+
+
+def test_a_refused_field_with_a_default_leaves_its_item_unchecked(tmp_path, capsys):
+    # rule: majority is refused; its default (consensus) must not stand in for it and make
+    # the threshold look misplaced
+    text = mutate("rule: consensus\n  quorum: 0.0", "rule: majority\n  threshold: 0.6")
+    f = write(tmp_path, text)
+    code, _, err = validate(capsys, f)
+    assert code == 2
+    find(err, f, line_of(text, "rule: majority"), "decision.rule", "qualified_majority")
+    assert len(err) == 1, err
+    # a required field refused: the member is not cross-checked (its initial not judged)
+    text = mutate("capability: 0.9", "capability: high")
+    text = mutate("initial: alpha", "initial: nobody", text)
+    code, _, err = validate(capsys, write(tmp_path, text))
+    assert len(err) == 1 and "capability" in err[0], err
+
+
 def test_validate_prints_all_problems_of_a_file_in_one_pass(tmp_path, capsys):
     # One out-of-range value and two dangling references: three independent mistakes.
     # The user should see all three at once, not fix the first and then discover the others.
