@@ -251,9 +251,12 @@ def load_cases(texts, overrides) -> tuple[list, list[Path]]:
     Returns:
         (cases, inputs): the loaded cases, and the input files an output must never replace.
     """
-    from sim.evaluate.calibrate import Case, case_paths
+    from sim.evaluate.calibrate import Case, case_paths, missing_case_files
     from sim.scenario.loader import extends_chain, record_names
 
+    missing = missing_case_files(texts)  # every one, at its list's line
+    if missing:
+        raise ScenarioError(missing)
     cases, inputs, seen = [], [Path(t) for t in texts if ":" not in t], {}
     for scenario_path, record_path in case_paths(texts):
         scenario = load_scenario(scenario_path, overrides)

@@ -3,6 +3,7 @@
 import argparse
 import json
 import os
+import re
 import sys
 from contextlib import contextmanager
 from datetime import datetime
@@ -877,9 +878,16 @@ def _validate(args) -> int:
     for p in args.paths:
         files += sorted(p.rglob("*.yaml")) + sorted(p.rglob("*.yml")) if p.is_dir() else [p]
     from sim.evaluate.record import Record
+    from sim.scenario.yamlfile import load_located, where_of
 
     bad, loaded, scenarios = 0, {}, {}
     for f in files:
+        if f.suffix.lower() not in (".yaml", ".yml") and _case_list_or_table(f):
+            problems = _other_input(f)
+            bad += bool(problems)
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            continue
         try:
             loaded[f] = _load_any(f)
         except ScenarioError as exc:
@@ -894,6 +902,14 @@ def _validate(args) -> int:
         if not isinstance(record, Record):
             continue
         against = scenarios.get(record.scenario)
+        near = _scenario_it_could_mean(f, record, scenarios) if against is None else []
+        if near:  # validated with its scenario, but naming it wrong: score refuses it
+            where = where_of(load_located(f), ("scenario",)) or (str(f), None)
+            msg = (f"{record.scenario!r} is none of the scenarios validated with it; did you "
+                   f"mean {' or '.join(map(repr, near))}?")  # fmt: skip
+            print(Problem(str(f), where[1], "scenario", msg), file=sys.stderr)
+            bad += 1
+            continue
         if against is None:  # a record alone: its own checks only
             name = f" {record.scenario!r}" if record.scenario else ""
             print(f"ok   {f} (not checked against a scenario: validate its scenario{name} with it)")
@@ -910,6 +926,69 @@ def _validate(args) -> int:
         return 2
     print(f"{len(files)} file(s), {bad} with problems")
     return 2 if bad else 0
+
+
+def _scenario_it_could_mean(path: Path, record, scenarios: dict) -> list[str]:
+    """The validated scenarios a record whose `scenario:` names none of them was most likely
+    meant for: by spelling, or a scenario file of the same name as the record's file."""
+    import difflib
+
+    if not record.scenario:
+        return []
+    near = difflib.get_close_matches(record.scenario, list(scenarios), n=3, cutoff=0.75)
+    same = [name for name, f in scenarios.items() if Path(f).stem == path.stem]
+    return list(dict.fromkeys([*near, *same]))
+
+
+_CASE_LINE = re.compile(r"\s*[^#]+\.ya?ml\s*:\s*[^#]+\.ya?ml\s*(#.*)?", re.IGNORECASE)
+
+
+def _case_list_or_table(path: Path) -> bool:
+    """A `.csv` file (a member table), or a file whose first line that is not a comment
+    reads SCENARIO.yaml:RECORD.yaml (a case list); anything else is read as YAML."""
+    if not path.is_file():
+        return False
+    if path.suffix.lower() == ".csv":
+        return True
+    try:
+        lines = read_regular(path).splitlines()
+    except (OSError, ValueError):
+        return False
+    first = next((x for x in lines if x.split("#", 1)[0].strip()), "")
+    return bool(_CASE_LINE.fullmatch(first))
+
+
+def _other_input(path: Path) -> list:
+    """A file given to validate that is no YAML file: a member table is refused in one line
+    (it is checked through its scenario); anything else is read as a case list, and each
+    case's scenario and record are checked, the record against its scenario, as calibrate and
+    crossval would."""
+    from sim.evaluate.calibrate import case_entries, missing_case_files
+    from sim.evaluate.record import load_record
+    from sim.scenario.loader import extends_chain, record_names
+
+    if path.suffix.lower() == ".csv":
+        msg = ("is a member table: it is checked through the scenario that reads it "
+               "(`members_table:`); validate that scenario")  # fmt: skip
+        return [Problem(str(path), None, "", msg)]
+    try:
+        entries = case_entries([str(path)])
+    except ScenarioError as exc:
+        return exc.problems
+    problems = missing_case_files([str(path)])
+    if problems:
+        return problems
+    for scenario_path, record_path, _ in entries:
+        try:
+            scenario = load_scenario(scenario_path)
+            names = record_names(scenario.name, extends_chain(scenario_path))
+            load_record(record_path, scenario, names)
+        except ScenarioError as exc:
+            problems += exc.problems
+    if not problems:
+        print(f"ok   {path} (a case list: {len(entries)} case(s), each scenario and its record "
+              "against it)")  # fmt: skip
+    return problems
 
 
 def _load_any(path: Path):

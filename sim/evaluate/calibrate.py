@@ -341,6 +341,33 @@ class Case:
 def case_paths(texts: list[str]) -> list[tuple[str, str]]:
     """`scenario.yaml:record.yaml` pairs, or files listing one pair a line (`#` comments,
     paths relative to the list file), into (scenario, record) paths."""
+    return [(scenario, record) for scenario, record, _ in case_entries(texts)]
+
+
+def missing_case_files(texts: list[str]) -> list[Problem]:
+    """A problem for each scenario or record a case names that is not there, at the case
+    list's line (`scenarios/cases.txt:2: records/x.yaml: file not found (paths are
+    relative to the list's folder, scenarios/)`), or at the SCENARIO:RECORD argument."""
+    from pathlib import Path
+
+    problems = []
+    for scenario, record, where in case_entries(texts):
+        for path, written in zip((scenario, record), where[2:], strict=True):
+            if Path(path).exists():
+                continue
+            if where[1] is None:  # a SCENARIO:RECORD argument
+                problems.append(Problem(where[0], None, written, "file not found"))
+                continue
+            folder = Path(where[0]).parent
+            shown = f"{folder}/" if str(folder) != "." else "the current folder"
+            msg = f"file not found (paths are relative to the list's folder, {shown})"
+            problems.append(Problem(where[0], where[1], written, msg))
+    return problems
+
+
+def case_entries(texts: list[str]) -> list[tuple[str, str, tuple]]:
+    """(scenario, record, where) for each case: where is (the argument or list file, its
+    line or None, the scenario and the record as written)."""
     from pathlib import Path
 
     from sim.results.files import read_regular
@@ -350,7 +377,7 @@ def case_paths(texts: list[str]) -> list[tuple[str, str]]:
     for text in texts:
         if ":" in text:
             scenario, _, record = text.partition(":")
-            pairs.append((scenario, record))
+            pairs.append((scenario, record, (text, None, scenario, record)))
             continue
         path = Path(text)
         if not path.is_file():
@@ -370,7 +397,8 @@ def case_paths(texts: list[str]) -> list[tuple[str, str]]:
             if not (scenario.lower().endswith(yaml) and record.lower().endswith(yaml)):
                 msg = "expected SCENARIO:RECORD, two .yaml or .yml files"  # the line not quoted
                 raise ScenarioError([Problem(text, n, "", msg)])
-            pairs.append((str(path.parent / scenario), str(path.parent / record)))
+            where = (text, n, scenario, record)
+            pairs.append((str(path.parent / scenario), str(path.parent / record), where))
     if not pairs:
         raise ScenarioError([Problem("cases", None, "", "no cases given")])
     return pairs
