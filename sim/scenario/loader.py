@@ -84,18 +84,20 @@ def load_scenario(
         problems = schema_problems(exc, data, str(path))
         partial, unsure = valid_parts(data)
         problems += cross_check(partial, data, str(path), unsure)
-        raise ScenarioError(in_order(deferred + _by_key(problems, data, merged))) from None
+        raise ScenarioError(
+            in_order(deferred + _by_key(problems, data, merged), str(path))
+        ) from None
     problems = cross_check(scenario, data, str(path))
     problems += size_problems(scenario, data, str(path)) + name_problems(scenario, data, str(path))
     if deferred or problems:
-        raise ScenarioError(in_order(deferred + _by_key(problems, data, merged)))
+        raise ScenarioError(in_order(deferred + _by_key(problems, data, merged), str(path)))
     return scenario
 
 
-def in_order(problems: list[Problem]) -> list[Problem]:
-    """Problems by file (in the order the files first come up: the scenario before the
-    bases it extends) and then by line; a problem with no line first in its file."""
-    files: dict[str, int] = {}
+def in_order(problems: list[Problem], first: str | None = None) -> list[Problem]:
+    """Problems by file (`first`, the scenario, before the bases it extends, in the order
+    they come up) and then by line; a problem with no line first in its file."""
+    files: dict[str, int] = {first: 0} if first is not None else {}
     for p in problems:
         files.setdefault(p.file, len(files))
     return sorted(problems, key=lambda p: (files[p.file], p.line or 0))

@@ -457,6 +457,17 @@ def test_a_variant_reports_every_problem_sorted_by_line(tmp_path, capsys):
     find(err, f, 15, "events.late.member", "unknown member 'ZZ'")
 
 
+def test_a_variant_reports_its_own_problems_before_its_bases(tmp_path, capsys):
+    broken = mutate("home: AA", "home: [AA]")  # found before the variant's member
+    base = write(tmp_path, broken, "base.yaml")
+    variant = "extends: base.yaml\nmembers:\n  - code: AA\n    capability: 1.5\n"
+    f = write(tmp_path, variant, "variant.yaml")
+    code, _, err = validate(capsys, f)
+    assert code == 2
+    assert err[0].startswith(f"{f}:4: members.AA.capability"), err
+    assert err[1].startswith(f"{base}:{line_of(broken, 'home: [AA]')}: candidates.alpha.home"), err
+
+
 def test_an_impossible_date_in_a_record_hides_no_other_problem(tmp_path, capsys):
     record = ("scenario: scenario\nappointment: {winner: alpha, date: 2024-02-30, source: s}\n"
               "support:\n  - {date: 2024-02-01, candidate: alpha, supporters: -1, source: s}\n"
