@@ -409,11 +409,24 @@ MAJORITY_ONLY = ("threshold", "weighted", "count")
 
 
 def _majority_only(ck: _Checker, loc: tuple, block) -> None:
-    """A `threshold` (`weighted`, `count`) written for a rule other than qualified majority."""
+    """A `threshold` (`weighted`, `count`) written for a rule other than qualified majority,
+    other than its default."""
     if block.rule == "qualified_majority":
         return
+    raw = ck.data
+    for key in loc:
+        if isinstance(raw, dict):
+            raw = raw.get(key)
+        elif isinstance(raw, list) and isinstance(key, int) and 0 <= key < len(raw):
+            raw = raw[key]
+        else:
+            raw = None
+    if not hasattr(raw, "item_where"):
+        return  # a loaded scenario dumped again (to apply --set): checked when it was loaded
     for name in MAJORITY_ONLY:
-        if name in block.model_fields_set:
+        # (a written default, as a dumped scenario holds, changes nothing: let it pass)
+        given = getattr(block, name) != type(block).model_fields[name].default
+        if name in block.model_fields_set and name in raw and given:
             msg = (f"applies to rule: qualified_majority only, and this rule is {block.rule}: "
                    f"remove `{name}` (or give rule: qualified_majority)")  # fmt: skip
             ck.add((*loc, name), msg)

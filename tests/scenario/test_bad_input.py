@@ -530,6 +530,11 @@ def test_a_qualified_majority_field_under_consensus_is_refused(tmp_path, capsys,
     msg = check_one(capsys, tmp_path, text, line_of(text, field), f"decision.{name}",
                     "applies to rule: qualified_majority only")  # fmt: skip
     assert "consensus" in msg
+    # the default written out (as a dumped scenario holds it) changes nothing: accepted
+    default = {"threshold: 0.6": "threshold: 0.5", "weighted: true": "weighted: false",
+               "count: encourage": "count: support"}[field]  # fmt: skip
+    code, _, err = validate(capsys, write(tmp_path, text.replace(field, default)))
+    assert code == 0, err
 
 
 def test_a_qualified_majority_field_is_refused_where_an_event_sets_another_rule(tmp_path, capsys):
