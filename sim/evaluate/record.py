@@ -156,17 +156,26 @@ def _cross_check(record: Record, scenario: Scenario | None, data, file: str) -> 
         if candidates is not None and cand not in candidates:
             add(
                 (*loc, "winner" if loc == ("appointment",) else "candidate"),
-                f"unknown candidate {cand!r}",
+                f"unknown candidate {cand!r}{_nearest(cand, scenario.candidates, 'id')}",
             )
         member = getattr(entry, "member", None)
         if members is not None and member is not None and member not in members:
-            add((*loc, "member"), f"unknown member {member!r}")
+            add((*loc, "member"), f"unknown member {member!r}{_nearest(member, scenario.members)}")
         if start is not None and entry.date < start:
             add((*loc, "date"), f"{entry.date} is before the scenario starts ({start})")
     for i, code in enumerate(record.last_holdouts):
         if members is not None and code not in members:
-            add(("last_holdouts", i), f"unknown member {code!r}")
+            add(("last_holdouts", i), f"unknown member {code!r}{_nearest(code, scenario.members)}")
     return problems
+
+
+def _nearest(ident, items, key: str = "code") -> str:
+    """` (did you mean `HU`?)` for the scenario's member or candidate closest to `ident`
+    (by spelling, name or initials), or nothing."""
+    from sim.scenario.checks import nearest_id
+
+    near = nearest_id(str(ident), [{key: getattr(x, key), "name": x.name} for x in items], key)
+    return f" (did you mean `{near}`?)" if near is not None else ""
 
 
 def _adder(problems: list[Problem], data, file: str):

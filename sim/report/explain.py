@@ -240,4 +240,11 @@ def _member(world: World, given: str) -> str:
     found = [c for c in world.members if given.casefold() in (c.casefold(), names[c].casefold())]
     if len(found) == 1:
         return found[0]
-    raise ExplainError(f"--member: unknown member {given!r} (one of {', '.join(world.members)})")
+    from sim.scenario.checks import nearest_id
+
+    items = [{"code": m.code, "name": m.name} for m in world.scenario.members]
+    near = nearest_id(given, items, "code")
+    hint = f"did you mean `{near}`? " if near is not None else ""
+    raise ExplainError(
+        f"--member: unknown member {given!r} ({hint}one of {', '.join(world.members)})"
+    )

@@ -175,6 +175,9 @@ def test_explain_rejects_an_unknown_member_and_round(capsys):
     assert main(["explain", str(BASE), "--member", "HU", "--round", "999"]) == 2
     err = capsys.readouterr().err
     assert "unknown member 'XX'" in err and "--round" in err
+    assert "did you mean" not in err  # XX is close to no member
+    assert main(["explain", str(BASE), "--member", "UK"]) == 2  # United Kingdom's code is GB
+    assert "unknown member 'UK' (did you mean `GB`? one of AL, BE," in capsys.readouterr().err
 
 
 def test_python_dash_m_sim_works_like_the_console_script(tmp_path):

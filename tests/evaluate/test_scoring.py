@@ -184,6 +184,22 @@ def test_record_problems_are_one_line_each(tmp_path):
     lines = [str(p) for p in err.value.problems]
     assert f"{path}:5: declarations[0].member: unknown member 'ZZ'" in lines
     assert f"{path}:6: declarations[1].source: unknown source 'nope' (not in `sources:`)" in lines
+    # a near miss of a code names it, as in a scenario
+    path.write_text(
+        path.read_text()
+        .replace("member: ZZ", "member: a")
+        .replace(
+            "candidate: x, date: 2024-01-08, source: nope",
+            "candidate: X, date: 2024-01-08, source: s",
+        )
+    )
+    with pytest.raises(ScenarioError) as err:
+        load_record(path, toy().scenario)
+    lines = [str(p) for p in err.value.problems]
+    assert lines == [
+        f"{path}:5: declarations[0].member: unknown member 'a' (did you mean `A`?)",
+        f"{path}:6: declarations[1].candidate: unknown candidate 'X' (did you mean `x`?)",
+    ]
 
 
 # --- calibration ---------------------------------------------------------------------------
