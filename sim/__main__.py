@@ -1,5 +1,5 @@
 """Allow `python -m sim ...` to work like `coalition-sim ...`."""
 
-from sim.cli.main import main
+from sim.cli import console
 
-raise SystemExit(main())
+raise SystemExit(console())

@@ -192,6 +192,34 @@ def test_python_dash_m_sim_works_like_the_console_script(tmp_path):
     assert (tmp_path / "runs.csv.gz").exists()
 
 
+# A Ctrl-C that lands while the program still imports its modules (as if typed in the
+# first half second): the import of sim.cli.main is what it interrupts.
+INTERRUPTED_IMPORT = """
+import sys
+class Stop:
+    def find_spec(self, name, path=None, target=None):
+        if name == "sim.cli.main":
+            raise KeyboardInterrupt
+sys.meta_path.insert(0, Stop())
+from sim.cli import console
+sys.exit(console())
+"""
+
+
+def test_a_ctrl_c_while_the_command_is_still_loading_is_one_line():
+    out = subprocess.run([sys.executable, "-c", INTERRUPTED_IMPORT, "batch", str(BASE)],
+                         capture_output=True, text=True, cwd=ROOT)  # fmt: skip
+    assert out.returncode == 130
+    assert out.stderr == "interrupted while starting; nothing was written\n"
+
+
+def test_the_console_entry_point_is_the_guarded_one():
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"coalition-sim": "sim.cli:console"}
+
+
 def test_shipped_records_validate_against_their_scenario(capsys):
     from sim.evaluate.record import load_record
     from sim.scenario.loader import load_scenario
