@@ -6,7 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from sim.cli.main import main
+from sim.errors import ScenarioError
+from sim.scenario.loader import load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -92,3 +96,11 @@ def sim_subprocess(cwd: Path, *args, timeout=60, memory=3 * 2**30) -> subprocess
         timeout=timeout,
         preexec_fn=_limited(memory),
     )
+
+
+def problems(path, overrides=None) -> list[str]:
+    """The one-line problems that loading the scenario at `path` (with `--set` texts
+    `overrides`) reports; fails the test if it loads."""
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path, list(overrides or []))
+    return [str(p) for p in caught.value.problems]

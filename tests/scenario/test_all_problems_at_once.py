@@ -1,20 +1,9 @@
 """`validate` reports every problem at once: a bad cell of a member table does not hide
 the table's other bad cells nor the scenario's own problems."""
 
-from pathlib import Path
+from hostile import problems
 
-import pytest
-
-from sim.errors import ScenarioError
-from sim.scenario.loader import load_scenario
 from tests.scenario.test_member_table import SCENARIO, TABLE, write
-
-
-def problems(path: Path) -> list[str]:
-    with pytest.raises(ScenarioError) as caught:
-        load_scenario(path)
-    return [str(p) for p in caught.value.problems]
-
 
 TABLE_WITH_INITIAL = """\
 code,name,capability,salience,initial,region,eu,source,assumption

@@ -2,18 +2,11 @@
 expected and a bool came, the one-line error says so and how to quote it."""
 
 import pytest
+from hostile import problems
 
-from sim.errors import ScenarioError
-from sim.scenario.loader import load_scenario
 from tests.scenario.test_bad_input import mutate, write
 
 HINT = 'YAML reads a bare NO/no/yes/on/off as true or false; quote it: "NO")'
-
-
-def problems(path) -> list[str]:
-    with pytest.raises(ScenarioError) as caught:
-        load_scenario(path)
-    return [str(p) for p in caught.value.problems]
 
 
 @pytest.mark.parametrize(

@@ -3,18 +3,12 @@ variant's `members:`, in `--set`, in `sim.load(..., set=...)`, in `--sweep`, and
 event or rule names it (difflib close matches on codes, and the names)."""
 
 import pytest
+from hostile import problems
 
 import sim
 from sim.cli.main import main
 from sim.errors import ScenarioError
-from sim.scenario.loader import load_scenario
 from tests.scenario.test_bad_input import BASE, add_event, line_of, mutate, write
-
-
-def problems(path, overrides=None) -> list[str]:
-    with pytest.raises(ScenarioError) as caught:
-        load_scenario(path, overrides)
-    return [str(p) for p in caught.value.problems]
 
 
 @pytest.mark.parametrize(("typed", "meant"), [("AAA", "AA"), ("Bland", "BB"), ("cc", "CC")])

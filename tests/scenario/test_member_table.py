@@ -8,9 +8,9 @@ variants override rows by code; each problem of the table is one line
 from pathlib import Path
 
 import pytest
+from hostile import problems
 
 from sim.cli.main import main
-from sim.errors import ScenarioError
 from sim.scenario.loader import load_scenario
 
 SCENARIO = """\
@@ -56,12 +56,6 @@ def write(folder: Path, table: str = TABLE, scenario: str = SCENARIO) -> Path:
     path = folder / "scenario.yaml"
     path.write_text(scenario, encoding="utf-8")
     return path
-
-
-def problems(path: Path) -> list[str]:
-    with pytest.raises(ScenarioError) as caught:
-        load_scenario(path)
-    return [str(p) for p in caught.value.problems]
 
 
 def test_table_loads_as_members(tmp_path):

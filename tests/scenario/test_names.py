@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hostile import problems
 
 from sim.batching import plan_batch
 from sim.cli.main import main
@@ -19,12 +20,6 @@ from sim.scenario.loader import load_scenario, long_key
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "scenarios" / "nato-2024.yaml"
-
-
-def problems(path, overrides=()) -> list[str]:
-    with pytest.raises(ScenarioError) as exc:
-        load_scenario(path, list(overrides))
-    return [str(p) for p in exc.value.problems]
 
 
 def variant(tmp_path: Path, body: dict) -> Path:

@@ -2,19 +2,11 @@
 did-you-mean (it would become an attribute, and its facts be lost); other columns stay
 attributes. Every problem of a table and of its scenario is reported in one pass."""
 
-from pathlib import Path
-
 import pytest
+from hostile import problems
 
-from sim.errors import ScenarioError
 from sim.scenario.loader import load_scenario
 from tests.scenario.test_member_table import TABLE, write
-
-
-def problems(path: Path) -> list[str]:
-    with pytest.raises(ScenarioError) as caught:
-        load_scenario(path)
-    return [str(p) for p in caught.value.problems]
 
 
 @pytest.mark.parametrize(

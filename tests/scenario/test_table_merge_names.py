@@ -2,18 +2,10 @@
 (as `--set` names it), not by its place in the merged table, and a code that is in neither
 is said to be missing from the member table, not from a base scenario it does not have."""
 
-import pytest
+from hostile import problems
 
-from sim.errors import ScenarioError
-from sim.scenario.loader import load_scenario
 from tests.scenario.test_bad_input import line_of
 from tests.scenario.test_member_table import SCENARIO, write
-
-
-def problems(path) -> list[str]:
-    with pytest.raises(ScenarioError) as caught:
-        load_scenario(path)
-    return [str(p) for p in caught.value.problems]
 
 
 def test_a_merged_entry_is_named_by_its_code(tmp_path):

@@ -2,22 +2,14 @@
 it covers, and a figure it leaves out of a block that cites no source is an error, named
 by its field (`grievances[0].weight: cite a source or list it in assumption`)."""
 
-from pathlib import Path
-
 import pytest
+from hostile import problems
 
-from sim.errors import ScenarioError
 from sim.scenario.loader import load_scenario
 from tests.scenario import test_member_table as table
 from tests.scenario.test_bad_input import line_of, mutate, write
 
 MESSAGE = "cite a source or list it in assumption"
-
-
-def problems(path: Path, overrides=None) -> list[str]:
-    with pytest.raises(ScenarioError) as caught:
-        load_scenario(path, overrides)
-    return [str(p) for p in caught.value.problems]
 
 
 def test_a_grievance_assuming_another_field_leaves_its_weight_uncovered(tmp_path):
