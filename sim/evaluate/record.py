@@ -172,10 +172,9 @@ def _cross_check(record: Record, scenario: Scenario | None, data, file: str) -> 
 def _nearest(ident, items, key: str = "code") -> str:
     """` (did you mean `HU`?)` for the scenario's member or candidate closest to `ident`
     (by spelling, name or initials), or nothing."""
-    from sim.scenario.checks import nearest_id
+    from sim.scenario.checks import did_you_mean
 
-    near = nearest_id(str(ident), [{key: getattr(x, key), "name": x.name} for x in items], key)
-    return f" (did you mean `{near}`?)" if near is not None else ""
+    return did_you_mean(str(ident), [{key: getattr(x, key), "name": x.name} for x in items], key)
 
 
 def _adder(problems: list[Problem], data, file: str):

@@ -71,21 +71,18 @@ def write_report(
         md += _points_table(info, results, counts)
     md += ["## Figures", "", *figures, *(sections or [])]
     write_atomic(out / "report.md", "\n".join(md))
-    lines = outcome_lines(results, total, lo, hi, quant)
+    lines = outcome_lines(results)
     if any(line.startswith("**Note:**") for line in md):
         lines.append(f"  note: {info['scenario_path']} has changed since this batch ran")
     return [*lines, f"  report: {out}/report.md"]
 
 
-def outcome_lines(
-    results: Summary | Results, total=None, lo=None, hi=None, quant=None
-) -> list[str]:
+def outcome_lines(results: Summary | Results) -> list[str]:
     """The console's lines on a batch's outcomes: each one's probability with its 95%
     interval and, for a candidate, its median appointment date and IQR.
 
     Args:
-        results: the batch's `Summary` (or `Results`); the other arguments, when the
-            caller has them: the pooled counts, their Wilson bounds, the date quantiles.
+        results: the batch's `Summary` (or `Results`).
     Returns:
         The lines, indented as `coalition-sim batch` prints them.
     """
@@ -94,10 +91,9 @@ def outcome_lines(
     n = results.n_ok
     if not n:
         return [f"  all {results.n_runs:,} replications failed"]
-    if total is None:
-        total = results.counts().sum(axis=0)
-        lo, hi = wilson(total, n)
-        quant = [results.appointment_dates(c) for c in results.candidates]
+    total = results.counts().sum(axis=0)
+    lo, hi = wilson(total, n)
+    quant = [results.appointment_dates(c) for c in results.candidates]
     lines = []
     for k, label in enumerate(results.labels):
         line = f"  {label:<10} {_num(total[k] / n):>5}% [{_num(lo[k])}, {_num(hi[k])}]"

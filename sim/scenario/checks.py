@@ -94,6 +94,13 @@ def nearest_id(ident: str, base: list[dict], key: str) -> str | None:
     return close[0] if close else None
 
 
+def did_you_mean(ident, items: list[dict], key: str) -> str:
+    """` (did you mean `HU`?)` for the item of `items` closest to `ident` (`nearest_id`),
+    or nothing: the end of an unknown-id message."""
+    found = nearest_id(ident, items, key) if isinstance(ident, str) else None
+    return f" (did you mean `{found}`?)" if found is not None else ""
+
+
 def _without_errors(model, raw, exc: ValidationError):
     """A block that failed the schema, with what the schema refused taken out, so that the
     rest of it is still cross-checked (`initial: zed` beside `salence: 0.3`): or None.
@@ -197,17 +204,13 @@ def cross_check(sc, data, file: str, unsure: frozenset | set = frozenset()) -> l
     member_items = [m for m in _listed(data, "members") if isinstance(m.get("code"), str)]
     cand_items = [c for c in _listed(data, "candidates") if isinstance(c.get("id"), str)]
 
-    def near(ident, items: list[dict], key: str) -> str:
-        found = nearest_id(ident, items, key) if isinstance(ident, str) else None
-        return f" (did you mean `{found}`?)" if found is not None else ""
-
     def member_ref(loc: tuple, code) -> None:
         if code not in members:
-            ck.add(loc, f"unknown member {_shown(code)}{near(code, member_items, 'code')}")
+            ck.add(loc, f"unknown member {_shown(code)}{did_you_mean(code, member_items, 'code')}")
 
     def cand_ref(loc: tuple, cid) -> None:
         if cid not in candidates:
-            ck.add(loc, f"unknown candidate {_shown(cid)}{near(cid, cand_items, 'id')}")
+            ck.add(loc, f"unknown candidate {_shown(cid)}{did_you_mean(cid, cand_items, 'id')}")
 
     def selector(loc: tuple, sel: dict, known: set[str], ref) -> None:
         for key, want in sel.items():

@@ -19,6 +19,7 @@ from sim.scenario.checks import (
     KEYED_SECTIONS,
     MAPPING_SECTIONS,
     cross_check,
+    did_you_mean,
     nearest_id,
     valid_parts,
 )
@@ -534,8 +535,7 @@ def _child(node, key: str, path: list[str], shown: str):
             if isinstance(item, dict) and key in (item.get("id"), item.get("code")):
                 return item
         items = [item for item in node if isinstance(item, dict)]
-        near = nearest_id(key, items, "code" if any("code" in i for i in items) else "id")
-        hint = f" (did you mean `{near}`?)" if near is not None else ""
+        hint = did_you_mean(key, items, "code" if any("code" in i for i in items) else "id")
         raise ScenarioError(
             [Problem(shown, None, ".".join(path), f"no item with id {key!r}{hint}")]
         )
