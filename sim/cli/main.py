@@ -436,8 +436,7 @@ def _batch(args) -> int:
                               keep=False)  # flat memory: the report reads the batch's Summary  # fmt: skip
     except KeyboardInterrupt:
         if (out / "batch.json").is_file():
-            print(f"interrupted: the finished chunks are kept in {out}/; go on with the same "
-                  f"command and --resume --out {out}", file=sys.stderr)  # fmt: skip
+            _go_on(f"the finished chunks are kept in {out}/", out)
         else:  # stopped before the folder held its batch: nothing to go on with
             print(f"interrupted before anything was kept in {out}/; the same command (without "
                   "--resume) starts the batch", file=sys.stderr)  # fmt: skip
@@ -571,6 +570,12 @@ def _date(text: str):
         raise argparse.ArgumentTypeError("must be a date, YYYY-MM-DD") from None
 
 
+def _go_on(kept: str, out: Path) -> None:
+    """An interrupted command says what it kept and the command that goes on from it."""
+    print(f"interrupted: {kept}; go on with the same command and --resume --out {out}",
+          file=sys.stderr)  # fmt: skip
+
+
 def _closing(outcome, out) -> str:
     """A batch's closing line: runs, time, how many were computed and how many reused."""
     # The rate of the runs computed here: those read back from the folder cost nothing.
@@ -604,8 +609,7 @@ def _score(args) -> int:
         result = api.score(args.scenario, args.record, args.runs, args.seed, args.overrides,
                            out, force=args.force, keep=False, resume=args.resume)  # fmt: skip
     except KeyboardInterrupt:  # (keep=False: flat memory, the scores read off the tallies)
-        print(f"interrupted: the finished chunks are kept in {out}/; go on with the same "
-              f"command and --resume --out {out}", file=sys.stderr)  # fmt: skip
+        _go_on(f"the finished chunks are kept in {out}/", out)
         raise
     from sim.report import scores
 
@@ -767,8 +771,7 @@ def _crossval_kept(folders: list[Path], cases: int, out: Path) -> None:
               "command without --resume starts the crossval", file=sys.stderr)  # fmt: skip
         return
     said = ", ".join(f"{n} of {cases} folds in {folder / FOLDS}" for folder, n in kept)
-    print(f"interrupted: {said} kept; go on with the same command and --resume --out {out}",
-          file=sys.stderr)  # fmt: skip
+    _go_on(f"{said} kept", out)
 
 
 def _compare(args) -> int:
@@ -790,8 +793,7 @@ def _compare(args) -> int:
         kw = {"force": args.force, "keep": False, "parameter_sets": sets, "resume": args.resume}
         result = api.compare(args.scenarios, args.runs, args.seed, args.overrides, out, **kw)
     except KeyboardInterrupt:
-        print(f"interrupted: the finished chunks are kept in {out}/; go on with the same "
-              f"command and --resume --out {out}", file=sys.stderr)  # fmt: skip
+        _go_on(f"the finished chunks are kept in {out}/", out)
         raise
     files = "compare.csv, compare.md, compare.png" + (
         ", compare-sets.csv, robustness.csv" if sets else ""
@@ -826,8 +828,7 @@ def _sensitivity(args) -> int:
         from sim.analysis.evaluations import FILE
 
         if (out / FILE).is_file():
-            print(f"interrupted: the finished points are kept in {out}/; go on with the same "
-                  f"command and --resume --out {out}", file=sys.stderr)  # fmt: skip
+            _go_on(f"the finished points are kept in {out}/", out)
         else:  # stopped before its first block of points was done: no checkpoint to go on from
             print(f"interrupted before any point was finished: nothing is kept in {out}/; the "
                   "same command without --resume starts the analysis", file=sys.stderr)  # fmt: skip
