@@ -83,6 +83,9 @@ def parse_params(texts: list[str]) -> dict[str, tuple[float, float]]:
                 raise ScenarioError(
                     [Problem(f"--params {text}", None, name, "range must be LOW:HIGH")]
                 ) from None
+            if b <= a:
+                msg = "max must be above min (nothing to vary)"  # as sensitivity's --inputs
+                raise ScenarioError([Problem(f"--params {text}", None, name, msg)])
             if not lo <= a < b <= hi:
                 raise ScenarioError(
                     [Problem(f"--params {text}", None, name, f"range must lie in [{lo:g}, {hi:g}]")]
