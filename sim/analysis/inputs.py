@@ -130,6 +130,7 @@ def choose_inputs(scenario: Scenario, texts: list[str] | None = None) -> list[In
 
 def _from_texts(texts: list[str], scenario: Scenario, spans: dict) -> list[Input]:
     chosen: dict[str, Input] = {}
+    named: set[str] = set()  # the keys given one by one (a group may be narrowed by one)
     for text in texts:
         key, _, span = text.partition("=")
         key = key.strip()
@@ -149,6 +150,9 @@ def _from_texts(texts: list[str], scenario: Scenario, spans: dict) -> list[Input
             field = varied_field(key, scenario)
         except ValueError as exc:
             raise refuse(str(exc)) from None
+        if field.key in named:
+            raise refuse("given more than once in --inputs: give each input once")
+        named.add(field.key)
         given = spans.get(field.key)
         if span:
             try:

@@ -75,6 +75,9 @@ def parse_params(texts: list[str]) -> dict[str, tuple[float, float]]:
             raise ScenarioError(
                 [Problem(f"--params {text}", None, name, "not a behavioural parameter")]
             )
+        if name in out:
+            msg = "given more than once in --params: give each parameter once"
+            raise ScenarioError([Problem(f"--params {text}", None, name, msg)])
         lo, hi = parameter_range(name)
         if span:
             try:
