@@ -49,11 +49,15 @@ def calibrate_command(
         f"--budget {budget} --split {split} --runs {runs} --seed {seed}",
         f"search: {len(fit.trace)} evaluations (Latin hypercube, then pattern search), "
         f"{runs} replications each with common random numbers",
-        f"fit-part loss: {fit.loss_start:.4f} with the original values -> {fit.loss_best:.4f} fitted",
+        f"fit-part loss: {fit.loss_start:.4f} with the original values"
+        + (" (brought into the ranges)" if fit.notes else "")
+        + f" -> {fit.loss_best:.4f} fitted",
+        *fit.notes,
     ]
     write_atomic(out, variant_text(fit, extends, header))
     lines = [
-        f"fitted on the record before {split}: loss {fit.loss_start:.4f} -> {fit.loss_best:.4f}"
+        f"fitted on the record before {split}: loss {fit.loss_start:.4f} -> {fit.loss_best:.4f}",
+        *fit.notes,
     ]
     for name in ranges:
         lo, hi = ranges[name]
@@ -110,7 +114,8 @@ def calibrate_cases_command(texts, params, budget, runs, seed, overrides, out,
     lines = [
         f"fitted on {len(cases)} cases (equal weight, {runs} replications each, common random "
         f"numbers, {len(fit.trace)} evaluations{pull}): summed loss {fit.loss_start:.4f} -> "
-        f"{fit.loss_best:.4f}" + (" (with the prior pull)" if prior_weight else "")
+        f"{fit.loss_best:.4f}" + (" (with the prior pull)" if prior_weight else ""),
+        *fit.notes,
     ]
     for name in ranges:
         lo, hi = ranges[name]

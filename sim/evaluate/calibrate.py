@@ -98,6 +98,22 @@ def parse_params(texts: list[str]) -> dict[str, tuple[float, float]]:
     return out
 
 
+def start_values(
+    parameters: Parameters, ranges: dict[str, tuple[float, float]]
+) -> tuple[dict[str, float], list[str]]:
+    """Where the search starts: the scenario's values, each brought into its range (a start
+    outside it would be kept as the best if nothing inside beat it); and one note for each
+    value so moved."""
+    start, notes = {}, []
+    for name, (lo, hi) in ranges.items():
+        value = float(getattr(parameters, name))
+        start[name] = min(max(value, lo), hi)
+        if start[name] != value:
+            notes.append(f"{name}: the scenario's {value:g} lies outside the range {lo:g} to "
+                         f"{hi:g}; the search starts at {start[name]:g}")  # fmt: skip
+    return start, notes
+
+
 @dataclass
 class Evaluation:
     """One evaluation of a search: the values tried, the loss, and (several cases) each
@@ -175,6 +191,7 @@ class Fit:
     loss_best: float
     scores: dict[str, dict[str, float]]  # {"default/fit": ..., "default/check": ..., ...}
     trace: list[Evaluation] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # starts brought into their ranges
 
 
 class Objective(Replaying):
@@ -237,8 +254,7 @@ def calibrate(
         raise ScenarioError(
             [Problem("--split", None, "", f"the record holds nothing before {split} to fit")]
         )
-    names = list(ranges)
-    start = {n: float(getattr(scenario.parameters, n)) for n in names}
+    start, notes = start_values(scenario.parameters, ranges)
     with bar(budget, min(len(known or ()), budget), "evaluations", progress) as shown:
         objective = Objective(scenario, fit_part, runs, seed, known, _told(shown, on_evaluation))
         best, loss_start, best_loss = search(objective, ranges, start, budget, seed)
@@ -254,7 +270,7 @@ def calibrate(
             "loss": fit_loss(forecast, check_part),
             **score(forecast, check_part),
         }
-    return Fit(start, best, loss_start, best_loss, scores, objective.trace)
+    return Fit(start, best, loss_start, best_loss, scores, objective.trace, notes)
 
 
 def _told(shown, on_evaluation):
@@ -466,6 +482,7 @@ class CasesFit:
     case_losses: dict[str, tuple[float, float]]  # case -> (start, fitted)
     trace: list[Evaluation] = field(default_factory=list)
     prior_weight: float = 0.0  # the pull towards the start included in loss_best
+    notes: list[str] = field(default_factory=list)  # starts brought into their ranges
 
 
 def calibrate_cases(
@@ -496,12 +513,13 @@ def calibrate_cases(
         on_evaluation: told of each evaluation simulated, as soon as it is known.
 
     Returns:
-        A CasesFit; its start is the first case's parameter values, and its losses include
+        A CasesFit; its start is the first case's parameter values (brought into the
+        ranges: `start_values`), and its losses include
         the prior pull (its case_losses do not).
     """
     from sim.batching.progress import bar
 
-    start = {n: float(getattr(cases[0].scenario.parameters, n)) for n in ranges}
+    start, notes = start_values(cases[0].scenario.parameters, ranges)
     with bar(budget, min(len(known or ()), budget), "evaluations", progress) as shown:
         objective = CasesObjective(cases, runs, seed, prior_weight, start, ranges, known,
                                    _told(shown, on_evaluation))  # fmt: skip
@@ -510,4 +528,5 @@ def calibrate_cases(
     # The search evaluated both (the start first): their losses are in its trace.
     before, after = objective.case_losses(start), objective.case_losses(best)
     per_case = {c.name: (b, a) for c, b, a in zip(cases, before, after, strict=True)}
-    return CasesFit(start, best, loss_start, best_loss, per_case, objective.trace, prior_weight)
+    return CasesFit(start, best, loss_start, best_loss, per_case, objective.trace, prior_weight,
+                    notes)  # fmt: skip
