@@ -114,6 +114,46 @@ def start_values(
     return start, notes
 
 
+def cross_field_problem(
+    ranges: dict[str, tuple[float, float]], parameters: Parameters
+) -> Problem | None:
+    """The schema's rule between parameters that `ranges` would break at some of its points
+    (lift_threshold must not be below object_threshold), checked against the scenario's
+    value of the one not searched; None if every point of the ranges keeps it."""
+    lift, obj = "lift_threshold", "object_threshold"
+    if lift not in ranges and obj not in ranges:
+        return None
+    lift_low = ranges[lift][0] if lift in ranges else float(parameters.lift_threshold)
+    obj_high = ranges[obj][1] if obj in ranges else float(parameters.object_threshold)
+    if lift_low >= obj_high:
+        return None
+    rule = "lift_threshold must not be below object_threshold"
+    if lift in ranges and obj in ranges:
+        msg = (
+            f"lift_threshold's range starts at {lift_low:g}, below the top of "
+            f"object_threshold's range, {obj_high:g} ({rule}): give ranges that do not overlap"
+        )
+        return Problem("--params", None, lift, msg)
+    if lift in ranges:
+        msg = (
+            f"the range starts at {lift_low:g}, below object_threshold ({obj_high:g}) "
+            f"({rule}): start it at {obj_high:g} or above"
+        )
+        return Problem("--params", None, lift, msg)
+    msg = (
+        f"the range ends at {obj_high:g}, above lift_threshold ({lift_low:g}) ({rule}): "
+        f"end it at {lift_low:g} or below"
+    )
+    return Problem("--params", None, obj, msg)
+
+
+def check_ranges(ranges: dict[str, tuple[float, float]], parameters: Parameters) -> None:
+    """Raise ScenarioError if `ranges` cross a rule between parameters (`cross_field_problem`)."""
+    problem = cross_field_problem(ranges, parameters)
+    if problem is not None:
+        raise ScenarioError([problem])
+
+
 @dataclass
 class Evaluation:
     """One evaluation of a search: the values tried, the loss, and (several cases) each
@@ -254,6 +294,7 @@ def calibrate(
         raise ScenarioError(
             [Problem("--split", None, "", f"the record holds nothing before {split} to fit")]
         )
+    check_ranges(ranges, scenario.parameters)
     start, notes = start_values(scenario.parameters, ranges)
     with bar(budget, min(len(known or ()), budget), "evaluations", progress) as shown:
         objective = Objective(scenario, fit_part, runs, seed, known, _told(shown, on_evaluation))
@@ -519,6 +560,8 @@ def calibrate_cases(
     """
     from sim.batching.progress import bar
 
+    for case in cases:
+        check_ranges(ranges, case.scenario.parameters)
     start, notes = start_values(cases[0].scenario.parameters, ranges)
     with bar(budget, min(len(known or ()), budget), "evaluations", progress) as shown:
         objective = CasesObjective(cases, runs, seed, prior_weight, start, ranges, known,
