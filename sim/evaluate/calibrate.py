@@ -294,6 +294,10 @@ def calibrate(
         raise ScenarioError(
             [Problem("--split", None, "", f"the record holds nothing before {split} to fit")]
         )
+    if not (check_part.declarations or check_part.support or check_part.appointment):
+        # Else an empty check part is scored as if deadlock had been observed.
+        msg = f"the record holds nothing on or after {split} to check the fit on"
+        raise ScenarioError([Problem("--split", None, "", msg)])
     check_ranges(ranges, scenario.parameters)
     start, notes = start_values(scenario.parameters, ranges)
     with bar(budget, min(len(known or ()), budget), "evaluations", progress) as shown:
