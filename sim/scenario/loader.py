@@ -25,7 +25,7 @@ from sim.scenario.checks import (
 )
 from sim.scenario.limits import name_problems, plain_name, size_problems
 from sim.scenario.membertable import Reported, read_members_table
-from sim.scenario.schema import PARAMETER_NAMES, Parameters, Scenario
+from sim.scenario.schema import PARAMETER_NAMES, Parameters, Scenario, named_parameter_set
 from sim.scenario.yamlfile import (
     YAML_SUFFIXES,
     LocatedDict,
@@ -75,7 +75,7 @@ def load_scenario(
     # A variant's items that named nothing in its base: reported with everything else.
     deferred = list(getattr(data, "deferred", []))
     merged = getattr(data, "merged", False)
-    for text in overrides or []:
+    for text in whole_blocks_first(overrides or []):
         _apply_override(data, text)
     data.setdefault("name", plain_name(path.stem))
     try:
@@ -445,6 +445,16 @@ def scalar(text: str):
     return yaml.safe_load(text)
 
 
+def whole_blocks_first(overrides: list[str]) -> list[str]:
+    """`overrides` with those that set the whole `parameters:` block (`parameters=priors`, a
+    named set, or a mapping) first, each group in the order given: a set, then single
+    parameters on top of it (`parameters.noise=0.9`), whichever order they were typed in."""
+    whole = [long_key(t.split("=", 1)[0].strip()) == "parameters" for t in overrides]
+    return [t for t, w in zip(overrides, whole, strict=True) if w] + [
+        t for t, w in zip(overrides, whole, strict=True) if not w
+    ]
+
+
 def _apply_override(data: LocatedDict, text: str) -> None:
     """Apply `a.b.c=value`; items of keyed lists are addressed by id (`members.HU.salience`)."""
     shown = f"--set {text}"
@@ -530,6 +540,14 @@ def _mark_assumed(block: dict, field: str) -> None:
 
 
 def _child(node, key: str, path: list[str], shown: str):
+    if not path and key == "parameters" and isinstance(node, dict):
+        named = named_parameter_set(node.get("parameters"))
+        if named is not None:  # `parameters: priors`, then one parameter set on top of it
+            block = LocatedDict(named)
+            where = node.item_where.get("parameters", (shown, None)) if hasattr(node, "item_where") \
+                else (shown, None)  # fmt: skip
+            block.where, block.item_where = where, dict.fromkeys(named, where)
+            node["parameters"] = block
     if isinstance(node, list):
         for item in node:
             if isinstance(item, dict) and key in (item.get("id"), item.get("code")):

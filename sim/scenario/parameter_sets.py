@@ -12,7 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from sim.errors import Problem, ScenarioError
-from sim.scenario.loader import long_key, scalar, schema_problems
+from sim.scenario.loader import long_key, scalar, schema_problems, whole_blocks_first
 from sim.scenario.schema import DEFAULTS, PARAMETER_NAMES, PRIORS, Parameters
 from sim.scenario.yamlfile import YAML_SUFFIXES, load_located, read_text
 
@@ -129,7 +129,7 @@ def _from_folds(path: Path) -> dict[str, dict]:
 def _carried(texts: list[str], file: str) -> dict:
     """The parameters a crossval's `--set` texts gave every fold before its fit."""
     start: dict = {}
-    for text in texts:
+    for text in whole_blocks_first(texts):  # as the crossval applied them: a set, then one by one
         key, _, raw = text.partition("=")
         key = long_key(key.strip())
         try:

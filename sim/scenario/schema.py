@@ -399,6 +399,14 @@ FITTED: dict[str, float] = {
 DEFAULTS: dict[str, float] = {**PRIORS, **FITTED}
 
 
+def named_parameter_set(value) -> dict | None:
+    """The `parameters:` block a named set stands for (`priors`: docs/ODD.md 7.10), as a
+    scenario's `parameters: priors` reads; None for any other value."""
+    if value != "priors":
+        return None
+    return {**PRIORS, "assumption": True, "note": "the priors (docs/ODD.md 7.10)"}
+
+
 class Parameters(Cited):
     """Behavioural parameters (see docs/ODD.md). Fitted by calibration, never hand-tuned."""
 
@@ -645,9 +653,10 @@ class Scenario(Strict):
     def _named_parameter_set(cls, value):
         # `parameters: priors` names the set from before the fit (PRIORS), for old results.
         if isinstance(value, str):
-            if value != "priors":
+            named = named_parameter_set(value)
+            if named is None:
                 raise ValueError("give a mapping of parameters, or `priors` (the unfitted set)")
-            return {**PRIORS, "assumption": True, "note": "the priors (docs/ODD.md 7.10)"}
+            return named
         return value
 
     def meetings(self) -> list[Session]:
