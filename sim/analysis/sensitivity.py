@@ -6,7 +6,8 @@ Sobol indices (S1, ST with confidence intervals) for a chosen few. Both come fro
 of a batch's first point), so two points differ by their inputs, not by their luck.
 
 Outputs of a point: P(winner) for each candidate, P(deadlock), and the median appointment
-date in days after the start, a deadlocked replication counted one round after the last.
+date in days after the start, a deadlocked replication counted one round (the calendar's
+`round_days`) after the last, as the scores count it (`sim.evaluate.forecast.deadlock_day`).
 """
 
 import os
@@ -24,6 +25,7 @@ from sim.engine.history import History
 from sim.engine.loop import simulate
 from sim.engine.world import World, build_world, stack_worlds, stackable
 from sim.errors import Problem, ScenarioError
+from sim.evaluate.forecast import deadlock_day
 from sim.results.outcomes import quantiles
 from sim.scenario.loader import scenario_digest
 from sim.scenario.schema import Scenario
@@ -47,7 +49,7 @@ def outputs_of(world: World, history: History) -> np.ndarray:
     runs = len(f.appointed)
     p_win = np.bincount(f.appointed[f.appointed >= 0], minlength=len(world.candidates)) / runs
     days = np.array([(d - world.dates[0]).days for d in world.dates], dtype=float)
-    after = days[-1] + (days[-1] - days[-2] if len(days) > 1 else 1.0)
+    after = float(deadlock_day(world) - world.dates[0].toordinal())  # as the scores count it
     when = np.where(f.appointed >= 0, days[np.maximum(f.appointed_round, 0)], after)
     # The median by the project's one rule (a day that occurred, never a midpoint of two)
     return np.array([*p_win, float((f.appointed < 0).mean()), float(quantiles(when)[2])])

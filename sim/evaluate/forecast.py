@@ -221,8 +221,14 @@ def _round_of(world: World, day: date) -> int:
     return int(np.clip(np.searchsorted(dates, day, side="right") - 1, 0, len(dates) - 1))
 
 
+def deadlock_day(world: World) -> int:
+    """The day number a deadlock counts as: one round (the calendar's `round_days`) after
+    the last round (censored: the appointment came later, if at all). The one rule for
+    scores, forecasts and the sensitivity analysis's median date."""
+    return world.dates[-1].toordinal() + world.scenario.calendar.round_days
+
+
 def day_numbers(world: World) -> tuple[np.ndarray, int]:
-    """Each round's date as a day number, and the day a deadlock counts as (one round after
-    the last: censored, the appointment came later if at all)."""
+    """Each round's date as a day number, and the day a deadlock counts as (`deadlock_day`)."""
     days = np.array([d.toordinal() for d in world.dates], dtype=np.int64)
-    return days, int(days[-1]) + world.scenario.calendar.round_days
+    return days, deadlock_day(world)

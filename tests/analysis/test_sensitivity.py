@@ -429,3 +429,25 @@ def test_the_morris_interval_is_drawn_cut_at_zero():
     (whiskers,) = [c for c in ax.collections if isinstance(c, LineCollection)]
     ends = sorted((round(s[0][0], 6), round(s[1][0], 6)) for s in whiskers.get_segments())
     assert ends == [(0.0, 0.25), (0.2, 0.4)]  # b's 0.05 - 0.2 is cut at 0; a's is whole
+
+
+def test_a_deadlock_counts_as_the_day_the_scores_count_it():
+    # nato-2024's last two rounds are 6 days apart but its rounds are 7 days (round_days):
+    # a deadlock is one round_days after the last round, as `score` counts it
+    from types import SimpleNamespace
+
+    from sim.analysis.sensitivity import outputs_of
+    from sim.evaluate.forecast import deadlock_day
+
+    world = build_world(load_scenario(NATO))
+    assert (world.dates[-1] - world.dates[-2]).days != world.scenario.calendar.round_days
+    final = SimpleNamespace(appointed=np.array([-1, -1, -1]), appointed_round=np.array([-1] * 3))
+    days = outputs_of(world, SimpleNamespace(final=final))[-1]
+    assert days == deadlock_day(world) - world.dates[0].toordinal()
+    assert days == (world.dates[-1] - world.dates[0]).days + world.scenario.calendar.round_days
+    # an appointing run is counted at its round's date, as before
+    final = SimpleNamespace(appointed=np.array([0]), appointed_round=np.array([3]))
+    assert (
+        outputs_of(world, SimpleNamespace(final=final))[-1]
+        == (world.dates[3] - world.dates[0]).days
+    )
