@@ -14,7 +14,7 @@ from scipy.stats import spearmanr
 
 from sim.engine.world import World
 from sim.errors import FailedRunsError
-from sim.evaluate.forecast import CountedForecast, Forecast, day_numbers
+from sim.evaluate.forecast import CountedForecast, Forecast, deadlock_day
 from sim.evaluate.record import Record
 from sim.results.outcomes import DEADLOCK, quantiles
 
@@ -89,12 +89,12 @@ def date_reading(forecast: Forecast | CountedForecast, record: Record) -> str | 
         return None
     seen = record.appointment.date
     q50 = int(forecast.date_quantiles()[2])
-    if q50 >= day_numbers(forecast.world)[1]:
-        whole = "never: more than half the runs deadlock"
-    else:
-        whole = f"{date.fromordinal(q50)}, {_against(q50, seen)}"
     text = ("dates: the date scores count every run, whoever it appoints, a deadlock as "
-            f"appointing after the last round: half the runs have appointed by {whole}")  # fmt: skip
+            "appointing after the last round: ")  # fmt: skip
+    if q50 >= deadlock_day(forecast.world):
+        text += "fewer than half the runs appoint (more than half deadlock), so no median date"
+    else:
+        text += f"half the runs have appointed by {date.fromordinal(q50)}, {_against(q50, seen)}"
     appointed = forecast.appointed_date_quantiles()
     if appointed is None:
         return text

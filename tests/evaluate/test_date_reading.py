@@ -46,10 +46,11 @@ def test_without_deadlocks_one_median_and_a_day_is_singular():
 
 def test_when_most_runs_deadlock_no_median_date_is_claimed():
     line = date_reading(forecast([2, -1, -1]), record(week(3)))
-    assert "never: more than half the runs deadlock" in line
+    assert "fewer than half the runs appoint (more than half deadlock), so no median date" in line
+    assert "appointed by never" not in line and "half the runs have appointed" not in line
     assert f"the 33.3% of runs that appointed did so by a median of {week(2)}" in line
     assert date_reading(forecast([-1, -1]), record(week(3))).endswith(
-        "more than half the runs deadlock"
+        "fewer than half the runs appoint (more than half deadlock), so no median date"
     )
 
 
