@@ -399,9 +399,11 @@ def score(
         rows.append((label, "this scenario's batch", score_forecast(forecast, rec)))
     world = world_for(sc, the_plan.points[0].digest)
     bases = []
-    for p in the_plan.points:  # baselines too, when a sweep changes what they read
+    # baselines too, when a sweep changes what they read; each scored as its point's batch
+    # is (the same log-score floor, 1/(2 runs))
+    for p, forecast in zip(the_plan.points, forecasts, strict=True):
         for b in baselines(world_for(p.scenario, p.digest) if swept else world):
-            row = (b.name, b.description, outcome_scores(b.probabilities, rec))
+            row = (b.name, b.description, outcome_scores(b.probabilities, rec, forecast.runs))
             if all(row[0] != r[0] or row[2] != r[2] for r in bases):
                 bases.append(row)
     if len({r[0] for r in bases}) < len(bases):  # a baseline that differs by point: say which

@@ -104,7 +104,10 @@ def crossval(
             on_fold(held.name, fitted)
         forecast = Objective(held.scenario, held.record, runs, seed).forecast(fitted)
         world = forecast.world
-        base = {b.name: outcome_scores(b.probabilities, held.record) for b in baselines(world)}
+        base = {  # scored as the model's batch is: the same log-score floor, 1/(2 runs)
+            b.name: outcome_scores(b.probabilities, held.record, forecast.runs)
+            for b in baselines(world)
+        }
         scores = {**score(forecast, held.record), "loss": fit_loss(forecast, held.record)}
         profiled = None
         if profile_points and known_profiles and held.name in known_profiles:

@@ -46,15 +46,17 @@ def brier(probs: dict[str, float], observed: str) -> float:
     return sum((p - (k == observed)) ** 2 for k, p in probs.items())
 
 
-def log_score(probs: dict[str, float], observed: str, runs: int | None = None) -> float:
-    """ln p(observed). A zero probability is floored at 1/(2 runs) (or 1e-6 without runs),
-    so that one unseen outcome does not make the score infinite."""
-    floor = 1 / (2 * runs) if runs else 1e-6
-    return math.log(max(probs.get(observed, 0.0), floor))
+def log_score(probs: dict[str, float], observed: str, runs: int) -> float:
+    """ln p(observed). A probability below 1/(2 runs) is floored there, `runs` being the
+    replications of the batch scored: the model and every baseline scored against that
+    batch take the same floor, so that one unseen outcome does not make the score infinite
+    and no forecaster gains or loses by the floor alone."""
+    return math.log(max(probs.get(observed, 0.0), 1 / (2 * runs)))
 
 
-def outcome_scores(probs: dict[str, float], record: Record, runs: int | None = None) -> dict:
-    """The scores any forecast of the outcome can be given."""
+def outcome_scores(probs: dict[str, float], record: Record, runs: int) -> dict:
+    """The scores any forecast of the outcome can be given; `runs`: the replications of the
+    batch scored, whose 1/(2 runs) floors the log score (see `log_score`)."""
     observed = observed_outcome(record)
     return {
         "brier": brier(probs, observed),

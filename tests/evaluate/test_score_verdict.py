@@ -1,5 +1,6 @@
 """`score` on a sweep scores every point, and its verdict names every shortfall."""
 
+import math
 from pathlib import Path
 
 import yaml
@@ -102,3 +103,19 @@ def test_a_record_without_an_appointment_says_it_is_scored_as_a_deadlock(tmp_pat
     )
     # With one, nothing is said
     assert not sim.score(BASE, RECORD, runs=40).verdict[0].startswith("observed outcome")
+
+
+def test_the_model_and_the_baselines_take_the_same_log_score_floor(tmp_path):
+    # oecd-2021 at these values: the model and the compromise both give the observed
+    # winner 0, so both score ln(1/(2 runs)) and neither is better on log_score
+    fit = {"offer_rate": 0.6688, "pressure_days": 120, "w_band": 2.789, "w_ties": 1.212,
+           "noise": 0.2079}  # fmt: skip
+    s = sim.score(ROOT / "scenarios" / "oecd-2021.yaml", ROOT / "records" / "oecd-2021.yaml",
+                  runs=40, set={f"parameters.{k}": v for k, v in fit.items()})  # fmt: skip
+    rows = s.table.set_index("forecast")
+    assert rows.loc["agent-based model", "p_observed"] == 0
+    assert rows.loc["compromise", "p_observed"] == 0
+    assert rows.loc["agent-based model", "log_score"] == rows.loc["compromise", "log_score"]
+    assert abs(rows.loc["compromise", "log_score"] - math.log(1 / 80)) < 1e-3
+    against = next(line for line in s.verdict if line.startswith("against compromise"))
+    assert "log_score" not in against.split("; worse")[0]  # not a "win" from the floor

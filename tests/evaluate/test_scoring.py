@@ -50,7 +50,7 @@ def forecast(world, outcomes, rounds, supporters=None, first=None, holdouts=None
 def test_perfect_forecast_scores_best():
     probs = {"x": 1.0, "y": 0.0, DEADLOCK: 0.0}
     assert brier(probs, "x") == 0.0
-    assert log_score(probs, "x") == 0.0
+    assert log_score(probs, "x", runs=10) == 0.0
 
 
 def test_certain_wrong_forecast_scores_worst():
@@ -62,7 +62,16 @@ def test_certain_wrong_forecast_scores_worst():
 def test_a_tie_between_two_candidates():
     probs = {"x": 0.5, "y": 0.5, DEADLOCK: 0.0}
     assert brier(probs, "x") == pytest.approx(0.5)  # 0.25 + 0.25
-    assert log_score(probs, "x") == pytest.approx(math.log(0.5))
+    assert log_score(probs, "x", runs=10) == pytest.approx(math.log(0.5))
+
+
+def test_a_zero_probability_is_floored_at_one_over_twice_the_runs_whoever_gives_it():
+    # the model and a baseline scored against the same batch take the same floor: a zero
+    # is worth ln(1/(2 runs)) to both, so neither wins on the floor alone
+    assert log_score({"x": 0.0, "y": 1.0}, "x", runs=40) == pytest.approx(math.log(1 / 80))
+    assert log_score({"y": 1.0}, "x", runs=40) == pytest.approx(math.log(1 / 80))
+    # a probability above the floor is not moved by it
+    assert log_score({"x": 0.02}, "x", runs=40) == pytest.approx(math.log(0.02))
 
 
 # --- date, support, order, holdouts --------------------------------------------------------
