@@ -409,7 +409,9 @@ def score(
     if len({r[0] for r in bases}) < len(bases):  # a baseline that differs by point: say which
         bases = [(f"{n} (point {i})", d, s) for i, (n, d, s) in enumerate(bases)]
     rows += bases
-    keys = [k for k, _ in SCORES if any(k in r[2] for r in rows)]
+    # a record's last holdouts get their column even when no run appointed (shown n/a)
+    keys = [k for k, _ in SCORES if any(k in r[2] for r in rows)
+            or (k == "holdout_hit_rate" and rec.last_holdouts)]  # fmt: skip
     says = score_report.verdict(rows, keys, standstill_rmse(world, rec))
     if rec.appointment is None:  # said, since an unfinished record reads the same
         by = f"by {rec.until.isoformat()}" if rec.until else "at all"

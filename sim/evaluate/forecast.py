@@ -73,6 +73,11 @@ class Forecast:
         done = self.appointed_round[self.appointed_round >= 0]
         return quantiles(days[done]) if len(done) else None
 
+    @property
+    def appointed_runs(self) -> int:
+        """Replications that appointed anyone (the others have no last holdouts)."""
+        return int((self.appointed_round >= 0).sum())
+
     def holdout_runs(self, member: str) -> int:
         """Replications that name `member` among their last holdouts."""
         return sum(member in h for h in self.holdouts)
@@ -204,6 +209,11 @@ class CountedForecast:
             for i, m in enumerate(members)
             for k, c in enumerate(cands)
         }
+
+    @property
+    def appointed_runs(self) -> int:
+        """As `Forecast.appointed_runs`."""
+        return int(self._appointed_by_round().sum())
 
     def holdout_runs(self, member: str) -> int:
         """As `Forecast.holdout_runs`."""

@@ -31,7 +31,10 @@ SCORES = [
     ("date_in_90", "observed date inside the simulated 90% interval (1 yes, 0 no)"),
     ("support_rmse", "root-mean-square error of supporters per candidate at the record's dates"),
     ("declaration_rank_rho", "rank correlation of simulated and observed order of declaration"),
-    ("holdout_hit_rate", "share of runs in which each observed last holdout is a simulated one"),
+    (
+        "holdout_hit_rate",
+        "share of the runs that appointed in which each observed last holdout is a simulated one",
+    ),
 ]
 
 
@@ -141,10 +144,13 @@ def declaration_rank(forecast: Forecast | CountedForecast, record: Record) -> di
 
 
 def holdout_hits(forecast: Forecast | CountedForecast, record: Record) -> dict:
-    """Mean over the observed last holdouts of the share of runs that name them too."""
-    if not record.last_holdouts or not forecast.runs:
+    """Mean over the observed last holdouts of the share of the runs that appointed which
+    name them too (a deadlocked run has no last holdouts, so it is not counted); none when
+    no run appointed (n/a, not 0)."""
+    appointed = forecast.appointed_runs
+    if not record.last_holdouts or not appointed:
         return {}
-    shares = [forecast.holdout_runs(code) / forecast.runs for code in record.last_holdouts]
+    shares = [forecast.holdout_runs(code) / appointed for code in record.last_holdouts]
     return {"holdout_hit_rate": float(np.mean(shares))}
 
 
@@ -167,7 +173,7 @@ def score(forecast: Forecast | CountedForecast, record: Record) -> dict[str, flo
 # --- shortfalls on the measures no baseline gives ------------------------------------------
 
 SHORT_RHO = 0.5  # below this the simulated order of declaration is at best weakly right
-SHORT_HOLDOUTS = 0.5  # below this a typical run misses most of the observed last holdouts
+SHORT_HOLDOUTS = 0.5  # below this a typical appointing run misses most observed last holdouts
 
 
 def standstill_rmse(world: World, record: Record) -> float | None:
@@ -215,7 +221,7 @@ def shortfalls(scores: dict, standstill: float | None = None) -> list[str]:
     hits = scores.get("holdout_hit_rate")
     if hits is not None and hits < SHORT_HOLDOUTS:
         out.append(f"holdout_hit_rate {hits:.2f} is below {SHORT_HOLDOUTS} (most observed last "
-                   "holdouts missed in a typical run)")  # fmt: skip
+                   "holdouts missed in a typical run that appointed)")  # fmt: skip
     return out
 
 

@@ -77,6 +77,9 @@ def test_score_on_the_command_line_ends_with_the_shortfall_and_fits_its_headers(
     assert "fell short: the observed appointment date is outside" in out
     for key in ("date_error_days", "declaration_rank_rho", "holdout_hit_rate"):
         assert key in out  # whole, not cut to 14 characters
+    # every run deadlocks at the priors: no run has last holdouts, so the rate is n/a, not 0
+    row = next(line for line in out.splitlines() if line.startswith("holdout_hit_rate"))
+    assert row.split()[1] == "n/a"
     assert "fell short" in (tmp_path / "out" / "report.md").read_text()
 
 

@@ -133,6 +133,18 @@ def test_holdout_hit_rate():
     assert hits == pytest.approx((2 / 4 + 3 / 4) / 2)
 
 
+def test_holdout_hit_rate_counts_only_the_runs_that_appointed():
+    # two deadlocks (no last holdouts) do not count as misses: both appointing runs name
+    # C and D, so every observed holdout is hit in every run that could have one
+    w = toy()
+    f = forecast(w, ["x", "x", "deadlock", "deadlock"], [1, 1, -1, -1],
+                 holdouts=[["C", "D"], ["C", "D"], [], []])  # fmt: skip
+    assert holdout_hits(f, record(last_holdouts=["C", "D"]))["holdout_hit_rate"] == 1.0
+    # and when no run appointed there is nothing to rate: n/a, not 0
+    none = forecast(w, ["deadlock"] * 3, [-1] * 3)
+    assert holdout_hits(none, record(last_holdouts=["C", "D"])) == {}
+
+
 # --- baselines -----------------------------------------------------------------------------
 
 
