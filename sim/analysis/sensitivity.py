@@ -18,7 +18,7 @@ import numpy as np
 
 from sim.analysis.evaluations import Evaluations
 from sim.analysis.inputs import Input, problem_of
-from sim.analysis.variant import varied_world
+from sim.analysis.variant import simulated_value, varied_world
 from sim.batching.plan import replication_seeds
 from sim.batching.worker import point_history
 from sim.engine.history import History
@@ -195,6 +195,79 @@ def default_workers(points: int, runs: int) -> int:
     return min(os.cpu_count() or 1, 8) if points * runs >= 20_000 else 1
 
 
+MORRIS_RESAMPLES, MORRIS_CONF = 100, 0.95  # SALib's defaults for mu*'s bootstrap interval
+
+
+def morris_indices(inputs: list[Input], X: np.ndarray, y: np.ndarray, levels: int,
+                   seed: int) -> tuple[dict[str, np.ndarray], list[int]]:  # fmt: skip
+    """Morris mu, mu*, sigma and mu*'s 95% bootstrap interval of one output, per input.
+
+    An elementary effect is the output's change over one step of a trajectory divided by
+    the step, in units of the input's range. For a continuous input the step is SALib's
+    nominal one and every figure is SALib's (`SALib.analyze.morris.analyze`, the same
+    bootstrap draws). A whole-number input is simulated at its sampled value rounded
+    (`simulated_value`), so its effect is divided by the step actually taken; a step that
+    rounding makes zero is no effect and is left out, and the figures are those of the
+    effects left (NaN when none is: an input none of whose steps moved it).
+
+    Returns:
+        ({mu, mu_star, sigma, mu_star_conf: (inputs,)}, the number of effects per input).
+    """
+    from scipy.stats import norm
+
+    d = len(inputs)
+    trajectories = len(X) // (d + 1)
+    xs = X.reshape(trajectories, d + 1, d)
+    ys = y.reshape(trajectories, d + 1)
+    delta = levels / (2.0 * (levels - 1))  # SALib's nominal step, in units of the range
+    ee = np.empty((d, trajectories))
+    taken = np.ones((d, trajectories))  # the step actually taken, in units of the range
+    for t in range(trajectories):
+        for k in range(d):
+            j = int(np.flatnonzero(xs[t, k + 1] != xs[t, k])[0])  # the one input this step moves
+            up = xs[t, k + 1, j] > xs[t, k, j]
+            lo, hi = (k, k + 1) if up else (k + 1, k)
+            ee[j, t] = (ys[t, hi] - ys[t, lo]) / delta
+            field, span = inputs[j].field, inputs[j].high - inputs[j].low
+            if field.integer:
+                moved = simulated_value(field, xs[t, hi, j]) - simulated_value(field, xs[t, lo, j])
+                taken[j, t] = moved / span
+    # SALib's figures on every input (a continuous input's are SALib's, to the last digit) ...
+    from SALib.analyze import morris as morris_analyze
+
+    res = morris_analyze.analyze(problem_of(inputs), X, y, num_resamples=MORRIS_RESAMPLES,
+                                 conf_level=MORRIS_CONF, num_levels=levels, seed=seed)  # fmt: skip
+    out = {name: np.array(res[name], dtype=float) for name in ("mu", "mu_star", "sigma",
+                                                                "mu_star_conf")}  # fmt: skip
+    # ... its bootstrap draws (one block an input) passed over, for the intervals below
+    rng = np.random.default_rng(seed)
+    for _ in range(d):
+        rng.integers(trajectories, size=(MORRIS_RESAMPLES, trajectories))
+    z = norm.ppf(0.5 + MORRIS_CONF / 2)
+
+    def interval(effects: np.ndarray) -> float:
+        pick = rng.integers(len(effects), size=(MORRIS_RESAMPLES, len(effects)))
+        return float(z * np.average(np.abs(effects[pick]), axis=1).std(ddof=1))
+
+    counts = [trajectories] * d
+    # ... then a whole-number input's from the steps it took, each divided by its own step
+    for j, inp in enumerate(inputs):
+        if not inp.field.integer:
+            continue
+        kept = taken[j] > 0
+        counts[j] = int(kept.sum())
+        effects = (ee[j] * delta)[kept] / taken[j][kept]
+        if not len(effects):
+            for name in out:
+                out[name][j] = np.nan
+            continue
+        out["mu"][j] = np.average(effects)
+        out["mu_star"][j] = np.average(np.abs(effects))
+        out["sigma"][j] = np.std(effects, ddof=1) if len(effects) > 1 else np.nan
+        out["mu_star_conf"][j] = interval(effects)
+    return out, counts
+
+
 @dataclass
 class Sensitivity:
     """What a sensitivity analysis found.
@@ -217,6 +290,8 @@ class Sensitivity:
     samples: int = 0
     table: object = None  # pandas DataFrame
     constant: list[str] = field(default_factory=list)  # outputs that did not vary
+    # Morris: whole-number inputs none of whose steps survived rounding (no effect measured)
+    no_effects: list[str] = field(default_factory=list)
 
     @property
     def points(self) -> int:
@@ -293,18 +368,17 @@ def analyse(
     Y, base_row = Y[:-1], Y[-1]
     world = base_world(scenario, scenario_digest(scenario))
     outputs = output_names(world)
-    rows, constant = [], []
+    rows, constant, no_effects = [], [], []
     for k, out in enumerate(outputs):
         y = Y[:, k]
         flat = np.ptp(y) == 0
         if flat:
             constant.append(out)
         if method == "morris":
-            res = (
-                {"mu": 0.0, "mu_star": 0.0, "sigma": 0.0, "mu_star_conf": 0.0}
-                if flat
-                else m_analyze.analyze(problem, X, y, num_levels=levels, seed=seed)
-            )
+            res, counts = morris_indices(inputs, X, y, levels, seed)
+            no_effects = [i.key for i, n in zip(inputs, counts, strict=True) if not n]
+            if flat:  # no input moved it: zero effects (none, for an input with no step)
+                res = {name: np.where(np.isnan(v), np.nan, 0.0) for name, v in res.items()}
             metrics = {
                 name: np.broadcast_to(np.asarray(res[name], dtype=float), len(inputs))
                 for name in ("mu", "mu_star", "sigma", "mu_star_conf")
@@ -353,4 +427,5 @@ def analyse(
         samples=samples if method == "sobol" else 0,
         table=table,
         constant=constant,
+        no_effects=no_effects if method == "morris" else [],
     )

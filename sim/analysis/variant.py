@@ -38,6 +38,12 @@ def _first_event_round(world: World, kind: str, target: str) -> int:
     return rounds
 
 
+def simulated_value(field: VariedField, value: float) -> float:
+    """The value a point is simulated at: a whole-number field (an integer parameter, a
+    session's notice in days) rounded as `varied_world` rounds it, any other as given."""
+    return float(round(value)) if field.integer else value
+
+
 def varied_world(
     world: World,
     values: list[tuple[VariedField, float]] = (),
@@ -68,7 +74,7 @@ def varied_world(
             (capability if field.kind == "capability" else salience)[index[field.target]] = value
             continue
         if field.kind == "notice":  # each of the session's rounds (a recurring one: every date)
-            notice = round(value)
+            notice = int(simulated_value(field, value))
             days = set(next(s for s in world.scenario.sessions if s.id == field.target).dates())
             for t, (r, day) in enumerate(zip(rounds, world.dates, strict=True)):
                 if r.session is not None and day in days:
@@ -79,7 +85,8 @@ def varied_world(
             continue
         until = first_event_round(world, field.kind, field.target)
         if field.kind == "parameter":
-            params.append((until, field.target, round(value) if field.integer else value))
+            params.append((until, field.target,
+                           int(simulated_value(field, value)) if field.integer else value))  # fmt: skip
         else:
             weights.append((until, field.target, float(value)))
     # One new setup per round with all of its changes (not one per change: points are many).

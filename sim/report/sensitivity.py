@@ -115,6 +115,9 @@ def words(sens) -> list[str]:
             out.append(f"{said} moves only with {names} ({unit}); no other input moves it.")
         else:
             out.append(f"{said} moves most with {names} ({unit}).")
+    if getattr(sens, "no_effects", None):
+        out.append(f"No effect measured for {', '.join(sens.no_effects)}: a whole number, every "
+                   "step of it rounded to none over its range (widen the range; mu* n/a).")  # fmt: skip
     matters, inert = importance(sens)
     if len(matters):
         out.append("Assumptions that matter most (largest effect on an outcome, as a share of "
@@ -141,7 +144,7 @@ def importance(sens):
     largest = t.groupby(group)[score].transform("max").replace(0, np.nan)
     t["rel"] = (t[score] / largest).fillna(0.0)
     rel = t.groupby("input")["rel"].max().sort_values(ascending=False, kind="stable")
-    inert = [k for k, v in rel.items() if v <= INERT]
+    inert = [k for k, v in rel.items() if v <= INERT and k not in getattr(sens, "no_effects", [])]
     return rel[rel > INERT], inert
 
 

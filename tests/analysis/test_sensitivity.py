@@ -451,3 +451,83 @@ def test_a_deadlock_counts_as_the_day_the_scores_count_it():
         outputs_of(world, SimpleNamespace(final=final))[-1]
         == (world.dates[3] - world.dates[0]).days
     )
+
+
+# --- Morris on whole-number inputs: the effect over the step actually taken ----------------
+
+
+def _morris_toy(ranges: dict[str, tuple[float, float]], trajectories=6, levels=4, seed=3):
+    from SALib.sample import morris as morris_sample
+
+    from sim.analysis.inputs import Input, problem_of
+
+    sc = load_scenario(NATO)
+    inputs = [Input(varied_field(k, sc), lo, lo, hi) for k, (lo, hi) in ranges.items()]
+    X = morris_sample.sample(problem_of(inputs), trajectories, num_levels=levels, seed=seed)
+    return inputs, X
+
+
+def test_morris_of_a_whole_number_input_divides_by_the_step_rounding_took():
+    from sim.analysis.sensitivity import morris_indices
+
+    # y = 0.7 x round(concessions_per_round) + 0.2 x noise: crossing each input's range
+    # moves y by 0.7 x (its span in whole numbers) and 0.2 x 1, so mu* is known exactly
+    for span in (1, 2):
+        inputs, X = _morris_toy({"parameters.concessions_per_round": (0, span),
+                                 "parameters.noise": (0, 1)})  # fmt: skip
+        y = 0.7 * np.round(X[:, 0]) + 0.2 * X[:, 1]
+        res, counts = morris_indices(inputs, X, y, 4, 3)
+        assert res["mu_star"][0] == pytest.approx(0.7 * span)  # SALib: 1.05, then 0.7 x 1.5
+        assert res["mu"][0] == pytest.approx(0.7 * span) and res["sigma"][0] == pytest.approx(0)
+        assert res["mu_star"][1] == pytest.approx(0.2) and counts == [6, 6]
+
+
+def test_a_step_rounding_makes_zero_is_no_effect_and_an_input_may_have_none_left():
+    from sim.analysis.sensitivity import morris_indices
+
+    # on 0.6:1.4 every grid level (0.6, 0.87, 1.13, 1.4) rounds to 1: no step is taken
+    inputs, X = _morris_toy({"parameters.concessions_per_round": (0.6, 1.4),
+                             "parameters.noise": (0, 1)})  # fmt: skip
+    y = 0.2 * X[:, 1]
+    res, counts = morris_indices(inputs, X, y, 4, 3)
+    assert counts == [0, 6]
+    assert all(np.isnan(res[k][0]) for k in res) and res["mu_star"][1] == pytest.approx(0.2)
+    # on 0:3 with 6 levels, steps of 0.6 of the range: 0 -> 1.8 rounds to 0 -> 2, and
+    # 0.6 -> 2.4 to 1 -> 2: kept, each divided by its own step; a zero step would be dropped
+    inputs, X = _morris_toy({"parameters.concessions_per_round": (0, 3),
+                             "parameters.noise": (0, 1)}, levels=6)  # fmt: skip
+    y = 0.5 * np.round(X[:, 0])
+    res, counts = morris_indices(inputs, X, y, 6, 3)
+    assert res["mu_star"][0] == pytest.approx(0.5 * 3)
+
+
+def test_morris_of_continuous_inputs_is_salibs_to_the_last_digit():
+    from SALib.analyze import morris as morris_analyze
+
+    from sim.analysis.inputs import problem_of
+    from sim.analysis.sensitivity import morris_indices
+
+    inputs, X = _morris_toy({"parameters.noise": (0.05, 1), "parameters.w_band": (0, 5),
+                             "parameters.concessions_per_round": (0, 2),
+                             "parameters.w_ties": (0, 5)}, trajectories=8)  # fmt: skip
+    y = np.random.default_rng(0).random(len(X))
+    ours, _ = morris_indices(inputs, X, y, 4, 1)
+    theirs = morris_analyze.analyze(problem_of(inputs), X, y, num_levels=4, seed=1)
+    for name in ("mu", "mu_star", "sigma", "mu_star_conf"):
+        for j in (0, 1, 3):  # the continuous ones, whatever the whole-number one does
+            assert ours[name][j] == theirs[name][j], (name, j)
+
+
+def test_an_analysis_names_a_whole_number_input_with_no_step_left():
+    from sim.analysis.inputs import Input
+    from sim.report.sensitivity import words
+
+    sc = Scenario.model_validate(toy_data())
+    field = varied_field("parameters.concessions_per_round", sc)
+    inputs = [Input(field, 1.0, 0.6, 1.4), *choose_inputs(sc, ["parameters.noise=0:1"])]
+    sens = analyse(sc, inputs, runs=4, trajectories=2, seed=1, workers=1)
+    assert sens.no_effects == ["parameters.concessions_per_round"]
+    rows = sens.table[sens.table["input"] == "parameters.concessions_per_round"]
+    assert rows["mu_star"].isna().all() and (rows["rank"] == 2).all()  # ranked last
+    line = next(w for w in words(sens) if w.startswith("No effect measured"))
+    assert "parameters.concessions_per_round" in line and "noise" not in line
