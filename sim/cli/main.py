@@ -333,13 +333,19 @@ def _summary(results, out: Path) -> str:
             ", ".join(f"{w} {d}" for w, d in zip(frame[who], frame["date"], strict=True)) or "none"
         )
 
+    def offered(frame) -> str:  # every offer, by the member it went to, in order
+        dates: dict[str, list[str]] = {}
+        for who, day in zip(frame["to"], frame["date"], strict=True):
+            dates.setdefault(who, []).append(str(day))
+        return "; ".join(f"{w} {', '.join(d)}" for w, d in dates.items()) or "none"
+
     held = results.holdouts.sort_values("rank", ascending=False)["member"].tolist()
     return "\n".join(
         [
             head,
             f"  withdrawn:     {dated(results.withdrawals, 'candidate')}",
             f"  last holdouts: {', '.join(held) or 'none'}",
-            f"  concessions:   {dated(results.concessions, 'member')}",
+            f"  concessions:   {offered(results.offers)}",
             f"  results:       {out}/ (manifest.json, runs, withdrawals, holdouts, concessions, declarations and support tables, plots/)",
         ]
     )

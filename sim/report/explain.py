@@ -180,11 +180,26 @@ def _why(world: World, state, term: str, i: int, c: int, t: int, ties) -> str:
             "rule: parameters.pressure_days [docs/ODD.md])"
         )
     if term == "concession":
-        r = int(state.conceded_round[0, i, c])
-        if r < 0:
-            return "no concession offered by this camp"
-        return f"w_conc {p.w_conc:g} x offer made in round {r} ({world.dates[r].isoformat()})"
+        return _offers_text(world, state, i, c, p.w_conc)
     return f"noise {p.noise:g} x standard normal shock (seeded draw)"
+
+
+def _offers_text(world: World, state, i: int, c: int, w_conc: float) -> str:
+    """Every offer member i has had from candidate c's camp, as the term sums them: their
+    count x size (or each size), rounds and dates."""
+    n = int(state.offers[0])
+    mine = np.flatnonzero((state.offer_to[0, :n] == i) & (state.offer_for[0, :n] == c))
+    if not len(mine):
+        return "no concession offered by this camp"
+    sizes = state.offer_size[0, mine]
+    when = ", ".join(f"round {int(r)} ({world.dates[int(r)].isoformat()})"
+                     for r in state.offer_round[0, mine])  # fmt: skip
+    k = len(mine)
+    if np.all(sizes == sizes[0]):
+        given = f"{k} offer{'s' * (k > 1)} x size {sizes[0]:.4g}"
+    else:
+        given = " + ".join(f"{v:.4g}" for v in sizes) + f" ({k} offers)"
+    return f"w_conc {w_conc:g} x ({given}) made in {when}"
 
 
 def _session_text(world: World, t: int, state) -> str:

@@ -170,6 +170,30 @@ def test_explain_s_tie_parts_add_up_to_the_ties_term(capsys):
         assert abs(sum(parts) - term) <= 0.0005 * (len(parts) + 1), (term, parts)
 
 
+def test_explain_s_concession_names_every_offer_its_value_sums(capsys):
+    import re
+
+    # seed 1: HU is offered concessions by Rutte's camp in rounds 8 and 10; the term is
+    # w_conc x their sum, and the text names both, with their count and size
+    assert main(["explain", str(BASE), "--member", "HU", "--round", "12", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.strip().startswith("concession ") and "offer" in x)
+    assert "round 8 (2024-04-17), round 10 (2024-05-01)" in line
+    count, size = re.search(r"\((\d+) offers x size ([\d.]+)\)", line).groups()
+    assert abs(float(line.split()[1]) - int(count) * float(size)) < 0.001  # 2 x 0.8042
+    # a camp that offered nothing still says so
+    assert any("no concession offered by this camp" in x for x in out.splitlines())
+
+
+def test_run_s_summary_dates_every_offer(tmp_path, capsys):
+    # seed 1: two offers each to TR (rounds 5, 6) and HU (rounds 8, 10); not one a member
+    assert main(["run", str(BASE), "--seed", "1", "--out", str(tmp_path / "r")]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "concessions:" in x)
+    assert line.split("concessions:")[1].strip() == (
+        "TR 2024-03-27, 2024-04-04; HU 2024-04-17, 2024-05-01"
+    )
+
+
 def test_explain_rejects_an_unknown_member_and_round(capsys):
     assert main(["explain", str(BASE), "--member", "XX"]) == 2
     assert main(["explain", str(BASE), "--member", "HU", "--round", "999"]) == 2
