@@ -749,6 +749,7 @@ def sensitivity(
     pivotal: bool = True,
     workers: int | None = None,
     resume: bool = False,
+    force: bool = False,
 ) -> Analysis:
     """Which assumptions and which members decide the outcome.
 
@@ -760,12 +761,17 @@ def sensitivity(
         runs: replications per point (the same seeds at every point).
         trajectories: Morris trajectories; samples: Sobol base samples (a power of two).
         seed, set: as for `batch`.
-        out: folder for sensitivity.csv, sensitivity.md, plots/ (and pivotal.csv).
+        out: folder for sensitivity.csv, sensitivity.md, plots/ (and pivotal.csv); checked
+            before anything runs, as `coalition-sim sensitivity --out` is: a folder that
+            already holds files (another analysis, a batch) is refused without `force`.
         pivotal: also push each member's assumptions alone (the pivotal members).
         workers: processes (default: every core for a large analysis).
         resume: go on with the analysis interrupted in `out`: the points its checkpoint
             (`sensitivity.evaluations.jsonl`, kept as each task ends) holds are not
-            simulated again; the result is the uninterrupted one.
+            simulated again; the result is the uninterrupted one (a checkpoint of other
+            settings is refused in one line).
+        force: write into `out` even if it already holds files (never over an input); a
+            checkpoint there is started anew.
 
     Returns:
         An `Analysis`: `.table` (DataFrame), `.members` (pivotal DataFrame), `.lines()`.
@@ -780,6 +786,7 @@ def sensitivity(
     chosen = choose_inputs(loaded, inputs)
     kept = None
     if out:
+        check_out(out, scenario, force=force, reuse=(lambda _: True) if resume else None)
         settings = analysis_settings(loaded, chosen, method, runs, seed, trajectories, samples,
                                      pivotal)  # fmt: skip
         kept = Evaluations.open(Path(out), settings, resume)

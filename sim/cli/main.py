@@ -828,7 +828,7 @@ def _sensitivity(args) -> int:
         result = api.sensitivity(
             scenario, texts or None, args.method, args.runs, args.trajectories, args.samples,
             args.seed, out=out, pivotal=not args.no_pivotal, workers=args.workers,
-            resume=args.resume,
+            resume=args.resume, force=args.force,
         )  # fmt: skip
     except KeyboardInterrupt:
         from sim.analysis.evaluations import FILE

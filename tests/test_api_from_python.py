@@ -1,0 +1,65 @@
+"""The Python API as a script calls it: its output folders checked as the command line's,
+its arguments refused in one line naming them, in the words of Python (`out=`, `force=True`)."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+import sim
+from sim.errors import ScenarioError
+
+ROOT = Path(__file__).resolve().parent
+BASE = ROOT.parent / "scenarios" / "nato-2024.yaml"
+
+
+@pytest.fixture
+def toy(tmp_path):
+    pytest.importorskip("SALib")
+    from analysis.test_sensitivity import DECISIVE, toy_data
+
+    path = tmp_path / "toy.yaml"
+    path.write_text(yaml.safe_dump(toy_data()))
+    return path, [f"{DECISIVE}=0:1"]
+
+
+def _small(toy, **kw):
+    path, inputs = toy
+    return sim.sensitivity(path, inputs=inputs, runs=4, trajectories=2, pivotal=False, **kw)
+
+
+def test_sensitivity_refuses_a_busy_folder_before_any_work_unless_forced(toy, tmp_path,
+                                                                         monkeypatch):  # fmt: skip
+    from sim.analysis import sensitivity
+
+    batch = tmp_path / "batch"
+    sim.batch(BASE, runs=4, out=batch, report=False)
+    before = sorted(p.name for p in batch.iterdir())
+    ran = []
+    real = sensitivity.evaluate_task
+    monkeypatch.setattr(sensitivity, "evaluate_task", lambda t: ran.append(1) or real(t))
+    with pytest.raises(ScenarioError, match="already holds files") as caught:
+        _small(toy, out=batch)  # a finished batch's folder
+    assert len(str(caught.value).splitlines()) == 1
+    assert not ran and sorted(p.name for p in batch.iterdir()) == before
+    mine = tmp_path / "mine"
+    _small(toy, out=mine)
+    with pytest.raises(ScenarioError, match="already holds files"):  # another analysis there
+        sim.sensitivity(toy[0], inputs=toy[1], runs=5, trajectories=2, pivotal=False, out=mine)
+    kept = (mine / "sensitivity.evaluations.jsonl").read_text()
+    with pytest.raises(ScenarioError, match="other settings"):  # resumed: not its settings
+        sim.sensitivity(toy[0], inputs=toy[1], runs=5, trajectories=2, pivotal=False, out=mine,
+                        resume=True)  # fmt: skip
+    assert (mine / "sensitivity.evaluations.jsonl").read_text() == kept
+    _small(toy, out=mine, resume=True)  # its own settings: goes on (here: nothing left)
+    a = sim.sensitivity(toy[0], inputs=toy[1], runs=5, trajectories=2, pivotal=False, out=mine,
+                        force=True)  # fmt: skip
+    assert (mine / "sensitivity.csv").is_file() and a.table is not None
+    assert (mine / "sensitivity.evaluations.jsonl").read_text() != kept
+
+
+def test_a_new_or_empty_folder_needs_no_force(toy, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    _small(toy, out=empty)
+    assert (empty / "sensitivity.csv").is_file()
