@@ -69,7 +69,7 @@ def _check_args(**given) -> None:
             raise ValueError(f"scenario={value!r}: give a scenario file or a loaded Scenario")
         if value is None:
             continue
-        if name in ("runs", "chunk", "workers", "seed"):
+        if name in ("runs", "chunk", "workers", "seed", "trajectories", "samples"):
             low = 0 if name == "seed" else 1
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
                 raise ValueError(f"{name}={value!r}: give a whole number of at least {low}")
@@ -782,6 +782,9 @@ def sensitivity(
     from sim.analysis.sensitivity import analyse, analysis_settings
     from sim.errors import Problem, ScenarioError
 
+    _check_args(scenario=scenario, runs=runs, trajectories=trajectories, samples=samples,
+                seed=seed, workers=workers)  # fmt: skip
+    runs, trajectories, samples, seed = map(int, (runs, trajectories, samples, seed))  # numpy's too
     loaded = load(scenario, set)
     chosen = choose_inputs(loaded, inputs)
     kept = None

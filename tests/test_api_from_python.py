@@ -1,6 +1,7 @@
 """The Python API as a script calls it: its output folders checked as the command line's,
 its arguments refused in one line naming them, in the words of Python (`out=`, `force=True`)."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,31 @@ def test_a_new_or_empty_folder_needs_no_force(toy, tmp_path):
     empty.mkdir()
     _small(toy, out=empty)
     assert (empty / "sensitivity.csv").is_file()
+
+
+@pytest.mark.parametrize(
+    "kw, said",
+    [
+        ({"runs": 0}, "runs=0: give a whole number of at least 1"),
+        ({"runs": 1.5}, "runs=1.5: give a whole number of at least 1"),
+        ({"trajectories": 0}, "trajectories=0: give a whole number of at least 1"),
+        ({"samples": 0, "method": "sobol"}, "samples=0: give a whole number of at least 1"),
+        ({"seed": 1.5}, "seed=1.5: give a whole number of at least 0"),
+        ({"seed": -1}, "seed=-1: give a whole number of at least 0"),
+        ({"workers": 0}, "workers=0: give a whole number of at least 1"),
+    ],
+)
+def test_sensitivity_refuses_a_bad_count_naming_it(toy, kw, said):
+    path, inputs = toy
+    args = {"runs": 4, "trajectories": 2, **kw}
+    with pytest.raises(ValueError, match=re.escape(said)):
+        sim.sensitivity(path, inputs=inputs, pivotal=False, **args)
+
+
+def test_sensitivity_takes_numpy_integers(toy):
+    import numpy as np
+
+    path, inputs = toy
+    a = sim.sensitivity(path, inputs=inputs, runs=np.int64(4), trajectories=np.int32(2),
+                        seed=np.int64(2), pivotal=False)  # fmt: skip
+    assert len(a.table)
