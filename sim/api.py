@@ -53,6 +53,7 @@ ScenarioLike = str | Path | Scenario
 
 def overrides_of(set: dict | list | None) -> list[str]:
     """`{"parameters.noise": 0.3}` (or `["parameters.noise=0.3"]`) as `--set` texts."""
+    _check_args(set=set)
     if not set:
         return []
     if isinstance(set, dict):
@@ -60,15 +61,23 @@ def overrides_of(set: dict | list | None) -> list[str]:
     return list(set)
 
 
+# Arguments that take several items, and what to give: a text there is refused, never read
+# letter by letter (`set="parameters.noise=0.3"` would be 26 overrides of one letter each).
+_LISTS = {"set": "a dict or a list", "sweep": "a dict, a DataFrame or a list",
+          "inputs": "a list", "scenarios": "a list of files", "parameter_sets": "a list of files"}  # fmt: skip
+
+
 def _check_args(**given) -> None:
     """Arguments a user passes from Python, refused in one sentence naming the argument
     (the command line's parser refuses the same values): counts are whole numbers of at
     least 1, seeds whole numbers of at least 0, the format csv or parquet."""
     for name, value in given.items():
-        if name == "scenario" and not isinstance(value, str | Path | Scenario):
-            raise ValueError(f"scenario={value!r}: give a scenario file or a loaded Scenario")
+        if name in ("scenario", "path") and not isinstance(value, str | Path | Scenario):
+            raise ValueError(f"{name}={value!r}: give a scenario file or a loaded Scenario")
         if value is None:
             continue
+        if name in _LISTS and isinstance(value, str | Path):  # not its letters, one by one
+            raise ValueError(f"{name}={str(value)!r}: give {_LISTS[name]}, e.g. [{str(value)!r}]")
         if name in ("runs", "chunk", "workers", "seed", "trajectories", "samples"):
             low = 0 if name == "seed" else 1
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
@@ -80,9 +89,6 @@ def _check_args(**given) -> None:
                 if isinstance(values, str) or not isinstance(values, list | tuple):
                     raise ValueError(f"sweep[{key!r}]={values!r}: give a list of values, "
                                      f"e.g. {{{key!r}: [{values!r}]}}")  # fmt: skip
-        elif name in ("scenarios", "paths") and isinstance(value, str | Path):
-            raise ValueError(f"{name}={str(value)!r}: give a list of files, e.g. "
-                             f"[{str(value)!r}]")  # fmt: skip
 
 
 def load(path: ScenarioLike, set: dict | list | None = None) -> Scenario:
@@ -95,6 +101,7 @@ def load(path: ScenarioLike, set: dict | list | None = None) -> Scenario:
     Returns:
         The scenario. Raises `sim.errors.ScenarioError` listing every problem.
     """
+    _check_args(path=path)
     return load_scenario(path, overrides_of(set))
 
 
@@ -505,7 +512,7 @@ def compare(
     """
     from sim.report import comparison
 
-    _check_args(scenarios=scenarios, workers=workers, paths=parameter_sets)
+    _check_args(scenarios=scenarios, workers=workers, parameter_sets=parameter_sets)
     if not scenarios:
         raise ValueError("scenarios=[]: give the base scenario, then its variants")
     overrides = overrides_of(set)
@@ -783,7 +790,7 @@ def sensitivity(
     from sim.errors import Problem, ScenarioError
 
     _check_args(scenario=scenario, runs=runs, trajectories=trajectories, samples=samples,
-                seed=seed, workers=workers)  # fmt: skip
+                seed=seed, workers=workers, inputs=inputs)  # fmt: skip
     runs, trajectories, samples, seed = map(int, (runs, trajectories, samples, seed))  # numpy's too
     loaded = load(scenario, set)
     chosen = choose_inputs(loaded, inputs)

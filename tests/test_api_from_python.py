@@ -92,3 +92,33 @@ def test_sensitivity_takes_numpy_integers(toy):
     a = sim.sensitivity(path, inputs=inputs, runs=np.int64(4), trajectories=np.int32(2),
                         seed=np.int64(2), pivotal=False)  # fmt: skip
     assert len(a.table)
+
+
+@pytest.mark.parametrize(
+    "call, said",
+    [
+        (lambda: sim.load(BASE, set="parameters.noise=0.3"),
+         "set='parameters.noise=0.3': give a dict or a list, e.g. ['parameters.noise=0.3']"),
+        (lambda: sim.batch(BASE, runs=4, set="parameters.noise=0.3"), "set='parameters.noise"),
+        (lambda: sim.run(BASE, set="parameters.noise=0.3"), "set='parameters.noise=0.3': give"),
+        (lambda: sim.batch(BASE, runs=4, sweep="parameters.noise=0.1,0.5"),
+         "sweep='parameters.noise=0.1,0.5': give a dict, a DataFrame or a list, e.g. "
+         "['parameters.noise=0.1,0.5']"),
+        (lambda: sim.sensitivity(BASE, inputs="parameters.noise", runs=4, pivotal=False),
+         "inputs='parameters.noise': give a list, e.g. ['parameters.noise']"),
+        (lambda: sim.compare([BASE], parameter_sets=str(BASE)),
+         f"parameter_sets={str(BASE)!r}: give a list of files"),
+        (lambda: sim.load(42), "path=42: give a scenario file or a loaded Scenario"),
+        (lambda: sim.batch(42), "scenario=42: give a scenario file or a loaded Scenario"),
+    ],
+)  # fmt: skip
+def test_a_text_where_a_list_goes_is_refused_not_read_letter_by_letter(call, said):
+    with pytest.raises(ValueError, match=re.escape(said)) as caught:
+        call()
+    assert len(str(caught.value).splitlines()) == 1
+
+
+def test_lists_dicts_and_tuples_still_work():
+    assert sim.load(BASE, set=["parameters.noise=0.3"]).parameters.noise == 0.3
+    assert sim.load(BASE, set=("parameters.noise=0.3",)).parameters.noise == 0.3
+    assert sim.load(str(BASE), set={"parameters.noise": 0.3}).parameters.noise == 0.3
