@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import numbers
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -175,6 +176,10 @@ def execute(
     )
     try:
         return run_batch(plan, out, pool, progress, workers, format, force, keep, fans)
+    except BrokenProcessPool:  # one line saying why (a script without a main guard, say)
+        from sim.batching.executors import broken
+
+        raise broken(pool, workers) from None
     finally:
         close()
 
@@ -211,7 +216,9 @@ def batch(
         runs: replications per point (default: the scenario's `batch:` block, else 1000).
         seed: batch seed (default: the scenario's, else 1).
         sweep: points to run: {key: [values]} for a grid, a DataFrame of points, or None.
-        workers: processes (1 runs in this process).
+        workers: processes (1 runs in this process). More than 1 starts worker
+            processes, which import the calling script again: in a script, call this under
+            `if __name__ == "__main__":` (else it stops, saying so in one line).
         out: results folder to write (tables, figures, report.md), or None for memory only.
         set: overrides, as for `load`.
         chunk: replications per chunk (default: the scenario's).

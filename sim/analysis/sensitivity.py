@@ -154,14 +154,17 @@ def evaluate(
             finished(block, evaluate_task(task))
     else:
         from concurrent.futures import as_completed
+        from concurrent.futures.process import BrokenProcessPool
 
-        from sim.batching.executors import make_executor
+        from sim.batching.executors import broken, make_executor
 
         pool, close = make_executor("process", workers)
         try:
             futures = {pool.submit(evaluate_task, t): b for t, b in zip(tasks, blocks, strict=True)}
             for done in as_completed(futures):  # kept as each ends, not in order
                 finished(futures[done], done.result())
+        except BrokenProcessPool:  # one line saying why (a script without a main guard, say)
+            raise broken(pool, workers) from None
         finally:
             close()
     return np.array([rows[k] for k in range(len(changes))]) if changes else np.zeros((0, 0))

@@ -6,6 +6,7 @@ All three are `concurrent.futures.Executor`s, so the batch runner does not care.
 import os
 import re
 import signal
+import sys
 import threading
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
@@ -47,6 +48,38 @@ class _Pool(ProcessPoolExecutor):
             return super().submit(fn, *args, **kwargs)
         finally:  # a Ctrl-C that came meanwhile is raised here, as KeyboardInterrupt
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+UNGUARDED = 86  # a worker's exit status: it was started by a script that starts a pool on import
+GUARD = 'if __name__ == "__main__":'
+
+
+def _check_main(workers: int) -> None:
+    """Before a process pool starts: each worker imports the caller's script again (as
+    `__mp_main__`), so a script that starts a batch at its top level would start one in every
+    worker. Such a worker ends at once, quietly, with status UNGUARDED (`broken` then says
+    why, in one line); a script piped on stdin, which a worker cannot import, is refused."""
+    import multiprocessing
+
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        os._exit(UNGUARDED)  # a worker importing the script: no traceback of its own
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if getattr(main, "__spec__", None) is None and path and not os.path.isfile(path):
+        raise _refuse(f"workers={workers}", "worker processes cannot import a script that is not a "
+                      f"file ({path}); save it as one, with the call under `{GUARD}`, or use "
+                      "1 worker")  # fmt: skip
+
+
+def broken(pool, workers: int) -> ScenarioError:
+    """The one line a process pool whose worker ended abruptly (BrokenProcessPool) gets."""
+    procs = getattr(pool, "_processes", None) or {}
+    if any(p.exitcode == UNGUARDED for p in procs.values()):
+        msg = (f"the worker processes imported this script again and it started a batch; "
+               f"put the call under `{GUARD}` (or use 1 worker)")  # fmt: skip
+    else:
+        msg = "a worker process ended abruptly (out of memory, or killed); nothing of its chunk was kept"
+    return _refuse(f"workers={workers}", msg)
 
 
 def _refuse(where: str, message: str) -> ScenarioError:
@@ -133,6 +166,7 @@ def make_executor(kind: str, workers: int, scheduler: str | None = None):
         return client.get_executor(), close
     if workers <= 1:
         return InlineExecutor(), lambda: None
+    _check_main(workers)
     import multiprocessing
 
     # One BLAS thread per worker: the workers are the parallelism, and oversubscribed
