@@ -24,6 +24,7 @@ from sim.batching.runner import BatchOutcome, run_batch
 from sim.batching.worker import world_for
 from sim.engine.loop import simulate
 from sim.engine.world import build_world
+from sim.errors import arg
 from sim.results.files import write_atomic
 from sim.results.outcomes import DEADLOCK
 from sim.results.results import Results
@@ -90,6 +91,8 @@ def _check_args(**given) -> None:
                 if isinstance(values, str) or not isinstance(values, list | tuple):
                     raise ValueError(f"sweep[{key!r}]={values!r}: give a list of values, "
                                      f"e.g. {{{key!r}: [{values!r}]}}")  # fmt: skip
+                if not values:
+                    raise ValueError(f"sweep[{key!r}]={values!r}: give at least one value")
 
 
 def load(path: ScenarioLike, set: dict | list | None = None) -> Scenario:
@@ -192,7 +195,7 @@ def _check_parquet() -> None:
 
     if not importlib.util.find_spec("pyarrow"):  # the tables are written chunk by chunk by it
         msg = "needs pyarrow (pip install -e '.[parquet]'), which is not installed"
-        raise ScenarioError([Problem("--format parquet", None, "", msg)])
+        raise ScenarioError([Problem(arg("format", "parquet"), None, "", msg)])
 
 
 def batch(
@@ -297,17 +300,19 @@ class Score:
 
 
 def check_out(out, *scenarios: ScenarioLike, record=None, force=False, reuse=None,
-              forced_by: str | None = "--force") -> Path:  # fmt: skip
+              forced_by: str | None = "force") -> Path:  # fmt: skip
     """The folder check every `--out` gets (`sim.results.paths.check_folder`): never an
     input (the scenario files, every base they extend, the record), never a file, a busy
     folder only with `force` (or when `reuse` says the command may go on in it); the
-    refusal suggests `forced_by` (None for a command without it)."""
+    refusal suggests `forced_by` (None for a command without it), each named as the caller
+    gave it (`out=`, `force=True` from Python; `--out`, `--force` on the command line)."""
     from sim.results.paths import check_folder
     from sim.scenario.loader import extends_chain
 
     files = [p for s in scenarios if isinstance(s, str | Path) for p, _ in extends_chain(s)]
     files += [Path(record)] if record else []
-    return check_folder(Path(out), files, force, reuse, forced_by=forced_by)
+    return check_folder(Path(out), files, force, reuse, flag=arg("out"),
+                        forced_by=arg(forced_by) if forced_by else None)  # fmt: skip
 
 
 def batch_folder(folder: Path) -> bool:
@@ -585,8 +590,13 @@ def _slug(name: str) -> str:
 
 
 COMPARISON = "compare.json"  # a comparison's scenarios and settings, written before its batches
-_SHOWN = {"scenarios": "the scenarios", "runs": "--runs", "seed": "--seed", "set": "--set",
-          "parameter_sets": "--parameter-sets"}  # fmt: skip
+_SHOWN = {
+    "scenarios": None,
+    "runs": "runs",
+    "seed": "seed",
+    "set": "set",
+    "parameter_sets": "parameter-sets",
+}  # fmt: skip (None: the scenarios)
 
 
 def _check_comparison(out: Path, ours: dict, force: bool) -> None:
@@ -622,11 +632,12 @@ def _check_comparison(out: Path, ours: dict, force: bool) -> None:
             return ", ".join(map(str, value)) or "none"
         return str(value)
 
-    said = "; ".join(f"{_SHOWN[k]}: {shown(k, theirs[k])} there, {shown(k, ours[k])} here"
+    said = "; ".join(f"{arg(_SHOWN[k]) if _SHOWN[k] else 'the scenarios'}: "
+                     f"{shown(k, theirs[k])} there, {shown(k, ours[k])} here"
                      for k in keys) or "the scenario files or the program changed"  # fmt: skip
     msg = (f"holds another comparison ({said}); resume it with its own scenarios and "
-           "settings, or choose another --out (--force replaces it)")  # fmt: skip
-    raise ScenarioError([Problem(f"--resume {out}", None, "", msg)])
+           f"settings, or choose another {arg('out')} ({arg('force')} replaces it)")  # fmt: skip
+    raise ScenarioError([Problem(f"{arg('resume')} {out}", None, "", msg)])
 
 
 def _check_resumable(folders: list[Path], plans: list[Plan]) -> None:
@@ -638,8 +649,8 @@ def _check_resumable(folders: list[Path], plans: list[Plan]) -> None:
     for folder, p in zip(folders, plans, strict=True):
         if (folder / "batch.json").exists() and recorded_batch(folder)[0] != p.key:
             msg = ("holds a batch of other settings (scenario, runs, seed or chunk differ); "
-                   "start anew with --force, or choose another --out")  # fmt: skip
-            raise ScenarioError([Problem(f"--resume {folder}", None, "", msg)])
+                   f"start anew with {arg('force')}, or choose another {arg('out')}")  # fmt: skip
+            raise ScenarioError([Problem(f"{arg('resume')} {folder}", None, "", msg)])
 
 
 def _set_texts(values: dict) -> list[str]:

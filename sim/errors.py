@@ -1,7 +1,39 @@
 """User-facing input errors: one line each, `file:line: field.path: what is wrong`."""
 
+import contextvars
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+
+# Whether the messages being built go to the command line (`--out X`, `--force`) or to a
+# Python caller (`out='X'`, `force=True`): set by `coalition-sim` around a command.
+_COMMAND_LINE = contextvars.ContextVar("command_line", default=False)
+# Python's spelling of the options that are switches, or named otherwise than `--a-b` -> `a_b=`.
+_PYTHON = {"force": "force=True", "resume": "resume=True", "no-pivotal": "pivotal=False",
+           "no-report": "report=False", "set": "set=", "inputs": "inputs="}  # fmt: skip
+_NO_VALUE = object()
+
+
+@contextmanager
+def command_line():
+    """Within it, `arg` spells arguments as the command line's options."""
+    token = _COMMAND_LINE.set(True)
+    try:
+        yield
+    finally:
+        _COMMAND_LINE.reset(token)
+
+
+def arg(name: str, value=_NO_VALUE) -> str:
+    """An argument as the user gave it, for a message: `--out results/x` on the command
+    line, `out='results/x'` from Python (`arg("force")`: `--force` or `force=True`)."""
+    if _COMMAND_LINE.get():
+        return f"--{name}" if value is _NO_VALUE else f"--{name} {value}"
+    spelled = _PYTHON.get(name, name.replace("-", "_") + "=")
+    if value is _NO_VALUE:
+        return spelled
+    return spelled + repr(str(value) if isinstance(value, Path) else value)
 
 
 @dataclass(frozen=True)

@@ -122,3 +122,35 @@ def test_lists_dicts_and_tuples_still_work():
     assert sim.load(BASE, set=["parameters.noise=0.3"]).parameters.noise == 0.3
     assert sim.load(BASE, set=("parameters.noise=0.3",)).parameters.noise == 0.3
     assert sim.load(str(BASE), set={"parameters.noise": 0.3}).parameters.noise == 0.3
+
+
+def test_python_callers_are_told_the_arguments_not_the_options(toy, tmp_path, capsys):
+    from sim.cli.main import main
+
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine")
+    with pytest.raises(ScenarioError) as caught:
+        sim.score(BASE, ROOT.parent / "records" / "nato-2024.yaml", runs=4, out=busy)
+    said = str(caught.value)
+    assert said.startswith(f"out={str(busy)!r}: already holds files") and "force=True" in said
+    assert "--" not in said
+    with pytest.raises(ScenarioError, match=r"^method=: morris or sobol$"):
+        _small(toy, method="foo")
+    with pytest.raises(ScenarioError, match=r"^sweep='parameters.noise=': expected key=v1"):
+        sim.batch(BASE, runs=4, sweep=["parameters.noise="])
+    with pytest.raises(ValueError, match=re.escape("sweep['parameters.noise']=[]: give at least")):
+        sim.batch(BASE, runs=4, sweep={"parameters.noise": []})
+    mine = tmp_path / "mine"
+    _small(toy, out=mine)
+    with pytest.raises(ScenarioError, match=r"^resume=True .*other settings.* force=True, or "
+                                            r"choose another out=$"):  # fmt: skip
+        sim.sensitivity(toy[0], inputs=toy[1], runs=5, trajectories=2, pivotal=False, out=mine,
+                        resume=True)  # fmt: skip
+    # the command line, calling the same functions, still names its options
+    assert main(["score", str(BASE), "--record", str(ROOT.parent / "records" / "nato-2024.yaml"), "--runs",
+                 "4", "--out", str(busy)]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert err.startswith(f"--out {busy}: already holds files") and "add --force" in err
+    assert main(["batch", str(BASE), "--runs", "4", "--sweep", "parameters.noise="]) == 2
+    assert capsys.readouterr().err.startswith("--sweep parameters.noise=: expected key=v1")

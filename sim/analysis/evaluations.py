@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.errors import Problem, ScenarioError
+from sim.errors import Problem, ScenarioError, arg
 from sim.results.checkpoint import Checkpoint
 
 FILE = "sensitivity.evaluations.jsonl"
@@ -38,22 +38,22 @@ class Evaluations:
         if not resume:
             return cls(path, settings)
         if not path.is_file():
-            msg = "holds no sensitivity checkpoint to resume; run without --resume"
-            raise ScenarioError([Problem(f"--resume {path.parent}", None, "", msg)])
+            msg = f"holds no sensitivity checkpoint to resume; run without {arg('resume')}"
+            raise ScenarioError([Problem(f"{arg('resume')} {path.parent}", None, "", msg)])
         try:
             checkpoint = Checkpoint.read(path)
             kept = cls(path, settings, checkpoint)
             for stage in {e.get("stage") for e in checkpoint.entries}:
                 kept.rows(stage)  # every entry well formed
         except (OSError, ValueError, TypeError, KeyError):
-            msg = "is damaged or no sensitivity checkpoint; start anew with --force"
-            raise ScenarioError([Problem(f"--resume {path}", None, "", msg)]) from None
+            msg = f"is damaged or no sensitivity checkpoint; start anew with {arg('force')}"
+            raise ScenarioError([Problem(f"{arg('resume')} {path}", None, "", msg)]) from None
         differ = [k for k in sorted(settings.keys() | checkpoint.settings.keys())
                   if settings.get(k) != checkpoint.settings.get(k)]  # fmt: skip
         if differ:
             msg = (f"holds an analysis with other settings ({', '.join(differ)}); start "
-                   "anew with --force, or choose another --out")  # fmt: skip
-            raise ScenarioError([Problem(f"--resume {path}", None, "", msg)])
+                   f"anew with {arg('force')}, or choose another {arg('out')}")  # fmt: skip
+            raise ScenarioError([Problem(f"{arg('resume')} {path}", None, "", msg)])
         if checkpoint.torn:
             print(f"{path}: its last line was cut short (interrupted while written) and is "
                   "ignored; those points are simulated again", file=sys.stderr)  # fmt: skip

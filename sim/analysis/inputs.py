@@ -9,7 +9,7 @@ README.md). A scenario's `sensitivity:` block and `--inputs` override this.
 import math
 from dataclasses import dataclass
 
-from sim.errors import Problem, ScenarioError
+from sim.errors import Problem, ScenarioError, arg
 from sim.scenario.schema import PARAMETER_NAMES, Scenario
 from sim.scenario.varied import VariedField, range_problem, varied_field
 
@@ -136,7 +136,7 @@ def _from_texts(texts: list[str], scenario: Scenario, spans: dict) -> list[Input
         key = key.strip()
 
         def refuse(message: str, text=text, key=key) -> ScenarioError:
-            return ScenarioError([Problem(f"--inputs {text}", None, key, message)])
+            return ScenarioError([Problem(arg("inputs", text), None, key, message)])
 
         if key in ("parameters", "assumptions"):
             if span:

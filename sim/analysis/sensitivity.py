@@ -24,7 +24,7 @@ from sim.batching.worker import point_history
 from sim.engine.history import History
 from sim.engine.loop import simulate
 from sim.engine.world import World, build_world, stack_worlds, stackable
-from sim.errors import Problem, ScenarioError
+from sim.errors import Problem, ScenarioError, arg
 from sim.evaluate.forecast import deadlock_day
 from sim.results.outcomes import quantiles
 from sim.scenario.loader import scenario_digest
@@ -360,10 +360,10 @@ def analyse(
         X = m_sample.sample(problem, trajectories, num_levels=levels, seed=seed)
     elif method == "sobol":
         if samples < 2 or samples & (samples - 1):
-            raise ScenarioError([Problem("--samples", None, "", "must be a power of two")])
+            raise ScenarioError([Problem(arg("samples"), None, "", "must be a power of two")])
         X = s_sample.sample(problem, samples, calc_second_order=False, seed=seed)
     else:
-        raise ScenarioError([Problem("--method", None, "", "morris or sobol")])
+        raise ScenarioError([Problem(arg("method"), None, "", "morris or sobol")])
     changes = [Change(tuple(map(float, row))) for row in X]
     changes.append(Change(tuple(i.base for i in inputs)))  # the scenario itself
     workers = default_workers(len(changes), runs) if workers is None else workers

@@ -10,7 +10,7 @@ import sys
 import threading
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
-from sim.errors import Problem, ScenarioError
+from sim.errors import Problem, ScenarioError, arg
 from sim.scenario.limits import check_workers
 
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -66,7 +66,7 @@ def _check_main(workers: int) -> None:
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
     if getattr(main, "__spec__", None) is None and path and not os.path.isfile(path):
-        raise _refuse(f"workers={workers}", "worker processes cannot import a script that is not a "
+        raise _refuse(arg("workers", workers), "worker processes cannot import a script that is not a "
                       f"file ({path}); save it as one, with the call under `{GUARD}`, or use "
                       "1 worker")  # fmt: skip
 
@@ -79,7 +79,7 @@ def broken(pool, workers: int) -> ScenarioError:
                f"put the call under `{GUARD}` (or use 1 worker)")  # fmt: skip
     else:
         msg = "a worker process ended abruptly (out of memory, or killed); nothing of its chunk was kept"
-    return _refuse(f"workers={workers}", msg)
+    return _refuse(arg("workers", workers), msg)
 
 
 def _refuse(where: str, message: str) -> ScenarioError:

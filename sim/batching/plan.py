@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from sim.engine.streams import seed_sequence_words
-from sim.errors import Problem, ScenarioError
+from sim.errors import Problem, ScenarioError, arg
 from sim.scenario.limits import check_chunks, check_points, check_runs
 from sim.scenario.loader import (
     digest_parts,
@@ -239,7 +239,7 @@ def _long_names(keys: list[str], sweeps: list[str] | None) -> dict[str, str]:
     named = {k: long_key(k) for k in keys}
     twice = [k for k in named if list(named.values()).count(named[k]) > 1]
     if twice:
-        where = "--sweep" if sweeps else "batch.sweep.params"
+        where = arg("sweep") if sweeps else "batch.sweep.params"
         message = f"{' and '.join(twice)} are the same key; give it once, with all its values"
         raise ScenarioError([Problem(where, None, named[twice[0]], message)])
     return named
@@ -251,7 +251,7 @@ def _check_overrides(overrides: list[str], named: dict[str, str], sweeps) -> Non
     for text in overrides:
         key = long_key(text.partition("=")[0].strip())
         if key in swept:
-            by = "--sweep" if sweeps else "the scenario's batch.sweep"
+            by = arg("sweep") if sweeps else "the scenario's batch.sweep"
             message = f"also swept (by {by}), which sets it at every point; drop one"
             raise ScenarioError([Problem(f"--set {text}", None, key, message)])
 
@@ -362,10 +362,10 @@ def _cli_sweep(texts: list[str]) -> Sweep:
         key = key.strip()
 
         def refuse(message: str, text=text, key=key) -> ScenarioError:
-            return ScenarioError([Problem(f"--sweep {text}", None, key, message)])
+            return ScenarioError([Problem(arg("sweep", text), None, key, message)])
 
         if not key or not raw:
-            raise ScenarioError([Problem(f"--sweep {text}", None, "", "expected key=v1,v2,...")])
+            raise ScenarioError([Problem(arg("sweep", text), None, "", "expected key=v1,v2,...")])
         if key in params:
             raise refuse("swept twice; give each key once, with all its values")
         values = []
@@ -383,7 +383,7 @@ def _cli_sweep(texts: list[str]) -> Sweep:
             values.append(value)
         params[key] = values
     if len(params) > 0:
-        check_points(math.prod(len(v) for v in params.values()), "--sweep")
+        check_points(math.prod(len(v) for v in params.values()), arg("sweep"))
     return Sweep(design="grid", params=params)
 
 
@@ -424,7 +424,7 @@ def _sweep_error(path, exc: ScenarioError, point: dict, sets: list[str], from_cl
     for p in exc.problems:
         key = own.get(p.file)
         if key is not None and from_cli:  # the point's own value was refused
-            problems.append(Problem(f"--sweep {key}={_shown(point[key])}", p.line, p.path,
+            problems.append(Problem(arg("sweep", f"{key}={_shown(point[key])}"), p.line, p.path,
                                     p.message))  # fmt: skip
         elif key is not None:
             file, line = block(key)
@@ -434,7 +434,7 @@ def _sweep_error(path, exc: ScenarioError, point: dict, sets: list[str], from_cl
             at = f"{p.file}:{p.line}" if p.line else p.file
             message = f"{p.path}: {p.message} (at {at})" if p.path else f"{p.message} (at {at})"
             if from_cli:
-                problems.append(Problem(f"--sweep {values}", None, "", message))
+                problems.append(Problem(arg("sweep", values), None, "", message))
             else:
                 key = next(iter(point)) if len(point) == 1 else None  # else the whole block
                 file, line = block(key)

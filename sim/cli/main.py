@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sim.engine.world import build_world
-from sim.errors import FailedRunsError, Problem, ScenarioError
+from sim.errors import FailedRunsError, Problem, ScenarioError, command_line
 from sim.report.explain import ExplainError, explain
 from sim.results.command import record_command
 from sim.results.files import read_regular, write_json
@@ -27,7 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     record_command(sys.argv[1:] if argv is None else argv)  # for the manifests written
     try:
-        return args.handler(args)
+        with command_line():  # the messages name --options, not a Python call's arguments
+            return args.handler(args)
     except FailedRunsError as exc:
         print(f"coalition-sim {args.command}: {exc} (runs.csv, column `error`)", file=sys.stderr)
         return FAILED_RUNS

@@ -27,7 +27,8 @@ OUTPUT_SUFFIXES = (".csv.gz", ".parquet", ".tmp")
 
 
 def _refuse(flag: str, path: Path, message: str) -> ScenarioError:
-    return ScenarioError([Problem(f"{flag} {path}", None, "", message)])
+    where = f"{flag}{str(path)!r}" if flag.endswith("=") else f"{flag} {path}"  # out='x' (Python)
+    return ScenarioError([Problem(where, None, "", message)])
 
 
 def _kind(mode: int) -> str:

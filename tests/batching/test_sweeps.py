@@ -353,7 +353,7 @@ def test_a_parameter_swept_by_both_names_is_refused(capsys):
     with pytest.raises(ScenarioError) as caught:
         plan_batch(BASE, runs=10, sweeps=["noise=0.1", "parameters.noise=0.2"])
     (problem,) = caught.value.problems
-    assert str(problem) == (
-        "--sweep: parameters.noise: noise and parameters.noise are the same key; "
+    assert str(problem) == (  # from Python: the argument (the command line says --sweep)
+        "sweep=: parameters.noise: noise and parameters.noise are the same key; "
         "give it once, with all its values"
     )
