@@ -229,15 +229,16 @@ def batch(
         report: with `out`, also write plots/ and report.md.
         format: tables as "csv" (gzip-compressed) or "parquet".
         keep: hold every replication in memory and return it as `Results` (the default;
-            memory grows with the runs). With `out` and keep=False the batch runs in flat
-            memory, as `coalition-sim batch` does: each chunk is written, tallied and
-            dropped, and the return value is the batch's `Summary` (`.probabilities()`,
-            `.appointment_dates()`, ...); `sim.Results.load(out)` reads everything back.
+            memory grows with the runs). With keep=False the batch runs in flat memory, as
+            `coalition-sim batch` does: each chunk is tallied (and, with `out`, written)
+            and dropped, and the return value is the batch's `Summary` (`.probabilities()`,
+            `.appointment_dates()`, ...), as for `score` and `compare`; with `out`,
+            `sim.Results.load(out)` reads every replication back.
 
     Returns:
         The `Results`: `.runs`, `.support`, `.declarations`, `.withdrawals`, `.holdouts`,
-        `.concessions`, `.offers` (DataFrames) and `.probabilities()`; with keep=False and
-        `out`, the `Summary`.
+        `.concessions`, `.offers` (DataFrames) and `.probabilities()`; with keep=False, the
+        `Summary`.
     """
     _check_args(workers=workers, format=format)
     the_plan = plan(scenario, runs, seed, sweep, set, chunk)
@@ -245,7 +246,7 @@ def batch(
         check_out(out, scenario, reuse=batch_folder, forced_by=None)  # as the command line's
     outcome = execute(
         the_plan, Path(out) if out else None, workers, progress=progress, format=format,
-        keep=keep or not out,
+        keep=keep,
     )  # fmt: skip
     if out and report:
         batch_report(the_plan, outcome)

@@ -4,6 +4,7 @@ its arguments refused in one line naming them, in the words of Python (`out=`, `
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -154,3 +155,21 @@ def test_python_callers_are_told_the_arguments_not_the_options(toy, tmp_path, ca
     assert err.startswith(f"--out {busy}: already holds files") and "add --force" in err
     assert main(["batch", str(BASE), "--runs", "4", "--sweep", "parameters.noise="]) == 2
     assert capsys.readouterr().err.startswith("--sweep parameters.noise=: expected key=v1")
+
+
+def test_keep_false_without_out_keeps_only_the_tallies():
+    s = sim.batch(BASE, runs=30, seed=2, keep=False)
+    r = sim.batch(BASE, runs=30, seed=2)
+    assert type(s).__name__ == "Summary" and isinstance(r, sim.Results)
+    pd.testing.assert_frame_equal(s.probabilities(), r.probabilities())
+
+
+def test_a_resumed_analysis_says_its_time_is_this_runs(toy, tmp_path, monkeypatch):
+
+    out = tmp_path / "a"
+    first = _small(toy, out=out)
+    assert "resumed" not in first.lines()[0]
+    again = _small(toy, out=out, resume=True)
+    assert f" s this time (resumed: {first.result.points + 1:,} of the points read from its " \
+        "checkpoint)." in again.lines()[0]  # fmt: skip
+    assert "this time (resumed" in (out / "sensitivity.md").read_text()

@@ -295,6 +295,7 @@ class Sensitivity:
     constant: list[str] = field(default_factory=list)  # outputs that did not vary
     # Morris: whole-number inputs none of whose steps survived rounding (no effect measured)
     no_effects: list[str] = field(default_factory=list)
+    reused: int = 0  # points read from a resumed analysis's checkpoint (`seconds`: this run's)
 
     @property
     def points(self) -> int:
@@ -367,6 +368,8 @@ def analyse(
     changes = [Change(tuple(map(float, row))) for row in X]
     changes.append(Change(tuple(i.base for i in inputs)))  # the scenario itself
     workers = default_workers(len(changes), runs) if workers is None else workers
+    held = kept.rows("analysis") if kept else {}
+    reused = sum(1 for k in held if 0 <= k < len(changes))  # read back, not simulated here
     Y = evaluate(scenario, inputs, changes, runs, seed, workers, kept, "analysis")
     Y, base_row = Y[:-1], Y[-1]
     world = base_world(scenario, scenario_digest(scenario))
@@ -431,4 +434,5 @@ def analyse(
         table=table,
         constant=constant,
         no_effects=no_effects if method == "morris" else [],
+        reused=reused,
     )

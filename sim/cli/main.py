@@ -6,6 +6,7 @@ import os
 import re
 import sys
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
 
@@ -40,17 +41,36 @@ def main(argv: list[str] | None = None) -> int:
         print(f"coalition-sim explain: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted; files already written are complete", file=sys.stderr)
+        if not _SAID.get():  # else the command said in one line what it kept and how to go on
+            print("interrupted; files already written are complete", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
     finally:
         record_command(None)  # what the same process does next from Python is no command
+        _SAID.set(False)
+
+
+_SAID = ContextVar("interrupt_said", default=False)
+
+
+def _interrupted(line: str) -> None:
+    """An interrupted command's one line: what it kept and how to go on (main adds none)."""
+    print(line, file=sys.stderr)
+    _SAID.set(True)
+
+
+class _Parser(argparse.ArgumentParser):
+    """A bad option is one line (argparse prints its usage block first): the error and where
+    the options are listed. The subcommands' parsers are of this class too."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="coalition-sim",
         description="Simulate how an alliance's members converge on one leadership candidate.",
     )
@@ -292,8 +312,8 @@ def _run(args) -> int:
     try:
         model = sim.run(scenario, seed=args.seed)
     except KeyboardInterrupt:  # one replication, written only when it is done
-        print(f"interrupted before anything was written to {out}/; run the same command "
-              "again (a run has no --resume: it is one replication)", file=sys.stderr)  # fmt: skip
+        _interrupted(f"interrupted before anything was written to {out}/; run the same "
+                     "command again (a run has no --resume: it is one replication)")  # fmt: skip
         raise
     results = Results.from_history(model.history, [0], [args.seed], seed=args.seed)
     with FolderLock(out):  # no batch starts in it meanwhile, nor this in a running batch's
@@ -445,8 +465,8 @@ def _batch(args) -> int:
         if (out / "batch.json").is_file():
             _go_on(f"the finished chunks are kept in {out}/", out)
         else:  # stopped before the folder held its batch: nothing to go on with
-            print(f"interrupted before anything was kept in {out}/; the same command (without "
-                  "--resume) starts the batch", file=sys.stderr)  # fmt: skip
+            _interrupted(f"interrupted before anything was kept in {out}/; the same command "
+                         "(without --resume) starts the batch")  # fmt: skip
         raise
     if args.no_report:  # the outcomes still, read off the tallies (no figure drawn)
         from sim.report.batch_report import outcome_lines
@@ -579,8 +599,7 @@ def _date(text: str):
 
 def _go_on(kept: str, out: Path) -> None:
     """An interrupted command says what it kept and the command that goes on from it."""
-    print(f"interrupted: {kept}; go on with the same command and --resume --out {out}",
-          file=sys.stderr)  # fmt: skip
+    _interrupted(f"interrupted: {kept}; go on with the same command and --resume --out {out}")
 
 
 def _closing(outcome, out) -> str:
@@ -705,8 +724,8 @@ def _saying_kept(kept):
         yield
     except KeyboardInterrupt:
         if kept.count:
-            print(f"{kept.path}: {kept.count} evaluations kept; the same command with --resume "
-                  "goes on from them", file=sys.stderr)  # fmt: skip
+            _interrupted(f"{kept.path}: {kept.count} evaluations kept; the same command with "
+                         "--resume goes on from them")  # fmt: skip
         raise
 
 
@@ -774,8 +793,8 @@ def _crossval_kept(folders: list[Path], cases: int, out: Path) -> None:
         except (OSError, ValueError, KeyError, TypeError):
             continue
     if not kept:
-        print(f"interrupted before any fold was fitted: nothing is kept in {out}/; the same "
-              "command without --resume starts the crossval", file=sys.stderr)  # fmt: skip
+        _interrupted(f"interrupted before any fold was fitted: nothing is kept in {out}/; the "
+                     "same command without --resume starts the crossval")  # fmt: skip
         return
     said = ", ".join(f"{n} of {cases} folds in {folder / FOLDS}" for folder, n in kept)
     _go_on(f"{said} kept", out)
@@ -837,8 +856,8 @@ def _sensitivity(args) -> int:
         if (out / FILE).is_file():
             _go_on(f"the finished points are kept in {out}/", out)
         else:  # stopped before its first block of points was done: no checkpoint to go on from
-            print(f"interrupted before any point was finished: nothing is kept in {out}/; the "
-                  "same command without --resume starts the analysis", file=sys.stderr)  # fmt: skip
+            _interrupted(f"interrupted before any point was finished: nothing is kept in "
+                         f"{out}/; the same command without --resume starts the analysis")  # fmt: skip
         raise
     files = "sensitivity.csv, sensitivity.md, plots/" + ("" if args.no_pivotal else ", pivotal.csv")
     print("\n".join([*result.lines(), f"results: {out}/ ({files})"]))

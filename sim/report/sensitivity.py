@@ -96,7 +96,12 @@ def words(sens) -> list[str]:
     out = [
         f"{sens.method.capitalize()} analysis of {sens.scenario}: {len(sens.inputs)} inputs, "
         f"{sens.points:,} points x {sens.runs} replications (the same seeds at every point), "
-        f"{sens.seconds:.1f} s."
+        f"{sens.seconds:.1f} s"
+        + (
+            f" this time (resumed: {sens.reused:,} of the points read from its checkpoint)."
+            if getattr(sens, "reused", 0)
+            else "."
+        )
     ]
     for output in sens.outputs:
         base = sens.base[output]
