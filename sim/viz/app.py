@@ -13,7 +13,7 @@ from mesa.visualization import Slider, SolaraViz
 from sim.errors import ScenarioError
 from sim.report.plots import FORMAL_COLOUR, INDICATIVE_COLOUR
 from sim.scenario.loader import load_scenario
-from sim.viz.model import PageModel
+from sim.viz.model import PageModel, for_scenario
 from sim.viz.panels import BatchPanel, grid_panel, problems_panel
 from sim.viz.rounds import colour, deadline_rounds, session_rounds
 from sim.viz.settings import controls
@@ -40,6 +40,11 @@ def model_params(path: str) -> dict:
         else:
             params[c.key] = {"type": "InputText", "value": c.value, "label": c.label}
     return params
+
+
+def page_model(path: str) -> PageModel:
+    """The page's model of `path`; Mesa's Reset (`type(model)(**params)`) rebuilds `path`."""
+    return for_scenario(path)(path)
 
 
 def scenario_choices(first: str) -> list[str]:
@@ -120,7 +125,7 @@ def supporters_plot(model):
 @solara.component
 def ScenarioPage(path: str):
     """SolaraViz over one scenario; re-keyed (so rebuilt from the file) on scenario or reset."""
-    model = solara.use_memo(lambda: PageModel(path), [path])
+    model = solara.use_memo(lambda: page_model(path), [path])
     params = solara.use_memo(lambda: model_params(path), [path])
     SolaraViz(
         model,

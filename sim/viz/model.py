@@ -5,6 +5,7 @@ an override, a seed) never stops the page: the model keeps the problems, one lin
 as the command line prints them, and plays the scenario as the file says it.
 """
 
+from functools import cache
 from pathlib import Path
 
 from sim.engine.model import ConsensusModel
@@ -15,10 +16,22 @@ from sim.viz.settings import overrides
 
 
 class PageModel(ConsensusModel):
-    """One replication of `scenario_path` under the page's settings (controls keyed by field)."""
+    """One replication of `scenario_path` under the page's settings (controls keyed by field).
 
-    def __init__(self, scenario_path: str, seed="1", typed: str = "", scenario=None, **values):
+    Mesa's Reset rebuilds the model as `type(model)(**params)`: `for_scenario(path)` gives a
+    class whose scenario_path defaults to `path`, so Reset rebuilds the scenario on show even
+    when Mesa's params do not carry its path.
+    """
+
+    default_path: str | None = None
+
+    def __init__(self, scenario_path: str | None = None, seed="1", typed: str = "",
+                 scenario=None, **values):  # fmt: skip
         # `scenario` is Mesa's own (a mesa Scenario passed on Reset); ours is the file.
+        if scenario_path is None:
+            scenario_path = self.default_path
+        if scenario_path is None:
+            raise TypeError("PageModel needs a scenario_path")
         self.path = str(scenario_path)
         self.problems: list[str] = []
         self.base = load_scenario(self.path)
@@ -38,6 +51,12 @@ class PageModel(ConsensusModel):
     @property
     def name(self) -> str:
         return Path(self.path).stem
+
+
+@cache
+def for_scenario(path: str) -> type[PageModel]:
+    """PageModel with `path` as its scenario, for Mesa's Reset to rebuild (one class a path)."""
+    return type("PageModel", (PageModel,), {"default_path": str(path)})
 
 
 def _seed(text) -> int:

@@ -146,3 +146,33 @@ def test_save_as_what_if_never_writes_over_a_file_unless_told_and_never_over_its
             what_if(variant, out, sets, 60, 1, force=True)
     assert Path(BASE).read_bytes() == base_before
     assert variant.read_text().startswith("extends:")
+
+
+def _mesa_reset(model, params):
+    """What Mesa's Reset button does: rebuild the model's own class from the page's params."""
+    from mesa.visualization.solara_viz import _build_model_init_kwargs
+
+    kwargs = _build_model_init_kwargs(
+        model, params, add_scenario_when_empty=True, require_model_accepts_scenario=True
+    )
+    return type(model)(**kwargs)
+
+
+@pytest.mark.parametrize("params", [{}, {"seed": "2"}])
+def test_reset_rebuilds_the_current_scenario_even_without_its_path_in_the_params(params):
+    from sim.viz.app import page_model
+
+    model = page_model("scenarios/wto-2013.yaml")
+    again = _mesa_reset(model, params)
+    assert again.path == "scenarios/wto-2013.yaml" and again.name == "wto-2013"
+    assert again.world.candidates == model.world.candidates
+
+
+def test_reset_with_the_pages_params_rebuilds_that_scenario():
+    from sim.viz.app import model_params, page_model
+
+    path = "scenarios/osce-2020.yaml"
+    params = {k: (v.value if hasattr(v, "value") else v.get("value", v) if isinstance(v, dict)
+                  else v) for k, v in model_params(path).items()}  # fmt: skip
+    again = _mesa_reset(page_model(path), params)
+    assert again.path == path and again.overrides == []
