@@ -23,7 +23,11 @@ RACE_EVENTS = ("enter", "withdraw")
 
 @dataclass(frozen=True)
 class Control:
-    """One control: the override key, its label, kind and range, and the file's value."""
+    """One control: the override key, its label, kind and range, and the file's value.
+
+    A number's step is fine enough to hold the file's value exactly (0.142 gets 0.001), so
+    an untouched slider reports the file's value and adds no override.
+    """
 
     key: str
     label: str
@@ -33,6 +37,38 @@ class Control:
     high: float | None = None
     step: float | None = None
     choices: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.kind == "float":
+            object.__setattr__(self, "step", _step_holding(self.value, self.low, self.step))
+
+    @property
+    def shown(self):
+        """The value an untouched slider reports: the file's, on the slider's grid."""
+        if self.kind != "float":
+            return self.value
+        return _on_grid(float(self.value), self.low, self.high, self.step)
+
+
+MAX_DECIMALS = 6  # finer steps print as 1e-07 in the browser, which the slider misreads
+
+
+def _decimals(x: float) -> int:
+    return next((d for d in range(MAX_DECIMALS + 1) if math.isclose(x, round(x, d),
+                                                                      abs_tol=1e-12)),
+                MAX_DECIMALS)  # fmt: skip
+
+
+def _step_holding(value, low, step) -> float:
+    """`step`, or a finer power of ten that puts `value` (and `low`) on the slider's grid."""
+    d = max(_decimals(float(value)), _decimals(float(low)), _decimals(float(step)))
+    return min(float(step), 10.0**-d) if d else float(step)
+
+
+def _on_grid(value: float, low: float, high: float, step: float) -> float:
+    """Where the browser's slider puts `value`: its grid from `low`, rounded to step's decimals."""
+    snapped = round((value - low % step) / step) * step + low % step
+    return round(min(snapped, high), _decimals(step))
 
 
 def controls(scenario: Scenario) -> list[Control]:
@@ -94,7 +130,10 @@ def overrides(scenario: Scenario, values: dict[str, Any], typed: str = "") -> li
             continue
         v = values[c.key]
         if c.kind in ("float", "int"):
-            if math.isclose(float(v), float(c.value), rel_tol=1e-9, abs_tol=1e-12):
+            # The file's value, or where an untouched slider puts it (a value with more than
+            # MAX_DECIMALS decimals): not an override.
+            if any(math.isclose(float(v), float(x), rel_tol=1e-9, abs_tol=1e-12)
+                   for x in (c.value, c.shown)):  # fmt: skip
                 continue
             text = str(int(v)) if c.kind == "int" else _number(float(v))
         elif c.kind == "choice":

@@ -176,3 +176,42 @@ def test_reset_with_the_pages_params_rebuilds_that_scenario():
                   else v) for k, v in model_params(path).items()}  # fmt: skip
     again = _mesa_reset(page_model(path), params)
     assert again.path == path and again.overrides == []
+
+
+def _slider_snap(value, low, high, step):
+    """What the page's slider (Vuetify's VSlider.roundValue) reports for `value` on mount."""
+    text = format(step, "f").rstrip("0") if isinstance(step, float) else str(step)
+    decimals = len(text) - text.index(".") - 1 if "." in text else 0
+    offset = low % step
+    snapped = round((value - offset) / step) * step + offset
+    return float(f"{min(snapped, high):.{decimals}f}")
+
+
+@pytest.mark.parametrize("path", ["scenarios/nato-2024.yaml", "scenarios/wto-2013.yaml",
+                                  "scenarios/oecd-2021.yaml", "scenarios/osce-2020.yaml"])  # fmt: skip
+def test_untouched_sliders_add_no_override(path):
+    from mesa.visualization import Slider
+
+    from sim.viz.app import model_params
+
+    sc = load_scenario(path)
+    params = model_params(path)
+    shown = {}
+    for key, spec in params.items():
+        if isinstance(spec, Slider):
+            shown[key] = _slider_snap(spec.value, spec.min, spec.max, spec.step)
+        elif isinstance(spec, dict) and "type" in spec:
+            shown[key] = spec["value"]
+    assert overrides(sc, shown) == []
+    assert PageModel(path, **shown).overrides == []
+    noise = params["parameters.noise"]
+    moved = {**shown, "parameters.noise": _slider_snap(0.25, noise.min, noise.max, noise.step)}
+    assert overrides(sc, moved) == ["parameters.noise=0.25"]
+
+
+def test_a_value_finer_than_any_slider_step_is_not_an_override_when_untouched():
+    sc = load_scenario(BASE, ["parameters.noise=0.123456789"])
+    noise = next(c for c in controls(sc) if c.key == "parameters.noise")
+    assert noise.step == 1e-6 and noise.shown == 0.123457
+    assert overrides(sc, {"parameters.noise": noise.shown}) == []
+    assert overrides(sc, {"parameters.noise": 0.123458}) == ["parameters.noise=0.123458"]
