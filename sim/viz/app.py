@@ -13,10 +13,13 @@ from mesa.visualization import Slider, SolaraViz
 from sim.errors import ScenarioError
 from sim.report.plots import FORMAL_COLOUR, INDICATIVE_COLOUR
 from sim.scenario.loader import load_scenario
+from sim.viz.inputs import show_slider_values
 from sim.viz.model import PageModel, for_scenario
 from sim.viz.panels import BatchPanel, grid_panel, problems_panel
 from sim.viz.rounds import colour, deadline_rounds, session_rounds
 from sim.viz.settings import controls
+
+show_slider_values()  # Mesa's Model Parameters sliders show their values
 
 SCENARIO_ENV = "COALITION_SIM_SCENARIO"
 DEFAULT_SCENARIO = "scenarios/nato-2024.yaml"

@@ -16,6 +16,7 @@ from sim.errors import ScenarioError
 from sim.report import plots
 from sim.scenario.loader import load_scenario
 from sim.viz.batch import BatchView, run_batch
+from sim.viz.inputs import ValueSlider
 from sim.viz.record import find_record
 from sim.viz.rounds import round_news, stance_grid
 from sim.viz.settings import what_if
@@ -76,7 +77,8 @@ def BatchPanel(model):
 
     with solara.Column() as col:
         with solara.Row():
-            solara.SliderInt("replications", value=runs, min=50, max=5000, step=50)
+            ValueSlider("replications", runs.value, 50, 5000, 50, on_value=runs.set,
+                        is_float=False)  # fmt: skip
             solara.Button("Run batch", on_click=go, color="primary", classes=["run-batch"])
         if record_problem:
             solara.Warning(f"record not shown: {record_problem}")

@@ -215,3 +215,15 @@ def test_a_value_finer_than_any_slider_step_is_not_an_override_when_untouched():
     assert noise.step == 1e-6 and noise.shown == 0.123457
     assert overrides(sc, {"parameters.noise": noise.shown}) == []
     assert overrides(sc, {"parameters.noise": 0.123458}) == ["parameters.noise=0.123458"]
+
+
+def test_every_slider_shows_its_value():
+    from mesa.visualization import solara_viz
+
+    import sim.viz.app  # noqa: F401  (installs the sliders with values)
+    from sim.viz.inputs import UserInputs, value_text
+
+    assert solara_viz.UserInputs is UserInputs
+    assert value_text(0.4308, 0.0001) == "0.4308" and value_text(0.43, 0.0001) == "0.43"
+    assert value_text(54.356, 0.001) == "54.356" and value_text(500, 50) == "500"
+    assert value_text(2.0, 0.01) == "2" and value_text(-0.4, 0.01) == "-0.4"
