@@ -227,3 +227,17 @@ def test_every_slider_shows_its_value():
     assert value_text(0.4308, 0.0001) == "0.4308" and value_text(0.43, 0.0001) == "0.43"
     assert value_text(54.356, 0.001) == "54.356" and value_text(500, 50) == "500"
     assert value_text(2.0, 0.01) == "2" and value_text(-0.4, 0.01) == "-0.4"
+
+
+def test_the_supporters_chart_is_drawn_on_the_server_with_deadline_and_sessions():
+    from sim.viz.app import supporters_figure
+
+    m = PageModel(BASE)
+    for _ in range(3):
+        m.step()
+    ax = supporters_figure(m).axes[0]
+    labels = [line.get_label() for line in ax.lines]
+    assert {"rutte", "iohannis", "undecided", "deadline"} <= set(labels)
+    assert any("session" in x for x in labels) == bool(m.world.session and any(m.world.session))
+    rutte = next(line for line in ax.lines if line.get_label() == "rutte")
+    assert list(rutte.get_xdata()) == [0, 1, 2, 3]

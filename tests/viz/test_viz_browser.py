@@ -37,7 +37,7 @@ DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 # that cannot reach the CDN (as here), so that the test needs no internet.
 CDN_PACKAGES = ["@widgetti/solara-vuetify-app@10.1.1", "requirejs@2.3.6", "font-awesome@4.5.0",
                 "@widgetti/vue-grid-layout@2.3.13-alpha.2",
-                "vega@5", "vega-lite@5", "vega-embed@6", "katex@0.16.9"]  # fmt: skip
+                "katex@0.16.9"]  # fmt: skip
 
 
 def _browser_or_skip():
@@ -208,7 +208,7 @@ def test_page_in_a_real_browser(page, tmp_path):
     # Read in the browser in one go: Solara may replace the element between two WebDriver calls.
     _wait(page, lambda d: "AL" in (d.execute_script(GRID_TEXT) or ""), timeout=120)
     assert page.find_elements(By.CSS_SELECTOR, ".settings-ok")
-    _wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, ".vega-embed canvas, .vega-embed svg"))
+    _wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, ".supporters-plot img"))
     before = page.execute_script(GRID_HTML)
 
     # Stepping changes the stance grid (a round more, and stances moved).
