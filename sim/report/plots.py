@@ -426,8 +426,10 @@ def appointment_dates_figure(days, counts, candidates, deadlocks, total, title):
                 label="a share too small to see" + ("" if one else " (in its outcome's colour)"))  # fmt: skip
     if len(days) <= 20:  # small shares would be invisible bars without their number
         for xi, share in [*zip(x, bottom, strict=True), (gap, dead)]:
+            # on a white box: a line drawn across later (the page's observed date) passes behind
             ax.annotate(_share(share), (xi, share), xytext=(0, 2), textcoords="offset points",
-                        ha="center", va="bottom", fontsize=7)  # fmt: skip
+                        ha="center", va="bottom", fontsize=7, zorder=5,
+                        bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"})  # fmt: skip
     ax.set_ylim(0, top * (1.08 if small else 1))
     step = max(1, len(days) // 15)
     ticks = [*x[::step], gap]

@@ -147,7 +147,8 @@ def _observed_date(ax, days: list[str], observed) -> None:
     ordinals = [date.fromisoformat(d).toordinal() for d in days] or [observed.toordinal()]
     at = float(np.interp(observed.toordinal(), ordinals, np.arange(len(ordinals)),
                          left=-0.5, right=len(ordinals) - 0.5))  # fmt: skip
-    ax.axvline(at, color="black", ls="--", lw=1.5, label=f"observed {observed.isoformat()}")
+    ax.axvline(at, color="black", ls="--", lw=1.5, zorder=2,  # behind the bars' labels
+               label=f"observed {observed.isoformat()}")  # fmt: skip
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
 
 

@@ -241,3 +241,21 @@ def test_the_supporters_chart_is_drawn_on_the_server_with_deadline_and_sessions(
     assert any("session" in x for x in labels) == bool(m.world.session and any(m.world.session))
     rutte = next(line for line in ax.lines if line.get_label() == "rutte")
     assert list(rutte.get_xdata()) == [0, 1, 2, 3]
+
+
+def test_the_observed_date_line_passes_behind_the_bar_labels():
+    import matplotlib.pyplot as plt
+
+    from sim.report import plots
+    from sim.viz.panels import _observed_date
+    from sim.viz.record import find_record
+
+    view = run_batch(build_world(load_scenario(BASE)), 50, 1)
+    days, counts, deadlocks = view.dates_histogram()
+    fig = plots.appointment_dates_figure(days, counts, view.world.candidates, deadlocks, 50, "")
+    ax = fig.axes[0]
+    _observed_date(ax, days, find_record(BASE, load_scenario(BASE))[0].appointment.date)
+    (line,) = [x for x in ax.lines if x.get_label().startswith("observed")]
+    labels = [t for t in ax.texts if t.get_text().endswith("%")]
+    assert labels and all(t.zorder > line.zorder and t.get_bbox_patch() for t in labels)
+    plt.close(fig)
