@@ -67,21 +67,19 @@ def stance_grid(model) -> str:
             state = "absent" if not present else ("-" if s == UNDECIDED else cands[s])
             cells.append(f'<td style="background:{bg}" data-s="{escape(state)}">{marks}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    legend = " ".join(
-        f'<span style="background:{colour(c, len(cands))}">&nbsp;&nbsp;&nbsp;</span> {escape(cid)}'
-        for c, cid in enumerate(cands)
-    )
-    legend += (f' <span style="background:{UNDECIDED_COLOUR}">&nbsp;&nbsp;&nbsp;</span> undecided'
-               " &nbsp; <b>&#x2715;</b> objects to the candidate of its colour")  # fmt: skip
+    entries = [_swatch(colour(c, len(cands)), escape(cid)) for c, cid in enumerate(cands)]
+    entries += [_swatch(UNDECIDED_COLOUR, "undecided"),
+                _item("<b>&#x2715;</b> objects to the candidate of its colour")]  # fmt: skip
     if any(world.session):
-        legend += " &nbsp; F/i under a date: a formal/indicative session"
+        entries.append(_item("F/i under a date: a formal/indicative session"))
+    legend = "".join(entries)
     return (
         "<style>#stance-grid td,#stance-grid th{padding:0 2px;font-size:10px;min-width:14px;"
         "text-align:center;border:1px solid #fff}#stance-grid th.deadline{color:#b00}"
         "#stance-grid th.session{border-bottom:2px solid #555}"
         "#stance-grid th.indicative{border-bottom:2px dashed #17becf}"
         "#stance-grid th.event{text-decoration:underline dotted}</style>"
-        f'<div style="font-size:11px">{legend}</div>'
+        f'<div class="grid-legend" style="font-size:11px;line-height:16px">{legend}</div>'
         f'<table id="stance-grid" data-round="{len(h.stance) - 1}"><tr>{"".join(head)}</tr>'
         + "".join(rows)
         + "</table>"
@@ -131,3 +129,15 @@ def round_news(model) -> list[str]:
 
 
 __all__ = ["colour", "deadline_rounds", "round_news", "session_rounds", "stance_grid"]
+
+
+def _item(html: str) -> str:
+    """One legend entry, kept on one line; entries wrap between each other, not inside."""
+    return f'<span style="display:inline-block;white-space:nowrap;margin-right:10px">{html}</span>'
+
+
+def _swatch(background: str, name: str) -> str:
+    """A legend entry: a colour square beside (not over) its name."""
+    square = (f'<span style="display:inline-block;width:10px;height:10px;margin-right:4px;'
+              f'vertical-align:-1px;border:1px solid #ccc;background:{background}"></span>')  # fmt: skip
+    return _item(square + name)

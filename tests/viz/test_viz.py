@@ -259,3 +259,11 @@ def test_the_observed_date_line_passes_behind_the_bar_labels():
     labels = [t for t in ax.texts if t.get_text().endswith("%")]
     assert labels and all(t.zorder > line.zorder and t.get_bbox_patch() for t in labels)
     plt.close(fig)
+
+
+def test_the_grid_legend_keeps_each_square_beside_its_name_on_one_line():
+    html = stance_grid(PageModel(BASE))
+    legend = html[html.index('class="grid-legend"') : html.index("<table")]
+    assert "&nbsp;" not in legend
+    assert legend.count("white-space:nowrap") == 5  # rutte, iohannis, undecided, x, F/i
+    assert "F/i under a date: a formal/indicative session</span>" in legend
