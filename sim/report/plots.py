@@ -271,8 +271,17 @@ def fan(panels: list[FanPanel], path: Path, title: str, shared: bool = True) -> 
     return _save(fig, path, rect=_below_title(fig))
 
 
+OVERLAID = 4  # a single panel with more candidates gets one small plot per candidate
+
+
 def fan_figure(panels: list[FanPanel], title: str, shared: bool = True):
-    """The figure of `fan`, not yet saved: its x-axis spans where the bands move."""
+    """The figure of `fan`, not yet saved: its x-axis spans where the bands move.
+
+    One panel of more than OVERLAID candidates (WTO 2013's nine) is drawn as one small plot
+    per candidate, in its colour and under its name: overlaid, their bands blend into one.
+    """
+    if len(panels) == 1 and len(panels[0].candidates) > OVERLAID:
+        return _fan_by_candidate(panels[0], title)
     cols = min(len(panels), 2) if shared else 1  # own legends sit right of their panel
     rows = (len(panels) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(6.2 * cols + 2.6, 4.2 * rows), squeeze=False,
@@ -338,6 +347,65 @@ def fan_figure(panels: list[FanPanel], title: str, shared: bool = True):
         axes.flat[cols - 1].legend(list(entries.values()), list(entries), loc="upper left",
                                    bbox_to_anchor=(1.02, 1), fontsize=8,
                                    handler_map={tuple: _tuple_handler()})  # fmt: skip
+    fig.suptitle(title)
+    fig.tight_layout(rect=_below_title(fig))
+    return fig
+
+
+def _fan_by_candidate(panel: FanPanel, title: str):
+    """One panel's fan as a grid of small plots, one per candidate, sharing dates and scale."""
+    n = len(panel.candidates)
+    cols = 3
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.0 * cols + 2.8, 2.5 * rows + 1.0),
+                             sharex=True, sharey=True, squeeze=False)  # fmt: skip
+    q = panel.quantiles
+    first, last = action_span(panel)
+    top = 1.05 * q.max() + 0.5
+    entries: dict[str, object] = {}
+    for c, (ax, cid) in enumerate(zip(axes.flat, panel.candidates, strict=False)):
+        shade = colour(c, n)
+        _, drawn = _draw_sessions(ax, panel.sessions, last)
+        for text, line in drawn.items():
+            entries.setdefault(text, line)
+        light = ax.fill_between(panel.dates, q[0, :, c], q[4, :, c], color=shade, alpha=0.15, lw=0)
+        dark = ax.fill_between(panel.dates, q[1, :, c], q[3, :, c], color=shade, alpha=0.35, lw=0)
+        (line,) = ax.plot(panel.dates, q[2, :, c], color=shade, lw=2)
+        entries[f"{cid}: median and bands"] = (light, dark, line)
+        seen = [(d, k) for d, cand, k in panel.observed if cand == cid]
+        if seen:
+            dots = ax.scatter(*zip(*seen, strict=True), color=shade, edgecolor="black",
+                              zorder=5, s=30, marker="D")  # fmt: skip
+            entries.setdefault("observed (the record)", dots)
+        for d, _ in panel.marks:
+            mark = ax.axvline(d, color="black", lw=1.5, ls="--")
+            entries.setdefault("observed appointment", mark)
+        if panel.deadline is not None and panel.deadline <= last:
+            dl = ax.axvline(panel.deadline, color=DEADLINE_COLOUR, lw=1.2, ls=":")
+            entries.setdefault(f"deadline {_day(panel.deadline)}", dl)
+        ax.set_title(cid, fontsize=10, color=shade, fontweight="bold")
+        ax.set_xlim(first, last)
+        ax.set_ylim(0, top)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        _date_axis(ax, panel.dates, last)
+        ax.tick_params(labelbottom=True, labelsize=8)
+        ax.set_xlabel("")
+        if c % cols == 0:
+            ax.set_ylabel("members backing")
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    grey = "#555555"  # the bands' style, whatever the candidate's colour
+    entries["darker band: middle 50% of runs"] = plt.Rectangle((0, 0), 1, 1, color=grey, alpha=0.5)
+    entries["lighter band: middle 90% of runs"] = plt.Rectangle((0, 0), 1, 1, color=grey,
+                                                                alpha=0.15)  # fmt: skip
+    axes.flat[cols - 1].legend(list(entries.values()), list(entries), loc="upper left",
+                               bbox_to_anchor=(1.03, 1), fontsize=8,
+                               handler_map={tuple: _tuple_handler()})  # fmt: skip
+    years = sorted({panel.dates[0].year, last.year})
+    note = ""
+    if panel.deadline is not None and panel.deadline > last:
+        note = f"; deadline {_day(panel.deadline)}, all flat from the right edge until then"
+    fig.supxlabel("date, " + "-".join(map(str, years)) + note, fontsize=9)
     fig.suptitle(title)
     fig.tight_layout(rect=_below_title(fig))
     return fig

@@ -109,8 +109,19 @@ def test_stance_grid_figure_puts_a_triangle_over_each_session_round():
 def test_more_than_six_candidates_get_distinct_colours_in_every_figure():
     dates = [week(t) for t in range(5)]
     fig = plots.fan_figure([plots.FanPanel("", dates, [c for c, _ in NINE], quantiles(9, 5))], "t")
-    medians = {to_hex(line.get_color()) for line in fig.axes[0].get_lines()}
+    # One small plot per candidate, each in its colour under its name, all in the legend.
+    medians = {to_hex(ax.get_lines()[-1].get_color()) for ax in fig.axes if ax.get_visible()}
     assert len(medians) == 9
+    titles = [(ax.get_title(), to_hex(ax.title.get_color())) for ax in fig.axes if ax.get_visible()]
+    assert titles == [(cid, plots.colour(c, 9)) for c, (cid, _) in enumerate(NINE)]
+    legend = (
+        [t.get_text() for t in fig.legends[0].get_texts()]
+        if fig.legends
+        else [
+            t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()
+        ]
+    )
+    assert [f"{cid}: median and bands" for cid, _ in NINE] == [x for x in legend if "median" in x]
     days = [d.isoformat() for d in dates]
     counts = np.eye(5, 9, dtype=int).ravel() * 0 + 1
     fig = plots.appointment_dates_figure(days, counts, [c for c, _ in NINE], 0, 45, "t")
