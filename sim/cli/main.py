@@ -250,8 +250,10 @@ def _parser() -> argparse.ArgumentParser:
 
     cln = sub.add_parser("clean", help="remove old result folders under results/")
     cln.add_argument(
-        "--keep", type=_natural, default=5, help="newest folders kept per scenario (default 5)"
-    )
+        "--keep", type=_natural, default=5,
+        help="newest finished folders kept per scenario (default 5; unfinished ones are kept "
+        "besides them)",
+    )  # fmt: skip
     cln.add_argument("--dry-run", action="store_true", help="say what would go; remove nothing")
     cln.add_argument("--unfinished", action="store_true", help="remove unfinished batches too")
     cln.set_defaults(handler=_clean)
@@ -1041,7 +1043,7 @@ def _clean(args) -> int:
         print(f"kept    {path}/: {why}")
     print(
         f"{verb} {len(done.removed)} folder(s), {human(done.freed)}; kept the newest "
-        f"{args.keep} of each scenario under {root}/ ({len(done.kept)} folder(s))"
+        f"{args.keep} finished of each scenario under {root}/ ({len(done.kept)} folder(s))"
     )
     return 0
 

@@ -6,7 +6,8 @@ its batches nested in it (`compare/<stamp>/`, its batches and `sets/`): one unit
 removed whole, never a batch out of it. Units are grouped by their parent (`results/nato-2024/`,
 `results/compare/`, ...) and ordered by when they were written. Nothing outside
 `results/` is ever removed, symbolic links are never followed, and unfinished or locked
-batches (or comparisons holding one) are kept unless asked for.
+batches (or comparisons holding one) are kept unless asked for. Only finished folders count
+towards the newest few kept: an unfinished one is kept besides them.
 """
 
 import os
@@ -92,15 +93,18 @@ def _folder(path: Path) -> Folder | None:
 
 
 def prune(root: Path, keep: int, dry_run: bool = False, unfinished: bool = False) -> Pruning:
-    """Remove all but the `keep` newest result folders of each group under `root`; a
-    comparison (or any folder with batches nested in it) counts as one and goes whole.
+    """Remove all but the `keep` newest finished result folders of each group under `root`;
+    a comparison (or any folder with batches nested in it) counts as one and goes whole.
+    Unfinished and locked folders are not counted: they are kept besides the `keep`
+    (unfinished ones unless `unfinished`).
 
     Args:
         root: the results folder (`results/`); nothing outside it is touched.
-        keep: how many of the newest folders of each group to keep (0 removes all).
+        keep: how many of the newest finished folders of each group to keep (0 removes
+            all finished ones).
         dry_run: only say what would be removed.
-        unfinished: also remove unfinished batches (by default they are kept, to
-            resume), and comparisons holding one.
+        unfinished: also remove unfinished batches, however new (by default they are
+            kept, to resume, besides the `keep` finished ones), and comparisons holding one.
 
     Returns:
         A Pruning: the folders removed (or that would be), kept and skipped.
@@ -116,9 +120,11 @@ def prune(root: Path, keep: int, dry_run: bool = False, unfinished: bool = False
         groups.setdefault(f.path.parent, []).append(f)
     for group in groups.values():
         group.sort(key=lambda f: (f.written, f.path.name), reverse=True)
-        for rank, f in enumerate(group):
-            if rank < keep:
+        rank = 0  # finished folders newer than this one: only they count towards `keep`
+        for f in group:
+            if f.finished and not f.locked and rank < keep:
                 out.kept.append(f)
+                rank += 1
             elif f.locked:
                 out.skipped.append((f.path, "locked: a batch may be running in it"))
             elif not f.finished and not unfinished:

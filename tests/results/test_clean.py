@@ -178,3 +178,22 @@ def test_a_users_folder_around_a_batch_is_not_taken_with_it(results):
     done = prune(results, keep=1)
     assert [f.path for f in done.removed] == [old] and new.exists()
     assert (project / "notes.txt").read_text() == "mine\n"
+
+
+def test_only_finished_folders_count_towards_keep(results, capsys):
+    # a killed batch newer than every finished one: `--keep 1` still keeps a finished result
+    finished = [folder(results, f"nato-2024/2024010{i}-000000", age=10 - i) for i in range(1, 4)]
+    killed = folder(results, "nato-2024/20240105-000000", age=1, finished=False)
+    done = prune(results, keep=1)
+    assert [f.path for f in done.kept] == [finished[2]] and finished[2].exists()
+    assert sorted(f.path for f in done.removed) == finished[:2]
+    assert [p for p, _ in done.skipped] == [killed] and killed.exists()
+    assert main(["clean", "--keep", "1", "--dry-run"]) == 0
+    assert "kept the newest 1 finished of each scenario" in capsys.readouterr().out
+
+
+def test_unfinished_folders_go_with_unfinished_however_new(results):
+    old = folder(results, "nato-2024/20240101-000000", age=9)
+    killed = folder(results, "nato-2024/20240105-000000", age=1, finished=False)
+    done = prune(results, keep=1, unfinished=True)
+    assert [f.path for f in done.kept] == [old] and [f.path for f in done.removed] == [killed]
