@@ -165,11 +165,13 @@ def execute(
     force: bool = False,
     keep: bool = True,
     fans: list[int] | None = None,
+    finish=None,
 ) -> BatchOutcome:
     """Run a plan on `workers` processes (or Dask), into `out` or in memory (`force`:
     into a folder that holds other files, as `--force`; `keep=False`: memory flat in the
     number of runs, the outcome's `results` None and its `summary` kept; `fans`: points
-    whose supporters by round the summary must count besides those the report draws)."""
+    whose supporters by round the summary must count besides those the report draws;
+    `finish(outcome)`: writes the rest of `out`, its report, with the folder still locked)."""
     if format == "parquet":
         _check_parquet()
     pool, close = (
@@ -178,7 +180,7 @@ def execute(
         else (InlineExecutor(), lambda: None)
     )
     try:
-        return run_batch(plan, out, pool, progress, workers, format, force, keep, fans)
+        return run_batch(plan, out, pool, progress, workers, format, force, keep, fans, finish)
     except BrokenProcessPool:  # one line saying why (a script without a main guard, say)
         from sim.batching.executors import broken
 
@@ -244,12 +246,12 @@ def batch(
     the_plan = plan(scenario, runs, seed, sweep, set, chunk)
     if out:
         check_out(out, scenario, reuse=batch_folder, forced_by=None)  # as the command line's
+    # the report is written while the folder is still locked: no other batch writes it meanwhile
+    finish = (lambda outcome: batch_report(the_plan, outcome)) if out and report else None
     outcome = execute(
         the_plan, Path(out) if out else None, workers, progress=progress, format=format,
-        keep=keep,
+        keep=keep, finish=finish,
     )  # fmt: skip
-    if out and report:
-        batch_report(the_plan, outcome)
     return outcome.results if outcome.results is not None else outcome.summary
 
 
@@ -367,18 +369,7 @@ def score(
         `agent-based model, point k (key=value)`), `.verdict` (plain words, including
         every measure on which the model fell short), `.results`.
     """
-    from sim.evaluate.forecast import CountedForecast, Forecast
     from sim.evaluate.record import load_record
-    from sim.evaluate.score import (
-        SCORES,
-        baselines,
-        date_reading,
-        outcome_scores,
-        standstill_rmse,
-    )
-    from sim.evaluate.score import score as score_forecast
-    from sim.report import scores as score_report
-    from sim.report.scores import MODEL
 
     _check_args(workers=workers)
     the_plan = plan(scenario, runs, seed, None, set)
@@ -393,6 +384,13 @@ def score(
         from sim.errors import Problem, ScenarioError
 
         raise ScenarioError([Problem("resume", None, "", "needs the score's folder (out)")])
+    scored: list[Score] = []
+
+    def finish(outcome: BatchOutcome) -> None:
+        scored.append(_scored(the_plan, outcome, rec, out))
+
+    # with `out`, the scores, figures and report are written while the batch still holds
+    # the folder's lock: no other batch writes the folder before all of it is written
     outcome = execute(
         the_plan,
         Path(out) if out else None,
@@ -401,7 +399,27 @@ def score(
         force=force,
         keep=keep,
         fans=[0],
+        finish=finish if out else None,
     )  # fmt: skip (the score's fan: point 0)
+    return scored[0] if out else _scored(the_plan, outcome, rec, None)
+
+
+def _scored(the_plan: Plan, outcome: BatchOutcome, rec, out) -> Score:
+    """The batch `outcome` scored against the record `rec`; with `out`, scores.csv, the
+    score's fan and report.md written there."""
+    from sim.evaluate.forecast import CountedForecast, Forecast
+    from sim.evaluate.score import (
+        SCORES,
+        baselines,
+        date_reading,
+        outcome_scores,
+        standstill_rmse,
+    )
+    from sim.evaluate.score import score as score_forecast
+    from sim.report import scores as score_report
+    from sim.report.scores import MODEL
+
+    sc = the_plan.points[0].scenario
     rows, forecasts = [], []
     swept = len(the_plan.points) > 1
     for p in the_plan.points:  # a sweep: every point scored, a row each

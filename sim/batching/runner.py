@@ -16,6 +16,7 @@ import json
 import sys
 import time
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,7 @@ def run_batch(
     force: bool = False,
     keep: bool = True,
     fans: list[int] | None = None,
+    finish: Callable[[BatchOutcome], None] | None = None,
 ) -> BatchOutcome:
     """Run the chunks not yet done, writing each as it finishes; merge; write the manifest.
 
@@ -89,6 +91,9 @@ def run_batch(
             with `out`, merged into the folder's files piece by piece.
         fans: points whose supporters by round the summary must count, besides those
             the report draws (`score` draws point 0's).
+        finish: with `out`, what writes the rest of the folder (its report and figures,
+            a score's scores.csv), called with the outcome while the folder's lock is still
+            held, so that no other batch writes the folder before all of it is written.
 
     Returns:
         A `BatchOutcome`: `summary` always, `results` (every replication) when kept.
@@ -98,7 +103,10 @@ def run_batch(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with FolderLock(out):
-        return _run(plan, out, executor, progress, workers, format, force, keep, fans)
+        outcome = _run(plan, out, executor, progress, workers, format, force, keep, fans)
+        if finish is not None:
+            finish(outcome)
+        return outcome
 
 
 def _run(plan, out, executor, progress, workers, format, force=False, keep=True,

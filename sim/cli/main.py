@@ -461,8 +461,14 @@ def _batch(args) -> int:
 
         for line in check_budget(plan, workers):  # before any work: a costly batch says so
             print(line, file=sys.stderr)
+        lines: list[str] = []
+
+        def report(outcome) -> None:  # written while the batch still holds the folder's lock
+            lines[:] = api.batch_report(plan, outcome)
+
         outcome = api.execute(plan, out, workers, args.executor, args.scheduler, format=format,
-                              keep=False)  # flat memory: the report reads the batch's Summary  # fmt: skip
+                              keep=False,  # flat memory: the report reads the batch's Summary
+                              finish=None if args.no_report else report)  # fmt: skip
     except KeyboardInterrupt:
         if (out / "batch.json").is_file():
             _go_on(f"the finished chunks are kept in {out}/", out)
@@ -474,8 +480,6 @@ def _batch(args) -> int:
         from sim.report.batch_report import outcome_lines
 
         lines = outcome_lines(outcome.summary)
-    else:
-        lines = api.batch_report(plan, outcome)
     for line in lines:
         print(line)
     print(_closing(outcome, out))
