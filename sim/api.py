@@ -266,7 +266,8 @@ def batch_report(plan: Plan, outcome: BatchOutcome, sections: list[str] | None =
         # The stances of the most frequent outcome's first replication, replayed exactly.
         point = plan.points[0]
         history = simulate(world_for(point.scenario, point.digest), [modal[3]])
-    meta = json.loads((out / "manifest.json").read_text())
+    # the manifest is written after the report (its presence says the folder is complete)
+    meta = outcome.manifest or json.loads((out / "manifest.json").read_text())
 
     def deadline_of(p: int):
         point = plan.points[p]

@@ -61,6 +61,7 @@ class BatchOutcome:
     seconds: float
     results: Results | None
     summary: Summary | None = None
+    manifest: dict | None = None  # with a folder: its manifest.json (written last of all)
 
 
 def run_batch(
@@ -75,7 +76,8 @@ def run_batch(
     fans: list[int] | None = None,
     finish: Callable[[BatchOutcome], None] | None = None,
 ) -> BatchOutcome:
-    """Run the chunks not yet done, writing each as it finishes; merge; write the manifest.
+    """Run the chunks not yet done, writing each as it finishes; merge; `finish`; write
+    the manifest, last.
 
     Args:
         plan: the batch (see `sim.batching.plan.plan_batch`).
@@ -106,6 +108,11 @@ def run_batch(
         outcome = _run(plan, out, executor, progress, workers, format, force, keep, fans)
         if finish is not None:
             finish(outcome)
+        if not (out / "manifest.json").exists():
+            # The manifest goes last, after the report and figures: its presence says the
+            # folder is complete (a batch killed before it is found and finished by --resume).
+            write_json(out / "manifest.json", outcome.manifest)
+        remove_chunks(out)  # (also one killed after its manifest, before its clean-up)
         return outcome
 
 
@@ -124,7 +131,6 @@ def _run(plan, out, executor, progress, workers, format, force=False, keep=True,
                 (out / "manifest.json").unlink(missing_ok=True)
                 (out / "chunks").mkdir(exist_ok=True)  # removed after the merge
             else:
-                remove_chunks(out)  # killed after its manifest, before its clean-up: now
                 return finished
     done = done_chunks(out, plan) if out is not None else set()
     todo = [c for c in plan.chunks if c.name not in done]
@@ -173,9 +179,7 @@ def _run(plan, out, executor, progress, workers, format, force=False, keep=True,
                                  plan.swept, tally.span())  # fmt: skip
         write_arrays(out, [chunk_file(out, c) for c in plan.chunks])
         write_json(out / SUMMARY, summary.to_dict(), indent=None)  # for the program only
-        # The manifest goes last: its presence says the folder is complete.
-        write_json(out / "manifest.json", batch_manifest(plan, outcome, out))
-        remove_chunks(out)
+        outcome.manifest = batch_manifest(plan, outcome, out)  # written by run_batch, last
     outcome.seconds = time.perf_counter() - began
     return outcome
 
@@ -199,8 +203,9 @@ def _finished(out: Path, total: int, keep: bool, began: float, extra: list[int])
     if summary is not None and lacking:
         summary.add_fans(results, [p for p in lacking if p in summary.appointed])
     summary = summary or Summary.of(results)
+    meta = json.loads(read_regular(out / "manifest.json", None))
     return BatchOutcome(out, total, 0, total, summary.failed, time.perf_counter() - began,
-                        results if keep else None, summary)  # fmt: skip
+                        results if keep else None, summary, meta)  # fmt: skip
 
 
 class _Tally:

@@ -870,40 +870,56 @@ def _sensitivity(args) -> int:
     return 0
 
 
-def _newest(base: Path, started: str, finished: str, mine=None) -> Path | None:
-    """The newest folder under `base` holding `started` (a glob) but not `finished` (and,
-    given `mine`, for which it holds): the run a bare --resume goes on with."""
+def _newest(base: Path, started: str, finished: tuple[str, ...], mine=None) -> Path | None:
+    """The newest folder under `base` holding `started` (a glob) but not every one of the
+    `finished` files (and, given `mine`, for which it holds): the run a bare --resume goes
+    on with."""
     if not base.is_dir():
         return None
     for folder in sorted(base.iterdir(), reverse=True):
-        unfinished = any(folder.glob(started)) and not (folder / finished).exists()
+        unfinished = any(folder.glob(started)) and not _holds(folder, finished)
         if unfinished and (mine is None or mine(folder)):
             return folder
     return None
 
 
+def _holds(folder: Path, names: tuple[str, ...]) -> bool:
+    return all((folder / name).exists() for name in names)
+
+
+# What a finished folder of each command holds: the file written last (and, for a folder
+# written before it was, the files written after it then), so that one killed while it wrote
+# its report or figures is not taken for finished.
+FINISHED_COMPARISON = ("compare.csv", "compare.md", "compare.png")
+FINISHED_ANALYSIS = ("sensitivity.md",)  # written after sensitivity.csv, pivotal.csv and plots/
+FINISHED_SCORE = ("manifest.json", "scores.csv", "report.md")
+FINISHED_BATCH = ("manifest.json",)  # after report.md and plots/ (none with --no-report)
+
+
 def _unfinished_comparison() -> Path | None:
-    """The newest comparison under results/compare/ with a batch in it and no table yet."""
-    return _newest(Path("results") / "compare", "*/batch.json", "compare.csv")
+    """The newest comparison under results/compare/ with a batch in it and its tables and
+    figure not all written."""
+    return _newest(Path("results") / "compare", "*/batch.json", FINISHED_COMPARISON)
 
 
 def _unfinished_analysis() -> Path | None:
-    """The newest analysis under results/sensitivity/ with a checkpoint and no table yet."""
+    """The newest analysis under results/sensitivity/ with a checkpoint and no report yet."""
     from sim.analysis.evaluations import FILE
 
-    return _newest(Path("results") / "sensitivity", FILE, "sensitivity.csv")
+    return _newest(Path("results") / "sensitivity", FILE, FINISHED_ANALYSIS)
 
 
 def _unfinished_score(base: Path, key: str) -> Path | None:
-    """The newest folder under `base` holding the batch `key` and no scores.csv yet."""
+    """The newest folder under `base` holding the batch `key` and not yet its scores,
+    report and manifest."""
     from sim.batching.folder import recorded_batch
 
-    return _newest(base, "batch.json", "scores.csv", lambda f: recorded_batch(f)[0] == key)
+    return _newest(base, "batch.json", FINISHED_SCORE, lambda f: recorded_batch(f)[0] == key)
 
 
 def _unfinished(base: Path) -> Path | None:
     """The newest batch folder under `base` that has no manifest yet."""
-    return _newest(base, "batch.json", "manifest.json")
+    return _newest(base, "batch.json", FINISHED_BATCH)
 
 
 def _validate(args) -> int:

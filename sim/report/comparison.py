@@ -222,10 +222,9 @@ def write(
 ) -> None:
     """compare.csv (numeric columns), compare.md and compare.png into `out`; with
     parameter sets, compare-sets.csv (every set's table stacked, a `parameters` column
-    first) and robustness.csv."""
+    first) and robustness.csv. compare.csv goes last: a folder holding it is complete."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / "compare.csv", table.to_csv(index=False))
     if by_set:
         stacked = pd.concat([t.assign(parameters=name) for name, t in by_set.items()])
         stacked = stacked[["parameters", *table.columns]]
@@ -240,6 +239,8 @@ def write(
         for _, r in table.iterrows()
     ]  # fmt: skip
     plots.compare(rows, outcomes, out / "compare.png", figure_verdict(table, outcomes))
+    # last: its presence says the comparison is complete (a bare --resume passes it by)
+    write_atomic(out / "compare.csv", table.to_csv(index=False))
 
 
 def figure_verdict(table: pd.DataFrame, outcomes: list[str]) -> tuple[str, bool] | None:

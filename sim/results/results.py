@@ -631,12 +631,17 @@ class Results:
 
     @classmethod
     def load(cls, out: str | Path) -> Results:
-        """The results saved in a folder by `save` (or by a batch)."""
+        """The results saved in a folder by `save` (or by a finished batch: one whose
+        manifest.json, written last, is there)."""
         out = Path(out)
         if not (out / "results.npz").is_file():
             why = "does not exist" if not out.exists() else "holds no results.npz"
             raise FileNotFoundError(f"{out}: {why}: not the folder of a finished run or batch "
                                     "(an unfinished batch: coalition-sim batch ... --resume)")  # fmt: skip
+        if (out / "batch.json").is_file() and not (out / "manifest.json").is_file():
+            raise FileNotFoundError(f"{out}: an unfinished batch (no manifest.json yet: stopped "
+                                    "before its report and figures were all written); finish it "
+                                    f"with the same command and --resume --out {out}")  # fmt: skip
         results = cls.from_bytes(out / "results.npz")
         with open(out / "trajectories.npz", "rb") as fh, np.load(fh, allow_pickle=False) as z:
             results.cube = {k: z[k] for k in CUBE}

@@ -62,3 +62,95 @@ def test_no_report_still_releases_the_lock(tmp_path):
     out = tmp_path / "n"
     assert main(["batch", str(BASE), "--runs", "20", "--out", str(out), "--no-report"]) == 0
     assert not (out / ".lock").exists() and not (out / "report.md").exists()
+
+
+class Killed(Exception):
+    """Stands for a kill -9 while a command writes its report or figures."""
+
+
+def _killed(*args, **kw):
+    raise Killed
+
+
+def test_a_batch_killed_while_it_reports_is_unfinished_and_resumed(tmp_path, monkeypatch, capsys):
+    from sim.results.results import Results
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(api, "batch_report", _killed)
+    with pytest.raises(Killed):
+        main(["batch", str(BASE), "--runs", "30", "--chunk", "10"])
+    (out,) = (tmp_path / "results" / "nato-2024").iterdir()
+    assert (out / "results.npz").is_file() and not (out / "manifest.json").exists()
+    with pytest.raises(FileNotFoundError, match="an unfinished batch") as exc:
+        Results.load(out)
+    assert "\n" not in str(exc.value)
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+    assert main(["batch", str(BASE), "--resume"]) == 0  # bare --resume finds it
+    assert f"resuming {Path('results') / 'nato-2024' / out.name}" in capsys.readouterr().err
+    for name in ("manifest.json", "report.md", "plots/fan.png"):
+        assert (out / name).is_file(), name
+    assert not (out / "chunks").exists() and len(Results.load(out).runs) == 30
+
+
+def test_a_score_killed_while_it_reports_is_found_by_a_bare_resume(tmp_path, monkeypatch, capsys):
+    from sim.report import scores
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(scores, "score_fan", _killed)  # after scores.csv, before report.md
+    score = ["score", str(BASE), "--record", str(RECORD), "--runs", "20"]
+    with pytest.raises(Killed):
+        main(score)
+    (out,) = (tmp_path / "results" / "nato-2024").iterdir()
+    assert (out / "scores.csv").is_file() and not (out / "manifest.json").exists()
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+    assert main([*score, "--resume"]) == 0
+    assert all((out / n).is_file() for n in ("manifest.json", "report.md", "plots/score_fan.png"))
+    assert main([*score, "--resume"]) == 2  # now finished: nothing left to resume
+    assert "no unfinished score" in capsys.readouterr().err
+
+
+def test_a_finished_folder_is_read_and_taken_as_complete(tmp_path):
+    # every file there, the manifest last: read back, and --resume finds nothing to do
+    from sim.results.results import Results
+
+    out = tmp_path / "old"
+    api.batch(BASE, runs=20, out=out, progress=False)
+    assert len(Results.load(out).runs) == 20
+    assert main(["batch", str(BASE), "--runs", "20", "--out", str(out), "--resume"]) == 0
+
+
+def test_an_analysis_killed_while_it_reports_is_found_by_a_bare_resume(tmp_path, monkeypatch):
+    from sim.report import sensitivity
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sensitivity, "markdown", _killed)  # after sensitivity.csv and plots/
+    analysis = ["sensitivity", str(BASE), "--inputs", "noise", "--trajectories", "2",
+                "--runs", "4", "--no-pivotal", "--workers", "1"]  # fmt: skip
+    with pytest.raises(Killed):
+        main(analysis)
+    (out,) = (tmp_path / "results" / "sensitivity").iterdir()
+    assert (out / "sensitivity.csv").is_file() and not (out / "sensitivity.md").exists()
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+    assert main([*analysis, "--resume"]) == 0
+    assert (out / "sensitivity.md").is_file()
+    assert main([*analysis, "--resume"]) == 2  # finished: nothing to resume
+
+
+def test_a_comparison_killed_while_it_draws_is_found_by_a_bare_resume(tmp_path, monkeypatch):
+    from sim.report import comparison
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(comparison.plots, "compare", _killed)  # after compare.md
+    what_if = sorted((ROOT / "scenarios" / "what-if").glob("*.yaml"))[0]
+    compare = ["compare", str(BASE), str(what_if), "--runs", "20"]
+    with pytest.raises(Killed):
+        main(compare)
+    (out,) = (tmp_path / "results" / "compare").iterdir()
+    assert not (out / "compare.csv").exists()  # the table goes last
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+    assert main([*compare, "--resume"]) == 0
+    assert all((out / n).is_file() for n in ("compare.csv", "compare.md", "compare.png"))
