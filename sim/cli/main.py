@@ -635,8 +635,17 @@ def _score(args) -> int:
             msg = "no unfinished score of these settings to resume; give its folder with --out"
             raise ScenarioError([Problem(f"--resume {base}/", None, "", msg)])
     out = out or _stamped(base)
+
+    def unfinished(folder: Path) -> str | None:  # a killed score of these settings
+        from sim.batching.folder import recorded_batch
+
+        if _holds(folder, FINISHED_SCORE) or not (folder / "batch.json").is_file():
+            return None
+        key = api.plan(args.scenario, args.runs, args.seed, None, args.overrides).key
+        return "score of these settings" if recorded_batch(folder)[0] == key else None
+
     check_folder(out, _inputs(args.scenario, record=args.record), args.force,
-                 reuse=lambda _: args.resume)  # fmt: skip
+                 reuse=lambda _: args.resume, unfinished=unfinished)  # fmt: skip
     try:
         result = api.score(args.scenario, args.record, args.runs, args.seed, args.overrides,
                            out, force=args.force, keep=False, resume=args.resume)  # fmt: skip
@@ -770,8 +779,16 @@ def _crossval(args) -> int:
                 raise ScenarioError([Problem(f"--resume {folder}", None, "", msg)])
             known = resumed_folds(folder, settings)  # other settings: refused before any work
         runs.append((seed, folder, settings, known))
+
+    def unfinished(folder: Path) -> str | None:  # a killed crossval: folds kept, no table
+        from sim.cli.commands import FOLDS
+
+        kept = [f for f in (folder, *folder.glob("seed-*")) if (f / FOLDS).is_file()]
+        return "crossval" if any(not (f / "crossval.csv").is_file() for f in kept) else None
+
     reuse = (lambda _: True) if args.resume else None
-    check_folder(out, inputs, args.force, reuse=reuse)  # before the folds, not after them
+    check_folder(out, inputs, args.force, reuse=reuse,
+                 unfinished=unfinished)  # before the folds, not after them  # fmt: skip
     for seed, folder, settings, known in runs:
         try:
             lines = crossval_command(cases, args.params, args.budget, args.runs, seed, folder,
@@ -818,8 +835,13 @@ def _compare(args) -> int:
         msg = "no unfinished comparison to resume; give its folder with --out"
         raise ScenarioError([Problem("--resume results/compare/", None, "", msg)])
     out = out or _stamped(Path("results") / "compare")
+
+    def unfinished(folder: Path) -> str | None:  # a killed comparison
+        started = (folder / api.COMPARISON).is_file() or any(folder.glob("*/batch.json"))
+        return "comparison" if started and not _holds(folder, FINISHED_COMPARISON) else None
+
     check_folder(out, [*_inputs(*args.scenarios), *args.parameter_sets], args.force,
-                 reuse=lambda _: args.resume)  # fmt: skip
+                 reuse=lambda _: args.resume, unfinished=unfinished)  # fmt: skip
     try:
         # keep=False: memory flat in the runs, the table read off the tallies
         kw = {"force": args.force, "keep": False, "parameter_sets": sets, "resume": args.resume}
@@ -849,7 +871,15 @@ def _sensitivity(args) -> int:
         msg = "no unfinished analysis to resume; give its folder with --out"
         raise ScenarioError([Problem("--resume results/sensitivity/", None, "", msg)])
     out = out or _stamped(Path("results") / "sensitivity")
-    check_folder(out, _inputs(args.scenario), args.force, reuse=lambda _: args.resume)
+
+    def unfinished(folder: Path) -> str | None:  # a killed analysis: its checkpoint, no report
+        from sim.analysis.evaluations import FILE
+
+        kept = (folder / FILE).is_file() and not _holds(folder, FINISHED_ANALYSIS)
+        return "analysis (its checkpoint)" if kept else None
+
+    check_folder(out, _inputs(args.scenario), args.force, reuse=lambda _: args.resume,
+                 unfinished=unfinished)  # fmt: skip
     try:
         result = api.sensitivity(
             scenario, texts or None, args.method, args.runs, args.trajectories, args.samples,

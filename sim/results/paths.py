@@ -72,6 +72,7 @@ def check_folder(
     reuse: Callable[[Path], bool] | None = None,
     flag: str = "--out",
     forced_by: str | None = "--force",
+    unfinished: Callable[[Path], str | None] | None = None,
 ) -> Path:
     """Check that results may be written into the folder `out`; return it.
 
@@ -84,6 +85,9 @@ def check_folder(
         flag: the option that named `out`, for the message.
         forced_by: the option that allows a busy folder, for the message (None: the
             command has none, as `batch`, which goes on only in its own batch's folder).
+        unfinished: names what `out` holds when it is an unfinished run of this command
+            ("score", say), else None: the refusal then suggests --resume, which keeps its
+            work, before --force, which discards it.
     """
     out = Path(out)
     for part in out.parts:
@@ -109,6 +113,9 @@ def check_folder(
             raise _refuse(flag, out, f"another batch (process {pid}) is writing this folder; "
                           "wait for it or choose another folder")  # fmt: skip
         if any(out.iterdir()) and not force and not (reuse and reuse(out)):
+            if unfinished and (what := unfinished(out)):
+                raise _refuse(flag, out, f"holds an unfinished {what}; add --resume to go on "
+                              f"with it, or {forced_by or '--force'} to start anew")  # fmt: skip
             msg = "already holds files (another run or batch?); choose a new or empty folder"
             msg += f", or add {forced_by} to write into it" if forced_by else f" as {flag}"
             raise _refuse(flag, out, msg)

@@ -154,3 +154,84 @@ def test_a_comparison_killed_while_it_draws_is_found_by_a_bare_resume(tmp_path, 
     monkeypatch.chdir(tmp_path)
     assert main([*compare, "--resume"]) == 0
     assert all((out / n).is_file() for n in ("compare.csv", "compare.md", "compare.png"))
+
+
+RESUME_OR_FORCE = "; add --resume to go on with it, or --force to start anew"
+
+
+def _refusal(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err, err
+    return err
+
+
+def test_rerunning_a_killed_score_suggests_resume(tmp_path, monkeypatch, capsys):
+    from sim.report import scores
+
+    out = tmp_path / "s"
+    score = ["score", str(BASE), "--record", str(RECORD), "--runs", "20", "--out", str(out)]
+    monkeypatch.setattr(scores, "score_fan", _killed)
+    with pytest.raises(Killed):
+        main(score)
+    monkeypatch.undo()
+    capsys.readouterr()
+    assert main(score) == 2
+    assert (
+        _refusal(capsys)
+        == f"--out {out}: holds an unfinished score of these settings{RESUME_OR_FORCE}"
+    )
+    assert main([*score[:-4], "--runs", "30", "--out", str(out)]) == 2  # other settings: generic
+    assert "already holds files" in _refusal(capsys)
+    assert main([*score, "--resume"]) == 0 and (out / "manifest.json").is_file()
+
+
+def test_rerunning_a_killed_comparison_or_analysis_suggests_resume(tmp_path, monkeypatch, capsys):
+    from sim.report import comparison, sensitivity
+
+    what_if = sorted((ROOT / "scenarios" / "what-if").glob("*.yaml"))[0]
+    cmp_out, sen_out = tmp_path / "c", tmp_path / "a"
+    compare = ["compare", str(BASE), str(what_if), "--runs", "20", "--out", str(cmp_out)]
+    analysis = ["sensitivity", str(BASE), "--inputs", "noise", "--trajectories", "2", "--runs",
+                "4", "--no-pivotal", "--workers", "1", "--out", str(sen_out)]  # fmt: skip
+    monkeypatch.setattr(comparison.plots, "compare", _killed)
+    monkeypatch.setattr(sensitivity, "markdown", _killed)
+    for command in (compare, analysis):
+        with pytest.raises(Killed):
+            main(command)
+    monkeypatch.undo()
+    capsys.readouterr()
+    assert main(compare) == 2
+    assert _refusal(capsys) == f"--out {cmp_out}: holds an unfinished comparison{RESUME_OR_FORCE}"
+    assert main(analysis) == 2
+    said = _refusal(capsys)
+    assert (
+        said == f"--out {sen_out}: holds an unfinished analysis (its checkpoint){RESUME_OR_FORCE}"
+    )
+
+
+def test_rerunning_a_killed_crossval_suggests_resume(tmp_path, capsys):
+    out = tmp_path / "x"
+    out.mkdir()
+    (out / "folds.json").write_text('{"settings": {}, "fitted": {}}')  # a fold kept, no table
+    cases = [
+        f"{ROOT}/scenarios/{n}.yaml:{ROOT}/records/{n}.yaml" for n in ("nato-2024", "osce-2020")
+    ]
+    assert main(["crossval", *cases, "--params", "noise", "--out", str(out)]) == 2
+    assert _refusal(capsys) == f"--out {out}: holds an unfinished crossval{RESUME_OR_FORCE}"
+
+
+@pytest.mark.parametrize("command", ["score", "compare", "sensitivity", "crossval"])
+def test_a_folder_of_other_files_gets_the_generic_refusal(tmp_path, capsys, command):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    cases = [
+        f"{ROOT}/scenarios/{n}.yaml:{ROOT}/records/{n}.yaml" for n in ("nato-2024", "osce-2020")
+    ]
+    argv = {"score": ["score", str(BASE), "--record", str(RECORD)],
+            "compare": ["compare", str(BASE)],
+            "sensitivity": ["sensitivity", str(BASE), "--inputs", "noise"],
+            "crossval": ["crossval", *cases, "--params", "noise"]}[command]  # fmt: skip
+    assert main([*argv, "--out", str(out)]) == 2
+    said = _refusal(capsys)
+    assert "already holds files" in said and "--resume" not in said
