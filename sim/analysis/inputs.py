@@ -7,7 +7,7 @@ README.md). A scenario's `sensitivity:` block and `--inputs` override this.
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sim.errors import Problem, ScenarioError, arg
 from sim.scenario.schema import PARAMETER_NAMES, Scenario
@@ -111,24 +111,80 @@ def choose_inputs(scenario: Scenario, texts: list[str] | None = None) -> list[In
 
     Inputs whose range is a single value are left out (nothing to vary).
 
+    The default ranges of lift_threshold and object_threshold are narrowed to keep the
+    schema's rule lift_threshold >= object_threshold at every point (`_lift_rule_kept`).
+
     Raises:
-        ScenarioError: `--inputs TEXT: key: problem` for a bad text.
+        ScenarioError: `--inputs TEXT: key: problem` for a bad text, or a range given that
+            breaks lift_threshold >= object_threshold at some point (as `calibrate` refuses).
     """
     block = scenario.sensitivity
     spans = {varied_field(k, scenario).key: (s.min, s.max) for k, s in block.inputs.items()} \
         if block else {}  # fmt: skip
+    # Where each range the user gave comes from, for a message: (file, path).
+    given = {varied_field(k, scenario).key: ("sensitivity", f"inputs.{k}")
+             for k in (block.inputs if block else {})}  # fmt: skip
     if texts:
-        chosen = _from_texts(texts, scenario, spans)
+        chosen = _from_texts(texts, scenario, spans, given)
     else:
         fields = [] if block and block.only else default_fields(scenario)
         dropped = {varied_field(k, scenario).key for k in block.exclude} if block else set()
         known = {f.key for f in fields}
         fields += [varied_field(k, scenario) for k in spans if k not in known]
         chosen = [make_input(f, scenario, spans.get(f.key)) for f in fields if f.key not in dropped]
-    return [i for i in chosen if i.high > i.low]
+    chosen = [i for i in _lift_rule_kept(chosen, scenario, given) if i.high > i.low]
+    _check_lift_rule(chosen, scenario, given)
+    return chosen
 
 
-def _from_texts(texts: list[str], scenario: Scenario, spans: dict) -> list[Input]:
+LIFT, OBJECT = "parameters.lift_threshold", "parameters.object_threshold"
+
+
+def _lift_rule_kept(chosen: list[Input], scenario: Scenario, given: dict) -> list[Input]:
+    """`chosen` with the default ranges of lift_threshold and object_threshold narrowed so
+    that no point breaks the schema's rule lift_threshold >= object_threshold: both default,
+    they meet halfway between the scenario's values; one default, it stops at the other's
+    range (or the scenario's value if the other is not varied). A range the user gave is
+    left as it is (`_check_lift_rule` refuses it if it breaks the rule)."""
+    by_key = {i.key: i for i in chosen}
+    lift, obj = by_key.get(LIFT), by_key.get(OBJECT)
+    lift_default = lift is not None and LIFT not in given
+    obj_default = obj is not None and OBJECT not in given
+    if not (lift_default or obj_default):
+        return chosen
+    p = scenario.parameters
+    if lift_default and obj_default:
+        floor = ceiling = (lift.base + obj.base) / 2
+    else:
+        floor = obj.high if obj is not None else float(p.object_threshold)
+        ceiling = lift.low if lift is not None else float(p.lift_threshold)
+    out = []
+    for i in chosen:
+        if i is lift and lift_default:
+            i = replace(i, low=max(i.low, floor))
+        elif i is obj and obj_default:
+            i = replace(i, high=min(i.high, ceiling))
+        out.append(i)
+    return out
+
+
+def _check_lift_rule(chosen: list[Input], scenario: Scenario, given: dict) -> None:
+    """Refuse, as `calibrate` refuses its --params, ranges with points that break the
+    schema's rule lift_threshold >= object_threshold (they could not be simulated as given)."""
+    from sim.evaluate.calibrate import cross_field_problem
+
+    ranges = {i.field.target: (i.low, i.high) for i in chosen if i.key in (LIFT, OBJECT)}
+    problem = cross_field_problem(ranges, scenario.parameters)
+    if problem is None:
+        return
+    key = f"parameters.{problem.path}"
+    if key not in given:  # a default range against one the user gave: name the given one
+        key = LIFT if key == OBJECT else OBJECT
+    file, path = given.get(key, ("sensitivity", problem.path))
+    raise ScenarioError([replace(problem, file=file, path=path)])
+
+
+def _from_texts(texts: list[str], scenario: Scenario, spans: dict, given: dict) -> list[Input]:
     chosen: dict[str, Input] = {}
     named: set[str] = set()  # the keys given one by one (a group may be narrowed by one)
     for text in texts:
@@ -153,7 +209,7 @@ def _from_texts(texts: list[str], scenario: Scenario, spans: dict) -> list[Input
         if field.key in named:
             raise refuse("given more than once in --inputs: give each input once")
         named.add(field.key)
-        given = spans.get(field.key)
+        span_of = spans.get(field.key)
         if span:
             try:
                 lo, hi = (float(x) for x in span.split(":"))
@@ -162,8 +218,9 @@ def _from_texts(texts: list[str], scenario: Scenario, spans: dict) -> list[Input
             problem = range_problem(field, lo, hi)
             if problem:
                 raise refuse(problem)
-            given = (lo, hi)
-        chosen[field.key] = make_input(field, scenario, given)
+            span_of = (lo, hi)
+            given[field.key] = (arg("inputs", text), key)
+        chosen[field.key] = make_input(field, scenario, span_of)
     return list(chosen.values())
 
 

@@ -61,8 +61,8 @@ def varied_world(
         no_objections: members whose standing objections (`objects:`) are removed.
 
     Returns:
-        The new World. Where a point sets lift_threshold below object_threshold (which the
-        schema forbids), lift_threshold is raised to object_threshold.
+        The new World, simulated at exactly the values given (`choose_inputs` keeps the
+        ranges to the schema's rule lift_threshold >= object_threshold).
     """
     index = {code: i for i, code in enumerate(world.members)}
     capability, salience = world.capability.copy(), world.salience.copy()
@@ -99,8 +99,6 @@ def varied_world(
         p = r.params
         if p_new:
             p = replace(p, **{k: type(getattr(p, k))(v) for k, v in p_new.items()})
-            if p.lift_threshold < p.object_threshold:  # the schema forbids it: raise lift
-                p = replace(p, lift_threshold=p.object_threshold)
         rounds[t] = replace(r, params=p, values={**r.values, **v_new} if v_new else r.values)
     rows = [index[c] for c in no_grievances]
     if rows:
