@@ -304,19 +304,54 @@ class Score:
 
 
 def check_out(out, *scenarios: ScenarioLike, record=None, force=False, reuse=None,
-              forced_by: str | None = "force") -> Path:  # fmt: skip
+              forced_by: str | None = "force", unfinished=None) -> Path:  # fmt: skip
     """The folder check every `--out` gets (`sim.results.paths.check_folder`): never an
     input (the scenario files, every base they extend, the record), never a file, a busy
     folder only with `force` (or when `reuse` says the command may go on in it); the
     refusal suggests `forced_by` (None for a command without it), each named as the caller
-    gave it (`out=`, `force=True` from Python; `--out`, `--force` on the command line)."""
+    gave it (`out=`, `force=True` from Python; `--out`, `--force` on the command line).
+    `unfinished` names what a busy folder holds when it is an unfinished run of the same
+    command (`unfinished_comparison`, ...): the refusal then suggests `resume` first."""
     from sim.results.paths import check_folder
     from sim.scenario.loader import extends_chain
 
     files = [p for s in scenarios if isinstance(s, str | Path) for p, _ in extends_chain(s)]
     files += [Path(record)] if record else []
     return check_folder(Path(out), files, force, reuse, flag=arg("out"),
-                        forced_by=arg(forced_by) if forced_by else None)  # fmt: skip
+                        forced_by=arg(forced_by) if forced_by else None,
+                        unfinished=unfinished)  # fmt: skip
+
+
+def unfinished_score(key: str):
+    """For `check_out(unfinished=)`: a folder holding a killed score of the batch `key`."""
+
+    def unfinished(folder: Path) -> str | None:
+        from sim.batching.folder import recorded_batch
+        from sim.results.paths import FINISHED_SCORE, holds
+
+        if holds(folder, FINISHED_SCORE) or not (folder / "batch.json").is_file():
+            return None
+        return "score of these settings" if recorded_batch(folder)[0] == key else None
+
+    return unfinished
+
+
+def unfinished_comparison(folder: Path) -> str | None:
+    """For `check_out(unfinished=)`: a folder holding a killed comparison."""
+    from sim.results.paths import FINISHED_COMPARISON, holds
+
+    started = (folder / COMPARISON).is_file() or any(folder.glob("*/batch.json"))
+    return "comparison" if started and not holds(folder, FINISHED_COMPARISON) else None
+
+
+def unfinished_analysis(folder: Path) -> str | None:
+    """For `check_out(unfinished=)`: a folder holding a killed analysis (its checkpoint, no
+    report)."""
+    from sim.analysis.evaluations import FILE
+    from sim.results.paths import FINISHED_ANALYSIS, holds
+
+    kept = (folder / FILE).is_file() and not holds(folder, FINISHED_ANALYSIS)
+    return "analysis (its checkpoint)" if kept else None
 
 
 def batch_folder(folder: Path) -> bool:
@@ -378,7 +413,8 @@ def score(
     rec = load_record(record, sc, _names(scenario, sc))  # checked before anything runs
     if out:
         check_out(out, scenario, record=record, force=force,
-                  reuse=(lambda _: True) if resume else None)  # fmt: skip
+                  reuse=(lambda _: True) if resume else None,
+                  unfinished=unfinished_score(the_plan.key))  # fmt: skip
         if resume:
             _check_resumable([Path(out)], [the_plan])
     elif resume:
@@ -563,7 +599,8 @@ def compare(
     set_folders = {name: ([Path(out) / "sets" / _slug(name) / n for n in names] if out
                           else [None] * len(names)) for name in sets}  # fmt: skip
     if out:
-        check_out(out, *scenarios, force=force, reuse=(lambda _: True) if resume else None)
+        check_out(out, *scenarios, force=force, reuse=(lambda _: True) if resume else None,
+                  unfinished=unfinished_comparison)  # fmt: skip
         every = [*plans, *sum(set_plans.values(), [])]
         record = {"scenarios": names, "runs": runs, "seed": seed, "set": overrides,
                   "parameter_sets": list(sets), "keys": [p.key for p in every]}  # fmt: skip
@@ -834,7 +871,8 @@ def sensitivity(
     chosen = choose_inputs(loaded, inputs)
     kept = None
     if out:
-        check_out(out, scenario, force=force, reuse=(lambda _: True) if resume else None)
+        check_out(out, scenario, force=force, reuse=(lambda _: True) if resume else None,
+                  unfinished=unfinished_analysis)  # fmt: skip
         settings = analysis_settings(loaded, chosen, method, runs, seed, trajectories, samples,
                                      pivotal)  # fmt: skip
         kept = Evaluations.open(Path(out), settings, resume)

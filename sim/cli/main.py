@@ -15,7 +15,15 @@ from sim.errors import FailedRunsError, Problem, ScenarioError, command_line
 from sim.report.explain import ExplainError, explain
 from sim.results.command import record_command
 from sim.results.files import read_regular, write_json
-from sim.results.paths import check_file, check_folder
+from sim.results.paths import (
+    FINISHED_ANALYSIS,
+    FINISHED_BATCH,
+    FINISHED_COMPARISON,
+    FINISHED_SCORE,
+    check_file,
+    check_folder,
+    holds,
+)
 from sim.scenario.loader import load_scenario
 
 DEFAULT_SEED = 1
@@ -637,12 +645,8 @@ def _score(args) -> int:
     out = out or _stamped(base)
 
     def unfinished(folder: Path) -> str | None:  # a killed score of these settings
-        from sim.batching.folder import recorded_batch
-
-        if _holds(folder, FINISHED_SCORE) or not (folder / "batch.json").is_file():
-            return None
         key = api.plan(args.scenario, args.runs, args.seed, None, args.overrides).key
-        return "score of these settings" if recorded_batch(folder)[0] == key else None
+        return api.unfinished_score(key)(folder)
 
     check_folder(out, _inputs(args.scenario, record=args.record), args.force,
                  reuse=lambda _: args.resume, unfinished=unfinished)  # fmt: skip
@@ -835,13 +839,8 @@ def _compare(args) -> int:
         msg = "no unfinished comparison to resume; give its folder with --out"
         raise ScenarioError([Problem("--resume results/compare/", None, "", msg)])
     out = out or _stamped(Path("results") / "compare")
-
-    def unfinished(folder: Path) -> str | None:  # a killed comparison
-        started = (folder / api.COMPARISON).is_file() or any(folder.glob("*/batch.json"))
-        return "comparison" if started and not _holds(folder, FINISHED_COMPARISON) else None
-
     check_folder(out, [*_inputs(*args.scenarios), *args.parameter_sets], args.force,
-                 reuse=lambda _: args.resume, unfinished=unfinished)  # fmt: skip
+                 reuse=lambda _: args.resume, unfinished=api.unfinished_comparison)  # fmt: skip
     try:
         # keep=False: memory flat in the runs, the table read off the tallies
         kw = {"force": args.force, "keep": False, "parameter_sets": sets, "resume": args.resume}
@@ -871,15 +870,8 @@ def _sensitivity(args) -> int:
         msg = "no unfinished analysis to resume; give its folder with --out"
         raise ScenarioError([Problem("--resume results/sensitivity/", None, "", msg)])
     out = out or _stamped(Path("results") / "sensitivity")
-
-    def unfinished(folder: Path) -> str | None:  # a killed analysis: its checkpoint, no report
-        from sim.analysis.evaluations import FILE
-
-        kept = (folder / FILE).is_file() and not _holds(folder, FINISHED_ANALYSIS)
-        return "analysis (its checkpoint)" if kept else None
-
     check_folder(out, _inputs(args.scenario), args.force, reuse=lambda _: args.resume,
-                 unfinished=unfinished)  # fmt: skip
+                 unfinished=api.unfinished_analysis)  # fmt: skip
     try:
         result = api.sensitivity(
             scenario, texts or None, args.method, args.runs, args.trajectories, args.samples,
@@ -907,23 +899,10 @@ def _newest(base: Path, started: str, finished: tuple[str, ...], mine=None) -> P
     if not base.is_dir():
         return None
     for folder in sorted(base.iterdir(), reverse=True):
-        unfinished = any(folder.glob(started)) and not _holds(folder, finished)
+        unfinished = any(folder.glob(started)) and not holds(folder, finished)
         if unfinished and (mine is None or mine(folder)):
             return folder
     return None
-
-
-def _holds(folder: Path, names: tuple[str, ...]) -> bool:
-    return all((folder / name).exists() for name in names)
-
-
-# What a finished folder of each command holds: the file written last (and, for a folder
-# written before it was, the files written after it then), so that one killed while it wrote
-# its report or figures is not taken for finished.
-FINISHED_COMPARISON = ("compare.csv", "compare.md", "compare.png")
-FINISHED_ANALYSIS = ("sensitivity.md",)  # written after sensitivity.csv, pivotal.csv and plots/
-FINISHED_SCORE = ("manifest.json", "scores.csv", "report.md")
-FINISHED_BATCH = ("manifest.json",)  # after report.md and plots/ (none with --no-report)
 
 
 def _unfinished_comparison() -> Path | None:

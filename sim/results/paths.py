@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from sim.errors import Problem, ScenarioError
+from sim.errors import Problem, ScenarioError, arg
 from sim.results.lock import writer
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -58,6 +58,20 @@ def _writable_parent(path: Path, flag: str, shown: Path) -> None:
         ) from None
 
 
+# What a finished folder of each command holds: the file written last (and, for a folder
+# written before it was, the files written after it then), so that one killed while it wrote
+# its report or figures is not taken for finished.
+FINISHED_COMPARISON = ("compare.csv", "compare.md", "compare.png")
+FINISHED_ANALYSIS = ("sensitivity.md",)  # written after sensitivity.csv, pivotal.csv and plots/
+FINISHED_SCORE = ("manifest.json", "scores.csv", "report.md")
+FINISHED_BATCH = ("manifest.json",)  # after report.md and plots/ (none with --no-report)
+
+
+def holds(folder: Path, names: tuple[str, ...]) -> bool:
+    """Whether `folder` holds every one of the files `names`."""
+    return all((folder / name).exists() for name in names)
+
+
 def _same(a: Path, b: Path) -> bool:
     try:
         return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
@@ -86,8 +100,8 @@ def check_folder(
         forced_by: the option that allows a busy folder, for the message (None: the
             command has none, as `batch`, which goes on only in its own batch's folder).
         unfinished: names what `out` holds when it is an unfinished run of this command
-            ("score", say), else None: the refusal then suggests --resume, which keeps its
-            work, before --force, which discards it.
+            ("score", say), else None: the refusal then suggests --resume (`resume=True`
+            from Python), which keeps its work, before --force, which discards it.
     """
     out = Path(out)
     for part in out.parts:
@@ -114,8 +128,9 @@ def check_folder(
                           "wait for it or choose another folder")  # fmt: skip
         if any(out.iterdir()) and not force and not (reuse and reuse(out)):
             if unfinished and (what := unfinished(out)):
-                raise _refuse(flag, out, f"holds an unfinished {what}; add --resume to go on "
-                              f"with it, or {forced_by or '--force'} to start anew")  # fmt: skip
+                raise _refuse(flag, out, f"holds an unfinished {what}; add {arg('resume')} to "
+                              f"go on with it, or {forced_by or arg('force')} to start "
+                              "anew")  # fmt: skip
             msg = "already holds files (another run or batch?); choose a new or empty folder"
             msg += f", or add {forced_by} to write into it" if forced_by else f" as {flag}"
             raise _refuse(flag, out, msg)

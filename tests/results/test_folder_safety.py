@@ -235,3 +235,67 @@ def test_a_folder_of_other_files_gets_the_generic_refusal(tmp_path, capsys, comm
     assert main([*argv, "--out", str(out)]) == 2
     said = _refusal(capsys)
     assert "already holds files" in said and "--resume" not in said
+
+
+PY_RESUME_OR_FORCE = "; add resume=True to go on with it, or force=True to start anew"
+
+
+def _python_refusal(call) -> str:
+    with pytest.raises(ScenarioError) as caught:
+        call()
+    said = str(caught.value)
+    assert "\n" not in said, said
+    return said
+
+
+def test_from_python_rerunning_a_killed_score_or_comparison_suggests_resume(tmp_path,
+                                                                            monkeypatch):  # fmt: skip
+    from sim.report import comparison, scores
+
+    what_if = sorted((ROOT / "scenarios" / "what-if").glob("*.yaml"))[0]
+    s_out, c_out = tmp_path / "s", tmp_path / "c"
+
+    def score(**kw):
+        return api.score(BASE, RECORD, runs=20, out=s_out, progress=False, keep=False, **kw)
+
+    def compare(**kw):
+        return api.compare([BASE, what_if], runs=20, out=c_out, progress=False, keep=False,
+                           **kw)  # fmt: skip
+
+    monkeypatch.setattr(scores, "score_fan", _killed)
+    monkeypatch.setattr(comparison.plots, "compare", _killed)
+    for call in (score, compare):
+        with pytest.raises(Killed):
+            call()
+    monkeypatch.undo()
+    assert _python_refusal(score) == (
+        f"out='{s_out}': holds an unfinished score of these settings{PY_RESUME_OR_FORCE}"
+    )
+    assert _python_refusal(compare) == (
+        f"out='{c_out}': holds an unfinished comparison{PY_RESUME_OR_FORCE}"
+    )
+    other = _python_refusal(lambda: api.score(BASE, RECORD, runs=30, out=s_out, progress=False))
+    assert "already holds files" in other and "force=True" in other  # other settings: generic
+    assert score(resume=True) is not None and (s_out / "manifest.json").is_file()
+    compare(resume=True)
+    assert (c_out / "compare.csv").is_file()
+
+
+def test_from_python_rerunning_a_killed_analysis_suggests_resume(tmp_path, monkeypatch):
+    from sim.report import sensitivity
+
+    out = tmp_path / "a"
+
+    def analysis(**kw):
+        return api.sensitivity(BASE, inputs=["noise"], runs=4, trajectories=2, pivotal=False,
+                               workers=1, out=out, **kw)  # fmt: skip
+
+    monkeypatch.setattr(sensitivity, "markdown", _killed)
+    with pytest.raises(Killed):
+        analysis()
+    monkeypatch.undo()
+    assert _python_refusal(analysis) == (
+        f"out='{out}': holds an unfinished analysis (its checkpoint){PY_RESUME_OR_FORCE}"
+    )
+    analysis(resume=True)
+    assert (out / "sensitivity.md").is_file()
