@@ -578,7 +578,6 @@ def compare(
         A `Comparison` with `.table`, a DataFrame of one row per scenario (as given),
         `.verdicts()`, and with parameter sets `.by_set` and `.robustness`.
     """
-    from sim.report import comparison
 
     _check_args(scenarios=scenarios, workers=workers, parameter_sets=parameter_sets)
     if not scenarios:
@@ -599,8 +598,39 @@ def compare(
     set_folders = {name: ([Path(out) / "sets" / _slug(name) / n for n in names] if out
                           else [None] * len(names)) for name in sets}  # fmt: skip
     if out:
-        check_out(out, *scenarios, force=force, reuse=(lambda _: True) if resume else None,
+        reuse = (lambda _: True) if resume else only_lock
+        check_out(out, *scenarios, force=force, reuse=reuse,
                   unfinished=unfinished_comparison)  # fmt: skip
+    with _comparison_lock(out):
+        return _compare(scenarios, names, runs, seed, overrides, out, workers, progress, force,
+                        keep, sets, plans, set_plans, folders, set_folders, resume)  # fmt: skip
+
+
+def only_lock(folder: Path) -> bool:
+    """Whether `folder` holds nothing but a lock (left by a command killed as it began)."""
+    from sim.results.lock import LOCK
+
+    return all(p.name == LOCK for p in folder.iterdir())
+
+
+def _comparison_lock(out):
+    """The comparison folder's lock (`FolderLock`, as a batch takes), held for the whole
+    comparison so that two comparisons never write one folder's tables at once; the folder
+    is checked first (a second comparison into it meanwhile is refused in one line)."""
+    import contextlib
+
+    from sim.batching.folder import FolderLock
+
+    if not out:
+        return contextlib.nullcontext()
+    return FolderLock(Path(out))
+
+
+def _compare(scenarios, names, runs, seed, overrides, out, workers, progress, force, keep,
+             sets, plans, set_plans, folders, set_folders, resume) -> Comparison:  # fmt: skip
+    from sim.report import comparison
+
+    if out:
         every = [*plans, *sum(set_plans.values(), [])]
         record = {"scenarios": names, "runs": runs, "seed": seed, "set": overrides,
                   "parameter_sets": list(sets), "keys": [p.key for p in every]}  # fmt: skip

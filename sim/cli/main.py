@@ -840,7 +840,8 @@ def _compare(args) -> int:
         raise ScenarioError([Problem("--resume results/compare/", None, "", msg)])
     out = out or _stamped(Path("results") / "compare")
     check_folder(out, [*_inputs(*args.scenarios), *args.parameter_sets], args.force,
-                 reuse=lambda _: args.resume, unfinished=api.unfinished_comparison)  # fmt: skip
+                 reuse=lambda f: args.resume or api.only_lock(f),
+                 unfinished=api.unfinished_comparison)  # fmt: skip
     try:
         # keep=False: memory flat in the runs, the table read off the tallies
         kw = {"force": args.force, "keep": False, "parameter_sets": sets, "resume": args.resume}

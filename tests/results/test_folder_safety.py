@@ -1,5 +1,6 @@
 """A result folder is written whole under its lock, and what says it is finished comes last."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -299,3 +300,51 @@ def test_from_python_rerunning_a_killed_analysis_suggests_resume(tmp_path, monke
     )
     analysis(resume=True)
     assert (out / "sensitivity.md").is_file()
+
+
+@pytest.mark.parametrize("how", ["python", "command"])
+def test_a_comparison_holds_its_folders_lock_and_a_second_one_is_refused(tmp_path, monkeypatch,
+                                                                          capsys, how):  # fmt: skip
+    from sim.report import comparison
+
+    what_if = sorted((ROOT / "scenarios" / "what-if").glob("*.yaml"))[0]
+    out = tmp_path / "c"
+    argv = ["compare", str(BASE), str(what_if), "--runs", "20", "--out", str(out)]
+
+    def compare(**kw):
+        if how == "command":
+            return main([*argv, *(["--force"] if kw.get("force") else [])])
+        return api.compare([BASE, what_if], runs=20, out=out, progress=False, keep=False, **kw)
+
+    said = []
+    write = comparison.write
+
+    def second_while_first_writes(*args, **kw):  # the first holds the lock as it writes
+        assert (out / ".lock").read_text() == str(os.getpid())
+        try:
+            code = compare(force=True)
+        except ScenarioError as exc:
+            said.append(str(exc))
+        else:
+            said.append(code == 2 and _refusal(capsys))
+        return write(*args, **kw)
+
+    monkeypatch.setattr(comparison, "write", second_while_first_writes)
+    first = compare()
+    monkeypatch.undo()
+    assert first == 0 if how == "command" else first is not None
+    (refusal,) = said
+    assert refusal and "\n" not in refusal
+    assert f"another batch (process {os.getpid()}) is writing this folder" in refusal
+    assert not (out / ".lock").exists() and (out / "compare.csv").is_file()
+    capsys.readouterr()
+    again = compare(force=True)  # the lock released: a comparison into it goes ahead
+    assert again == 0 if how == "command" else again is not None
+
+
+def test_a_comparison_killed_as_it_took_the_lock_is_started_again(tmp_path):
+    out = tmp_path / "c"
+    out.mkdir()
+    (out / ".lock").write_text("999999999")  # its process is gone, nothing else written
+    api.compare([BASE], runs=20, out=out, progress=False, keep=False)
+    assert (out / "compare.csv").is_file() and not (out / ".lock").exists()
