@@ -601,9 +601,50 @@ def compare(
         reuse = (lambda _: True) if resume else only_lock
         check_out(out, *scenarios, force=force, reuse=reuse,
                   unfinished=unfinished_comparison)  # fmt: skip
-    with _comparison_lock(out):
-        return _compare(scenarios, names, runs, seed, overrides, out, workers, progress, force,
-                        keep, sets, plans, set_plans, folders, set_folders, resume)  # fmt: skip
+    with _comparison_lock(out):  # held until the tables are written
+        from sim.report import comparison
+
+        if out:
+            every = [*plans, *sum(set_plans.values(), [])]
+            record = {"scenarios": names, "runs": runs, "seed": seed, "set": overrides,
+                      "parameter_sets": list(sets), "keys": [p.key for p in every]}  # fmt: skip
+            if resume:
+                _check_comparison(Path(out), record, force)
+                _check_resumable([*folders, *sum(set_folders.values(), [])], every)
+            Path(out).mkdir(parents=True, exist_ok=True)
+            write_atomic(Path(out) / COMPARISON, json.dumps(record, indent=1))  # before any batch
+        elif resume:
+            from sim.errors import Problem, ScenarioError
+
+            raise ScenarioError(
+                [Problem("resume", None, "", "needs the comparison's folder (out)")]
+            )
+        tables = {}
+        result = _compared(names, plans, folders, workers, progress, force, keep)
+        for name, the_plans in set_plans.items():
+            tables[name] = _compared(
+                names, the_plans, set_folders[name], workers, progress, force, keep=False
+            )  # fmt: skip (flat memory)
+        if sets:
+            outcomes = list(result.outcomes)
+            for t in tables.values():
+                outcomes[-1:-1] = [k for k in t.outcomes if k not in outcomes]
+            as_given = Comparison(result.table, result.outcomes, {}, result.summaries)
+            result.by_set = {comparison.AS_GIVEN: as_given, **tables}
+            for c in [result, *result.by_set.values()]:
+                c.table, c.outcomes = _with_outcomes(c.table, outcomes), outcomes
+            result.robustness = comparison.robustness(
+                {n: c.table for n, c in result.by_set.items()}, outcomes
+            )
+        if out:
+            said = (
+                f" With {' '.join('--set ' + o for o in overrides)} on each." if overrides else ""
+            )
+            by_set = {n: c.table for n, c in result.by_set.items()} if sets else None
+            comparison.write(Path(out), result.table, result.outcomes,
+                             f"{runs:,} replications each, seed {seed}.{said}", by_set,
+                             result.robustness)  # fmt: skip
+        return result
 
 
 def only_lock(folder: Path) -> bool:
@@ -624,49 +665,6 @@ def _comparison_lock(out):
     if not out:
         return contextlib.nullcontext()
     return FolderLock(Path(out))
-
-
-def _compare(scenarios, names, runs, seed, overrides, out, workers, progress, force, keep,
-             sets, plans, set_plans, folders, set_folders, resume) -> Comparison:  # fmt: skip
-    from sim.report import comparison
-
-    if out:
-        every = [*plans, *sum(set_plans.values(), [])]
-        record = {"scenarios": names, "runs": runs, "seed": seed, "set": overrides,
-                  "parameter_sets": list(sets), "keys": [p.key for p in every]}  # fmt: skip
-        if resume:
-            _check_comparison(Path(out), record, force)
-            _check_resumable([*folders, *sum(set_folders.values(), [])], every)
-        Path(out).mkdir(parents=True, exist_ok=True)
-        write_atomic(Path(out) / COMPARISON, json.dumps(record, indent=1))  # before any batch
-    elif resume:
-        from sim.errors import Problem, ScenarioError
-
-        raise ScenarioError([Problem("resume", None, "", "needs the comparison's folder (out)")])
-    tables = {}
-    result = _compared(names, plans, folders, workers, progress, force, keep)
-    for name, the_plans in set_plans.items():
-        tables[name] = _compared(
-            names, the_plans, set_folders[name], workers, progress, force, keep=False
-        )  # fmt: skip (flat memory)
-    if sets:
-        outcomes = list(result.outcomes)
-        for t in tables.values():
-            outcomes[-1:-1] = [k for k in t.outcomes if k not in outcomes]
-        as_given = Comparison(result.table, result.outcomes, {}, result.summaries)
-        result.by_set = {comparison.AS_GIVEN: as_given, **tables}
-        for c in [result, *result.by_set.values()]:
-            c.table, c.outcomes = _with_outcomes(c.table, outcomes), outcomes
-        result.robustness = comparison.robustness(
-            {n: c.table for n, c in result.by_set.items()}, outcomes
-        )
-    if out:
-        said = f" With {' '.join('--set ' + o for o in overrides)} on each." if overrides else ""
-        by_set = {n: c.table for n, c in result.by_set.items()} if sets else None
-        comparison.write(Path(out), result.table, result.outcomes,
-                         f"{runs:,} replications each, seed {seed}.{said}", by_set,
-                         result.robustness)  # fmt: skip
-    return result
 
 
 def _slug(name: str) -> str:
