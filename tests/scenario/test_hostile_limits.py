@@ -212,7 +212,7 @@ def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/status") as fh:
             return "\nState:\tZ" not in fh.read()
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone, or going as /proc is read
         return False
 
 
